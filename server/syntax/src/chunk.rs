@@ -1,0 +1,710 @@
+//! Chunking: a file's text in, the pieces that search indexes out.
+//!
+//! A chunk is one definition (function, method, class, struct, enum, trait,
+//! impl block, module, macro) with the comments, attributes and decorators
+//! that precede it, or the code between definitions. The shape follows what a
+//! reader would point at as "the place that does X":
+//!
+//! - containers (classes, impls, traits, modules) are split into their members,
+//!   plus a header chunk holding the container's own lines;
+//! - a definition larger than `max_tokens` is split along the boundaries of
+//!   its syntax children (statements), each piece a numbered `part`;
+//! - runs of tiny siblings (one-line getters, a lone `import`) are merged, so
+//!   no chunk is too small to say anything;
+//! - files in other languages, and files whose chunks query failed to compile,
+//!   fall back to overlapping line windows.
+//!
+//! Every chunk covers whole lines. Broken code still chunks: tree-sitter's
+//! error recovery leaves the valid definitions in the tree.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+
+use tree_sitter::{Node, Parser, QueryCursor, StreamingIterator, Tree};
+
+use crate::queries::{QueryKind, QuerySet};
+use crate::text::{LineIndex, estimate_tokens, has_word, strip_bom};
+use crate::Language;
+
+/// What a chunk is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ChunkKind {
+    Function,
+    Method,
+    Class,
+    Struct,
+    Enum,
+    Trait,
+    Impl,
+    Module,
+    Macro,
+    /// A line window of a file without a grammar.
+    Text,
+}
+
+impl ChunkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChunkKind::Function => "function",
+            ChunkKind::Method => "method",
+            ChunkKind::Class => "class",
+            ChunkKind::Struct => "struct",
+            ChunkKind::Enum => "enum",
+            ChunkKind::Trait => "trait",
+            ChunkKind::Impl => "impl",
+            ChunkKind::Module => "module",
+            ChunkKind::Macro => "macro",
+            ChunkKind::Text => "text",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ChunkKind> {
+        Some(match name {
+            "function" => ChunkKind::Function,
+            "method" => ChunkKind::Method,
+            "class" => ChunkKind::Class,
+            "struct" => ChunkKind::Struct,
+            "enum" => ChunkKind::Enum,
+            "trait" => ChunkKind::Trait,
+            "impl" => ChunkKind::Impl,
+            "module" => ChunkKind::Module,
+            "macro" => ChunkKind::Macro,
+            "text" => ChunkKind::Text,
+            _ => return None,
+        })
+    }
+
+    /// Containers are always split into their members.
+    fn is_container(self) -> bool {
+        matches!(
+            self,
+            ChunkKind::Class | ChunkKind::Impl | ChunkKind::Trait | ChunkKind::Module
+        )
+    }
+}
+
+impl fmt::Display for ChunkKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A blake3 digest of content.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    pub fn of(bytes: &[u8]) -> Digest {
+        Digest(*blake3::hash(bytes).as_bytes())
+    }
+
+    pub fn to_hex(&self) -> String {
+        blake3::Hash::from_bytes(self.0).to_hex().to_string()
+    }
+
+    pub fn from_hex(hex: &str) -> Option<Digest> {
+        blake3::Hash::from_hex(hex).ok().map(|h| Digest(*h.as_bytes()))
+    }
+
+    /// The first eight bytes as a number, for compact keys.
+    pub fn short(&self) -> u64 {
+        u64::from_le_bytes(self.0[..8].try_into().expect("8 bytes"))
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", &self.to_hex()[..12])
+    }
+}
+
+/// One piece of a file that search indexes and returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    pub kind: ChunkKind,
+    /// The defined name; several names joined by ", " for merged siblings.
+    pub symbol: Option<String>,
+    /// The enclosing definitions, outermost first: `["impl Client"]`.
+    pub enclosing: Vec<String>,
+    /// Byte range in the file as read (a BOM counts), covering whole lines.
+    pub byte_range: Range<usize>,
+    /// 1-based, inclusive.
+    pub start_line: u32,
+    /// 1-based, inclusive.
+    pub end_line: u32,
+    /// 1-based part number when a definition too large for one chunk was split.
+    pub part: Option<u32>,
+    /// blake3 of the chunk's text.
+    pub digest: Digest,
+}
+
+impl Chunk {
+    pub fn text<'a>(&self, file_text: &'a str) -> &'a str {
+        &file_text[self.byte_range.clone()]
+    }
+}
+
+/// Where chunks are cut. Sizes are estimated model tokens
+/// ([`estimate_tokens`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkConfig {
+    /// A definition larger than this is split into parts.
+    pub max_tokens: u32,
+    /// Consecutive siblings smaller than this are merged.
+    pub min_tokens: u32,
+    /// Line windows for files without a grammar: at most this many lines...
+    pub window_lines: u32,
+    /// ...overlapping the previous window by this many.
+    pub window_overlap: u32,
+}
+
+impl Default for ChunkConfig {
+    fn default() -> ChunkConfig {
+        ChunkConfig {
+            max_tokens: 768,
+            min_tokens: 16,
+            window_lines: 40,
+            window_overlap: 10,
+        }
+    }
+}
+
+/// The result of chunking one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkedFile {
+    /// The grammar used, `None` for line windows.
+    pub language: Option<Language>,
+    pub chunks: Vec<Chunk>,
+    /// Tree-sitter had to recover from syntax errors.
+    pub has_syntax_errors: bool,
+}
+
+thread_local! {
+    static PARSERS: RefCell<Vec<(Language, Parser)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Parses `text` (without a BOM) with a parser cached per thread.
+pub fn parse(lang: Language, text: &str) -> Option<Tree> {
+    PARSERS.with(|parsers| {
+        let mut parsers = parsers.borrow_mut();
+        let index = match parsers.iter().position(|(l, _)| *l == lang) {
+            Some(index) => index,
+            None => {
+                let mut parser = Parser::new();
+                if let Err(err) = parser.set_language(&lang.grammar()) {
+                    tracing::error!("cannot load the {lang} grammar: {err}");
+                    return None;
+                }
+                parsers.push((lang, parser));
+                parsers.len() - 1
+            }
+        };
+        parsers[index].1.parse(text, None)
+    })
+}
+
+/// Chunks one file. `path` decides the language; `text` is the whole file.
+pub fn chunk_file(path: &Path, text: &str, config: &ChunkConfig) -> ChunkedFile {
+    let (body, bom) = strip_bom(text);
+    if let Some(lang) = Language::from_path(path)
+        && let Some(query) = QuerySet::of(lang).get(QueryKind::Chunks)
+        && let Some(tree) = parse(lang, body)
+    {
+        let lines = LineIndex::new(text);
+        let chunker = Chunker {
+            text,
+            lines: &lines,
+            tokens: TokenPrefix::new(text, &lines),
+            config,
+        };
+        let units = collect_units(lang, query, &tree, body, bom, &lines);
+        let root = tree.root_node();
+        let module = Label {
+            kind: ChunkKind::Module,
+            symbol: None,
+            enclosing: &[],
+        };
+        let chunks = chunker.level(0..lines.line_count(), &units, &module, &[], root);
+        return ChunkedFile {
+            language: Some(lang),
+            chunks,
+            has_syntax_errors: root.has_error(),
+        };
+    }
+    ChunkedFile {
+        language: None,
+        chunks: line_windows(text, config),
+        has_syntax_errors: false,
+    }
+}
+
+/// A definition found by the chunks query, with the definitions nested in it.
+struct Unit<'tree> {
+    node: Node<'tree>,
+    kind: ChunkKind,
+    name: Option<String>,
+    /// How enclosed chunks name this one: "impl Client", "class Foo".
+    display: String,
+    /// 0-based rows, inclusive, including leading comments and attributes.
+    rows: Range<usize>,
+    children: Vec<Unit<'tree>>,
+}
+
+fn collect_units<'tree>(
+    lang: Language,
+    query: &tree_sitter::Query,
+    tree: &'tree Tree,
+    body: &str,
+    bom: usize,
+    lines: &LineIndex,
+) -> Vec<Unit<'tree>> {
+    let names = query.capture_names();
+    let mut found: Vec<Unit<'tree>> = Vec::new();
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(query, tree.root_node(), body.as_bytes());
+    while let Some(m) = matches.next() {
+        let mut node = None;
+        let mut kind = None;
+        let mut name = None;
+        let mut trait_name = None;
+        for capture in m.captures() {
+            let capture_name = names[capture.index as usize];
+            let text = capture.node.utf8_text(body.as_bytes()).unwrap_or("");
+            if let Some(k) = capture_name.strip_prefix("chunk.") {
+                node = Some(capture.node);
+                kind = ChunkKind::from_name(k);
+            } else if capture_name == "name" {
+                name = Some(text.to_owned());
+            } else if capture_name == "trait" {
+                trait_name = Some(collapse_whitespace(text));
+            }
+        }
+        let (Some(node), Some(kind)) = (node, kind) else {
+            continue;
+        };
+        let (name, display) = describe(lang, kind, name, trait_name);
+        let start = leading_start(lang, node, body);
+        let end = node.end_byte().max(start + 1);
+        let rows = lines.row_of(start + bom)..lines.row_of(end - 1 + bom) + 1;
+        found.push(Unit {
+            node,
+            kind,
+            name,
+            display,
+            rows,
+            children: Vec::new(),
+        });
+    }
+    // Matches arrive roughly in document order; nest them by byte range.
+    found.sort_by_key(|u| (u.node.start_byte(), std::cmp::Reverse(u.node.end_byte())));
+    found.dedup_by_key(|u| u.node.id());
+    nest(found)
+}
+
+/// Turns a list sorted by (start, longest first) into a forest by containment.
+fn nest(sorted: Vec<Unit<'_>>) -> Vec<Unit<'_>> {
+    fn close<'t>(stack: &mut Vec<Unit<'t>>, roots: &mut Vec<Unit<'t>>) {
+        let done = stack.pop().expect("non-empty stack");
+        match stack.last_mut() {
+            Some(parent) => parent.children.push(done),
+            None => roots.push(done),
+        }
+    }
+    let mut roots = Vec::new();
+    let mut stack: Vec<Unit<'_>> = Vec::new();
+    for mut unit in sorted {
+        while let Some(top) = stack.last() {
+            if unit.node.start_byte() >= top.node.end_byte() {
+                close(&mut stack, &mut roots);
+            } else {
+                break;
+            }
+        }
+        if unit.kind == ChunkKind::Function
+            && stack
+                .last()
+                .is_some_and(|p| matches!(p.kind, ChunkKind::Class | ChunkKind::Impl | ChunkKind::Trait))
+        {
+            unit.kind = ChunkKind::Method;
+        }
+        stack.push(unit);
+    }
+    while !stack.is_empty() {
+        close(&mut stack, &mut roots);
+    }
+    roots
+}
+
+/// The symbol and the display name of a definition.
+fn describe(
+    lang: Language,
+    kind: ChunkKind,
+    name: Option<String>,
+    trait_name: Option<String>,
+) -> (Option<String>, String) {
+    if kind == ChunkKind::Impl {
+        let written = name.map(|n| collapse_whitespace(&n)).unwrap_or_default();
+        let display = match trait_name {
+            Some(t) => format!("impl {t} for {written}"),
+            None => format!("impl {written}"),
+        };
+        // `a::Client<T>` is searched for as `Client`.
+        let bare = written.split('<').next().unwrap_or("").trim();
+        let bare = bare.rsplit("::").next().unwrap_or(bare).trim_start_matches('&');
+        let symbol = (!bare.is_empty()).then(|| bare.to_owned());
+        return (symbol, display);
+    }
+    let keyword = match (lang, kind) {
+        (Language::Python, ChunkKind::Function | ChunkKind::Method) => "def",
+        (Language::Rust, ChunkKind::Function | ChunkKind::Method) => "fn",
+        (Language::Rust, ChunkKind::Module) => "mod",
+        (Language::Rust, ChunkKind::Macro) => "macro_rules!",
+        (_, kind) => kind.as_str(),
+    };
+    let display = match &name {
+        Some(n) => format!("{keyword} {n}"),
+        None => keyword.to_owned(),
+    };
+    (name, display)
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Where a definition's chunk starts: before its decorators (Python), and
+/// before the comments and attributes directly above it.
+fn leading_start(lang: Language, node: Node<'_>, body: &str) -> usize {
+    let mut first = node;
+    if lang == Language::Python
+        && let Some(parent) = node.parent()
+        && parent.kind() == "decorated_definition"
+    {
+        first = parent;
+    }
+    while let Some(prev) = first.prev_sibling() {
+        let attached = match lang {
+            Language::Rust => matches!(prev.kind(), "line_comment" | "block_comment" | "attribute_item"),
+            Language::Python => prev.kind() == "comment",
+        };
+        let adjacent = prev.end_position().row + 1 >= first.start_position().row;
+        if !(attached && adjacent && starts_line(body, prev.start_byte())) {
+            break;
+        }
+        first = prev;
+    }
+    first.start_byte()
+}
+
+/// True when only whitespace precedes `offset` on its line: the comment is not
+/// trailing the previous statement.
+fn starts_line(body: &str, offset: usize) -> bool {
+    body[..offset]
+        .bytes()
+        .rev()
+        .take_while(|&b| b != b'\n')
+        .all(|b| b == b' ' || b == b'\t')
+}
+
+/// Prefix sums of estimated tokens per line, so any row range is O(1).
+struct TokenPrefix(Vec<u32>);
+
+impl TokenPrefix {
+    fn new(text: &str, lines: &LineIndex) -> TokenPrefix {
+        let mut sums = Vec::with_capacity(lines.line_count() + 1);
+        let mut total = 0;
+        sums.push(0);
+        for row in 0..lines.line_count() {
+            total += estimate_tokens(&text[lines.line_start(row)..lines.line_end(text, row)]);
+            sums.push(total);
+        }
+        TokenPrefix(sums)
+    }
+
+    fn of(&self, rows: &Range<usize>) -> u32 {
+        self.0[rows.end] - self.0[rows.start]
+    }
+}
+
+/// How chunks cut from code that is not itself a definition are labelled.
+struct Label<'a> {
+    kind: ChunkKind,
+    symbol: Option<&'a str>,
+    enclosing: &'a [String],
+}
+
+struct Chunker<'a> {
+    text: &'a str,
+    lines: &'a LineIndex,
+    tokens: TokenPrefix,
+    config: &'a ChunkConfig,
+}
+
+impl Chunker<'_> {
+    /// Chunks `rows` holding the definitions `units`: each unit on its own,
+    /// the code between them labelled with `gap`. `enclosing` is what the units'
+    /// chunks report as their enclosing names; `container` is the syntax node
+    /// the rows belong to (its statements are where gaps may be split).
+    fn level(
+        &self,
+        rows: Range<usize>,
+        units: &[Unit<'_>],
+        gap: &Label<'_>,
+        enclosing: &[String],
+        container: Node<'_>,
+    ) -> Vec<Chunk> {
+        let mut chunks = Vec::new();
+        let mut next_row = rows.start;
+        for unit in units {
+            let unit_rows = unit.rows.start.max(next_row)..unit.rows.end;
+            if unit_rows.is_empty() {
+                continue;
+            }
+            if unit_rows.start > next_row {
+                self.gap(next_row..unit_rows.start, gap, container, &mut chunks);
+            }
+            self.unit(unit, unit_rows.clone(), enclosing, &mut chunks);
+            next_row = unit_rows.end;
+        }
+        if next_row < rows.end {
+            self.gap(next_row..rows.end, gap, container, &mut chunks);
+        }
+        self.merge_tiny(chunks)
+    }
+
+    fn unit(&self, unit: &Unit<'_>, rows: Range<usize>, enclosing: &[String], out: &mut Vec<Chunk>) {
+        let label = Label {
+            kind: unit.kind,
+            symbol: unit.name.as_deref(),
+            enclosing,
+        };
+        let fits = self.tokens.of(&rows) <= self.config.max_tokens;
+        if unit.children.is_empty() || (fits && !unit.kind.is_container()) {
+            if fits {
+                out.push(self.chunk(&label, rows, None));
+            } else {
+                self.split(&label, rows, unit.node, out);
+            }
+            return;
+        }
+        let mut inner = enclosing.to_vec();
+        inner.push(unit.display.clone());
+        out.extend(self.level(rows, &unit.children, &label, &inner, unit.node));
+    }
+
+    /// Code between definitions: dropped when it has no words (a closing
+    /// brace), split at statement boundaries when too large.
+    fn gap(&self, rows: Range<usize>, label: &Label<'_>, container: Node<'_>, out: &mut Vec<Chunk>) {
+        let rows = self.trim_blank(rows);
+        if rows.is_empty() || !has_word(self.rows_text(&rows)) {
+            return;
+        }
+        if self.tokens.of(&rows) <= self.config.max_tokens {
+            out.push(self.chunk(label, rows, None));
+        } else {
+            self.split(label, rows, container, out);
+        }
+    }
+
+    /// Splits `rows` of `node` into parts no larger than `max_tokens`, cutting
+    /// only where a statement (a syntax child) starts, going into children that
+    /// are themselves too large, and cutting by lines as the last resort.
+    fn split(&self, label: &Label<'_>, rows: Range<usize>, node: Node<'_>, out: &mut Vec<Chunk>) {
+        let mut boundaries = Vec::new();
+        self.boundaries(node, &rows, &mut boundaries);
+        boundaries.sort_unstable();
+        boundaries.dedup();
+        let max = self.config.max_tokens;
+        let mut pieces: Vec<Range<usize>> = Vec::new();
+        let mut start = rows.start;
+        let mut last_cut = rows.start;
+        for &b in boundaries.iter().filter(|&&b| b > rows.start && b < rows.end) {
+            if self.tokens.of(&(start..b)) > max && last_cut > start {
+                pieces.push(start..last_cut);
+                start = last_cut;
+            }
+            last_cut = b;
+        }
+        if self.tokens.of(&(start..rows.end)) > max && last_cut > start {
+            pieces.push(start..last_cut);
+            start = last_cut;
+        }
+        pieces.push(start..rows.end);
+        let mut parts = Vec::new();
+        for piece in pieces {
+            self.cut_lines(piece, &mut parts);
+        }
+        parts.retain(|part| has_word(self.rows_text(part)));
+        let numbered = parts.len() > 1;
+        for (i, part) in parts.into_iter().enumerate() {
+            let part = self.trim_blank(part);
+            out.push(self.chunk(label, part, numbered.then_some(i as u32 + 1)));
+        }
+    }
+
+    fn rows_text(&self, rows: &Range<usize>) -> &str {
+        &self.text[self.lines.line_start(rows.start)..self.lines.line_end(self.text, rows.end - 1)]
+    }
+
+    /// Drops blank lines at both ends.
+    fn trim_blank(&self, mut rows: Range<usize>) -> Range<usize> {
+        let blank = |row: usize| self.rows_text(&(row..row + 1)).trim().is_empty();
+        while !rows.is_empty() && blank(rows.start) {
+            rows.start += 1;
+        }
+        while !rows.is_empty() && blank(rows.end - 1) {
+            rows.end -= 1;
+        }
+        rows
+    }
+
+    /// Start rows of `node`'s descendants where a part may begin: each named
+    /// child's first row, and inside children too large to stay whole.
+    fn boundaries(&self, node: Node<'_>, rows: &Range<usize>, out: &mut Vec<usize>) {
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            let child_rows = child.start_position().row..child.end_position().row + 1;
+            if child_rows.end <= rows.start || child_rows.start >= rows.end {
+                continue;
+            }
+            out.push(child_rows.start);
+            if child_rows.len() > 1 && self.tokens.of(&clamp(&child_rows, rows)) > self.config.max_tokens {
+                self.boundaries(child, rows, out);
+            }
+        }
+    }
+
+    /// The last resort for a statement too large on its own: cut by lines.
+    fn cut_lines(&self, rows: Range<usize>, out: &mut Vec<Range<usize>>) {
+        let max = self.config.max_tokens;
+        let mut start = rows.start;
+        while start < rows.end {
+            let mut end = start + 1;
+            while end < rows.end && self.tokens.of(&(start..end + 1)) <= max {
+                end += 1;
+            }
+            out.push(start..end);
+            start = end;
+        }
+    }
+
+    /// Merges runs of adjacent siblings that are each smaller than
+    /// `min_tokens`, as long as the merged chunk stays within a quarter of
+    /// `max_tokens` (a run of one-line getters, not a whole file of them).
+    /// Only chunks of one kind merge, so a one-line function is not reported
+    /// as an `import` nor a class header as a function.
+    fn merge_tiny(&self, chunks: Vec<Chunk>) -> Vec<Chunk> {
+        let min = self.config.min_tokens;
+        let cap = self.config.max_tokens / 4;
+        let mut out: Vec<Chunk> = Vec::with_capacity(chunks.len());
+        let mut run_is_tiny = false;
+        for chunk in chunks {
+            let rows = self.rows_of(&chunk);
+            let tiny = chunk.part.is_none() && self.tokens.of(&rows) < min;
+            if tiny
+                && run_is_tiny
+                && let Some(prev) = out.last_mut()
+                && prev.enclosing == chunk.enclosing
+                && prev.kind == chunk.kind
+                && prev.symbol.is_some() == chunk.symbol.is_some()
+            {
+                let merged_rows = self.rows_of(prev).start..rows.end;
+                if self.tokens.of(&merged_rows) <= cap {
+                    let symbol = match (prev.symbol.take(), chunk.symbol) {
+                        (Some(a), Some(b)) if a != b => Some(format!("{a}, {b}")),
+                        (a, b) => a.or(b),
+                    };
+                    let label = Label {
+                        kind: prev.kind,
+                        symbol: symbol.as_deref(),
+                        enclosing: &chunk.enclosing,
+                    };
+                    *prev = self.chunk(&label, merged_rows, None);
+                    continue;
+                }
+            }
+            run_is_tiny = tiny;
+            out.push(chunk);
+        }
+        out
+    }
+
+    fn rows_of(&self, chunk: &Chunk) -> Range<usize> {
+        chunk.start_line as usize - 1..chunk.end_line as usize
+    }
+
+    fn chunk(&self, label: &Label<'_>, rows: Range<usize>, part: Option<u32>) -> Chunk {
+        make_chunk(
+            self.text,
+            self.lines,
+            label.kind,
+            label.symbol.map(str::to_owned),
+            label.enclosing.to_vec(),
+            rows,
+            part,
+        )
+    }
+}
+
+fn clamp(rows: &Range<usize>, to: &Range<usize>) -> Range<usize> {
+    rows.start.max(to.start)..rows.end.min(to.end).max(rows.start.max(to.start))
+}
+
+fn make_chunk(
+    text: &str,
+    lines: &LineIndex,
+    kind: ChunkKind,
+    symbol: Option<String>,
+    enclosing: Vec<String>,
+    rows: Range<usize>,
+    part: Option<u32>,
+) -> Chunk {
+    let mut start = lines.line_start(rows.start);
+    // The BOM is not part of the first chunk's text.
+    if start == 0 && text.starts_with(crate::text::BOM) {
+        start = crate::text::BOM.len();
+    }
+    let end = lines.line_end(text, rows.end - 1).max(start);
+    Chunk {
+        kind,
+        symbol,
+        enclosing,
+        byte_range: start..end,
+        start_line: rows.start as u32 + 1,
+        end_line: rows.end as u32,
+        part,
+        digest: Digest::of(text[start..end].as_bytes()),
+    }
+}
+
+/// Overlapping line windows for files without a grammar: at most
+/// `window_lines` lines and `max_tokens` tokens each, the next one starting
+/// `window_overlap` lines before the previous one ended.
+pub fn line_windows(text: &str, config: &ChunkConfig) -> Vec<Chunk> {
+    let lines = LineIndex::new(text);
+    let tokens = TokenPrefix::new(text, &lines);
+    let count = lines.line_count();
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while start < count {
+        let mut end = start + 1;
+        while end < count
+            && end - start < config.window_lines as usize
+            && tokens.of(&(start..end + 1)) <= config.max_tokens
+        {
+            end += 1;
+        }
+        let chunk_text = &text[lines.line_start(start)..lines.line_end(text, end - 1)];
+        if has_word(chunk_text) {
+            chunks.push(make_chunk(text, &lines, ChunkKind::Text, None, Vec::new(), start..end, None));
+        }
+        if end >= count {
+            break;
+        }
+        let overlap = (config.window_overlap as usize).min(end - start - 1);
+        start = end - overlap;
+    }
+    chunks
+}

@@ -1,0 +1,16 @@
+//! `dowse-syntax`: everything dowse knows about source code, as pure functions
+//! of text.
+//!
+//! Text in, plain data out: languages, the embedded tree-sitter queries,
+//! chunks for search and (later) occurrences for find usages. This crate does
+//! no I/O and knows nothing of indexes or protocols, so it is fast to test with
+//! inline fixtures and safe to call from any thread. Broken code is normal
+//! input: tree-sitter recovers and the chunker works with what it gets.
+
+pub mod chunk;
+mod language;
+pub mod queries;
+pub mod text;
+
+pub use chunk::{Chunk, ChunkConfig, ChunkKind, ChunkedFile, Digest, chunk_file};
+pub use language::{Language, language_label};

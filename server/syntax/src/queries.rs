@@ -1,0 +1,101 @@
+//! The tree-sitter queries of `queries/<lang>/`, embedded in the binary and
+//! compiled once per process.
+//!
+//! A query that fails to compile must not take the server down: it disables
+//! that one feature for that one language and says why in the log (Helix does
+//! the same). [`QuerySet::get`] therefore hands out `Option<&Query>`.
+
+use std::sync::OnceLock;
+
+use tree_sitter::Query;
+
+use crate::Language;
+
+/// What a query file is used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryKind {
+    Chunks,
+    Tags,
+    Locals,
+}
+
+impl QueryKind {
+    pub const ALL: [QueryKind; 3] = [QueryKind::Chunks, QueryKind::Tags, QueryKind::Locals];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            QueryKind::Chunks => "chunks.scm",
+            QueryKind::Tags => "tags.scm",
+            QueryKind::Locals => "locals.scm",
+        }
+    }
+}
+
+/// The source text of one embedded query file.
+pub fn query_source(lang: Language, kind: QueryKind) -> &'static str {
+    match (lang, kind) {
+        (Language::Rust, QueryKind::Chunks) => include_str!("../../../queries/rust/chunks.scm"),
+        (Language::Rust, QueryKind::Tags) => include_str!("../../../queries/rust/tags.scm"),
+        (Language::Rust, QueryKind::Locals) => include_str!("../../../queries/rust/locals.scm"),
+        (Language::Python, QueryKind::Chunks) => include_str!("../../../queries/python/chunks.scm"),
+        (Language::Python, QueryKind::Tags) => include_str!("../../../queries/python/tags.scm"),
+        (Language::Python, QueryKind::Locals) => {
+            include_str!("../../../queries/python/locals.scm")
+        }
+    }
+}
+
+/// Compiles a query, returning the error text on failure. Used by the lazy
+/// set below and by the test that checks every embedded file.
+pub fn compile(lang: Language, kind: QueryKind, source: &str) -> Result<Query, String> {
+    Query::new(&lang.grammar(), source).map_err(|err| {
+        format!(
+            "queries/{}/{} does not compile: {err}",
+            lang.name(),
+            kind.file_name()
+        )
+    })
+}
+
+/// The compiled queries of one language; a `None` is a disabled feature.
+pub struct QuerySet {
+    chunks: Option<Query>,
+    tags: Option<Query>,
+    locals: Option<Query>,
+}
+
+impl QuerySet {
+    /// The process-wide compiled queries of `lang`.
+    pub fn of(lang: Language) -> &'static QuerySet {
+        static RUST: OnceLock<QuerySet> = OnceLock::new();
+        static PYTHON: OnceLock<QuerySet> = OnceLock::new();
+        let cell = match lang {
+            Language::Rust => &RUST,
+            Language::Python => &PYTHON,
+        };
+        cell.get_or_init(|| QuerySet::compile_all(lang))
+    }
+
+    fn compile_all(lang: Language) -> QuerySet {
+        let load = |kind| match compile(lang, kind, query_source(lang, kind)) {
+            Ok(query) => Some(query),
+            Err(reason) => {
+                tracing::error!("{reason}; this feature is disabled for {lang}");
+                None
+            }
+        };
+        QuerySet {
+            chunks: load(QueryKind::Chunks),
+            tags: load(QueryKind::Tags),
+            locals: load(QueryKind::Locals),
+        }
+    }
+
+    pub fn get(&self, kind: QueryKind) -> Option<&Query> {
+        match kind {
+            QueryKind::Chunks => self.chunks.as_ref(),
+            QueryKind::Tags => self.tags.as_ref(),
+            QueryKind::Locals => self.locals.as_ref(),
+        }
+    }
+}
