@@ -1,1 +1,186 @@
-fn main() {}
+//! `dowse`: the command-line front end.
+//!
+//! Subcommands map one-to-one onto engine calls; this crate only parses
+//! arguments, sets up logging (stderr, `DOWSE_LOG`), draws progress bars on
+//! stderr and prints results: human-readable by default, JSON with `--json`.
+//! Exit codes: 0 success, 1 failure, 2 bad input (arguments, query, path).
+
+mod output;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use dowse_engine::{Config, Engine, EngineError, IndexReport, SearchMode, SearchRequest};
+
+#[derive(Parser)]
+#[command(name = "dowse", version, about = "Code search for editors and agents", long_about = None)]
+struct Cli {
+    /// Where the index lives (default: a per-workspace directory under the user cache dir).
+    #[arg(long, global = true, env = "DOWSE_INDEX_DIR", value_name = "DIR")]
+    index_dir: Option<PathBuf>,
+
+    /// Index only files matching this glob (repeatable).
+    #[arg(long, global = true, value_name = "GLOB")]
+    include: Vec<String>,
+
+    /// Leave out files and directories matching this glob (repeatable).
+    #[arg(long, global = true, value_name = "GLOB")]
+    exclude: Vec<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index a workspace (default: the current directory), or bring its index up to date.
+    Index {
+        /// The workspace root.
+        path: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search a workspace, indexing it first if needed.
+    Search {
+        /// What to look for: words, an identifier, or a description of the code.
+        query: String,
+        /// The workspace root (default: the current directory).
+        #[arg(long, value_name = "P")]
+        path: Option<PathBuf>,
+        /// How many results to return.
+        #[arg(long, short = 'n', default_value_t = SearchRequest::DEFAULT_LIMIT, value_name = "N")]
+        limit: usize,
+        /// Keywords, meaning, or both fused.
+        #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
+        mode: Mode,
+        /// Print results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Mode {
+    Hybrid,
+    Lexical,
+    Semantic,
+}
+
+impl From<Mode> for SearchMode {
+    fn from(mode: Mode) -> SearchMode {
+        match mode {
+            Mode::Hybrid => SearchMode::Hybrid,
+            Mode::Lexical => SearchMode::Lexical,
+            Mode::Semantic => SearchMode::Semantic,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let user_error = err
+                .downcast_ref::<EngineError>()
+                .is_some_and(EngineError::is_user_error);
+            output::error(&err);
+            ExitCode::from(if user_error { 2 } else { 1 })
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DOWSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn workspace(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match path {
+        Some(path) => Ok(path),
+        None => Ok(std::env::current_dir()?),
+    }
+}
+
+fn open(path: Option<PathBuf>, cli: &Globals) -> anyhow::Result<Engine> {
+    let config = Config {
+        index_dir: cli.index_dir.clone(),
+        include: cli.include.clone(),
+        exclude: cli.exclude.clone(),
+        ..Config::default()
+    };
+    Ok(Engine::open(&workspace(path)?, config)?)
+}
+
+/// The options every subcommand takes.
+struct Globals {
+    index_dir: Option<PathBuf>,
+    include: Vec<String>,
+    exclude: Vec<String>,
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let globals = Globals {
+        index_dir: cli.index_dir,
+        include: cli.include,
+        exclude: cli.exclude,
+    };
+    match cli.command {
+        Command::Index { path, json } => {
+            let engine = open(path, &globals)?;
+            let report = engine.update(&progress::Bar::new())?;
+            if json {
+                output::json(&output::index_report_json(&engine, &report))?;
+            } else {
+                output::index_summary(&report);
+            }
+        }
+        Command::Search {
+            query,
+            path,
+            limit,
+            mode,
+            json,
+        } => {
+            if query.trim().is_empty() {
+                return Err(EngineError::EmptyQuery.into());
+            }
+            let engine = open(path, &globals)?;
+            let report = engine.update(&progress::Bar::new())?;
+            report_background_indexing(&report);
+            let request = SearchRequest {
+                query,
+                mode: mode.into(),
+                limit,
+            };
+            let response = engine.search(&request)?;
+            if json {
+                output::json(&response)?;
+            } else {
+                output::search_results(&response);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// When a search had to index first, say so on stderr.
+fn report_background_indexing(report: &IndexReport) {
+    if report.files_indexed > 0 || report.files_removed > 0 {
+        output::note(&format!(
+            "updated the index: {} files indexed, {} removed, in {:.2} s",
+            report.files_indexed,
+            report.files_removed,
+            report.duration.as_secs_f64()
+        ));
+    }
+}

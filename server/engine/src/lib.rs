@@ -1,1 +1,153 @@
-//! placeholder
+//! `dowse-engine`: the facade that front ends (CLI, LSP, MCP) talk to.
+//!
+//! An [`Engine`] owns one workspace's index. It brings the index up to date
+//! with the disk ([`Engine::update`]) and answers queries ([`Engine::search`])
+//! with plain data that each front end converts to its own protocol.
+//!
+//! One writer, many readers: all index mutation goes through the single
+//! writer held in the engine; queries take a snapshot (a tantivy `Searcher`)
+//! and never wait for indexing.
+
+pub mod config;
+mod indexer;
+pub mod progress;
+pub mod search;
+pub mod walk;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+
+use dowse_index::files::FileTable;
+use dowse_index::lexical::{LexicalError, LexicalIndex, LexicalWriter};
+use dowse_index::store::default_index_dir;
+
+pub use config::Config;
+pub use dowse_index::store::IndexDir;
+pub use indexer::IndexReport;
+pub use progress::{NoProgress, Progress};
+pub use search::{SearchMode, SearchRequest, SearchResponse, SearchResult};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("workspace `{0}` does not exist")]
+    NoWorkspace(PathBuf),
+    #[error("workspace `{0}` is not a directory")]
+    NotADirectory(PathBuf),
+    #[error("the query is empty: give some words or an identifier to search for")]
+    EmptyQuery,
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error(transparent)]
+    Walk(#[from] walk::WalkError),
+    #[error(transparent)]
+    Lexical(#[from] LexicalError),
+    #[error("index directory `{path}`: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl EngineError {
+    /// True for errors in what the user asked (exit code 2 in the CLI,
+    /// InvalidParams in the protocols), false for failures of the engine.
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            EngineError::NoWorkspace(_)
+                | EngineError::NotADirectory(_)
+                | EngineError::EmptyQuery
+                | EngineError::InvalidInput(_)
+                | EngineError::Walk(_)
+        )
+    }
+
+    fn io(path: &Path, source: std::io::Error) -> EngineError {
+        EngineError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, EngineError>;
+
+/// One workspace's index and the queries over it.
+pub struct Engine {
+    root: PathBuf,
+    config: Config,
+    dir: IndexDir,
+    lexical: LexicalIndex,
+    /// What the committed index holds, per file.
+    files: RwLock<FileTable>,
+    /// The single writer, created on the first change.
+    writer: Mutex<Option<LexicalWriter>>,
+}
+
+impl Engine {
+    /// Opens (or creates) the index of the workspace at `root`.
+    pub fn open(root: &Path, config: Config) -> Result<Engine> {
+        if !root.exists() {
+            return Err(EngineError::NoWorkspace(root.to_path_buf()));
+        }
+        if !root.is_dir() {
+            return Err(EngineError::NotADirectory(root.to_path_buf()));
+        }
+        let root = root.canonicalize().map_err(|e| EngineError::io(root, e))?;
+        let dir = IndexDir::new(
+            config
+                .index_dir
+                .clone()
+                .unwrap_or_else(|| default_index_dir(&root)),
+        );
+        dir.create().map_err(|e| EngineError::io(dir.root(), e))?;
+        let lexical = LexicalIndex::open(&dir.lexical())?;
+        let mut files = FileTable::load(&dir.files()).unwrap_or_else(|err| {
+            tracing::warn!("the file table is unreadable ({err}); every file will be checked");
+            FileTable::default()
+        });
+        let committed = lexical.committed_generation()?.unwrap_or(0);
+        if files.generation != committed {
+            // A crash between the index commit and the table write: the table
+            // may describe another version. Keep it, but distrust its mtimes
+            // so that every file is compared by content.
+            tracing::warn!(
+                "the file table (generation {}) does not match the index (generation {committed}); \
+                 every file will be compared by content",
+                files.generation
+            );
+            for record in files.files.values_mut() {
+                record.mtime_ns = -1;
+            }
+            files.generation = committed;
+        }
+        Ok(Engine {
+            root,
+            config,
+            dir,
+            lexical,
+            files: RwLock::new(files),
+            writer: Mutex::new(None),
+        })
+    }
+
+    /// The canonical workspace root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn index_dir(&self) -> &IndexDir {
+        &self.dir
+    }
+
+    /// The number of indexed files and chunks.
+    pub fn counts(&self) -> (u64, u64) {
+        let files = self.files.read().expect("file table lock");
+        (files.files.len() as u64, files.chunk_count())
+    }
+}

@@ -1,1 +1,15 @@
-//! placeholder
+//! `dowse-index`: the on-disk pieces of a workspace index.
+//!
+//! - [`tokenizer`]: the code-aware analyzer shared by indexing and queries;
+//! - [`lexical`]: the tantivy index of chunks (BM25 over content, symbol,
+//!   enclosing names and path);
+//! - [`files`]: the file table, what was indexed from which file version;
+//! - [`store`]: the index directory and atomic writes.
+//!
+//! This crate stores and retrieves; deciding what to index, and when, is the
+//! engine's job. Writers are plain structs: the engine owns the single writer.
+
+pub mod files;
+pub mod lexical;
+pub mod store;
+pub mod tokenizer;

@@ -24,9 +24,9 @@ use std::path::Path;
 
 use tree_sitter::{Node, Parser, QueryCursor, StreamingIterator, Tree};
 
+use crate::Language;
 use crate::queries::{QueryKind, QuerySet};
 use crate::text::{LineIndex, estimate_tokens, has_word, strip_bom};
-use crate::Language;
 
 /// What a chunk is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -105,7 +105,9 @@ impl Digest {
     }
 
     pub fn from_hex(hex: &str) -> Option<Digest> {
-        blake3::Hash::from_hex(hex).ok().map(|h| Digest(*h.as_bytes()))
+        blake3::Hash::from_hex(hex)
+            .ok()
+            .map(|h| Digest(*h.as_bytes()))
     }
 
     /// The first eight bytes as a number, for compact keys.
@@ -209,7 +211,8 @@ pub fn parse(lang: Language, text: &str) -> Option<Tree> {
 pub fn chunk_file(path: &Path, text: &str, config: &ChunkConfig) -> ChunkedFile {
     let (body, bom) = strip_bom(text);
     if let Some(lang) = Language::from_path(path)
-        && let Some(query) = QuerySet::of(lang).get(QueryKind::Chunks)
+        && let queries = QuerySet::of(lang)
+        && let Some(query) = queries.get(QueryKind::Chunks)
         && let Some(tree) = parse(lang, body)
     {
         let lines = LineIndex::new(text);
@@ -219,7 +222,7 @@ pub fn chunk_file(path: &Path, text: &str, config: &ChunkConfig) -> ChunkedFile 
             tokens: TokenPrefix::new(text, &lines),
             config,
         };
-        let units = collect_units(lang, query, &tree, body, bom, &lines);
+        let units = collect_units(lang, queries, query, &tree, body, bom, &lines);
         let root = tree.root_node();
         let module = Label {
             kind: ChunkKind::Module,
@@ -254,53 +257,97 @@ struct Unit<'tree> {
 
 fn collect_units<'tree>(
     lang: Language,
+    queries: &QuerySet,
     query: &tree_sitter::Query,
     tree: &'tree Tree,
     body: &str,
     bom: usize,
     lines: &LineIndex,
 ) -> Vec<Unit<'tree>> {
-    let names = query.capture_names();
     let mut found: Vec<Unit<'tree>> = Vec::new();
     let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(query, tree.root_node(), body.as_bytes());
-    while let Some(m) = matches.next() {
-        let mut node = None;
-        let mut kind = None;
-        let mut name = None;
-        let mut trait_name = None;
-        for capture in m.captures() {
-            let capture_name = names[capture.index as usize];
-            let text = capture.node.utf8_text(body.as_bytes()).unwrap_or("");
-            if let Some(k) = capture_name.strip_prefix("chunk.") {
-                node = Some(capture.node);
-                kind = ChunkKind::from_name(k);
-            } else if capture_name == "name" {
-                name = Some(text.to_owned());
-            } else if capture_name == "trait" {
-                trait_name = Some(collapse_whitespace(text));
+    let take_matches =
+        |cursor: &mut QueryCursor, node: Node<'tree>, found: &mut Vec<Unit<'tree>>| {
+            let mut matches = cursor.matches(query, node, body.as_bytes());
+            while let Some(m) = matches.next() {
+                if let Some(unit) = unit_from_match(lang, query, m, body, bom, lines) {
+                    found.push(unit);
+                }
+            }
+        };
+    match queries.chunk_roots() {
+        // Run the query only on nodes that can start a match, and never look
+        // inside expressions: the same units as a whole-tree query, at a
+        // fraction of the cost.
+        Some(roots) => {
+            cursor.set_max_start_depth(Some(0));
+            let opaque = lang.opaque_kinds();
+            let mut walk = tree.walk();
+            'walk: loop {
+                let node = walk.node();
+                if roots.binary_search(&node.kind_id()).is_ok() {
+                    take_matches(&mut cursor, node, &mut found);
+                }
+                let descend = !opaque
+                    .get(node.kind_id() as usize)
+                    .copied()
+                    .unwrap_or(false);
+                if descend && walk.goto_first_child() {
+                    continue;
+                }
+                while !walk.goto_next_sibling() {
+                    if !walk.goto_parent() {
+                        break 'walk;
+                    }
+                }
             }
         }
-        let (Some(node), Some(kind)) = (node, kind) else {
-            continue;
-        };
-        let (name, display) = describe(lang, kind, name, trait_name);
-        let start = leading_start(lang, node, body);
-        let end = node.end_byte().max(start + 1);
-        let rows = lines.row_of(start + bom)..lines.row_of(end - 1 + bom) + 1;
-        found.push(Unit {
-            node,
-            kind,
-            name,
-            display,
-            rows,
-            children: Vec::new(),
-        });
+        None => take_matches(&mut cursor, tree.root_node(), &mut found),
     }
-    // Matches arrive roughly in document order; nest them by byte range.
+    // Nest by byte range: sort by start, the longest first.
     found.sort_by_key(|u| (u.node.start_byte(), std::cmp::Reverse(u.node.end_byte())));
     found.dedup_by_key(|u| u.node.id());
     nest(found)
+}
+
+fn unit_from_match<'tree>(
+    lang: Language,
+    query: &tree_sitter::Query,
+    m: &tree_sitter::QueryMatch<'_, 'tree>,
+    body: &str,
+    bom: usize,
+    lines: &LineIndex,
+) -> Option<Unit<'tree>> {
+    let names = query.capture_names();
+    let mut node = None;
+    let mut kind = None;
+    let mut name = None;
+    let mut trait_name = None;
+    for capture in m.captures() {
+        let capture_name = names[capture.index as usize];
+        let text = capture.node.utf8_text(body.as_bytes()).unwrap_or("");
+        if let Some(k) = capture_name.strip_prefix("chunk.") {
+            node = Some(capture.node);
+            kind = ChunkKind::from_name(k);
+        } else if capture_name == "name" {
+            name = Some(text.to_owned());
+        } else if capture_name == "trait" {
+            trait_name = Some(collapse_whitespace(text));
+        }
+    }
+    let (node, kind) = (node?, kind?);
+    let (name, display) = describe(lang, kind, name, trait_name);
+    let start = leading_start(lang, node, body);
+    let end = node.end_byte().max(start + 1);
+    let rows = lines.row_of(start + bom)..lines.row_of(end - 1 + bom) + 1;
+    Some(Unit {
+        node,
+        kind,
+        name,
+        display,
+        rows,
+        children: Vec::new(),
+    })
 }
 
 /// Turns a list sorted by (start, longest first) into a forest by containment.
@@ -323,9 +370,12 @@ fn nest(sorted: Vec<Unit<'_>>) -> Vec<Unit<'_>> {
             }
         }
         if unit.kind == ChunkKind::Function
-            && stack
-                .last()
-                .is_some_and(|p| matches!(p.kind, ChunkKind::Class | ChunkKind::Impl | ChunkKind::Trait))
+            && stack.last().is_some_and(|p| {
+                matches!(
+                    p.kind,
+                    ChunkKind::Class | ChunkKind::Impl | ChunkKind::Trait
+                )
+            })
         {
             unit.kind = ChunkKind::Method;
         }
@@ -352,7 +402,11 @@ fn describe(
         };
         // `a::Client<T>` is searched for as `Client`.
         let bare = written.split('<').next().unwrap_or("").trim();
-        let bare = bare.rsplit("::").next().unwrap_or(bare).trim_start_matches('&');
+        let bare = bare
+            .rsplit("::")
+            .next()
+            .unwrap_or(bare)
+            .trim_start_matches('&');
         let symbol = (!bare.is_empty()).then(|| bare.to_owned());
         return (symbol, display);
     }
@@ -386,7 +440,10 @@ fn leading_start(lang: Language, node: Node<'_>, body: &str) -> usize {
     }
     while let Some(prev) = first.prev_sibling() {
         let attached = match lang {
-            Language::Rust => matches!(prev.kind(), "line_comment" | "block_comment" | "attribute_item"),
+            Language::Rust => matches!(
+                prev.kind(),
+                "line_comment" | "block_comment" | "attribute_item"
+            ),
             Language::Python => prev.kind() == "comment",
         };
         let adjacent = prev.end_position().row + 1 >= first.start_position().row;
@@ -474,7 +531,13 @@ impl Chunker<'_> {
         self.merge_tiny(chunks)
     }
 
-    fn unit(&self, unit: &Unit<'_>, rows: Range<usize>, enclosing: &[String], out: &mut Vec<Chunk>) {
+    fn unit(
+        &self,
+        unit: &Unit<'_>,
+        rows: Range<usize>,
+        enclosing: &[String],
+        out: &mut Vec<Chunk>,
+    ) {
         let label = Label {
             kind: unit.kind,
             symbol: unit.name.as_deref(),
@@ -496,7 +559,13 @@ impl Chunker<'_> {
 
     /// Code between definitions: dropped when it has no words (a closing
     /// brace), split at statement boundaries when too large.
-    fn gap(&self, rows: Range<usize>, label: &Label<'_>, container: Node<'_>, out: &mut Vec<Chunk>) {
+    fn gap(
+        &self,
+        rows: Range<usize>,
+        label: &Label<'_>,
+        container: Node<'_>,
+        out: &mut Vec<Chunk>,
+    ) {
         let rows = self.trim_blank(rows);
         if rows.is_empty() || !has_word(self.rows_text(&rows)) {
             return;
@@ -520,7 +589,10 @@ impl Chunker<'_> {
         let mut pieces: Vec<Range<usize>> = Vec::new();
         let mut start = rows.start;
         let mut last_cut = rows.start;
-        for &b in boundaries.iter().filter(|&&b| b > rows.start && b < rows.end) {
+        for &b in boundaries
+            .iter()
+            .filter(|&&b| b > rows.start && b < rows.end)
+        {
             if self.tokens.of(&(start..b)) > max && last_cut > start {
                 pieces.push(start..last_cut);
                 start = last_cut;
@@ -570,7 +642,9 @@ impl Chunker<'_> {
                 continue;
             }
             out.push(child_rows.start);
-            if child_rows.len() > 1 && self.tokens.of(&clamp(&child_rows, rows)) > self.config.max_tokens {
+            if child_rows.len() > 1
+                && self.tokens.of(&clamp(&child_rows, rows)) > self.config.max_tokens
+            {
                 self.boundaries(child, rows, out);
             }
         }
@@ -675,7 +749,7 @@ fn make_chunk(
         start_line: rows.start as u32 + 1,
         end_line: rows.end as u32,
         part,
-        digest: Digest::of(text[start..end].as_bytes()),
+        digest: Digest::of(&text.as_bytes()[start..end]),
     }
 }
 
@@ -698,7 +772,15 @@ pub fn line_windows(text: &str, config: &ChunkConfig) -> Vec<Chunk> {
         }
         let chunk_text = &text[lines.line_start(start)..lines.line_end(text, end - 1)];
         if has_word(chunk_text) {
-            chunks.push(make_chunk(text, &lines, ChunkKind::Text, None, Vec::new(), start..end, None));
+            chunks.push(make_chunk(
+                text,
+                &lines,
+                ChunkKind::Text,
+                None,
+                Vec::new(),
+                start..end,
+                None,
+            ));
         }
         if end >= count {
             break;

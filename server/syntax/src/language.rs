@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// A language with a tree-sitter grammar and queries. Anything else is chunked
 /// as plain text.
@@ -33,6 +34,98 @@ impl Language {
 
     pub fn from_name(name: &str) -> Option<Language> {
         Language::ALL.into_iter().find(|l| l.name() == name)
+    }
+
+    /// Node kinds whose subtrees never hold a definition: expressions, types,
+    /// patterns and simple statements. The chunker does not look inside them,
+    /// which spares it most of the tree. Being too cautious here costs only
+    /// time; a kind listed wrongly would hide definitions, so block-like
+    /// expressions (a Rust `fn` may sit in any block) are kept out.
+    pub(crate) fn opaque_kinds(self) -> &'static [bool] {
+        static RUST: OnceLock<Vec<bool>> = OnceLock::new();
+        static PYTHON: OnceLock<Vec<bool>> = OnceLock::new();
+        let (cell, supertypes, keep, extra): (_, &[&str], &[&str], &[&str]) = match self {
+            Language::Rust => (
+                &RUST,
+                &[
+                    "_expression",
+                    "_type",
+                    "_pattern",
+                    "_literal",
+                    "_literal_pattern",
+                ],
+                &[
+                    "block",
+                    "unsafe_block",
+                    "async_block",
+                    "const_block",
+                    "gen_block",
+                    "try_block",
+                    "if_expression",
+                    "loop_expression",
+                    "while_expression",
+                    "for_expression",
+                    "match_expression",
+                    "closure_expression",
+                ],
+                &[
+                    "use_declaration",
+                    "attribute_item",
+                    "inner_attribute_item",
+                    "token_tree",
+                    "macro_invocation",
+                    "parameters",
+                    "arguments",
+                    "type_parameters",
+                    "where_clause",
+                    "field_declaration_list",
+                    "ordered_field_declaration_list",
+                    "enum_variant_list",
+                    "line_comment",
+                    "block_comment",
+                    "string_literal",
+                    "raw_string_literal",
+                ],
+            ),
+            Language::Python => (
+                &PYTHON,
+                &[
+                    "expression",
+                    "primary_expression",
+                    "_simple_statement",
+                    "pattern",
+                ],
+                &[],
+                &[
+                    "parameters",
+                    "argument_list",
+                    "decorator",
+                    "comment",
+                    "string",
+                ],
+            ),
+        };
+        cell.get_or_init(|| {
+            let grammar = self.grammar();
+            let mut opaque = vec![false; grammar.node_kind_count()];
+            let id = |name: &str| grammar.id_for_node_kind(name, true);
+            for &supertype in grammar.supertypes() {
+                let name = grammar.node_kind_for_id(supertype).unwrap_or("");
+                if supertypes.contains(&name) {
+                    for &sub in grammar.subtypes_for_supertype(supertype) {
+                        opaque[sub as usize] = true;
+                    }
+                }
+            }
+            for name in keep {
+                opaque[id(name) as usize] = false;
+            }
+            for name in extra {
+                opaque[id(name) as usize] = true;
+            }
+            opaque[0] = false;
+            opaque
+        })
     }
 
     pub(crate) fn grammar(self) -> tree_sitter::Language {

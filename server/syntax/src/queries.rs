@@ -62,6 +62,10 @@ pub struct QuerySet {
     chunks: Option<Query>,
     tags: Option<Query>,
     locals: Option<Query>,
+    /// Node kind ids at the root of the chunks query's patterns, when every
+    /// pattern has a plain `(kind ...)` root; the chunker then runs the query
+    /// only on nodes of these kinds.
+    chunk_roots: Option<Vec<u16>>,
 }
 
 impl QuerySet {
@@ -84,11 +88,20 @@ impl QuerySet {
                 None
             }
         };
+        let chunks = load(QueryKind::Chunks);
+        let chunk_roots = chunks
+            .as_ref()
+            .and_then(|q| pattern_roots(lang, q, query_source(lang, QueryKind::Chunks)));
         QuerySet {
-            chunks: load(QueryKind::Chunks),
+            chunks,
             tags: load(QueryKind::Tags),
             locals: load(QueryKind::Locals),
+            chunk_roots,
         }
+    }
+
+    pub(crate) fn chunk_roots(&self) -> Option<&[u16]> {
+        self.chunk_roots.as_deref()
     }
 
     pub fn get(&self, kind: QueryKind) -> Option<&Query> {
@@ -98,4 +111,27 @@ impl QuerySet {
             QueryKind::Locals => self.locals.as_ref(),
         }
     }
+}
+
+/// The node kind at the root of every pattern of `query`, or `None` when a
+/// pattern's root is not a plain named node (an alternation, a wildcard).
+fn pattern_roots(lang: Language, query: &Query, source: &str) -> Option<Vec<u16>> {
+    let grammar = lang.grammar();
+    let mut roots = Vec::new();
+    for pattern in 0..query.pattern_count() {
+        let text = source.get(query.start_byte_for_pattern(pattern)..)?;
+        let kind: String = text
+            .strip_prefix('(')?
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let id = grammar.id_for_node_kind(&kind, true);
+        if kind.is_empty() || kind == "_" || id == 0 {
+            return None;
+        }
+        roots.push(id);
+    }
+    roots.sort_unstable();
+    roots.dedup();
+    Some(roots)
 }

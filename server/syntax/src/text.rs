@@ -140,3 +140,104 @@ mod tests {
         assert_eq!(strip_bom("x"), ("x", 0));
     }
 }
+
+/// Splits an identifier into its words: at `_` and other separators, at
+/// lower-to-upper case changes (`parseHttp`), before the last capital of an
+/// acronym (`HTTPServer` -> `HTTP`, `Server`), and around digit runs
+/// (`utf8Decode` -> `utf`, `8`, `Decode`). Returns byte ranges into `ident`.
+pub fn split_identifier(ident: &str) -> Vec<std::ops::Range<usize>> {
+    let mut parts = Vec::new();
+    split_identifier_into(ident, 0, &mut parts);
+    parts
+}
+
+/// [`split_identifier`] into a reused buffer, with ranges offset by `base`.
+pub fn split_identifier_into(ident: &str, base: usize, parts: &mut Vec<std::ops::Range<usize>>) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Class {
+        Upper,
+        Lower,
+        Digit,
+        Other,
+    }
+    let class = |c: char| {
+        if c.is_uppercase() {
+            Class::Upper
+        } else if c.is_numeric() {
+            Class::Digit
+        } else if c.is_alphabetic() {
+            Class::Lower
+        } else {
+            Class::Other
+        }
+    };
+    let mut start: Option<usize> = None;
+    let mut prev = Class::Other;
+    let mut chars = ident.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let cur = class(c);
+        if cur == Class::Other {
+            if let Some(s) = start.take() {
+                parts.push(base + s..base + i);
+            }
+            prev = cur;
+            continue;
+        }
+        let boundary = match (prev, cur) {
+            (Class::Lower, Class::Upper) => true,
+            (Class::Digit, Class::Upper | Class::Lower)
+            | (Class::Upper | Class::Lower, Class::Digit) => true,
+            // `HTTPServer`: the `S` starts a word when a lower-case letter follows.
+            (Class::Upper, Class::Upper) => {
+                chars.peek().is_some_and(|&(_, n)| class(n) == Class::Lower)
+            }
+            _ => false,
+        };
+        match start {
+            Some(s) if boundary => {
+                parts.push(base + s..base + i);
+                start = Some(i);
+            }
+            None => start = Some(i),
+            Some(_) => {}
+        }
+        prev = cur;
+    }
+    if let Some(s) = start {
+        parts.push(base + s..base + ident.len());
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::split_identifier;
+
+    fn words(ident: &str) -> Vec<&str> {
+        split_identifier(ident)
+            .into_iter()
+            .map(|r| &ident[r])
+            .collect()
+    }
+
+    #[test]
+    fn splits_identifiers_into_words() {
+        let table: &[(&str, &[&str])] = &[
+            ("parse_duration", &["parse", "duration"]),
+            ("parseDuration", &["parse", "Duration"]),
+            ("ParseDuration", &["Parse", "Duration"]),
+            ("HTTPServerError", &["HTTP", "Server", "Error"]),
+            ("getHTTP2Response", &["get", "HTTP", "2", "Response"]),
+            ("utf8_decode", &["utf", "8", "decode"]),
+            ("__init__", &["init"]),
+            ("MAX_RETRIES", &["MAX", "RETRIES"]),
+            ("x", &["x"]),
+            ("404", &["404"]),
+            ("IOError", &["IO", "Error"]),
+            ("naïveCafé", &["naïve", "Café"]),
+            ("", &[]),
+        ];
+        for (ident, expected) in table {
+            assert_eq!(&words(ident), expected, "splitting {ident:?}");
+        }
+    }
+}

@@ -22,7 +22,12 @@ fn render(path: &str, text: &str, config: &ChunkConfig) -> String {
             "digest is of the chunk's text"
         );
         let first = chunk_text.lines().next().unwrap_or("").trim();
-        write!(out, "{}-{} {}", chunk.start_line, chunk.end_line, chunk.kind).unwrap();
+        write!(
+            out,
+            "{}-{} {}",
+            chunk.start_line, chunk.end_line, chunk.kind
+        )
+        .unwrap();
         if let Some(symbol) = &chunk.symbol {
             write!(out, " {symbol}").unwrap();
         }
@@ -306,8 +311,16 @@ fn large_function_is_split_into_parts_at_statements() {
     }
     text.push_str("    return x\n\n\ndef after():\n    return 1\n");
     let file = chunk_file(Path::new("big.py"), &text, &ChunkConfig::default());
-    let parts: Vec<_> = file.chunks.iter().filter(|c| c.symbol.as_deref() == Some("huge")).collect();
-    assert!(parts.len() > 50, "5,000 lines make many parts, got {}", parts.len());
+    let parts: Vec<_> = file
+        .chunks
+        .iter()
+        .filter(|c| c.symbol.as_deref() == Some("huge"))
+        .collect();
+    assert!(
+        parts.len() > 50,
+        "5,000 lines make many parts, got {}",
+        parts.len()
+    );
     let max = ChunkConfig::default().max_tokens;
     for (i, part) in parts.iter().enumerate() {
         assert_eq!(part.part, Some(i as u32 + 1));
@@ -321,7 +334,10 @@ fn large_function_is_split_into_parts_at_statements() {
     }
     assert_eq!(parts.last().unwrap().end_line, 5002);
     let after = file.chunks.last().unwrap();
-    assert_eq!((after.symbol.as_deref(), after.start_line), (Some("after"), 5005));
+    assert_eq!(
+        (after.symbol.as_deref(), after.start_line),
+        (Some("after"), 5005)
+    );
 }
 
 #[test]
@@ -338,8 +354,14 @@ fn large_rust_function_splits_inside_a_large_statement() {
     let out = render("src/big.rs", &text, &small);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines.len() > 5, "{out}");
-    assert!(lines[0].starts_with("1-") && lines[0].contains("function big part 1"), "{out}");
-    assert!(lines.iter().all(|l| l.contains("function big part")), "{out}");
+    assert!(
+        lines[0].starts_with("1-") && lines[0].contains("function big part 1"),
+        "{out}"
+    );
+    assert!(
+        lines.iter().all(|l| l.contains("function big part")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -367,7 +389,8 @@ fn crlf_line_endings() {
 
 #[test]
 fn utf8_bom_is_skipped_but_offsets_count_it() {
-    let text = "\u{feff}def greet(name):\n    message = f'héllo {name}'\n    return message.upper()\n";
+    let text =
+        "\u{feff}def greet(name):\n    message = f'héllo {name}'\n    return message.upper()\n";
     check(
         "bom.py",
         text,
@@ -382,7 +405,9 @@ fn utf8_bom_is_skipped_but_offsets_count_it() {
 
 #[test]
 fn other_text_falls_back_to_overlapping_line_windows() {
-    let text: String = (1..=100).map(|i| format!("line {i} of the notes\n")).collect();
+    let text: String = (1..=100)
+        .map(|i| format!("line {i} of the notes\n"))
+        .collect();
     check_with(
         "notes.md",
         &text,

@@ -27,7 +27,8 @@ fn every_query_file_on_disk_is_embedded() {
             continue;
         }
         let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
-        let lang = Language::from_name(&name).unwrap_or_else(|| panic!("queries/{name}: no such language"));
+        let lang = Language::from_name(&name)
+            .unwrap_or_else(|| panic!("queries/{name}: no such language"));
         for file in std::fs::read_dir(&dir).unwrap() {
             let file = file.unwrap().path();
             let file_name = file.file_name().unwrap().to_str().unwrap();
@@ -46,7 +47,15 @@ fn every_query_file_on_disk_is_embedded() {
 
 #[test]
 fn a_broken_query_reports_its_file_and_reason() {
-    let err = compile(Language::Rust, QueryKind::Chunks, "(function_item name: (nonexistent_node) @name)").unwrap_err();
-    assert!(err.starts_with("queries/rust/chunks.scm does not compile"), "{err}");
+    let err = compile(
+        Language::Rust,
+        QueryKind::Chunks,
+        "(function_item name: (nonexistent_node) @name)",
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with("queries/rust/chunks.scm does not compile"),
+        "{err}"
+    );
     assert!(err.contains("nonexistent_node"), "{err}");
 }

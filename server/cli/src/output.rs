@@ -1,0 +1,115 @@
+//! Everything the CLI prints. Human output and JSON go to stdout (this is the
+//! one module allowed to print there); notes and errors go to stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::Write;
+
+use dowse_engine::{Engine, IndexReport, SearchResponse};
+use serde::Serialize;
+
+pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn error(err: &anyhow::Error) {
+    eprintln!("error: {err:#}");
+}
+
+pub fn note(message: &str) {
+    eprintln!("{message}");
+}
+
+/// The one-line summary after indexing.
+pub fn index_summary(report: &IndexReport) {
+    let skipped = if report.skipped.is_empty() {
+        "0 skipped".to_owned()
+    } else {
+        format!(
+            "{} skipped ({})",
+            report.skipped.len(),
+            report.skipped_summary()
+        )
+    };
+    println!(
+        "indexed {} files, {} chunks ({} files and {} chunks updated, {} removed), {skipped}, in {:.2} s",
+        report.files,
+        report.chunks,
+        report.files_indexed,
+        report.chunks_indexed,
+        report.files_removed,
+        report.duration.as_secs_f64()
+    );
+}
+
+#[derive(Serialize)]
+pub struct IndexReportJson<'a> {
+    workspace: String,
+    index_dir: String,
+    files: u64,
+    chunks: u64,
+    files_indexed: u64,
+    chunks_indexed: u64,
+    files_removed: u64,
+    seconds: f64,
+    skipped: Vec<SkippedJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SkippedJson<'a> {
+    path: &'a str,
+    reason: String,
+}
+
+pub fn index_report_json<'a>(engine: &Engine, report: &'a IndexReport) -> IndexReportJson<'a> {
+    IndexReportJson {
+        workspace: engine.root().display().to_string(),
+        index_dir: engine.index_dir().root().display().to_string(),
+        files: report.files,
+        chunks: report.chunks,
+        files_indexed: report.files_indexed,
+        chunks_indexed: report.chunks_indexed,
+        files_removed: report.files_removed,
+        seconds: report.duration.as_secs_f64(),
+        skipped: report
+            .skipped
+            .iter()
+            .map(|s| SkippedJson {
+                path: &s.path,
+                reason: s.reason.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// Results as `path:start-end  kind symbol  (in enclosing)` and the snippet.
+pub fn search_results(response: &SearchResponse) {
+    if let Some(reason) = &response.degraded {
+        eprintln!("note: {reason}");
+    }
+    if response.results.is_empty() {
+        eprintln!("no results for {:?}", response.query);
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    for result in &response.results {
+        let mut title = format!(
+            "{}:{}-{}  {}",
+            result.path, result.start_line, result.end_line, result.kind
+        );
+        if let Some(symbol) = &result.symbol {
+            title.push(' ');
+            title.push_str(symbol);
+        }
+        if !result.enclosing.is_empty() {
+            title.push_str(&format!("  (in {})", result.enclosing.join(" > ")));
+        }
+        let _ = writeln!(out, "{title}  [{:.2}]", result.score);
+        for (i, line) in result.snippet.lines().enumerate() {
+            let _ = writeln!(out, "{:>6} | {line}", result.snippet_line as usize + i);
+        }
+        let _ = writeln!(out);
+    }
+}

@@ -1,0 +1,252 @@
+//! Bringing the index up to date with the disk.
+//!
+//! The walk lists the files; (size, mtime) equal to the file table's means
+//! unchanged and costs nothing more. Other files are read in parallel, hashed
+//! with blake3 (a touched but unchanged file is not re-indexed), chunked and
+//! handed to the lexical writer, which replaces exactly that file's
+//! documents. Files gone from the walk are deleted. One commit at the end
+//! makes it all visible at once.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use dowse_index::files::FileRecord;
+use dowse_index::lexical::LexicalWriter;
+use dowse_syntax::{Digest, chunk_file, language_label};
+use rayon::prelude::*;
+
+use crate::walk::{SkipReason, Skipped, WalkedFile, walk};
+use crate::{Engine, EngineError, Progress, Result};
+
+/// What an update did.
+#[derive(Clone, Debug, Default)]
+pub struct IndexReport {
+    /// Files in the index afterwards.
+    pub files: u64,
+    /// Chunks in the index afterwards.
+    pub chunks: u64,
+    /// Files (re-)indexed because they were new or changed.
+    pub files_indexed: u64,
+    /// Chunks written by this update.
+    pub chunks_indexed: u64,
+    /// Files deleted from the index.
+    pub files_removed: u64,
+    /// Source bytes read and indexed by this update.
+    pub bytes_indexed: u64,
+    /// Files left out, and why.
+    pub skipped: Vec<Skipped>,
+    pub duration: Duration,
+}
+
+impl IndexReport {
+    /// "3 binary, 1 too large": skipped files by reason.
+    pub fn skipped_summary(&self) -> String {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for s in &self.skipped {
+            *counts.entry(s.reason.category()).or_default() += 1;
+        }
+        counts
+            .iter()
+            .map(|(reason, n)| format!("{n} {reason}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// What became of one file that needed a look.
+enum Outcome {
+    /// New or changed: indexed with this many chunks.
+    Indexed(FileRecord, u64),
+    /// Touched but the same content: only the mtime moves.
+    Same(FileRecord),
+    Skipped(SkipReason),
+}
+
+/// Above this, a NUL byte marks a file as binary, as git and ripgrep do.
+const BINARY_SNIFF_BYTES: usize = 8192;
+
+impl Engine {
+    /// Reconciles the index with the workspace on disk and commits.
+    pub fn update(&self, progress: &dyn Progress) -> Result<IndexReport> {
+        let started = Instant::now();
+        let skip_dirs = vec![self.dir.root().to_path_buf()];
+        let walked = walk(&self.root, &self.config.walk_options(skip_dirs))?;
+        tracing::info!(
+            "walked {} files in {:?}",
+            walked.files.len(),
+            started.elapsed()
+        );
+        let mut report = IndexReport {
+            skipped: walked.skipped,
+            ..IndexReport::default()
+        };
+
+        let (todo, removed) = {
+            let table = self.files.read().expect("file table lock");
+            let seen: HashSet<&str> = walked.files.iter().map(|f| f.rel_path.as_str()).collect();
+            let removed: Vec<String> = table
+                .files
+                .keys()
+                .filter(|path| !seen.contains(path.as_str()))
+                .cloned()
+                .collect();
+            let todo: Vec<(&WalkedFile, Option<FileRecord>)> = walked
+                .files
+                .iter()
+                .filter_map(|file| match table.files.get(&file.rel_path) {
+                    Some(old) if old.size == file.size && old.mtime_ns == file.mtime_ns => None,
+                    old => Some((file, old.cloned())),
+                })
+                .collect();
+            (todo, removed)
+        };
+
+        if !todo.is_empty() || !removed.is_empty() {
+            let mut guard = self.writer.lock().expect("writer lock");
+            if guard.is_none() {
+                let threads = self.config.worker_threads();
+                *guard = Some(self.lexical.writer(threads, self.config.index_heap_bytes)?);
+            }
+            let writer = guard.as_mut().expect("writer was just created");
+            let outcomes = self.index_files(writer, &todo, progress)?;
+            tracing::info!(
+                "read and chunked {} files in {:?}",
+                todo.len(),
+                started.elapsed()
+            );
+
+            let mut table = self.files.write().expect("file table lock");
+            for path in &removed {
+                writer.delete_file(path);
+                table.files.remove(path);
+                report.files_removed += 1;
+            }
+            for ((file, old), outcome) in todo.iter().zip(outcomes) {
+                match outcome {
+                    Outcome::Indexed(record, chunks) => {
+                        report.files_indexed += 1;
+                        report.chunks_indexed += chunks;
+                        report.bytes_indexed += record.size;
+                        table.files.insert(file.rel_path.clone(), record);
+                    }
+                    Outcome::Same(record) => {
+                        table.files.insert(file.rel_path.clone(), record);
+                    }
+                    Outcome::Skipped(reason) => {
+                        if old.is_some() {
+                            writer.delete_file(&file.rel_path);
+                            table.files.remove(&file.rel_path);
+                            report.files_removed += 1;
+                        }
+                        report.skipped.push(Skipped {
+                            path: file.rel_path.clone(),
+                            reason,
+                        });
+                    }
+                }
+            }
+            let generation = table.generation + 1;
+            let commit_started = Instant::now();
+            writer.commit(generation)?;
+            tracing::info!(
+                "committed generation {generation} in {:?}",
+                commit_started.elapsed()
+            );
+            table.generation = generation;
+            self.lexical.reload()?;
+            table.save(&self.dir.files()).map_err(|e| EngineError::Io {
+                path: self.dir.files(),
+                source: e,
+            })?;
+        }
+
+        let table = self.files.read().expect("file table lock");
+        report.files = table.files.len() as u64;
+        report.chunks = table.chunk_count();
+        report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        report.duration = started.elapsed();
+        Ok(report)
+    }
+
+    /// Reads, hashes, chunks and indexes `todo` in parallel.
+    fn index_files(
+        &self,
+        writer: &LexicalWriter,
+        todo: &[(&WalkedFile, Option<FileRecord>)],
+        progress: &dyn Progress,
+    ) -> Result<Vec<Outcome>> {
+        progress.begin("indexing", todo.len() as u64);
+        let done = AtomicU64::new(0);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.config.worker_threads())
+            .thread_name(|i| format!("dowse-index-{i}"))
+            .build()
+            .map_err(|e| {
+                EngineError::InvalidInput(format!("cannot start indexing threads: {e}"))
+            })?;
+        let outcomes: Vec<Result<Outcome>> = pool.install(|| {
+            todo.par_iter()
+                .map(|(file, old)| {
+                    let outcome = self.index_file(writer, file, old.as_ref());
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n.is_multiple_of(16) {
+                        progress.advance(16);
+                    }
+                    outcome
+                })
+                .collect()
+        });
+        progress.advance(done.load(Ordering::Relaxed) % 16);
+        progress.end();
+        outcomes.into_iter().collect()
+    }
+
+    fn index_file(
+        &self,
+        writer: &LexicalWriter,
+        file: &WalkedFile,
+        old: Option<&FileRecord>,
+    ) -> Result<Outcome> {
+        let bytes = match std::fs::read(&file.abs_path) {
+            Ok(bytes) => bytes,
+            Err(err) => return Ok(Outcome::Skipped(SkipReason::Unreadable(err.to_string()))),
+        };
+        if bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0) {
+            return Ok(Outcome::Skipped(SkipReason::Binary));
+        }
+        let Ok(text) = String::from_utf8(bytes) else {
+            return Ok(Outcome::Skipped(SkipReason::NotUtf8));
+        };
+        let digest = Digest::of(text.as_bytes()).to_hex();
+        if let Some(old) = old
+            && old.digest == digest
+        {
+            return Ok(Outcome::Same(FileRecord {
+                size: file.size,
+                mtime_ns: file.mtime_ns,
+                ..old.clone()
+            }));
+        }
+        let path = std::path::Path::new(&file.rel_path);
+        let chunked = chunk_file(path, &text, &self.config.chunk);
+        let language = chunked
+            .language
+            .map_or_else(|| language_label(path), |l| l.name());
+        if old.is_some() {
+            writer.delete_file(&file.rel_path);
+        }
+        writer.add_file(&file.rel_path, language, &chunked.chunks, &text)?;
+        let chunks = chunked.chunks.len() as u64;
+        Ok(Outcome::Indexed(
+            FileRecord {
+                size: file.size,
+                mtime_ns: file.mtime_ns,
+                digest,
+                chunks: chunks as u32,
+                language: language.to_owned(),
+            },
+            chunks,
+        ))
+    }
+}

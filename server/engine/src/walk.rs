@@ -1,0 +1,384 @@
+//! The workspace walker: which files on disk belong to the index.
+//!
+//! It honours `.gitignore` (inside a git repository or not), `.ignore`, the
+//! workspace's `.dowseignore`, skips hidden files and directories, and applies
+//! the configured include/exclude globs. It follows symbolic links but never
+//! out of the workspace, survives symlink loops and unreadable entries, and
+//! reports every file it skipped with the reason, because "why is this file
+//! not found?" is the first question users ask of a code search tool.
+//! Content checks (binary, not UTF-8) happen when a file is read, not here.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::UNIX_EPOCH;
+
+use ignore::WalkState;
+use ignore::overrides::OverrideBuilder;
+
+/// The name of dowse's own ignore file, with `.gitignore` syntax.
+pub const IGNORE_FILE: &str = ".dowseignore";
+
+/// What the walker needs to know.
+#[derive(Clone, Debug)]
+pub struct WalkOptions {
+    /// Files larger than this are skipped.
+    pub max_file_size: u64,
+    /// Globs a file must match to be indexed (all files when empty).
+    pub include: Vec<String>,
+    /// Globs of files and directories to leave out.
+    pub exclude: Vec<String>,
+    pub follow_symlinks: bool,
+    /// Directories never to descend into (the index directory, when it lives
+    /// inside the workspace).
+    pub skip_dirs: Vec<PathBuf>,
+    pub threads: usize,
+}
+
+impl Default for WalkOptions {
+    fn default() -> WalkOptions {
+        WalkOptions {
+            max_file_size: 1024 * 1024,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            follow_symlinks: true,
+            skip_dirs: Vec::new(),
+            threads: 2,
+        }
+    }
+}
+
+/// A file the walker found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalkedFile {
+    /// Relative to the workspace root, `/`-separated.
+    pub rel_path: String,
+    pub abs_path: PathBuf,
+    pub size: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub mtime_ns: i128,
+}
+
+/// Why a file was not indexed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    TooLarge { size: u64, limit: u64 },
+    Binary,
+    NotUtf8,
+    PathNotUtf8,
+    SymlinkLoop,
+    OutsideWorkspace,
+    Unreadable(String),
+}
+
+impl SkipReason {
+    /// A short category name for summaries.
+    pub fn category(&self) -> &'static str {
+        match self {
+            SkipReason::TooLarge { .. } => "too large",
+            SkipReason::Binary => "binary",
+            SkipReason::NotUtf8 => "not UTF-8",
+            SkipReason::PathNotUtf8 => "path not UTF-8",
+            SkipReason::SymlinkLoop => "symlink loop",
+            SkipReason::OutsideWorkspace => "outside the workspace",
+            SkipReason::Unreadable(_) => "unreadable",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::TooLarge { size, limit } => {
+                write!(f, "larger than max_file_size ({size} > {limit} bytes)")
+            }
+            SkipReason::Binary => f.write_str("binary file"),
+            SkipReason::NotUtf8 => f.write_str("not valid UTF-8"),
+            SkipReason::PathNotUtf8 => f.write_str("path is not valid UTF-8"),
+            SkipReason::SymlinkLoop => f.write_str("symbolic link loop"),
+            SkipReason::OutsideWorkspace => {
+                f.write_str("symbolic link to a file outside the workspace")
+            }
+            SkipReason::Unreadable(err) => write!(f, "unreadable: {err}"),
+        }
+    }
+}
+
+/// A file (or directory) left out, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: SkipReason,
+}
+
+#[derive(Debug, Default)]
+pub struct WalkOutput {
+    /// Sorted by path.
+    pub files: Vec<WalkedFile>,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    #[error("invalid glob `{glob}`: {reason}")]
+    BadGlob { glob: String, reason: String },
+}
+
+/// Walks `root` (canonical) and returns the files to index.
+pub fn walk(root: &Path, options: &WalkOptions) -> Result<WalkOutput, WalkError> {
+    let mut overrides = OverrideBuilder::new(root);
+    let bad_glob = |glob: &str, err: ignore::Error| WalkError::BadGlob {
+        glob: glob.to_owned(),
+        reason: err.to_string(),
+    };
+    for glob in &options.include {
+        overrides.add(glob).map_err(|e| bad_glob(glob, e))?;
+    }
+    for glob in &options.exclude {
+        let negated = format!("!{glob}");
+        overrides.add(&negated).map_err(|e| bad_glob(glob, e))?;
+    }
+    let overrides = overrides.build().map_err(|e| bad_glob("(all)", e))?;
+
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder
+        .hidden(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .require_git(false)
+        .parents(false)
+        .follow_links(options.follow_symlinks)
+        .add_custom_ignore_filename(IGNORE_FILE)
+        .overrides(overrides)
+        .threads(options.threads.max(1));
+    let skip_dirs = options.skip_dirs.clone();
+    builder.filter_entry(move |entry| !skip_dirs.iter().any(|d| entry.path() == d));
+
+    let out = Mutex::new(WalkOutput::default());
+    builder.build_parallel().run(|| {
+        let out = &out;
+        Box::new(move |entry| {
+            let visit = visit(root, options, entry);
+            let mut out = out.lock().expect("walker lock");
+            match visit {
+                Visit::File(file) => out.files.push(file),
+                Visit::Skip(skipped) => out.skipped.push(skipped),
+                Visit::Nothing => {}
+            }
+            WalkState::Continue
+        })
+    });
+    let mut out = out.into_inner().expect("walker lock");
+    out.files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    out.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+enum Visit {
+    File(WalkedFile),
+    Skip(Skipped),
+    Nothing,
+}
+
+fn visit(
+    root: &Path,
+    options: &WalkOptions,
+    entry: Result<ignore::DirEntry, ignore::Error>,
+) -> Visit {
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(err) => return Visit::Skip(skipped_by_error(root, &err)),
+    };
+    let path = entry.path();
+    let Some(file_type) = entry.file_type() else {
+        return Visit::Nothing;
+    };
+    if !file_type.is_file() {
+        return Visit::Nothing;
+    }
+    let rel = relative(root, path);
+    let Some(rel_path) = rel else {
+        return Visit::Skip(Skipped {
+            path: path.to_string_lossy().into_owned(),
+            reason: SkipReason::PathNotUtf8,
+        });
+    };
+    if entry.path_is_symlink() {
+        match path.canonicalize() {
+            Ok(target) if target.starts_with(root) => {}
+            Ok(_) => return skip(rel_path, SkipReason::OutsideWorkspace),
+            Err(err) => return skip(rel_path, SkipReason::Unreadable(err.to_string())),
+        }
+    }
+    let meta = match entry.metadata() {
+        Ok(meta) => meta,
+        Err(err) => return skip(rel_path, SkipReason::Unreadable(err.to_string())),
+    };
+    if meta.len() > options.max_file_size {
+        return skip(
+            rel_path,
+            SkipReason::TooLarge {
+                size: meta.len(),
+                limit: options.max_file_size,
+            },
+        );
+    }
+    Visit::File(WalkedFile {
+        rel_path,
+        abs_path: path.to_path_buf(),
+        size: meta.len(),
+        mtime_ns: mtime_ns(&meta),
+    })
+}
+
+fn skip(path: String, reason: SkipReason) -> Visit {
+    Visit::Skip(Skipped { path, reason })
+}
+
+/// Modification time in nanoseconds since the epoch (0 when unknown).
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128)
+}
+
+/// `path` relative to `root` with `/` separators, `None` when not UTF-8.
+pub fn relative(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    parts.map(|p| p.join("/"))
+}
+
+fn skipped_by_error(root: &Path, err: &ignore::Error) -> Skipped {
+    let mut path = None;
+    let mut current = err;
+    let reason = loop {
+        match current {
+            ignore::Error::WithPath { path: p, err } => {
+                path.get_or_insert_with(|| p.clone());
+                current = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                current = err
+            }
+            ignore::Error::Loop { child, .. } => {
+                path.get_or_insert_with(|| child.clone());
+                break SkipReason::SymlinkLoop;
+            }
+            other => break SkipReason::Unreadable(other.to_string()),
+        }
+    };
+    let path = path
+        .as_deref()
+        .map(|p| relative(root, p).unwrap_or_else(|| p.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    Skipped { path, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn write(root: &Path, rel: &str, content: &[u8]) {
+        let path = root.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, content).unwrap();
+    }
+
+    fn summary(out: &WalkOutput) -> (Vec<&str>, Vec<String>) {
+        (
+            out.files.iter().map(|f| f.rel_path.as_str()).collect(),
+            out.skipped
+                .iter()
+                .map(|s| format!("{}: {}", s.path, s.reason.category()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn honours_ignore_files_hidden_dirs_and_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root, "src/main.rs", b"fn main() {}");
+        write(&root, "src/gen/out.rs", b"fn gen() {}");
+        write(&root, "notes.txt", b"notes");
+        write(&root, "big.py", &vec![b'x'; 2000]);
+        write(&root, ".hidden/secret.py", b"x = 1");
+        write(&root, "vendor/lib.py", b"y = 2");
+        write(&root, "build/out.py", b"z = 3");
+        write(&root, ".gitignore", b"build/\n");
+        write(&root, ".dowseignore", b"vendor/\n");
+        write(&root, "src/.ignore", b"gen/\n");
+        let options = WalkOptions {
+            max_file_size: 1000,
+            ..WalkOptions::default()
+        };
+        let out = walk(&root, &options).unwrap();
+        let (files, skipped) = summary(&out);
+        assert_eq!(files, ["notes.txt", "src/main.rs"]);
+        assert_eq!(skipped, ["big.py: too large"]);
+    }
+
+    #[test]
+    fn include_and_exclude_globs() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root, "a.py", b"a");
+        write(&root, "b.rs", b"b");
+        write(&root, "tests/c.py", b"c");
+        let options = WalkOptions {
+            include: vec!["*.py".into()],
+            exclude: vec!["tests/".into()],
+            ..WalkOptions::default()
+        };
+        let out = walk(&root, &options).unwrap();
+        assert_eq!(summary(&out).0, ["a.py"]);
+        let bad = WalkOptions {
+            include: vec!["a[".into()],
+            ..WalkOptions::default()
+        };
+        assert!(matches!(walk(&root, &bad), Err(WalkError::BadGlob { .. })));
+    }
+
+    #[test]
+    fn survives_symlink_loops_and_stays_in_the_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root, "pkg/mod.py", b"x = 1");
+        write(outside.path(), "secret.py", b"password = 1");
+        std::os::unix::fs::symlink(&root, root.join("pkg/loop")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.py"), root.join("leak.py")).unwrap();
+        std::os::unix::fs::symlink(root.join("pkg/mod.py"), root.join("alias.py")).unwrap();
+        let out = walk(&root, &WalkOptions::default()).unwrap();
+        let (files, skipped) = summary(&out);
+        assert_eq!(files, ["alias.py", "pkg/mod.py"]);
+        assert_eq!(
+            skipped,
+            ["leak.py: outside the workspace", "pkg/loop: symlink loop"]
+        );
+    }
+
+    #[test]
+    fn unreadable_directories_are_reported_not_fatal() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root, "ok.py", b"x = 1");
+        write(&root, "locked/inner.py", b"y = 2");
+        fs::set_permissions(root.join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
+        let readable = fs::read_dir(root.join("locked")).is_ok(); // root ignores permissions
+        let out = walk(&root, &WalkOptions::default()).unwrap();
+        fs::set_permissions(root.join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
+        let (files, skipped) = summary(&out);
+        if readable {
+            assert_eq!(files, ["locked/inner.py", "ok.py"]);
+        } else {
+            assert_eq!(files, ["ok.py"]);
+            assert_eq!(skipped, ["locked: unreadable"]);
+        }
+    }
+}

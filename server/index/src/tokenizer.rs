@@ -1,0 +1,280 @@
+//! The code-aware tokenizer of the lexical index.
+//!
+//! Code names things with compound identifiers, and people search for them
+//! both whole (`parse_duration`) and by word ("parse a duration"). Each
+//! identifier is indexed as the whole identifier *and* its words
+//! ([`dowse_syntax::text::split_identifier`]), all lower-cased, then stemmed
+//! (English) so that "retries" finds `retry`. Queries go through the same
+//! analyzer plus an English stop-word filter.
+
+use dowse_syntax::text::split_identifier_into;
+use rustc_hash::FxHashMap;
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, StopWordFilter, TextAnalyzer, Token, TokenFilter,
+    TokenStream, Tokenizer,
+};
+
+/// The name the index analyzer is registered under in tantivy.
+pub const CODE: &str = "dowse_code";
+
+/// Tokens longer than this (base64 blobs, hashes) are not worth indexing.
+const MAX_TOKEN_BYTES: usize = 64;
+
+/// The analyzer for indexed text.
+pub fn code_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(CodeTokenizer)
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(CachedStemmer)
+        .build()
+}
+
+/// The analyzer for queries: the index analyzer without English stop words.
+pub fn query_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(CodeTokenizer)
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::new(Language::English).expect("tantivy ships English stop words"))
+        .filter(CachedStemmer)
+        .build()
+}
+
+/// Runs `analyzer` over `text` and returns the distinct terms, in order.
+pub fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        let term = &stream.token().text;
+        if !out.iter().any(|t| t == term) {
+            out.push(term.clone());
+        }
+    }
+    out
+}
+
+/// Emits, for every run of letters, digits and `_`, the whole run and then its
+/// words when there is more than one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CodeTokenizer;
+
+impl Tokenizer for CodeTokenizer {
+    type TokenStream<'a> = CodeTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> CodeTokenStream<'a> {
+        CodeTokenStream {
+            text,
+            offset: 0,
+            token: Token::default(),
+            parts: Vec::new(),
+            next_part: 0,
+            position: 0,
+        }
+    }
+}
+
+pub struct CodeTokenStream<'a> {
+    text: &'a str,
+    /// Where scanning for the next identifier resumes.
+    offset: usize,
+    token: Token,
+    /// Byte ranges of the words of the current identifier still to emit.
+    parts: Vec<std::ops::Range<usize>>,
+    next_part: usize,
+    position: usize,
+}
+
+impl CodeTokenStream<'_> {
+    fn emit(&mut self, range: std::ops::Range<usize>) {
+        self.token.text.clear();
+        self.token.text.push_str(&self.text[range.clone()]);
+        self.token.offset_from = range.start;
+        self.token.offset_to = range.end;
+        self.token.position = self.position;
+        self.token.position_length = 1;
+        self.position += 1;
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+impl TokenStream for CodeTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        if self.next_part < self.parts.len() {
+            let range = self.parts[self.next_part].clone();
+            self.next_part += 1;
+            self.emit(range);
+            return true;
+        }
+        let rest = &self.text[self.offset..];
+        let Some(skip) = rest.find(is_word_char) else {
+            self.offset = self.text.len();
+            return false;
+        };
+        let start = self.offset + skip;
+        let len = self.text[start..]
+            .find(|c: char| !is_word_char(c))
+            .unwrap_or(self.text.len() - start);
+        let end = start + len;
+        self.offset = end;
+        self.parts.clear();
+        self.next_part = 0;
+        split_identifier_into(&self.text[start..end], start, &mut self.parts);
+        // A one-word identifier is its own word: emit it once.
+        if self.parts.len() == 1 && self.parts[0] == (start..end) {
+            self.parts.clear();
+        }
+        // An identifier of only underscores has no words; emit it as is.
+        self.emit(start..end);
+        true
+    }
+
+    fn token(&self) -> &Token {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
+
+/// English (Snowball) stemming with a memo of recent words. Code repeats its
+/// vocabulary endlessly, and stemming every occurrence again was a tenth of
+/// indexing time. Each analyzer clone (one per indexing thread) has its own
+/// memo, cleared when it grows past `STEM_MEMO_WORDS`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CachedStemmer;
+
+const STEM_MEMO_WORDS: usize = 200_000;
+
+impl TokenFilter for CachedStemmer {
+    type Tokenizer<T: Tokenizer> = CachedStemmerFilter<T>;
+
+    fn transform<T: Tokenizer>(self, inner: T) -> CachedStemmerFilter<T> {
+        CachedStemmerFilter {
+            inner,
+            memo: FxHashMap::default(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct CachedStemmerFilter<T> {
+    inner: T,
+    memo: FxHashMap<String, String>,
+}
+
+impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
+    type TokenStream<'a> = CachedStemmerStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        if self.memo.len() > STEM_MEMO_WORDS {
+            self.memo.clear();
+        }
+        CachedStemmerStream {
+            tail: self.inner.token_stream(text),
+            memo: &mut self.memo,
+            stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
+        }
+    }
+}
+
+pub struct CachedStemmerStream<'a, T> {
+    tail: T,
+    memo: &'a mut FxHashMap<String, String>,
+    stemmer: frostem::Stemmer,
+}
+
+impl<T: TokenStream> TokenStream for CachedStemmerStream<'_, T> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let token = self.tail.token_mut();
+        match self.memo.get(&token.text) {
+            Some(stem) => {
+                token.text.clear();
+                token.text.push_str(stem);
+            }
+            None => {
+                let stem = self.stemmer.stem(&token.text).into_owned();
+                self.memo
+                    .insert(std::mem::replace(&mut token.text, stem.clone()), stem);
+            }
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_terms() {
+        let table: &[(&str, &[&str])] = &[
+            ("parse_duration", &["parse_dur", "pars", "durat"]),
+            (
+                "HTTPServer.retries",
+                &["httpserver", "http", "server", "retri"],
+            ),
+            ("utf8Decode(x)", &["utf8decod", "utf", "8", "decod", "x"]),
+            ("self.send(request)", &["self", "send", "request"]),
+            ("// retry the upload", &["retri", "the", "upload"]),
+            ("MAX_RETRIES = 404", &["max_retri", "max", "retri", "404"]),
+            ("__init__", &["__init__", "init"]),
+            ("a  -> b", &["a", "b"]),
+            ("", &[]),
+        ];
+        for (text, expected) in table {
+            assert_eq!(
+                &terms(&mut code_analyzer(), text),
+                expected,
+                "indexing {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn query_terms_drop_stop_words() {
+        assert_eq!(
+            terms(
+                &mut query_analyzer(),
+                "where do we retry the failed uploads"
+            ),
+            ["where", "do", "we", "retri", "fail", "upload"]
+        );
+        assert_eq!(
+            terms(&mut query_analyzer(), "parseDuration"),
+            ["parsedur", "pars", "durat"]
+        );
+    }
+
+    #[test]
+    fn offsets_point_at_the_source() {
+        let text = "fooBar baz";
+        let mut analyzer = code_analyzer();
+        let mut stream = analyzer.token_stream(text);
+        let mut spans = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            spans.push(&text[t.offset_from..t.offset_to]);
+        }
+        assert_eq!(spans, ["fooBar", "foo", "Bar", "baz"]);
+    }
+
+    #[test]
+    fn long_tokens_are_dropped() {
+        let blob = "a".repeat(100);
+        assert!(terms(&mut code_analyzer(), &blob).is_empty());
+    }
+}

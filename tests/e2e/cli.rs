@@ -1,0 +1,244 @@
+//! The `dowse` CLI end to end: the real binary, a fixture workspace on disk,
+//! a real tantivy index in a temporary directory.
+
+use dowse_tests::TestWorkspace;
+use serde_json::Value;
+
+fn search(ws: &TestWorkspace, query: &str) -> Value {
+    ws.dowse(&["search", query, "--mode", "lexical", "--json"])
+        .json()
+}
+
+fn first(response: &Value) -> (String, Option<String>) {
+    let top = &response["results"][0];
+    (
+        top["path"].as_str().unwrap_or("").to_owned(),
+        top["symbol"].as_str().map(str::to_owned),
+    )
+}
+
+#[test]
+fn index_reports_files_chunks_and_skipped_files() {
+    let ws = TestWorkspace::fixture("workspace");
+    ws.write("assets/logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR");
+    ws.write("legacy/latin1.py", b"name = 'caf\xe9'\n");
+    let report = ws.dowse(&["index", "--json"]).json();
+    assert_eq!(report["files"], 5, "{report:#}");
+    assert!(report["chunks"].as_u64().unwrap() >= 15, "{report:#}");
+    let skipped: Vec<(String, String)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap().to_owned(),
+                s["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("assets/logo.png".to_owned(), "binary file".to_owned()),
+            ("legacy/latin1.py".to_owned(), "not valid UTF-8".to_owned()),
+        ]
+    );
+
+    // A second run finds nothing to do.
+    let again = ws.dowse(&["index", "--json"]).json();
+    assert_eq!(again["files_indexed"], 0);
+    assert_eq!(again["chunks"], report["chunks"]);
+
+    // The human summary names the counts and the time.
+    let human = ws.dowse(&["index"]).ok().stdout();
+    assert!(human.starts_with("indexed 5 files, "), "{human}");
+    assert!(
+        human.contains("2 skipped (1 binary, 1 not UTF-8)"),
+        "{human}"
+    );
+}
+
+#[test]
+fn search_returns_the_expected_chunk_first() {
+    let ws = TestWorkspace::fixture("workspace");
+    ws.dowse(&["index"]).ok();
+    let cases = [
+        (
+            "retry failed uploads",
+            "src/net/uploader.py",
+            "retry_failed_uploads",
+        ),
+        ("parse_duration", "src/util/duration.py", "parse_duration"),
+        (
+            "token bucket acquire",
+            "crates/limiter/src/lib.rs",
+            "try_acquire",
+        ),
+        (
+            "how long until the next token is available",
+            "crates/limiter/src/lib.rs",
+            "wait_time",
+        ),
+        ("list keys with a prefix", "src/net/client.py", "list_keys"),
+        ("parseRate", "crates/limiter/src/lib.rs", "parse_rate"),
+    ];
+    for (query, path, symbol) in cases {
+        let response = search(&ws, query);
+        assert_eq!(
+            first(&response),
+            (path.to_owned(), Some(symbol.to_owned())),
+            "query {query:?}: {response:#}"
+        );
+    }
+}
+
+#[test]
+fn search_json_has_the_documented_shape() {
+    let ws = TestWorkspace::fixture("workspace");
+    let response = search(&ws, "retry failed uploads");
+    assert_eq!(response["query"], "retry failed uploads");
+    assert_eq!(response["mode"], "lexical");
+    assert!(response.get("degraded").is_none());
+    let top = &response["results"][0];
+    assert_eq!(top["path"], "src/net/uploader.py");
+    assert_eq!(top["kind"], "method");
+    assert_eq!(top["language"], "python");
+    assert_eq!(top["enclosing"], serde_json::json!(["class Uploader"]));
+    let (start, end) = (
+        top["start_line"].as_u64().unwrap(),
+        top["end_line"].as_u64().unwrap(),
+    );
+    let source = std::fs::read_to_string(ws.path("src/net/uploader.py")).unwrap();
+    let lines: Vec<&str> = source.lines().collect();
+    assert!(lines[start as usize - 1].contains("def retry_failed_uploads"));
+    assert!(lines[end as usize - 1].contains("raise UploadError"));
+    assert!(top["score"].as_f64().unwrap() > 0.0);
+    assert!(top["snippet"].as_str().unwrap().contains("failed"));
+}
+
+#[test]
+fn ignored_files_are_not_searchable() {
+    let ws = TestWorkspace::fixture("workspace");
+    let response = search(&ws, "generated_function_that_must_not_be_indexed");
+    let paths: Vec<&str> = response["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert!(!paths.iter().any(|p| p.starts_with("build/")), "{paths:?}");
+}
+
+#[test]
+fn search_indexes_first_and_keeps_the_index_up_to_date() {
+    let ws = TestWorkspace::fixture("workspace");
+    // No index yet: the search builds it.
+    assert_eq!(
+        first(&search(&ws, "parse_duration")).1.as_deref(),
+        Some("parse_duration")
+    );
+
+    // An edit on disk is picked up by the next search.
+    ws.write(
+        "src/util/duration.py",
+        "def parse_interval(text):\n    \"\"\"Split 'a..b' into a pair of numbers.\"\"\"\n    low, high = text.split('..')\n    return int(low), int(high)\n",
+    );
+    let response = search(&ws, "parse_interval");
+    assert_eq!(
+        first(&response),
+        (
+            "src/util/duration.py".to_owned(),
+            Some("parse_interval".to_owned())
+        )
+    );
+    let stale = search(&ws, "format_duration");
+    assert!(
+        stale["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["symbol"] != "format_duration"),
+        "{stale:#}"
+    );
+
+    // A deleted file disappears from the results.
+    std::fs::remove_file(ws.path("src/net/uploader.py")).unwrap();
+    let gone = search(&ws, "retry failed uploads");
+    assert!(
+        gone["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["path"] != "src/net/uploader.py"),
+        "{gone:#}"
+    );
+}
+
+#[test]
+fn human_output_shows_location_symbol_and_snippet() {
+    let ws = TestWorkspace::fixture("workspace");
+    let out = ws
+        .dowse(&["search", "parse_rate", "--mode", "lexical", "-n", "1"])
+        .ok()
+        .stdout();
+    let mut lines = out.lines();
+    let title = lines.next().unwrap();
+    assert!(title.starts_with("crates/limiter/src/lib.rs:"), "{out}");
+    assert!(title.contains("function parse_rate"), "{out}");
+    assert!(out.contains("| pub fn parse_rate"), "{out}");
+}
+
+#[test]
+fn bad_input_exits_with_code_2_and_a_clear_message() {
+    let ws = TestWorkspace::fixture("workspace");
+    let missing = ws.dowse(&["index", "no/such/dir"]);
+    assert_eq!(missing.code(), 2, "{}", missing.stderr());
+    assert!(
+        missing
+            .stderr()
+            .contains("workspace `no/such/dir` does not exist"),
+        "{}",
+        missing.stderr()
+    );
+
+    let empty = ws.dowse(&["search", "  "]);
+    assert_eq!(empty.code(), 2);
+    assert!(
+        empty.stderr().contains("the query is empty"),
+        "{}",
+        empty.stderr()
+    );
+
+    let mode = ws.dowse(&["search", "x", "--mode", "fuzzy"]);
+    assert_eq!(mode.code(), 2);
+    assert!(
+        mode.stderr()
+            .contains("possible values: hybrid, lexical, semantic"),
+        "{}",
+        mode.stderr()
+    );
+
+    let path = ws.dowse(&["search", "x", "--path", "nowhere"]);
+    assert_eq!(path.code(), 2);
+
+    let file = ws.dowse(&["index", "docs/operations.md"]);
+    assert_eq!(file.code(), 2);
+    assert!(
+        file.stderr().contains("is not a directory"),
+        "{}",
+        file.stderr()
+    );
+}
+
+#[test]
+fn stdout_is_only_json_when_asked() {
+    let ws = TestWorkspace::fixture("workspace");
+    // The implicit indexing of a first search reports on stderr, never stdout.
+    let run = ws.dowse(&["search", "rate limiter", "--json"]);
+    run.json();
+    assert!(
+        run.stderr().contains("updated the index"),
+        "{}",
+        run.stderr()
+    );
+}
