@@ -209,9 +209,24 @@ pub fn parse(lang: Language, text: &str) -> Option<Tree> {
 
 /// Chunks one file. `path` decides the language; `text` is the whole file.
 pub fn chunk_file(path: &Path, text: &str, config: &ChunkConfig) -> ChunkedFile {
+    chunk_file_with(
+        Language::from_path(path).map(QuerySet::of),
+        path,
+        text,
+        config,
+    )
+}
+
+/// [`chunk_file`] with the given queries for the file's language.
+pub fn chunk_file_with(
+    queries: Option<&QuerySet>,
+    path: &Path,
+    text: &str,
+    config: &ChunkConfig,
+) -> ChunkedFile {
     let (body, bom) = strip_bom(text);
     if let Some(lang) = Language::from_path(path)
-        && let queries = QuerySet::of(lang)
+        && let Some(queries) = queries
         && let Some(query) = queries.get(QueryKind::Chunks)
         && let Some(tree) = parse(lang, body)
     {

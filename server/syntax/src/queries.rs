@@ -81,7 +81,13 @@ impl QuerySet {
     }
 
     fn compile_all(lang: Language) -> QuerySet {
-        let load = |kind| match compile(lang, kind, query_source(lang, kind)) {
+        QuerySet::from_sources(lang, |kind| query_source(lang, kind))
+    }
+
+    /// Compiles a set from the given sources (the embedded files, or others in
+    /// tests), logging and disabling each feature whose query fails.
+    pub fn from_sources<'s>(lang: Language, source: impl Fn(QueryKind) -> &'s str) -> QuerySet {
+        let load = |kind| match compile(lang, kind, source(kind)) {
             Ok(query) => Some(query),
             Err(reason) => {
                 tracing::error!("{reason}; this feature is disabled for {lang}");
@@ -91,7 +97,7 @@ impl QuerySet {
         let chunks = load(QueryKind::Chunks);
         let chunk_roots = chunks
             .as_ref()
-            .and_then(|q| pattern_roots(lang, q, query_source(lang, QueryKind::Chunks)));
+            .and_then(|q| pattern_roots(lang, q, source(QueryKind::Chunks)));
         QuerySet {
             chunks,
             tags: load(QueryKind::Tags),

@@ -59,3 +59,28 @@ fn a_broken_query_reports_its_file_and_reason() {
     );
     assert!(err.contains("nonexistent_node"), "{err}");
 }
+
+#[test]
+fn a_broken_chunks_query_falls_back_to_line_windows() {
+    use dowse_syntax::chunk::chunk_file_with;
+    use dowse_syntax::{ChunkConfig, ChunkKind};
+    let broken = QuerySet::from_sources(Language::Python, |kind| match kind {
+        QueryKind::Chunks => "(function_definition name: (no_such_node) @name) @chunk.function",
+        other => query_source(Language::Python, other),
+    });
+    assert!(broken.get(QueryKind::Chunks).is_none());
+    assert!(
+        broken.get(QueryKind::Tags).is_some(),
+        "only the broken feature is disabled"
+    );
+    let text = "def f():\n    return 1\n";
+    let file = chunk_file_with(
+        Some(&broken),
+        Path::new("a.py"),
+        text,
+        &ChunkConfig::default(),
+    );
+    assert_eq!(file.language, None);
+    assert_eq!(file.chunks.len(), 1);
+    assert_eq!(file.chunks[0].kind, ChunkKind::Text);
+}
