@@ -23,7 +23,7 @@ fn index_reports_files_chunks_and_skipped_files() {
     ws.write("assets/logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR");
     ws.write("legacy/latin1.py", b"name = 'caf\xe9'\n");
     let report = ws.dowse(&["index", "--json"]).json();
-    assert_eq!(report["files"], 5, "{report:#}");
+    assert_eq!(report["files"], 7, "{report:#}");
     assert!(report["chunks"].as_u64().unwrap() >= 15, "{report:#}");
     let skipped: Vec<(String, String)> = report["skipped"]
         .as_array()
@@ -51,7 +51,7 @@ fn index_reports_files_chunks_and_skipped_files() {
 
     // The human summary names the counts and the time.
     let human = ws.dowse(&["index"]).ok().stdout();
-    assert!(human.starts_with("indexed 5 files, "), "{human}");
+    assert!(human.starts_with("indexed 7 files, "), "{human}");
     assert!(
         human.contains("2 skipped (1 binary, 1 not UTF-8)"),
         "{human}"

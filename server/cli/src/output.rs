@@ -4,7 +4,9 @@
 
 use std::io::Write;
 
-use dowse_engine::{Engine, IndexReport, SearchResponse};
+use dowse_engine::{
+    EmbedReport, Engine, IndexReport, SearchResponse, SearchResult, SimilarResponse,
+};
 use serde::Serialize;
 
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
@@ -22,8 +24,8 @@ pub fn note(message: &str) {
     eprintln!("{message}");
 }
 
-/// The one-line summary after indexing.
-pub fn index_summary(report: &IndexReport) {
+/// The one-line summary after indexing, and a note on semantic search.
+pub fn index_summary(engine: &Engine, report: &IndexReport, embedded: &EmbedReport) {
     let skipped = if report.skipped.is_empty() {
         "0 skipped".to_owned()
     } else {
@@ -42,10 +44,34 @@ pub fn index_summary(report: &IndexReport) {
         report.files_removed,
         report.duration.as_secs_f64()
     );
+    match engine.semantic_unavailable() {
+        Some(reason) => eprintln!("note: keyword search only: {reason}"),
+        None => {
+            let (have, missing) = engine.vector_coverage();
+            println!(
+                "embedded {} chunks in {:.2} s; {have} chunks have vectors{}",
+                embedded.embedded,
+                embedded.duration.as_secs_f64(),
+                if missing > 0 {
+                    format!(", {missing} still lack one")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
 }
 
 #[derive(Serialize)]
 pub struct IndexReportJson<'a> {
+    /// Chunks embedded by this run.
+    embedded: u64,
+    embed_seconds: f64,
+    /// Chunks with a vector afterwards.
+    vectors: u64,
+    /// Why semantic search is unavailable, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    degraded: Option<String>,
     workspace: String,
     index_dir: String,
     files: u64,
@@ -63,8 +89,16 @@ struct SkippedJson<'a> {
     reason: String,
 }
 
-pub fn index_report_json<'a>(engine: &Engine, report: &'a IndexReport) -> IndexReportJson<'a> {
+pub fn index_report_json<'a>(
+    engine: &Engine,
+    report: &'a IndexReport,
+    embedded: &EmbedReport,
+) -> IndexReportJson<'a> {
     IndexReportJson {
+        embedded: embedded.embedded,
+        embed_seconds: embedded.duration.as_secs_f64(),
+        vectors: engine.vector_coverage().0,
+        degraded: engine.semantic_unavailable(),
         workspace: engine.root().display().to_string(),
         index_dir: engine.index_dir().root().display().to_string(),
         files: report.files,
@@ -93,8 +127,32 @@ pub fn search_results(response: &SearchResponse) {
         eprintln!("no results for {:?}", response.query);
         return;
     }
+    print_results(&response.results);
+}
+
+/// The chunk asked about, then its neighbours.
+pub fn similar_results(response: &SimilarResponse) {
+    if let Some(reason) = &response.degraded {
+        eprintln!("note: {reason}");
+    }
+    let source = &response.source;
+    println!(
+        "similar to {}:{}-{} {} {}\n",
+        source.path,
+        source.start_line,
+        source.end_line,
+        source.kind,
+        source.symbol.as_deref().unwrap_or("")
+    );
+    if response.results.is_empty() {
+        eprintln!("no similar code found");
+    }
+    print_results(&response.results);
+}
+
+fn print_results(results: &[SearchResult]) {
     let mut out = std::io::stdout().lock();
-    for result in &response.results {
+    for result in results {
         let mut title = format!(
             "{}:{}-{}  {}",
             result.path, result.start_line, result.end_line, result.kind

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use dowse_syntax::ChunkConfig;
 
+use crate::semantic::SemanticConfig;
 use crate::walk::WalkOptions;
 
 /// Everything the engine can be told. Front ends (CLI flags, the config file,
@@ -24,6 +25,7 @@ pub struct Config {
     /// Memory for the lexical indexer's buffers, in bytes.
     pub index_heap_bytes: usize,
     pub chunk: ChunkConfig,
+    pub semantic: SemanticConfig,
 }
 
 impl Default for Config {
@@ -37,6 +39,7 @@ impl Default for Config {
             threads: 0,
             index_heap_bytes: 128 * 1024 * 1024,
             chunk: ChunkConfig::default(),
+            semantic: SemanticConfig::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ use dowse_index::lexical::LexicalWriter;
 use dowse_syntax::{Digest, chunk_file, language_label};
 use rayon::prelude::*;
 
+use crate::semantic::{embed_key, embedding_text};
 use crate::walk::{SkipReason, Skipped, WalkedFile, walk};
 use crate::{Engine, EngineError, Progress, Result};
 
@@ -236,7 +237,19 @@ impl Engine {
         if old.is_some() {
             writer.delete_file(&file.rel_path);
         }
-        writer.add_file(&file.rel_path, language, &chunked.chunks, &text)?;
+        let keys: Vec<u64> = chunked
+            .chunks
+            .iter()
+            .map(|chunk| {
+                embed_key(&embedding_text(
+                    chunk.kind,
+                    chunk.symbol.as_deref(),
+                    &chunk.enclosing,
+                    chunk.text(&text),
+                ))
+            })
+            .collect();
+        writer.add_file(&file.rel_path, language, &chunked.chunks, &text, &keys)?;
         let chunks = chunked.chunks.len() as u64;
         Ok(Outcome::Indexed(
             FileRecord {

@@ -12,20 +12,26 @@ pub mod config;
 mod indexer;
 pub mod progress;
 pub mod search;
+pub mod semantic;
+mod similar;
+mod source;
 pub mod walk;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use dowse_index::files::FileTable;
 use dowse_index::lexical::{LexicalError, LexicalIndex, LexicalWriter};
 use dowse_index::store::default_index_dir;
 
 pub use config::Config;
+pub use dowse_embed as embed;
 pub use dowse_index::store::IndexDir;
 pub use indexer::IndexReport;
 pub use progress::{NoProgress, Progress};
 pub use search::{SearchMode, SearchRequest, SearchResponse, SearchResult};
+pub use semantic::{EmbedReport, SemanticConfig};
+pub use similar::SimilarResponse;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -41,6 +47,8 @@ pub enum EngineError {
     Walk(#[from] walk::WalkError),
     #[error(transparent)]
     Lexical(#[from] LexicalError),
+    #[error("semantic search: {0}")]
+    Semantic(String),
     #[error("index directory `{path}`: {source}")]
     Io {
         path: PathBuf,
@@ -83,11 +91,28 @@ pub struct Engine {
     files: RwLock<FileTable>,
     /// The single writer, created on the first change.
     writer: Mutex<Option<LexicalWriter>>,
+    sourcing: semantic::ModelSourcing,
+    /// Loaded on first use: the model, the embedding cache, the vectors.
+    semantic: OnceLock<semantic::SemanticState>,
 }
 
 impl Engine {
     /// Opens (or creates) the index of the workspace at `root`.
     pub fn open(root: &Path, config: Config) -> Result<Engine> {
+        Engine::open_with(root, config, semantic::ModelSourcing::Resolve)
+    }
+
+    /// Like [`Engine::open`], with `embedder` instead of the real model (for
+    /// tests that need vectors but not a particular model).
+    pub fn open_with_embedder(
+        root: &Path,
+        config: Config,
+        embedder: Arc<dyn embed::Embedder>,
+    ) -> Result<Engine> {
+        Engine::open_with(root, config, semantic::ModelSourcing::Given(embedder))
+    }
+
+    fn open_with(root: &Path, config: Config, sourcing: semantic::ModelSourcing) -> Result<Engine> {
         if !root.exists() {
             return Err(EngineError::NoWorkspace(root.to_path_buf()));
         }
@@ -129,6 +154,8 @@ impl Engine {
             lexical,
             files: RwLock::new(files),
             writer: Mutex::new(None),
+            sourcing,
+            semantic: OnceLock::new(),
         })
     }
 
@@ -143,6 +170,58 @@ impl Engine {
 
     pub fn index_dir(&self) -> &IndexDir {
         &self.dir
+    }
+
+    /// Semantic search's state, loading the model on first use.
+    pub(crate) fn semantic(&self) -> &semantic::SemanticState {
+        self.semantic.get_or_init(|| {
+            semantic::SemanticState::load(
+                &self.sourcing,
+                &self.config.semantic,
+                &self.dir.embeddings(),
+            )
+        })
+    }
+
+    /// Why semantic search is unavailable, or `None` when it is ready.
+    pub fn semantic_unavailable(&self) -> Option<String> {
+        match self.semantic() {
+            semantic::SemanticState::Unavailable(reason) => Some(reason.clone()),
+            semantic::SemanticState::Ready(_) => None,
+        }
+    }
+
+    /// Gives every chunk of the committed index a vector: drops vectors of
+    /// removed chunks, takes cached ones, embeds the rest. A no-op (with the
+    /// reason) when no model is available.
+    pub fn embed(&self, progress: &dyn Progress) -> Result<EmbedReport> {
+        match self.semantic() {
+            semantic::SemanticState::Unavailable(_) => Ok(EmbedReport::default()),
+            semantic::SemanticState::Ready(ready) => {
+                let pending = ready.sync(&self.lexical)?;
+                let report = ready.embed_pending(
+                    &self.root,
+                    &self.lexical,
+                    pending,
+                    self.config.semantic.batch_size,
+                    progress,
+                )?;
+                while ready.vectors.maintain() {}
+                Ok(report)
+            }
+        }
+    }
+
+    /// (chunks with a vector, chunks without one yet); (0, 0) without a model.
+    pub fn vector_coverage(&self) -> (u64, u64) {
+        match self.semantic.get() {
+            Some(semantic::SemanticState::Ready(ready)) => {
+                let (_, chunks) = self.counts();
+                let have = ready.vectors.len() as u64;
+                (have, chunks.saturating_sub(have))
+            }
+            _ => (0, 0),
+        }
     }
 
     /// The number of indexed files and chunks.

@@ -9,10 +9,15 @@
 use std::fmt;
 use std::str::FromStr;
 
-use dowse_index::lexical::{Boosts, StoredChunk};
+use std::collections::HashMap;
+
+use dowse_index::lexical::{Boosts, LexicalSnapshot, StoredChunk};
 use dowse_index::tokenizer;
+use dowse_index::vectors::Quantized;
 use serde::Serialize;
 
+use crate::semantic::SemanticState;
+use crate::source::SourceReader;
 use crate::{Engine, EngineError, Result};
 
 /// How to search.
@@ -119,13 +124,18 @@ pub struct SearchResult {
     pub byte_range: std::ops::Range<usize>,
 }
 
-/// The reason hybrid and semantic searches fall back to keywords until an
-/// embedding model is available.
-pub const NO_MODEL: &str = "semantic search is unavailable: no embedding model is loaded; \
-     results are from keyword search";
-
 /// Lines in a snippet.
 const SNIPPET_LINES: usize = 4;
+
+/// Candidates taken from each ranking before fusion.
+const CANDIDATES: usize = 50;
+
+/// Documents scored by BM25 when fusing: candidates found by meaning alone
+/// get their keyword score from this deeper list (0 beyond it).
+const LEXICAL_DEPTH: usize = 1000;
+
+/// The weight of the keyword score in hybrid fusion; meaning gets the rest.
+const LEXICAL_WEIGHT: f32 = 0.4;
 
 impl Engine {
     /// Answers `request` from the current snapshot.
@@ -141,20 +151,55 @@ impl Engine {
                 request.limit
             )));
         }
-        let degraded = match request.mode {
-            SearchMode::Lexical => None,
-            SearchMode::Hybrid | SearchMode::Semantic => Some(NO_MODEL.to_owned()),
+        let mut lexical = self.lexical.snapshot();
+        let terms = lexical.query_terms(query);
+        let depth = CANDIDATES.max(request.limit * 3);
+        let lexical_ranking = |lexical: &mut LexicalSnapshot| -> Result<Vec<(u64, f32)>> {
+            let hits = lexical.search(query, &Boosts::default(), depth)?;
+            hits.iter()
+                .map(|hit| Ok((lexical.keys(hit.doc)?.chunk_id, hit.score)))
+                .collect()
         };
-        let mut snapshot = self.lexical.snapshot();
-        let terms = snapshot.query_terms(query);
-        let hits = snapshot.search(query, &Boosts::default(), request.limit * 3 + 10)?;
-        let mut chunks = Vec::with_capacity(hits.len());
-        for hit in hits {
-            chunks.push((hit.score, snapshot.chunk(hit.doc)?));
+        let (ranking, degraded) = match request.mode {
+            SearchMode::Lexical => (lexical_ranking(&mut lexical)?, None),
+            SearchMode::Hybrid | SearchMode::Semantic => match self.semantic() {
+                SemanticState::Unavailable(reason) => {
+                    (lexical_ranking(&mut lexical)?, Some(keyword_only(reason)))
+                }
+                SemanticState::Ready(ready) => match ready.embed_query(query) {
+                    Err(reason) => (lexical_ranking(&mut lexical)?, Some(keyword_only(&reason))),
+                    Ok(vector) => {
+                        let semantic: Vec<(u64, f32)> = ready
+                            .vectors
+                            .snapshot()
+                            .search(&vector, depth)
+                            .into_iter()
+                            .map(|hit| (hit.chunk_id, hit.score))
+                            .collect();
+                        if request.mode == SearchMode::Semantic {
+                            (semantic, None)
+                        } else {
+                            (fuse(&mut lexical, ready, &vector, query, &semantic)?, None)
+                        }
+                    }
+                },
+            },
+        };
+        let mut chunks = Vec::with_capacity(ranking.len());
+        for (chunk_id, score) in ranking {
+            // A vector may outlive its chunk by a moment (the lexical commit
+            // comes first); such a hit is skipped.
+            if let Some(doc) = lexical.find(chunk_id)? {
+                chunks.push((score, lexical.chunk(doc)?));
+            }
         }
+        let mut sources = SourceReader::new(&self.root);
         let results = collapse(chunks, request.limit)
             .into_iter()
-            .map(|(score, chunk)| to_result(score, chunk, &terms))
+            .map(|(score, chunk)| {
+                let text = sources.text(&chunk);
+                to_result(score, chunk, text.as_deref(), &terms)
+            })
             .collect();
         Ok(SearchResponse {
             query: request.query.clone(),
@@ -165,8 +210,66 @@ impl Engine {
     }
 }
 
+/// The `degraded` message of a keyword-only answer.
+pub(crate) fn keyword_only(reason: &str) -> String {
+    format!("semantic search is unavailable: {reason}; results are from keyword search")
+}
+
+/// Hybrid ranking. The candidates are the best `CANDIDATES` by keywords
+/// and the best by meaning; each is then scored on *both* signals (its BM25
+/// from a deeper keyword ranking, its cosine from its vector), so a chunk
+/// found by one side is not penalised for being missed by the other, as rank
+/// fusion (RRF) does. Scores are brought to [0, 1] across the candidates
+/// (BM25 over its maximum, cosine min-max) and mixed with `LEXICAL_WEIGHT`.
+/// On retrieval set D this beat RRF by 0.06 MRR (tests/eval).
+fn fuse(
+    lexical: &mut LexicalSnapshot,
+    ready: &crate::semantic::Ready,
+    vector: &Quantized,
+    query: &str,
+    semantic: &[(u64, f32)],
+) -> Result<Vec<(u64, f32)>> {
+    let deep = lexical.search(query, &Boosts::default(), LEXICAL_DEPTH)?;
+    let mut bm25: HashMap<u64, f32> = HashMap::with_capacity(deep.len());
+    // (bm25, cosine) per candidate.
+    let mut candidates: HashMap<u64, (f32, f32)> = HashMap::new();
+    for (rank, hit) in deep.iter().enumerate() {
+        let keys = lexical.keys(hit.doc)?;
+        bm25.insert(keys.chunk_id, hit.score);
+        if rank < CANDIDATES {
+            let cosine = ready
+                .cache
+                .get(keys.embed_key)
+                .map_or(0.0, |v| v.similarity(vector));
+            candidates.insert(keys.chunk_id, (hit.score, cosine));
+        }
+    }
+    for &(id, cosine) in semantic.iter().take(CANDIDATES) {
+        let score = bm25.get(&id).copied().unwrap_or(0.0);
+        candidates.entry(id).or_insert((score, cosine));
+    }
+    let bm25_max = candidates
+        .values()
+        .map(|c| c.0)
+        .fold(f32::EPSILON, f32::max);
+    let cos_max = candidates.values().map(|c| c.1).fold(f32::MIN, f32::max);
+    let cos_min = candidates.values().map(|c| c.1).fold(f32::MAX, f32::min);
+    let cos_range = (cos_max - cos_min).max(f32::EPSILON);
+    let mut fused: Vec<(u64, f32)> = candidates
+        .into_iter()
+        .map(|(id, (b, c))| {
+            (
+                id,
+                LEXICAL_WEIGHT * b / bm25_max + (1.0 - LEXICAL_WEIGHT) * (c - cos_min) / cos_range,
+            )
+        })
+        .collect();
+    fused.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(fused)
+}
+
 /// Keeps the best of chunks that overlap in one file, in score order.
-fn collapse(ranked: Vec<(f32, StoredChunk)>, limit: usize) -> Vec<(f32, StoredChunk)> {
+pub(crate) fn collapse(ranked: Vec<(f32, StoredChunk)>, limit: usize) -> Vec<(f32, StoredChunk)> {
     let mut kept: Vec<(f32, StoredChunk)> = Vec::with_capacity(limit);
     for (score, chunk) in ranked {
         let overlaps = kept.iter().any(|(_, k)| {
@@ -182,8 +285,15 @@ fn collapse(ranked: Vec<(f32, StoredChunk)>, limit: usize) -> Vec<(f32, StoredCh
     kept
 }
 
-fn to_result(score: f32, chunk: StoredChunk, terms: &[String]) -> SearchResult {
-    let (snippet, offset) = snippet(&chunk.content, terms);
+/// A result for `chunk`; `text` is its text when the file still holds it (an
+/// empty snippet otherwise).
+pub(crate) fn to_result(
+    score: f32,
+    chunk: StoredChunk,
+    text: Option<&str>,
+    terms: &[String],
+) -> SearchResult {
+    let (snippet, offset) = snippet(text.unwrap_or(""), terms);
     SearchResult {
         path: chunk.path,
         start_line: chunk.start_line,

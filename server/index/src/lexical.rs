@@ -11,6 +11,10 @@
 //! The raw `path` field (untokenized) is the unit of replacement: updating a
 //! file deletes every document with its path and adds the new chunks, so an
 //! update replaces exactly that file's documents.
+//!
+//! The chunk's text is indexed but not stored: it would be most of the index,
+//! and it is in the file already. Each chunk stores the blake3 digest of its
+//! text, so a reader can tell whether the file still holds it.
 
 use std::path::Path;
 
@@ -59,6 +63,8 @@ pub struct Fields {
     pub part: Field,
     pub digest: Field,
     pub chunk_id: Field,
+    /// The key of the chunk's embedding text in the embedding cache.
+    pub embed_key: Field,
 }
 
 impl Fields {
@@ -76,12 +82,14 @@ impl Fields {
             }
         };
         let fields = Fields {
-            path: builder.add_text_field("path", STRING | STORED),
+            path: builder.add_text_field("path", STRING | STORED | FAST),
             path_text: builder.add_text_field("path_text", text(false)),
             symbol: builder.add_text_field("symbol", text(true)),
             enclosing: builder.add_text_field("enclosing", text(true)),
-            content: builder.add_text_field("content", text(true)),
-            kind: builder.add_text_field("kind", STRING | STORED),
+            // Not stored: the text is in the file, and the digest below says
+            // whether the file still holds what was indexed.
+            content: builder.add_text_field("content", text(false)),
+            kind: builder.add_text_field("kind", STRING | STORED | FAST),
             language: builder.add_text_field("language", STRING | STORED),
             start_line: builder.add_u64_field("start_line", STORED),
             end_line: builder.add_u64_field("end_line", STORED),
@@ -90,6 +98,7 @@ impl Fields {
             part: builder.add_u64_field("part", STORED),
             digest: builder.add_bytes_field("digest", STORED),
             chunk_id: builder.add_u64_field("chunk_id", INDEXED | STORED | FAST),
+            embed_key: builder.add_u64_field("embed_key", STORED | FAST),
         };
         (builder.build(), fields)
     }
@@ -146,7 +155,7 @@ pub struct StoredChunk {
     pub byte_range: std::ops::Range<usize>,
     pub part: Option<u32>,
     pub digest: Digest,
-    pub content: String,
+    pub embed_key: u64,
 }
 
 /// The separator of enclosing names in the stored field.
@@ -201,10 +210,17 @@ impl LexicalIndex {
 
     /// A consistent view for one query; never waits for the writer.
     pub fn snapshot(&self) -> LexicalSnapshot {
+        let searcher = self.reader.searcher();
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
         LexicalSnapshot {
-            searcher: self.reader.searcher(),
+            searcher,
             fields: self.fields,
             analyzer: tokenizer::query_analyzer(),
+            columns,
         }
     }
 
@@ -227,11 +243,19 @@ pub struct LexicalWriter {
 }
 
 impl LexicalWriter {
-    /// Adds the chunks of one file. Call [`LexicalWriter::delete_file`] first
-    /// when the file was indexed before.
-    pub fn add_file(&self, path: &str, language: &str, chunks: &[Chunk], text: &str) -> Result<()> {
+    /// Adds the chunks of one file, each with the key of its embedding text.
+    /// Call [`LexicalWriter::delete_file`] first when the file was indexed
+    /// before.
+    pub fn add_file(
+        &self,
+        path: &str,
+        language: &str,
+        chunks: &[Chunk],
+        text: &str,
+        embed_keys: &[u64],
+    ) -> Result<()> {
         let f = &self.fields;
-        for chunk in chunks {
+        for (chunk, &embed_key) in chunks.iter().zip(embed_keys) {
             let mut doc = TantivyDocument::default();
             doc.add_text(f.path, path);
             doc.add_text(f.path_text, path);
@@ -251,6 +275,7 @@ impl LexicalWriter {
             doc.add_u64(f.part, u64::from(chunk.part.unwrap_or(0)));
             doc.add_bytes(f.digest, &chunk.digest.0[..]);
             doc.add_u64(f.chunk_id, chunk_id(path, chunk));
+            doc.add_u64(f.embed_key, embed_key);
             self.writer.add_document(doc)?;
         }
         Ok(())
@@ -294,6 +319,23 @@ pub struct LexicalSnapshot {
     searcher: Searcher,
     fields: Fields,
     analyzer: TextAnalyzer,
+    /// Fast-field columns per segment, opened on first use.
+    columns: Vec<std::sync::OnceLock<std::result::Result<SegmentColumns, String>>>,
+}
+
+/// The fast fields a query reads for many documents.
+struct SegmentColumns {
+    chunk_id: tantivy::columnar::Column<u64>,
+    embed_key: tantivy::columnar::Column<u64>,
+    kind: tantivy::columnar::StrColumn,
+}
+
+/// What a query needs to know of a document without loading it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DocKeys {
+    pub chunk_id: u64,
+    pub embed_key: u64,
+    pub kind: ChunkKind,
 }
 
 /// One lexical hit: the document and its BM25 score.
@@ -358,6 +400,89 @@ impl LexicalSnapshot {
             .collect())
     }
 
+    /// Every live chunk: (chunk id, embedding key), read from fast fields.
+    pub fn live_chunks(&self) -> Result<Vec<(u64, u64)>> {
+        let mut out = Vec::with_capacity(self.searcher.num_docs() as usize);
+        for segment in self.searcher.segment_readers() {
+            let fast = segment.fast_fields();
+            let ids = fast.u64("chunk_id")?;
+            let keys = fast.u64("embed_key")?;
+            let alive = segment.alive_bitset();
+            for doc in 0..segment.max_doc() {
+                if alive.is_some_and(|bits| !bits.is_alive(doc)) {
+                    continue;
+                }
+                if let (Some(id), Some(key)) = (ids.first(doc), keys.first(doc)) {
+                    out.push((id, key));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A document's chunk id, embedding key and kind, from fast fields.
+    pub fn keys(&self, doc: DocAddress) -> Result<DocKeys> {
+        let columns = self.columns[doc.segment_ord as usize]
+            .get_or_init(|| {
+                let fast = self.searcher.segment_reader(doc.segment_ord).fast_fields();
+                let open = || -> tantivy::Result<SegmentColumns> {
+                    Ok(SegmentColumns {
+                        chunk_id: fast.u64("chunk_id")?,
+                        embed_key: fast.u64("embed_key")?,
+                        kind: fast.str("kind")?.ok_or_else(|| {
+                            tantivy::TantivyError::FieldNotFound("kind".to_owned())
+                        })?,
+                    })
+                };
+                open().map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| LexicalError::Tantivy(tantivy::TantivyError::InternalError(e.clone())))?;
+        let chunk_id = columns
+            .chunk_id
+            .first(doc.doc_id)
+            .ok_or(LexicalError::MissingField("chunk_id"))?;
+        let embed_key = columns
+            .embed_key
+            .first(doc.doc_id)
+            .ok_or(LexicalError::MissingField("embed_key"))?;
+        let ord = columns
+            .kind
+            .term_ords(doc.doc_id)
+            .next()
+            .ok_or(LexicalError::MissingField("kind"))?;
+        let mut name = String::new();
+        columns.kind.ord_to_str(ord, &mut name)?;
+        let kind = ChunkKind::from_name(&name).ok_or(LexicalError::MissingField("kind"))?;
+        Ok(DocKeys {
+            chunk_id,
+            embed_key,
+            kind,
+        })
+    }
+
+    /// The document of a chunk id, if it is live.
+    pub fn find(&self, chunk_id: u64) -> Result<Option<DocAddress>> {
+        let term = Term::from_field_u64(self.fields.chunk_id, chunk_id);
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
+        let top = self
+            .searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        Ok(top.first().map(|(_, doc)| *doc))
+    }
+
+    /// The documents of every chunk of `path`, in no particular order.
+    pub fn file_chunks(&self, path: &str) -> Result<Vec<DocAddress>> {
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.path, path),
+            IndexRecordOption::Basic,
+        );
+        let top = self
+            .searcher
+            .search(&query, &TopDocs::with_limit(100_000).order_by_score())?;
+        Ok(top.into_iter().map(|(_, doc)| doc).collect())
+    }
+
     /// The stored chunk behind a hit.
     pub fn chunk(&self, doc: DocAddress) -> Result<StoredChunk> {
         let doc: TantivyDocument = self.searcher.doc(doc)?;
@@ -399,7 +524,7 @@ impl LexicalSnapshot {
                 n => Some(n as u32),
             },
             digest,
-            content: text(f.content).unwrap_or_default(),
+            embed_key: number(f.embed_key, "embed_key")?,
         })
     }
 }
@@ -412,7 +537,10 @@ mod tests {
     fn add(writer: &LexicalWriter, path: &str, text: &str) {
         let file = chunk_file(Path::new(path), text, &ChunkConfig::default());
         writer.delete_file(path);
-        writer.add_file(path, "python", &file.chunks, text).unwrap();
+        let keys = vec![0; file.chunks.len()];
+        writer
+            .add_file(path, "python", &file.chunks, text, &keys)
+            .unwrap();
     }
 
     fn top_symbols(index: &LexicalIndex, query: &str) -> Vec<String> {
@@ -466,6 +594,11 @@ mod tests {
             (stored.path.as_str(), stored.start_line, stored.end_line),
             ("net/upload.py", 1, 2)
         );
-        assert!(stored.content.contains("3600"));
+        assert_eq!(
+            stored.digest,
+            dowse_syntax::Digest::of(
+                b"def parse_duration(text):\n    return int(text[:-1]) * 3600"
+            )
+        );
     }
 }

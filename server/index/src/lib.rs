@@ -4,6 +4,8 @@
 //! - [`lexical`]: the tantivy index of chunks (BM25 over content, symbol,
 //!   enclosing names and path);
 //! - [`files`]: the file table, what was indexed from which file version;
+//! - [`vectors`]: the embedding cache (quantised, content-addressed, on
+//!   disk) and the segmented vector index (HNSW + exact, in memory);
 //! - [`store`]: the index directory and atomic writes.
 //!
 //! This crate stores and retrieves; deciding what to index, and when, is the
@@ -13,3 +15,4 @@ pub mod files;
 pub mod lexical;
 pub mod store;
 pub mod tokenizer;
+pub mod vectors;

@@ -88,6 +88,11 @@ impl IndexDir {
         self.root.join("lexical")
     }
 
+    /// The embedding cache (`embeddings.bin`).
+    pub fn embeddings(&self) -> PathBuf {
+        self.root.join("embeddings.bin")
+    }
+
     /// The file table (`files.json`).
     pub fn files(&self) -> PathBuf {
         self.root.join("files.json")

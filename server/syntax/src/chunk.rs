@@ -569,7 +569,26 @@ impl Chunker<'_> {
         }
         let mut inner = enclosing.to_vec();
         inner.push(unit.display.clone());
-        out.extend(self.level(rows, &unit.children, &label, &inner, unit.node));
+        let mut members = self.level(rows, &unit.children, &label, &inner, unit.node);
+        // A header with nothing to say on its own (`class Foo(Base):`, `impl
+        // Foo {`) opens its first member's chunk instead of being a chunk.
+        if members.len() >= 2
+            && members[0].enclosing == enclosing
+            && members[0].part.is_none()
+            && members[1].enclosing == inner
+            && self.tokens.of(&self.rows_of(&members[0])) < self.config.min_tokens
+        {
+            let header = members.remove(0);
+            let first = &members[0];
+            let rows = self.rows_of(&header).start..self.rows_of(first).end;
+            let label = Label {
+                kind: first.kind,
+                symbol: first.symbol.as_deref(),
+                enclosing: &first.enclosing,
+            };
+            members[0] = self.chunk(&label, rows, first.part);
+        }
+        out.extend(members);
     }
 
     /// Code between definitions: dropped when it has no words (a closing

@@ -128,8 +128,7 @@ class Model:
         expect![[r#"
             1-1 module | x = compute()  # trailing comment, not attached
             3-9 function index | # Render the index page for a user,
-            12-12 class Model | class Model:
-            13-15 method name < class Model | @property
+            12-15 method name < class Model | class Model:
             17-21 method create < class Model | @staticmethod
         "#]],
     );
@@ -154,8 +153,7 @@ fn python_nested_classes_and_functions() {
 "#,
         expect![[r#"
             1-1 class Outer | class Outer:
-            2-2 class Inner < class Outer | class Inner:
-            3-6 method deep < class Outer > class Inner | def deep(self):
+            2-6 method deep < class Outer > class Inner | class Inner:
             8-9 method other < class Outer > class Inner | def other(self):
             11-12 method method < class Outer | def method(self):
         "#]],
@@ -178,8 +176,7 @@ fn python_tiny_siblings_are_merged() {
         return (dx * dx + dy * dy + dz * dz) ** 0.5
 "#,
         expect![[r#"
-            1-1 class Point | class Point:
-            2-4 method x, y, z < class Point | def x(self): return self._x
+            1-4 method x, y, z < class Point | class Point:
             6-10 method distance < class Point | def distance(self, other):
         "#]],
     );
@@ -204,8 +201,7 @@ class StillFound:
             (syntax errors)
             1-3 function good_one | def good_one(first, second):
             5-6 function broken | def broken(:
-            8-8 class StillFound | class StillFound:
-            9-10 method method < class StillFound | def method(self):
+            8-10 method method < class StillFound | class StillFound:
         "#]],
     );
 }
@@ -259,15 +255,12 @@ mod tests {
         expect![[r#"
             1-1 module | use std::time::Duration;
             3-8 struct Client | /// A client that retries.
-            10-10 impl Client | impl Client {
-            11-20 method send < impl Client | /// Sends a request, retrying failed attempts.
+            10-20 method send < impl Client | impl Client {
             23-23 impl Client | impl<T: Into<String>> From<T> for Client {
             24-27 method from < impl From<T> for Client | fn from(value: T) -> Client {
-            30-30 trait Transport | pub trait Transport {
-            31-31 method open < trait Transport | fn open(&mut self) -> std::io::Result<()>;
+            30-31 method open < trait Transport | pub trait Transport {
             32-32 method close < trait Transport | fn close(&mut self);
-            35-35 module tests | mod tests {
-            36-40 function sends < mod tests | #[test]
+            35-40 function sends < mod tests | mod tests {
         "#]],
     );
 }

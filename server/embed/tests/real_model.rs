@@ -1,0 +1,93 @@
+//! The real model (all-MiniLM-L6-v2 through ONNX Runtime), as provisioned by
+//! `dowse model install` (the README's test command runs it first). These
+//! tests fail, never skip, when the model is missing.
+
+use std::path::PathBuf;
+
+use dowse_embed::model::{ModelSource, check_dir, user_cache_dir};
+use dowse_embed::{Embedder, ModelFiles, OnnxEmbedder, OnnxOptions, cosine};
+
+fn model() -> ModelFiles {
+    let dir = std::env::var_os("DOWSE_MODEL_DIR").map_or_else(user_cache_dir, PathBuf::from);
+    check_dir(&dir, ModelSource::UserCache).unwrap_or_else(|reason| {
+        panic!("the real model is needed: {reason}; run `dowse model install` (scripts/test does)")
+    })
+}
+
+fn copy_model(real: &ModelFiles, dir: &std::path::Path) {
+    std::fs::copy(&real.model, dir.join("model.onnx")).unwrap();
+    for (path, name) in real
+        .tokenizer
+        .iter()
+        .zip(dowse_embed::model::TOKENIZER_FILES)
+    {
+        std::fs::copy(path, dir.join(name)).unwrap();
+    }
+    std::os::unix::fs::symlink(&real.runtime, dir.join(dowse_embed::model::RUNTIME_LIBRARY))
+        .unwrap();
+}
+
+#[test]
+fn related_text_ranks_above_unrelated_text() {
+    let embedder = OnnxEmbedder::load(&model(), &OnnxOptions::default()).expect("the model loads");
+    assert_eq!(embedder.info().dimensions, 384);
+    let query = "retry failed uploads with a growing delay";
+    let texts = [
+        query,
+        "def retry_failed_uploads(self):\n    for attempt in range(5):\n        time.sleep(2 ** attempt)\n        self.upload()",
+        "def parse_config(path):\n    with open(path) as f:\n        return toml.load(f)",
+        "The weather in the mountains was cold and windy all week.",
+    ];
+    let vectors = embedder.embed(&texts).expect("embedding works");
+    for v in &vectors {
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-3, "vectors are L2-normalised");
+    }
+    let related = cosine(&vectors[0], &vectors[1]);
+    let code_unrelated = cosine(&vectors[0], &vectors[2]);
+    let prose_unrelated = cosine(&vectors[0], &vectors[3]);
+    assert!(
+        related > code_unrelated + 0.2,
+        "{related} vs {code_unrelated}"
+    );
+    assert!(
+        related > prose_unrelated + 0.2,
+        "{related} vs {prose_unrelated}"
+    );
+    // Deterministic: the same text gives the same vector.
+    let again = embedder.embed(&[texts[1]]).unwrap();
+    assert!(cosine(&again[0], &vectors[1]) > 0.9999);
+}
+
+#[test]
+fn a_truncated_model_file_is_an_error_not_a_panic() {
+    let real = model();
+    let dir = tempfile::tempdir().unwrap();
+    copy_model(&real, dir.path());
+    let bytes = std::fs::read(&real.model).unwrap();
+    std::fs::write(dir.path().join("model.onnx"), &bytes[..bytes.len() / 3]).unwrap();
+    let broken = check_dir(dir.path(), ModelSource::Configured).unwrap();
+    let err = OnnxEmbedder::load(&broken, &OnnxOptions::default())
+        .err()
+        .expect("a truncated model fails to load");
+    assert!(
+        err.to_string().contains("cannot load the embedding model"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_tokenizer_file_is_an_error_not_a_panic() {
+    let real = model();
+    let dir = tempfile::tempdir().unwrap();
+    copy_model(&real, dir.path());
+    std::fs::write(dir.path().join("tokenizer.json"), b"{ not json").unwrap();
+    let broken = check_dir(dir.path(), ModelSource::Configured).unwrap();
+    let err = OnnxEmbedder::load(&broken, &OnnxOptions::default())
+        .err()
+        .expect("a bad tokenizer fails to load");
+    assert!(
+        err.to_string().contains("cannot load the embedding model"),
+        "{err}"
+    );
+}

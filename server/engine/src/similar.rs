@@ -1,0 +1,175 @@
+//! Find similar code: the nearest neighbours of the chunk at a line.
+//!
+//! The chunk at `FILE:LINE` (the smallest one covering the line) is looked up
+//! in the index; its vector comes from the embedding cache (or the model, if
+//! it has not been embedded yet) and the vector index returns its
+//! neighbours, minus the chunk itself and anything overlapping it. Without a
+//! model, the chunk's own words are the query of a keyword search, and the
+//! answer says so.
+
+use std::path::Path;
+
+use dowse_index::lexical::{Boosts, StoredChunk};
+use dowse_index::vectors::quantize;
+use serde::Serialize;
+
+use crate::search::{SearchResult, collapse, keyword_only, to_result};
+use crate::semantic::{SemanticState, chunk_views, embed_views};
+use crate::source::SourceReader;
+use crate::{Engine, EngineError, Result};
+
+/// The answer of `dowse similar`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimilarResponse {
+    /// The chunk at the line asked about.
+    pub source: SearchResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub degraded: Option<String>,
+    pub results: Vec<SearchResult>,
+}
+
+/// Bytes of a chunk used as the query of the keyword fallback.
+const FALLBACK_QUERY_BYTES: usize = 2000;
+
+impl Engine {
+    /// The chunks most like the one covering `line` (1-based) of `path`
+    /// (workspace-relative, or absolute inside the workspace).
+    pub fn similar(&self, path: &str, line: u32, limit: usize) -> Result<SimilarResponse> {
+        if limit == 0 || limit > crate::SearchRequest::MAX_LIMIT {
+            return Err(EngineError::InvalidInput(format!(
+                "limit must be between 1 and {}, not {limit}",
+                crate::SearchRequest::MAX_LIMIT
+            )));
+        }
+        let rel = self.workspace_relative(path)?;
+        let mut snapshot = self.lexical.snapshot();
+        let mut covering: Vec<StoredChunk> = Vec::new();
+        let docs = snapshot.file_chunks(&rel)?;
+        if docs.is_empty() {
+            return Err(EngineError::InvalidInput(format!(
+                "`{rel}` is not in the index (is it ignored, binary, or outside the workspace?)"
+            )));
+        }
+        for doc in docs {
+            let chunk = snapshot.chunk(doc)?;
+            if chunk.start_line <= line && line <= chunk.end_line {
+                covering.push(chunk);
+            }
+        }
+        let Some(source) = covering
+            .into_iter()
+            .min_by_key(|c| c.end_line - c.start_line)
+        else {
+            return Err(EngineError::InvalidInput(format!(
+                "no chunk of `{rel}` covers line {line} (blank lines between definitions belong to none)"
+            )));
+        };
+        let mut sources = SourceReader::new(&self.root);
+        let source_text = sources.text(&source).ok_or_else(|| {
+            EngineError::InvalidInput(format!(
+                "`{rel}` changed since it was indexed; index it again and retry"
+            ))
+        })?;
+        let overlaps_source = |c: &StoredChunk| {
+            c.path == source.path
+                && c.start_line <= source.end_line
+                && source.start_line <= c.end_line
+        };
+
+        let (ranked, degraded): (Vec<(f32, StoredChunk)>, Option<String>) = match self.semantic() {
+            SemanticState::Ready(ready) => {
+                let vector = match ready.cache.get(source.embed_key) {
+                    Some(q) => q,
+                    None => {
+                        let (body, name) = chunk_views(&source, &source_text);
+                        let vectors =
+                            embed_views(ready.indexer.as_ref(), &[(body.as_str(), name.as_str())])
+                                .map_err(EngineError::Semantic)?;
+                        quantize(
+                            vectors
+                                .first()
+                                .ok_or_else(|| EngineError::Semantic("no vector".into()))?,
+                        )
+                    }
+                };
+                let mut ranked = Vec::new();
+                for hit in ready.vectors.snapshot().search(&vector, limit * 3 + 10) {
+                    if hit.chunk_id == source.chunk_id {
+                        continue;
+                    }
+                    if let Some(doc) = snapshot.find(hit.chunk_id)? {
+                        ranked.push((hit.score, snapshot.chunk(doc)?));
+                    }
+                }
+                (ranked, None)
+            }
+            SemanticState::Unavailable(reason) => {
+                let mut end = source_text.len().min(FALLBACK_QUERY_BYTES);
+                while !source_text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let query = format!(
+                    "{} {}",
+                    source.symbol.as_deref().unwrap_or(""),
+                    &source_text[..end]
+                );
+                let mut ranked = Vec::new();
+                for hit in snapshot.search(&query, &Boosts::default(), limit * 3 + 10)? {
+                    ranked.push((hit.score, snapshot.chunk(hit.doc)?));
+                }
+                (ranked, Some(keyword_only(reason)))
+            }
+        };
+        let ranked: Vec<(f32, StoredChunk)> = ranked
+            .into_iter()
+            .filter(|(_, c)| !overlaps_source(c))
+            .collect();
+        let results = collapse(ranked, limit)
+            .into_iter()
+            .map(|(score, chunk)| {
+                let text = sources.text(&chunk);
+                to_result(score, chunk, text.as_deref(), &[])
+            })
+            .collect();
+        Ok(SimilarResponse {
+            source: to_result(1.0, source, Some(&source_text), &[]),
+            degraded,
+            results,
+        })
+    }
+
+    /// `path` relative to the workspace root, `/`-separated. Absolute paths
+    /// must lie inside the workspace; `..` may not climb out of it.
+    pub fn workspace_relative(&self, path: &str) -> Result<String> {
+        let given = Path::new(path);
+        let outside = || {
+            EngineError::InvalidInput(format!(
+                "`{path}` is outside the workspace `{}`",
+                self.root.display()
+            ))
+        };
+        let rel = if given.is_absolute() {
+            let canonical = given.canonicalize().unwrap_or_else(|_| given.to_path_buf());
+            canonical
+                .strip_prefix(&self.root)
+                .map_err(|_| outside())?
+                .to_path_buf()
+        } else {
+            given.to_path_buf()
+        };
+        let mut parts: Vec<&str> = Vec::new();
+        for component in rel.components() {
+            match component {
+                std::path::Component::Normal(part) => {
+                    parts.push(part.to_str().ok_or_else(outside)?)
+                }
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    parts.pop().ok_or_else(outside)?;
+                }
+                _ => return Err(outside()),
+            }
+        }
+        Ok(parts.join("/"))
+    }
+}

@@ -1,0 +1,1010 @@
+//! Vectors: the embedding cache on disk and the segmented vector index in
+//! memory.
+//!
+//! **Quantisation.** Vectors are stored as `i8` with one `f32` scale each
+//! (`v ≈ scale · q`), a quarter of the bytes of `f32` for a similarity error
+//! well under one percent on L2-normalised embeddings. Similarity is an
+//! integer dot product, which the compiler vectorises.
+//!
+//! **Embedding cache** ([`EmbeddingCache`]): content-addressed (the key is a
+//! hash of the text that was embedded), append-only, one checksummed record
+//! per vector, one file per model. No text is ever embedded twice across
+//! edits or restarts; a torn or corrupt record costs that one vector.
+//!
+//! **Vector index** ([`VectorIndex`]): immutable segments — exact ("flat")
+//! blocks for recent additions and HNSW graphs (instant-distance) sealed from
+//! them in the background once they are large enough to pay for the build —
+//! plus tombstones for removed entries. Every insertion gets a fresh row id,
+//! so a chunk that comes back (an edit undone) is never hidden by its old
+//! tombstone. Readers take an `Arc` snapshot and search it without locks;
+//! the writer publishes a new snapshot.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use instant_distance::{Builder, HnswMap, Point, Search};
+
+/// A quantised vector: `values[i] as f32 * scale` approximates the original.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quantized {
+    pub scale: f32,
+    pub values: Vec<i8>,
+}
+
+impl Quantized {
+    /// Approximate cosine similarity with another quantised vector.
+    pub fn similarity(&self, other: &Quantized) -> f32 {
+        similarity(&self.values, self.scale, &other.values, other.scale)
+    }
+}
+
+/// Quantises a vector symmetrically to `i8`.
+pub fn quantize(v: &[f32]) -> Quantized {
+    let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    if max == 0.0 {
+        return Quantized {
+            scale: 0.0,
+            values: vec![0; v.len()],
+        };
+    }
+    let scale = max / 127.0;
+    Quantized {
+        scale,
+        values: v
+            .iter()
+            .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+            .collect(),
+    }
+}
+
+/// The integer dot product; written so that it vectorises.
+#[inline]
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| i32::from(x) * i32::from(y))
+        .sum()
+}
+
+/// Approximate cosine similarity of two quantised normalised vectors.
+#[inline]
+fn similarity(a: &[i8], a_scale: f32, b: &[i8], b_scale: f32) -> f32 {
+    dot_i8(a, b) as f32 * a_scale * b_scale
+}
+
+// ---------------------------------------------------------------------------
+// The embedding cache
+
+const CACHE_MAGIC: &[u8; 8] = b"DOWSEEMB";
+const CACHE_VERSION: u32 = 1;
+
+/// Content-addressed vectors of one model, persisted append-only.
+pub struct EmbeddingCache {
+    path: PathBuf,
+    dims: usize,
+    model_id: String,
+    inner: RwLock<CacheData>,
+    file: Mutex<Option<BufWriter<File>>>,
+}
+
+#[derive(Default)]
+struct CacheData {
+    slots: HashMap<u64, u32>,
+    scales: Vec<f32>,
+    values: Vec<i8>,
+}
+
+/// What opening a cache found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CacheLoad {
+    pub vectors: usize,
+    /// Bytes cut off the end: a torn last write, or records from the first
+    /// one whose checksum failed.
+    pub dropped_bytes: u64,
+    /// The file belonged to another model (or format) and was started anew.
+    pub discarded_other_model: bool,
+}
+
+impl EmbeddingCache {
+    /// Opens the cache at `path` for `model_id`, creating it if needed. A
+    /// file written for another model or format is replaced.
+    pub fn open(
+        path: &Path,
+        model_id: &str,
+        dims: usize,
+    ) -> io::Result<(EmbeddingCache, CacheLoad)> {
+        let mut load = CacheLoad::default();
+        let mut data = CacheData::default();
+        let header = header_bytes(model_id, dims);
+        // How much of the file is a good header and whole good records.
+        let mut valid_len = 0u64;
+        match File::open(path) {
+            Ok(file) => {
+                let file_len = file.metadata()?.len();
+                let mut reader = BufReader::new(file);
+                let mut found = vec![0u8; header.len()];
+                if reader.read_exact(&mut found).is_ok() && found == header {
+                    valid_len = header.len() as u64;
+                    let mut record = vec![0u8; record_len(dims)];
+                    // A bad record stops the scan: what follows may be
+                    // misaligned, so the tail is dropped and re-embedded.
+                    while reader.read_exact(&mut record).is_ok() {
+                        let Some((key, scale, raw)) = decode_record(&record, dims) else {
+                            break;
+                        };
+                        let values: Vec<i8> = raw.iter().map(|&b| b as i8).collect();
+                        insert(&mut data, dims, key, scale, &values);
+                        valid_len += record.len() as u64;
+                    }
+                    load.dropped_bytes = file_len - valid_len;
+                } else if file_len > 0 {
+                    load.discarded_other_model = true;
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(path)?;
+        if valid_len == 0 {
+            file.set_len(0)?;
+            let mut writer = BufWriter::new(&file);
+            writer.write_all(&header)?;
+            writer.flush()?;
+            drop(writer);
+            file.sync_all()?;
+        } else if load.dropped_bytes > 0 {
+            file.set_len(valid_len)?;
+            file.sync_all()?;
+        }
+        let file = OpenOptions::new().append(true).open(path)?;
+        load.vectors = data.slots.len();
+        Ok((
+            EmbeddingCache {
+                path: path.to_path_buf(),
+                dims,
+                model_id: model_id.to_owned(),
+                inner: RwLock::new(data),
+                file: Mutex::new(Some(BufWriter::new(file))),
+            },
+            load,
+        ))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.read().expect("cache lock").slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn contains(&self, key: u64) -> bool {
+        self.inner
+            .read()
+            .expect("cache lock")
+            .slots
+            .contains_key(&key)
+    }
+
+    pub fn get(&self, key: u64) -> Option<Quantized> {
+        let data = self.inner.read().expect("cache lock");
+        let slot = *data.slots.get(&key)? as usize;
+        Some(Quantized {
+            scale: data.scales[slot],
+            values: data.values[slot * self.dims..(slot + 1) * self.dims].to_vec(),
+        })
+    }
+
+    /// Adds vectors (already-present keys are skipped) and appends them to
+    /// the file. Call [`EmbeddingCache::flush`] to make them durable.
+    pub fn put(&self, entries: &[(u64, Quantized)]) -> io::Result<()> {
+        let mut file = self.file.lock().expect("cache file lock");
+        let mut data = self.inner.write().expect("cache lock");
+        for (key, q) in entries {
+            if data.slots.contains_key(key) || q.values.len() != self.dims {
+                continue;
+            }
+            insert(&mut data, self.dims, *key, q.scale, &q.values);
+            if let Some(writer) = file.as_mut() {
+                writer.write_all(&encode_record(*key, q))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes buffered records and fsyncs the file.
+    pub fn flush(&self) -> io::Result<()> {
+        let mut file = self.file.lock().expect("cache file lock");
+        if let Some(writer) = file.as_mut() {
+            writer.flush()?;
+            writer.get_ref().sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// Bytes on disk.
+    pub fn disk_bytes(&self) -> u64 {
+        std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+}
+
+fn insert(data: &mut CacheData, dims: usize, key: u64, scale: f32, values: &[i8]) {
+    debug_assert_eq!(values.len(), dims);
+    let slot = data.scales.len() as u32;
+    data.slots.insert(key, slot);
+    data.scales.push(scale);
+    data.values.extend_from_slice(values);
+}
+
+fn header_bytes(model_id: &str, dims: usize) -> Vec<u8> {
+    let mut header = Vec::with_capacity(64);
+    header.extend_from_slice(CACHE_MAGIC);
+    header.extend_from_slice(&CACHE_VERSION.to_le_bytes());
+    header.extend_from_slice(&(dims as u32).to_le_bytes());
+    header.extend_from_slice(&(model_id.len() as u32).to_le_bytes());
+    header.extend_from_slice(model_id.as_bytes());
+    header
+}
+
+/// key (8) + scale (4) + values (dims) + checksum (4).
+fn record_len(dims: usize) -> usize {
+    8 + 4 + dims + 4
+}
+
+fn encode_record(key: u64, q: &Quantized) -> Vec<u8> {
+    let mut record = Vec::with_capacity(record_len(q.values.len()));
+    record.extend_from_slice(&key.to_le_bytes());
+    record.extend_from_slice(&q.scale.to_le_bytes());
+    record.extend(q.values.iter().map(|&v| v as u8));
+    let checksum = checksum(&record);
+    record.extend_from_slice(&checksum.to_le_bytes());
+    record
+}
+
+/// The key, scale and raw values of a record whose checksum holds.
+fn decode_record(record: &[u8], dims: usize) -> Option<(u64, f32, &[u8])> {
+    let (body, stored) = record.split_at(record.len() - 4);
+    if checksum(body) != u32::from_le_bytes(stored.try_into().ok()?) {
+        return None;
+    }
+    let key = u64::from_le_bytes(body[..8].try_into().ok()?);
+    let scale = f32::from_le_bytes(body[8..12].try_into().ok()?);
+    Some((key, scale, &body[12..12 + dims]))
+}
+
+fn checksum(bytes: &[u8]) -> u32 {
+    let hash = blake3::hash(bytes);
+    u32::from_le_bytes(hash.as_bytes()[..4].try_into().expect("4 bytes"))
+}
+
+// ---------------------------------------------------------------------------
+// The vector index
+
+/// When and how segments are built.
+#[derive(Clone, Debug)]
+pub struct VectorConfig {
+    /// Exact blocks are sealed into an HNSW graph once they hold this many
+    /// live vectors; below it, exact search is fast enough (MODEL.md: 10k
+    /// vectors in 0.4 ms) and a graph would not pay for its build.
+    pub seal_threshold: usize,
+    /// More exact blocks than this are merged into one.
+    pub max_flat_blocks: usize,
+    /// A graph whose tombstoned share exceeds this is rebuilt.
+    pub max_dead_fraction: f32,
+    pub ef_construction: usize,
+    pub ef_search: usize,
+}
+
+impl Default for VectorConfig {
+    fn default() -> VectorConfig {
+        VectorConfig {
+            seal_threshold: 20_000,
+            max_flat_blocks: 8,
+            max_dead_fraction: 0.25,
+            ef_construction: 100,
+            ef_search: 128,
+        }
+    }
+}
+
+/// One stored vector, as an HNSW point.
+#[derive(Clone, Debug)]
+pub struct QuantPoint(Arc<Quantized>);
+
+impl Point for QuantPoint {
+    fn distance(&self, other: &Self) -> f32 {
+        1.0 - similarity(&self.0.values, self.0.scale, &other.0.values, other.0.scale)
+    }
+}
+
+/// Vectors stored contiguously, searched exactly.
+#[derive(Debug, Default)]
+struct Block {
+    rows: Vec<u64>,
+    chunks: Vec<u64>,
+    scales: Vec<f32>,
+    values: Vec<i8>,
+}
+
+impl Block {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn vector(&self, i: usize, dims: usize) -> &[i8] {
+        &self.values[i * dims..(i + 1) * dims]
+    }
+
+    fn push(&mut self, row: u64, chunk: u64, q: &Quantized) {
+        self.rows.push(row);
+        self.chunks.push(chunk);
+        self.scales.push(q.scale);
+        self.values.extend_from_slice(&q.values);
+    }
+}
+
+/// An HNSW graph over vectors that were an exact block.
+struct Graph {
+    hnsw: HnswMap<QuantPoint, (u64, u64)>,
+    len: usize,
+}
+
+enum Segment {
+    Flat(Block),
+    Graph(Graph),
+}
+
+impl Segment {
+    fn len(&self) -> usize {
+        match self {
+            Segment::Flat(block) => block.len(),
+            Segment::Graph(graph) => graph.len,
+        }
+    }
+
+    fn rows(&self) -> Vec<u64> {
+        match self {
+            Segment::Flat(block) => block.rows.clone(),
+            Segment::Graph(graph) => graph.hnsw.values.iter().map(|(row, _)| *row).collect(),
+        }
+    }
+}
+
+/// A consistent view of the vector index for one query.
+#[derive(Clone)]
+pub struct VectorSnapshot {
+    dims: usize,
+    segments: Vec<Arc<Segment>>,
+    tombstones: Arc<HashSet<u64>>,
+    live: usize,
+}
+
+/// A vector hit: the chunk and its similarity to the query.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VectorHit {
+    pub chunk_id: u64,
+    pub score: f32,
+}
+
+impl VectorSnapshot {
+    /// Live vectors in this snapshot.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// (HNSW segments, exact blocks).
+    pub fn segment_counts(&self) -> (usize, usize) {
+        let graphs = self
+            .segments
+            .iter()
+            .filter(|s| matches!(***s, Segment::Graph(_)))
+            .count();
+        (graphs, self.segments.len() - graphs)
+    }
+
+    /// The `k` nearest live vectors: HNSW for sealed segments, exact scan
+    /// for the rest.
+    pub fn search(&self, query: &Quantized, k: usize) -> Vec<VectorHit> {
+        self.search_with(query, k, false)
+    }
+
+    /// The `k` nearest live vectors by exhaustive search (for measuring
+    /// recall, and the ground truth of tests).
+    pub fn exact_search(&self, query: &Quantized, k: usize) -> Vec<VectorHit> {
+        self.search_with(query, k, true)
+    }
+
+    fn search_with(&self, query: &Quantized, k: usize, exact: bool) -> Vec<VectorHit> {
+        if k == 0 || query.values.len() != self.dims {
+            return Vec::new();
+        }
+        let mut hits: Vec<VectorHit> = Vec::with_capacity(k * (self.segments.len() + 1));
+        let point = QuantPoint(Arc::new(query.clone()));
+        for segment in &self.segments {
+            match &**segment {
+                Segment::Flat(block) => self.scan(block, query, k, &mut hits),
+                Segment::Graph(graph) if exact => {
+                    // Values are stored in point order.
+                    let mut found: Vec<VectorHit> = graph
+                        .hnsw
+                        .values
+                        .iter()
+                        .zip(graph.hnsw.iter())
+                        .filter(|((row, _), _)| !self.tombstones.contains(row))
+                        .map(|((_, chunk), (_, p))| VectorHit {
+                            chunk_id: *chunk,
+                            score: 1.0 - point.distance(p),
+                        })
+                        .collect();
+                    top_k(&mut found, k);
+                    hits.extend(found);
+                }
+                Segment::Graph(graph) => {
+                    let mut search = Search::default();
+                    let mut taken = 0;
+                    for item in graph.hnsw.search(&point, &mut search) {
+                        let (row, chunk) = *item.value;
+                        if self.tombstones.contains(&row) {
+                            continue;
+                        }
+                        hits.push(VectorHit {
+                            chunk_id: chunk,
+                            score: 1.0 - item.distance,
+                        });
+                        taken += 1;
+                        if taken == k {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        top_k(&mut hits, k);
+        hits
+    }
+
+    fn scan(&self, block: &Block, query: &Quantized, k: usize, hits: &mut Vec<VectorHit>) {
+        let mut found: Vec<VectorHit> = Vec::with_capacity(k + 1);
+        let mut floor = f32::MIN;
+        for i in 0..block.len() {
+            let score = similarity(
+                block.vector(i, self.dims),
+                block.scales[i],
+                &query.values,
+                query.scale,
+            );
+            if score <= floor || self.tombstones.contains(&block.rows[i]) {
+                continue;
+            }
+            found.push(VectorHit {
+                chunk_id: block.chunks[i],
+                score,
+            });
+            if found.len() > 2 * k {
+                top_k(&mut found, k);
+                floor = found.last().map_or(f32::MIN, |h| h.score);
+            }
+        }
+        top_k(&mut found, k);
+        hits.extend(found);
+    }
+}
+
+fn top_k(hits: &mut Vec<VectorHit>, k: usize) {
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+    hits.truncate(k);
+}
+
+/// The writer's bookkeeping: which row holds each chunk's vector.
+#[derive(Default)]
+struct Rows {
+    next: u64,
+    by_chunk: HashMap<u64, u64>,
+}
+
+/// The vector index of a workspace: one writer, snapshot readers.
+pub struct VectorIndex {
+    dims: usize,
+    config: VectorConfig,
+    current: RwLock<Arc<VectorSnapshot>>,
+    rows: Mutex<Rows>,
+    /// Serialises maintenance (sealing, merging) runs.
+    maintenance: Mutex<()>,
+}
+
+impl VectorIndex {
+    pub fn new(dims: usize, config: VectorConfig) -> VectorIndex {
+        VectorIndex {
+            dims,
+            config,
+            current: RwLock::new(Arc::new(VectorSnapshot {
+                dims,
+                segments: Vec::new(),
+                tombstones: Arc::new(HashSet::new()),
+                live: 0,
+            })),
+            rows: Mutex::new(Rows::default()),
+            maintenance: Mutex::new(()),
+        }
+    }
+
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    pub fn snapshot(&self) -> Arc<VectorSnapshot> {
+        self.current.read().expect("vector snapshot lock").clone()
+    }
+
+    pub fn contains(&self, chunk_id: u64) -> bool {
+        self.rows
+            .lock()
+            .expect("rows lock")
+            .by_chunk
+            .contains_key(&chunk_id)
+    }
+
+    /// The chunks that have a vector.
+    pub fn chunk_ids(&self) -> Vec<u64> {
+        self.rows
+            .lock()
+            .expect("rows lock")
+            .by_chunk
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.lock().expect("rows lock").by_chunk.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes the vectors of `removed` chunks and adds `added` ones (a chunk
+    /// already present is replaced), publishing one new snapshot.
+    pub fn apply(&self, removed: &[u64], added: &[(u64, Quantized)]) {
+        if removed.is_empty() && added.is_empty() {
+            return;
+        }
+        let mut rows = self.rows.lock().expect("rows lock");
+        let mut current = self.current.write().expect("vector snapshot lock");
+        let mut tombstones = (*current.tombstones).clone();
+        for chunk in removed.iter().chain(added.iter().map(|(c, _)| c)) {
+            if let Some(row) = rows.by_chunk.remove(chunk) {
+                tombstones.insert(row);
+            }
+        }
+        let mut segments = current.segments.clone();
+        let mut block = Block::default();
+        for (chunk, q) in added {
+            if q.values.len() != self.dims {
+                continue;
+            }
+            let row = rows.next;
+            rows.next += 1;
+            rows.by_chunk.insert(*chunk, row);
+            block.push(row, *chunk, q);
+        }
+        if block.len() > 0 {
+            segments.push(Arc::new(Segment::Flat(block)));
+        }
+        *current = Arc::new(VectorSnapshot {
+            dims: self.dims,
+            segments,
+            tombstones: Arc::new(tombstones),
+            live: rows.by_chunk.len(),
+        });
+    }
+
+    /// True when [`VectorIndex::maintain`] has work to do.
+    pub fn needs_maintenance(&self) -> bool {
+        self.plan().is_some()
+    }
+
+    /// What maintenance would do: merge the exact blocks (`false`) or seal
+    /// them into a graph (`true`), or rebuild the given graph.
+    fn plan(&self) -> Option<Plan> {
+        let snapshot = self.snapshot();
+        let flat: Vec<&Arc<Segment>> = snapshot
+            .segments
+            .iter()
+            .filter(|s| matches!(***s, Segment::Flat(_)))
+            .collect();
+        let flat_live: usize = flat.iter().map(|s| live_in(s, &snapshot.tombstones)).sum();
+        if flat_live >= self.config.seal_threshold {
+            return Some(Plan::Seal);
+        }
+        if flat.len() > self.config.max_flat_blocks {
+            return Some(Plan::MergeFlat);
+        }
+        for segment in &snapshot.segments {
+            if let Segment::Graph(graph) = &**segment {
+                let dead = graph.len - live_in(segment, &snapshot.tombstones);
+                if graph.len > 0 && dead as f32 / graph.len as f32 > self.config.max_dead_fraction {
+                    return Some(Plan::Rebuild(Arc::as_ptr(segment) as usize));
+                }
+            }
+        }
+        None
+    }
+
+    /// Seals, merges or rebuilds segments, off the query path (call it from
+    /// a background thread). Queries keep using the old segments until the
+    /// new ones are published. Returns true if anything changed.
+    pub fn maintain(&self) -> bool {
+        let _running = self.maintenance.lock().expect("maintenance lock");
+        let Some(plan) = self.plan() else {
+            return false;
+        };
+        let snapshot = self.snapshot();
+        let (chosen, seal): (Vec<Arc<Segment>>, bool) = match plan {
+            Plan::Seal => (
+                snapshot
+                    .segments
+                    .iter()
+                    .filter(|s| matches!(***s, Segment::Flat(_)))
+                    .cloned()
+                    .collect(),
+                true,
+            ),
+            Plan::MergeFlat => (
+                snapshot
+                    .segments
+                    .iter()
+                    .filter(|s| matches!(***s, Segment::Flat(_)))
+                    .cloned()
+                    .collect(),
+                false,
+            ),
+            Plan::Rebuild(ptr) => (
+                snapshot
+                    .segments
+                    .iter()
+                    .filter(|s| Arc::as_ptr(s) as usize == ptr)
+                    .cloned()
+                    .collect(),
+                true,
+            ),
+        };
+        // Gather the live vectors of the chosen segments.
+        let mut merged = Block::default();
+        for segment in &chosen {
+            match &**segment {
+                Segment::Flat(block) => {
+                    for i in 0..block.len() {
+                        if !snapshot.tombstones.contains(&block.rows[i]) {
+                            merged.rows.push(block.rows[i]);
+                            merged.chunks.push(block.chunks[i]);
+                            merged.scales.push(block.scales[i]);
+                            merged.values.extend_from_slice(block.vector(i, self.dims));
+                        }
+                    }
+                }
+                Segment::Graph(graph) => {
+                    for ((row, chunk), (_, point)) in
+                        graph.hnsw.values.iter().zip(graph.hnsw.iter())
+                    {
+                        if !snapshot.tombstones.contains(row) {
+                            merged.push(*row, *chunk, &point.0);
+                        }
+                    }
+                }
+            }
+        }
+        let replacement = if seal && merged.len() > 0 {
+            Segment::Graph(self.build_graph(&merged))
+        } else {
+            Segment::Flat(merged)
+        };
+        // Publish: the chosen segments give way to the replacement. Rows
+        // tombstoned while building are still in the tombstone set.
+        let rows = self.rows.lock().expect("rows lock");
+        let mut current = self.current.write().expect("vector snapshot lock");
+        let chosen_ptrs: HashSet<usize> = chosen.iter().map(|s| Arc::as_ptr(s) as usize).collect();
+        let mut segments: Vec<Arc<Segment>> = current
+            .segments
+            .iter()
+            .filter(|s| !chosen_ptrs.contains(&(Arc::as_ptr(s) as usize)))
+            .cloned()
+            .collect();
+        if replacement.len() > 0 {
+            segments.insert(0, Arc::new(replacement));
+        }
+        // Tombstones of rows that no segment holds any more are dropped.
+        let present: HashSet<u64> = segments.iter().flat_map(|s| s.rows()).collect();
+        let tombstones: HashSet<u64> = current
+            .tombstones
+            .iter()
+            .copied()
+            .filter(|r| present.contains(r))
+            .collect();
+        *current = Arc::new(VectorSnapshot {
+            dims: self.dims,
+            segments,
+            tombstones: Arc::new(tombstones),
+            live: rows.by_chunk.len(),
+        });
+        true
+    }
+
+    fn build_graph(&self, block: &Block) -> Graph {
+        let points: Vec<QuantPoint> = (0..block.len())
+            .map(|i| {
+                QuantPoint(Arc::new(Quantized {
+                    scale: block.scales[i],
+                    values: block.vector(i, self.dims).to_vec(),
+                }))
+            })
+            .collect();
+        let values: Vec<(u64, u64)> = block
+            .rows
+            .iter()
+            .copied()
+            .zip(block.chunks.iter().copied())
+            .collect();
+        let hnsw = Builder::default()
+            .ef_construction(self.config.ef_construction)
+            .ef_search(self.config.ef_search)
+            .build(points, values);
+        Graph {
+            hnsw,
+            len: block.len(),
+        }
+    }
+}
+
+enum Plan {
+    Seal,
+    MergeFlat,
+    Rebuild(usize),
+}
+
+fn live_in(segment: &Segment, tombstones: &HashSet<u64>) -> usize {
+    match segment {
+        Segment::Flat(block) => block
+            .rows
+            .iter()
+            .filter(|r| !tombstones.contains(r))
+            .count(),
+        Segment::Graph(graph) => graph
+            .hnsw
+            .values
+            .iter()
+            .filter(|(r, _)| !tombstones.contains(r))
+            .count(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator (xorshift), so tests need no crate.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> f32 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % 20_001) as f32 / 10_000.0 - 1.0
+        }
+
+        fn vector(&mut self, dims: usize) -> Vec<f32> {
+            (0..dims).map(|_| self.next()).collect()
+        }
+    }
+
+    fn normalized(mut v: Vec<f32>) -> Vec<f32> {
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter_mut().for_each(|x| *x /= norm);
+        v
+    }
+
+    /// Vectors around `clusters` centres, as real embeddings are.
+    fn clustered(n: usize, clusters: usize, dims: usize, seed: u64) -> Vec<Vec<f32>> {
+        let mut rng = Rng(seed);
+        let centres: Vec<Vec<f32>> = (0..clusters).map(|_| rng.vector(dims)).collect();
+        (0..n)
+            .map(|i| {
+                let centre = &centres[i % clusters];
+                normalized(centre.iter().map(|c| c + 0.6 * rng.next()).collect())
+            })
+            .collect()
+    }
+
+    fn cos(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn quantization_keeps_similarity() {
+        let vs = clustered(200, 10, 384, 7);
+        for pair in vs.windows(2) {
+            let (a, b) = (quantize(&pair[0]), quantize(&pair[1]));
+            let approx = similarity(&a.values, a.scale, &b.values, b.scale);
+            assert!((approx - cos(&pair[0], &pair[1])).abs() < 0.01, "{approx}");
+        }
+    }
+
+    #[test]
+    fn cache_persists_and_drops_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("embeddings.bin");
+        let vs = clustered(10, 3, 8, 1);
+        {
+            let (cache, load) = EmbeddingCache::open(&path, "m1", 8).unwrap();
+            assert_eq!(load, CacheLoad::default());
+            let entries: Vec<(u64, Quantized)> = vs
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as u64, quantize(v)))
+                .collect();
+            cache.put(&entries).unwrap();
+            cache.flush().unwrap();
+        }
+        let (cache, load) = EmbeddingCache::open(&path, "m1", 8).unwrap();
+        assert_eq!((load.vectors, load.dropped_bytes), (10, 0));
+        assert_eq!(cache.get(3), Some(quantize(&vs[3])));
+        drop(cache);
+
+        // Tear the last record: it is dropped, the rest survive, and the file
+        // is cut back so that appends stay aligned.
+        let len = std::fs::metadata(&path).unwrap().len();
+        let file = OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(len - 5).unwrap();
+        let (cache, load) = EmbeddingCache::open(&path, "m1", 8).unwrap();
+        assert_eq!(load.vectors, 9);
+        assert!(load.dropped_bytes > 0);
+        assert!(!cache.contains(9));
+        cache.put(&[(9, quantize(&vs[9]))]).unwrap();
+        cache.flush().unwrap();
+        drop(cache);
+        let (cache, load) = EmbeddingCache::open(&path, "m1", 8).unwrap();
+        assert_eq!((load.vectors, load.dropped_bytes), (10, 0));
+        drop(cache);
+
+        // A flipped byte inside a record fails its checksum.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = bytes.len() - 3 * record_len(8) + 10;
+        bytes[at] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let (_, load) = EmbeddingCache::open(&path, "m1", 8).unwrap();
+        assert_eq!(load.vectors, 7);
+
+        // Another model's cache is started anew.
+        let (cache, load) = EmbeddingCache::open(&path, "m2", 8).unwrap();
+        assert!(load.discarded_other_model);
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn apply_search_remove_and_come_back() {
+        let vs = clustered(300, 10, 64, 3);
+        let index = VectorIndex::new(64, VectorConfig::default());
+        let added: Vec<(u64, Quantized)> = vs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as u64, quantize(v)))
+            .collect();
+        index.apply(&[], &added);
+        let hits = index.snapshot().search(&quantize(&vs[42]), 5);
+        assert_eq!(hits[0].chunk_id, 42);
+        assert!(hits[0].score > 0.99);
+
+        index.apply(&[42], &[]);
+        let hits = index.snapshot().search(&quantize(&vs[42]), 5);
+        assert!(hits.iter().all(|h| h.chunk_id != 42));
+        assert_eq!(index.len(), 299);
+
+        // The same chunk id again is not hidden by its old tombstone.
+        index.apply(&[], &[(42, quantize(&vs[42]))]);
+        assert_eq!(
+            index.snapshot().search(&quantize(&vs[42]), 1)[0].chunk_id,
+            42
+        );
+    }
+
+    #[test]
+    fn sealed_hnsw_segments_recall_against_exact_search() {
+        let dims = 96;
+        let vs = clustered(6000, 60, dims, 11);
+        let config = VectorConfig {
+            seal_threshold: 2000,
+            ..VectorConfig::default()
+        };
+        let index = VectorIndex::new(dims, config);
+        for (n, batch) in vs.chunks(1000).enumerate() {
+            let added: Vec<(u64, Quantized)> = batch
+                .iter()
+                .enumerate()
+                .map(|(i, v)| ((n * 1000 + i) as u64, quantize(v)))
+                .collect();
+            index.apply(&[], &added);
+            while index.maintain() {}
+        }
+        // Remove a tenth: tombstones must hide them from graph searches too.
+        let removed: Vec<u64> = (0..6000).step_by(10).collect();
+        index.apply(&removed, &[]);
+        let snapshot = index.snapshot();
+        let (graphs, _) = snapshot.segment_counts();
+        assert!(
+            graphs >= 2,
+            "expected sealed segments, got {:?}",
+            snapshot.segment_counts()
+        );
+
+        let queries = clustered(200, 60, dims, 99);
+        let mut found = 0;
+        for q in &queries {
+            let q = quantize(q);
+            let ann: HashSet<u64> = snapshot.search(&q, 10).iter().map(|h| h.chunk_id).collect();
+            let exact = snapshot.exact_search(&q, 10);
+            assert!(
+                ann.iter().all(|c| c % 10 != 0),
+                "a removed vector came back"
+            );
+            found += exact.iter().filter(|h| ann.contains(&h.chunk_id)).count();
+        }
+        let recall = found as f64 / (queries.len() * 10) as f64;
+        assert!(recall >= 0.95, "recall@10 {recall}");
+    }
+
+    #[test]
+    fn a_graph_with_many_tombstones_is_rebuilt() {
+        let dims = 32;
+        let vs = clustered(1000, 20, dims, 5);
+        let index = VectorIndex::new(
+            dims,
+            VectorConfig {
+                seal_threshold: 500,
+                ..VectorConfig::default()
+            },
+        );
+        let added: Vec<(u64, Quantized)> = vs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as u64, quantize(v)))
+            .collect();
+        index.apply(&[], &added);
+        assert!(index.maintain());
+        assert_eq!(index.snapshot().segment_counts(), (1, 0));
+        let removed: Vec<u64> = (0..400).collect();
+        index.apply(&removed, &[]);
+        assert!(index.needs_maintenance());
+        assert!(index.maintain());
+        let snapshot = index.snapshot();
+        assert_eq!(snapshot.segment_counts(), (1, 0));
+        assert_eq!(snapshot.len(), 600);
+        assert!(
+            snapshot.tombstones.is_empty(),
+            "tombstones of rebuilt rows are dropped"
+        );
+    }
+}
