@@ -9,12 +9,20 @@
 //!   against `rg` scanning the same files (the floor: no tool that reads every
 //!   file can beat it), files/s, MB/s, chunks, peak RSS, index bytes on disk,
 //!   and lexical query latency p50/p99 over a fixed list of queries.
+//! - semantic: the raw throughput of the model (the embedder called directly
+//!   on pre-built chunk texts: tokenizer + ONNX Runtime, same model, batch size
+//!   and thread count, length-sorted the same way) against the pipeline's
+//!   (`dowse index` with the model, chunks/s), the time until every chunk of
+//!   the corpus has a vector, peak RSS, hybrid query latency p50/p99 with the
+//!   query embedding included (every query distinct, so no query cache hits),
+//!   and ANN recall@10 against exact search on the real vectors.
 //!
 //! Usage (release build; `scripts/bench` builds the binary first):
 //!
 //! ```text
 //! cargo bench -p dowse-tests --bench dowse -- [--corpus DIR] [--include GLOB]...
-//!     [--exclude GLOB]... [--runs N] [--out FILE]
+//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|semantic]...
+//!     [--raw-sample N]
 //! ```
 //!
 //! The acceptance floor for indexing is `rg --count-matches '\w+'`: like an
@@ -34,6 +42,8 @@ use dowse_engine::{Config, Engine, SearchMode, SearchRequest};
 use serde_json::{Value, json};
 
 struct Args {
+    only: Vec<String>,
+    raw_sample: usize,
     corpus: PathBuf,
     include: Vec<String>,
     exclude: Vec<String>,
@@ -82,7 +92,13 @@ fn main() {
         "machine": machine(),
         "corpus": corpus_stats(&args),
     });
-    report["lexical"] = lexical(&args);
+    let wants = |section: &str| args.only.is_empty() || args.only.iter().any(|s| s == section);
+    if wants("lexical") {
+        report["lexical"] = lexical(&args);
+    }
+    if wants("semantic") {
+        report["semantic"] = semantic(&args);
+    }
     print_table(&report);
     let text = serde_json::to_string_pretty(&report).expect("json");
     match &args.out {
@@ -93,6 +109,8 @@ fn main() {
 
 fn parse_args() -> Args {
     let mut args = Args {
+        only: Vec::new(),
+        raw_sample: 2000,
         corpus: PathBuf::new(),
         include: Vec::new(),
         exclude: Vec::new(),
@@ -109,6 +127,8 @@ fn parse_args() -> Args {
             "--exclude" => args.exclude.push(value()),
             "--runs" => args.runs = value().parse().expect("--runs N"),
             "--out" => args.out = Some(PathBuf::from(value())),
+            "--only" => args.only.push(value()),
+            "--raw-sample" => args.raw_sample = value().parse().expect("--raw-sample N"),
             "--bench" => {} // cargo bench passes this
             other => panic!("unknown argument {other}"),
         }
@@ -254,7 +274,7 @@ fn lexical(args: &Args) -> Value {
         let mut cmd = Command::new(dowse_bin());
         cmd.arg("index")
             .arg(&args.corpus)
-            .arg("--json")
+            .args(["--json", "--lexical-only"])
             .env("DOWSE_INDEX_DIR", &index_dir);
         for glob in &args.include {
             cmd.args(["--include", glob]);
@@ -359,8 +379,74 @@ fn print_table(report: &Value) {
         report["machine"]["cores"],
         report["machine"]["loadavg_at_start"].as_str().unwrap_or("")
     );
-    let l = &report["lexical"];
     let row = |name: &str, value: String| eprintln!("  {name:<36} {value}");
+    let s = &report["semantic"];
+    if !s.is_null() {
+        let f = |key: &str| s[key].as_f64().unwrap_or(f64::NAN);
+        eprintln!("semantic");
+        row(
+            "raw model throughput",
+            format!(
+                "{:.1} chunks/s ({} sampled chunks)",
+                f("raw_chunks_per_s"),
+                s["raw_sample_chunks"]
+            ),
+        );
+        row(
+            "pipeline throughput",
+            format!(
+                "{:.1} chunks/s = {:.0}% of raw (target >= 90%)",
+                f("pipeline_chunks_per_s"),
+                100.0 * f("pipeline_vs_raw")
+            ),
+        );
+        row(
+            "full semantic coverage",
+            format!(
+                "{:.0} s ({} vectors; lexical {:.1} s + embedding {:.0} s)",
+                f("full_coverage_seconds"),
+                s["vectors"],
+                f("lexical_index_seconds"),
+                f("pipeline_embed_seconds")
+            ),
+        );
+        row(
+            "sealing HNSW segments",
+            format!(
+                "{:.1} s, segments (hnsw, exact) {}",
+                f("vector_maintenance_seconds"),
+                s["vector_segments"]
+            ),
+        );
+        row(
+            "peak RSS (index / query process)",
+            format!(
+                "{:.0} MB / {:.0} MB",
+                f("index_peak_rss_mb"),
+                f("query_process_peak_rss_mb")
+            ),
+        );
+        row("index bytes", format!("{}", s["index_bytes"]));
+        row(
+            "hybrid query p50 / p99",
+            format!(
+                "{:.2} / {:.2} ms (targets 15 / 50 ms, {} distinct queries)",
+                f("hybrid_p50_ms"),
+                f("hybrid_p99_ms"),
+                s["hybrid_query_count"]
+            ),
+        );
+        row(
+            "ANN recall@10 vs exact",
+            format!("{:.3}", f("ann_recall_at_10")),
+        );
+        row("targets met", format!("{}", s["targets"]["met"]));
+    }
+    let l = &report["lexical"];
+    if l.is_null() {
+        eprintln!();
+        return;
+    }
     eprintln!("lexical");
     row(
         "cold index wall (median)",
@@ -422,4 +508,215 @@ fn print_table(report: &Value) {
     );
     row("targets met", format!("{}", l["targets"]["met"]));
     eprintln!();
+}
+
+// ---------------------------------------------------------------------------
+// Semantic
+
+/// The pipeline's texts for a random sample of the corpus's chunks, as
+/// (body view, name view) pairs, chunked exactly as `dowse index` does.
+fn sample_views(args: &Args, n: usize) -> Vec<(String, String)> {
+    use dowse_engine::semantic::{embedding_text, name_text};
+    let root = args.corpus.canonicalize().expect("corpus");
+    let walked = walk(&root, &walk_options(args)).expect("walk");
+    let config = Config::default();
+    let mut all = Vec::new();
+    for file in &walked.files {
+        let Ok(text) = std::fs::read_to_string(&file.abs_path) else {
+            continue;
+        };
+        let chunked = dowse_syntax::chunk_file(Path::new(&file.rel_path), &text, &config.chunk);
+        for chunk in &chunked.chunks {
+            let code = chunk.text(&text);
+            let (symbol, enclosing) = (chunk.symbol.as_deref(), &chunk.enclosing);
+            all.push((
+                embedding_text(chunk.kind, symbol, enclosing, code),
+                name_text(chunk.kind, symbol, enclosing, code),
+            ));
+        }
+    }
+    // A seeded shuffle (xorshift), then the first n.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for i in (1..all.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        all.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    all.truncate(n);
+    all
+}
+
+/// Embeds `views` the way the pipeline does (windows of 1024 sorted by body
+/// length, the same batches, body then name views), returning chunks/s.
+fn raw_throughput(
+    views: &[(String, String)],
+    semantic: &dowse_engine::SemanticConfig,
+) -> (f64, f64) {
+    use dowse_engine::embed::{Embedder, OnnxEmbedder, OnnxOptions, model};
+    let files = model::check_dir(
+        &dowse_tests::real_model_dir(),
+        model::ModelSource::Configured,
+    )
+    .expect("model");
+    let embedder = OnnxEmbedder::load(&files, &OnnxOptions::default()).expect("load model");
+    let started = Instant::now();
+    for window in views.chunks(1024) {
+        let mut window: Vec<&(String, String)> = window.iter().collect();
+        window.sort_by_key(|(body, _)| body.len());
+        for batch in dowse_engine::semantic::batches(
+            &window,
+            |(body, _)| body,
+            semantic.batch_size,
+            semantic.batch_tokens,
+        ) {
+            let bodies: Vec<&str> = batch.iter().map(|(b, _)| b.as_str()).collect();
+            let names: Vec<&str> = batch.iter().map(|(_, n)| n.as_str()).collect();
+            embedder.embed(&bodies).expect("embed");
+            embedder.embed(&names).expect("embed");
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    (views.len() as f64 / seconds, seconds)
+}
+
+/// Distinct natural-language queries: the first sentence of docstrings of
+/// the corpus's functions, plus the fixed lexical list.
+fn semantic_queries(args: &Args, n: usize) -> Vec<String> {
+    let root = args.corpus.canonicalize().expect("corpus");
+    let walked = walk(&root, &walk_options(args)).expect("walk");
+    let mut queries: Vec<String> = LEXICAL_QUERIES.iter().map(|q| q.to_string()).collect();
+    let mut seen = std::collections::HashSet::new();
+    'files: for (i, file) in walked.files.iter().enumerate() {
+        if i % 7 != 0 {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&file.abs_path) else {
+            continue;
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        for pair in lines.windows(2) {
+            let (def, doc) = (pair[0].trim(), pair[1].trim());
+            if !def.starts_with("def ") || !doc.starts_with("\"\"\"") {
+                continue;
+            }
+            let sentence = doc
+                .trim_start_matches("\"\"\"")
+                .split(['.', '"'])
+                .next()
+                .unwrap_or("")
+                .trim();
+            if sentence.split_whitespace().count() >= 4 && seen.insert(sentence.to_owned()) {
+                queries.push(sentence.to_owned());
+                if queries.len() >= n {
+                    break 'files;
+                }
+            }
+        }
+    }
+    queries
+}
+
+fn semantic(args: &Args) -> Value {
+    let model_dir = dowse_tests::real_model_dir();
+    let semantic_config = dowse_engine::SemanticConfig::default();
+
+    eprintln!(
+        "semantic: raw model throughput over {} sampled chunks...",
+        args.raw_sample
+    );
+    let views = sample_views(args, args.raw_sample);
+    let (raw_rate, raw_seconds) = raw_throughput(&views, &semantic_config);
+
+    eprintln!("semantic: indexing and embedding the whole corpus (this takes a while)...");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let index_dir = scratch.path().join("index");
+    let mut cmd = Command::new(dowse_bin());
+    cmd.arg("index")
+        .arg(&args.corpus)
+        .arg("--json")
+        .env("DOWSE_INDEX_DIR", &index_dir)
+        .env("DOWSE_MODEL_DIR", &model_dir);
+    for glob in &args.include {
+        cmd.args(["--include", glob]);
+    }
+    for glob in &args.exclude {
+        cmd.args(["--exclude", glob]);
+    }
+    let (wall, stdout, max_rss) = measure(cmd);
+    let report: Value = serde_json::from_str(&stdout).expect("dowse index --json");
+    let embedded = report["embedded"].as_f64().unwrap_or(0.0);
+    let embed_seconds = report["embed_seconds"].as_f64().unwrap_or(f64::NAN);
+    let lexical_seconds = report["seconds"].as_f64().unwrap_or(f64::NAN);
+    let pipeline_rate = embedded / embed_seconds;
+
+    eprintln!("semantic: hybrid query latency...");
+    let config = Config {
+        index_dir: Some(index_dir.clone()),
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        semantic: dowse_engine::SemanticConfig {
+            model_dir: Some(model_dir.clone()),
+            ..dowse_engine::SemanticConfig::default()
+        },
+        ..Config::default()
+    };
+    let engine = Engine::open(&args.corpus, config).expect("open the benchmark index");
+    // Load the model and the vectors, and warm up with queries not measured.
+    engine
+        .embed(&dowse_engine::NoProgress)
+        .expect("load vectors");
+    for q in ["warm up the model", "and the caches"] {
+        engine.search(&SearchRequest::new(q)).expect("search");
+    }
+    let queries = semantic_queries(args, 232);
+    let mut latencies = Vec::new();
+    for q in &queries {
+        let started = Instant::now();
+        let response = engine
+            .search(&SearchRequest::new(q.as_str()))
+            .expect("search");
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(
+            response.degraded.is_none(),
+            "hybrid search degraded: {:?}",
+            response.degraded
+        );
+    }
+    latencies.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    let recall_queries: Vec<&str> = queries.iter().map(String::as_str).collect();
+    let recall = engine.vector_recall(&recall_queries, 10).expect("recall");
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid out-pointer for the calling process's own usage.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let ratio = pipeline_rate / raw_rate;
+    let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+    json!({
+        "raw_sample_chunks": views.len(),
+        "raw_seconds": raw_seconds,
+        "raw_chunks_per_s": raw_rate,
+        "pipeline_chunks_embedded": embedded,
+        "pipeline_embed_seconds": embed_seconds,
+        "pipeline_chunks_per_s": pipeline_rate,
+        "pipeline_vs_raw": ratio,
+        "lexical_index_seconds": lexical_seconds,
+        "full_coverage_seconds": lexical_seconds + embed_seconds,
+        "vector_maintenance_seconds": report["vector_maintenance_seconds"],
+        "index_wall_seconds": wall.as_secs_f64(),
+        "index_peak_rss_mb": max_rss as f64 / 1024.0,
+        "vectors": report["vectors"],
+        "vector_segments": engine.vector_segments(),
+        "index_bytes": dowse_engine::IndexDir::new(index_dir.clone()).disk_bytes(),
+        "hybrid_query_count": latencies.len(),
+        "hybrid_p50_ms": p50,
+        "hybrid_p99_ms": p99,
+        "query_process_peak_rss_mb": usage.ru_maxrss as f64 / 1024.0,
+        "ann_recall_at_10": recall,
+        "targets": {
+            "pipeline_vs_raw_min": 0.9,
+            "hybrid_p50_ms_max": 15.0,
+            "hybrid_p99_ms_max": 50.0,
+            "met": ratio >= 0.9 && p50 <= 15.0 && p99 <= 50.0,
+        },
+    })
 }

@@ -46,6 +46,9 @@ enum Command {
     Index {
         /// The workspace root.
         path: Option<PathBuf>,
+        /// Index for keyword search only: no embeddings.
+        #[arg(long)]
+        lexical_only: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -192,13 +195,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         model_dir: cli.model_dir,
     };
     match cli.command {
-        Command::Index { path, json } => {
+        Command::Index {
+            path,
+            lexical_only,
+            json,
+        } => {
             let engine = open(path, &globals)?;
-            let (report, embedded) = update(&engine)?;
-            if json {
-                output::json(&output::index_report_json(&engine, &report, &embedded))?;
+            let (report, embedded) = if lexical_only {
+                (
+                    engine.update(&progress::Bar::new())?,
+                    EmbedReport::default(),
+                )
             } else {
-                output::index_summary(&engine, &report, &embedded);
+                update(&engine)?
+            };
+            let semantic = (!lexical_only).then_some(&embedded);
+            if json {
+                output::json(&output::index_report_json(&engine, &report, semantic))?;
+            } else {
+                output::index_summary(&engine, &report, semantic);
             }
         }
         Command::Search {

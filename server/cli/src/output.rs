@@ -24,8 +24,9 @@ pub fn note(message: &str) {
     eprintln!("{message}");
 }
 
-/// The one-line summary after indexing, and a note on semantic search.
-pub fn index_summary(engine: &Engine, report: &IndexReport, embedded: &EmbedReport) {
+/// The one-line summary after indexing, and a note on semantic search
+/// (`embedded` is `None` when embeddings were not asked for).
+pub fn index_summary(engine: &Engine, report: &IndexReport, embedded: Option<&EmbedReport>) {
     let skipped = if report.skipped.is_empty() {
         "0 skipped".to_owned()
     } else {
@@ -44,6 +45,9 @@ pub fn index_summary(engine: &Engine, report: &IndexReport, embedded: &EmbedRepo
         report.files_removed,
         report.duration.as_secs_f64()
     );
+    let Some(embedded) = embedded else {
+        return;
+    };
     match engine.semantic_unavailable() {
         Some(reason) => eprintln!("note: keyword search only: {reason}"),
         None => {
@@ -67,6 +71,8 @@ pub struct IndexReportJson<'a> {
     /// Chunks embedded by this run.
     embedded: u64,
     embed_seconds: f64,
+    /// Sealing vector segments into HNSW graphs after embedding.
+    vector_maintenance_seconds: f64,
     /// Chunks with a vector afterwards.
     vectors: u64,
     /// Why semantic search is unavailable, when it is.
@@ -92,13 +98,22 @@ struct SkippedJson<'a> {
 pub fn index_report_json<'a>(
     engine: &Engine,
     report: &'a IndexReport,
-    embedded: &EmbedReport,
+    embedded: Option<&EmbedReport>,
 ) -> IndexReportJson<'a> {
+    let none = EmbedReport::default();
+    let (embedded, degraded) = match embedded {
+        Some(embedded) => (embedded, engine.semantic_unavailable()),
+        None => (
+            &none,
+            Some("embeddings were not asked for (--lexical-only)".to_owned()),
+        ),
+    };
     IndexReportJson {
         embedded: embedded.embedded,
         embed_seconds: embedded.duration.as_secs_f64(),
+        vector_maintenance_seconds: embedded.maintenance.as_secs_f64(),
         vectors: engine.vector_coverage().0,
-        degraded: engine.semantic_unavailable(),
+        degraded,
         workspace: engine.root().display().to_string(),
         index_dir: engine.index_dir().root().display().to_string(),
         files: report.files,

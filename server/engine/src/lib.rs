@@ -199,14 +199,19 @@ impl Engine {
             semantic::SemanticState::Unavailable(_) => Ok(EmbedReport::default()),
             semantic::SemanticState::Ready(ready) => {
                 let pending = ready.sync(&self.lexical)?;
-                let report = ready.embed_pending(
+                let mut report = ready.embed_pending(
                     &self.root,
                     &self.lexical,
                     pending,
-                    self.config.semantic.batch_size,
+                    (
+                        self.config.semantic.batch_size,
+                        self.config.semantic.batch_tokens,
+                    ),
                     progress,
                 )?;
+                let started = std::time::Instant::now();
                 while ready.vectors.maintain() {}
+                report.maintenance = started.elapsed();
                 Ok(report)
             }
         }
@@ -219,6 +224,43 @@ impl Engine {
                 let (_, chunks) = self.counts();
                 let have = ready.vectors.len() as u64;
                 (have, chunks.saturating_sub(have))
+            }
+            _ => (0, 0),
+        }
+    }
+
+    /// Recall@`k` of the vector index's approximate search against exact
+    /// search, for the vectors of `queries`: a check that sealed HNSW
+    /// segments still find what an exhaustive scan finds. `None` without a
+    /// model.
+    pub fn vector_recall(&self, queries: &[&str], k: usize) -> Result<Option<f64>> {
+        let semantic::SemanticState::Ready(ready) = self.semantic() else {
+            return Ok(None);
+        };
+        let snapshot = ready.vectors.snapshot();
+        let (mut found, mut wanted) = (0usize, 0usize);
+        for query in queries {
+            let vector = ready.embed_query(query).map_err(EngineError::Semantic)?;
+            let approximate: std::collections::HashSet<u64> = snapshot
+                .search(&vector, k)
+                .iter()
+                .map(|h| h.chunk_id)
+                .collect();
+            let exact = snapshot.exact_search(&vector, k);
+            wanted += exact.len();
+            found += exact
+                .iter()
+                .filter(|h| approximate.contains(&h.chunk_id))
+                .count();
+        }
+        Ok((wanted > 0).then(|| found as f64 / wanted as f64))
+    }
+
+    /// (HNSW segments, exact blocks) of the vector index.
+    pub fn vector_segments(&self) -> (usize, usize) {
+        match self.semantic.get() {
+            Some(semantic::SemanticState::Ready(ready)) => {
+                ready.vectors.snapshot().segment_counts()
             }
             _ => (0, 0),
         }

@@ -326,6 +326,9 @@ impl Default for VectorConfig {
     }
 }
 
+/// Exact blocks grow by copy up to this many vectors.
+const SMALL_BLOCK: usize = 4096;
+
 /// One stored vector, as an HNSW point.
 #[derive(Clone, Debug)]
 pub struct QuantPoint(Arc<Quantized>);
@@ -601,7 +604,22 @@ impl VectorIndex {
             }
         }
         let mut segments = current.segments.clone();
-        let mut block = Block::default();
+        // Small additions go into a copy of the last exact block while it is
+        // small, so that a stream of batches does not leave thousands of
+        // tiny segments behind.
+        let mut block = match segments.last().map(|s| &**s) {
+            Some(Segment::Flat(last)) if last.len() + added.len() <= SMALL_BLOCK => {
+                let copy = Block {
+                    rows: last.rows.clone(),
+                    chunks: last.chunks.clone(),
+                    scales: last.scales.clone(),
+                    values: last.values.clone(),
+                };
+                segments.pop();
+                copy
+            }
+            _ => Block::default(),
+        };
         for (chunk, q) in added {
             if q.values.len() != self.dims {
                 continue;
