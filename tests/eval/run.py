@@ -2,6 +2,7 @@
 """Runs dowse over retrieval benchmark set D (../shared/eval) and scores it.
 
     tests/eval/run.py search [--mode lexical|hybrid|semantic]
+    tests/eval/run.py usages
 
 Prepares the corpus with the set's own prepare.sh (once, under --work),
 indexes it with the real `dowse` binary, asks every query through the CLI
@@ -21,7 +22,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def sh(cmd, **kw):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+    done = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr}")
+    return done
 
 
 def prepare(eval_dir: Path, work: Path) -> Path:
@@ -60,6 +64,29 @@ def run_search(args, eval_dir: Path, corpus: Path, work: Path) -> Path:
     return out
 
 
+def run_usages(args, eval_dir: Path, corpus: Path, work: Path) -> Path:
+    """Asks for the usages of every identifier from its definition's
+    position, as the set prescribes."""
+    env = dowse_env(work)
+    sh([args.dowse, "index", str(corpus), "--json", "--lexical-only"], env=env)
+    out = work / "usages.jsonl"
+    latencies = []
+    with open(eval_dir / "usages.jsonl") as usages, open(out, "w") as results:
+        for line in usages:
+            u = json.loads(line)
+            d = u["definitions"][0]
+            position = f"{d['path']}:{d['line']}:{d['column']}"
+            t = time.time()
+            r = json.loads(sh([args.dowse, "usages", position, "--json"], cwd=corpus, env=env).stdout)
+            latencies.append(time.time() - t)
+            r["id"] = u["id"]
+            results.write(json.dumps(r) + "\n")
+    latencies.sort()
+    print(f"{len(latencies)} identifiers, CLI wall p50 {latencies[len(latencies) // 2] * 1000:.0f} ms",
+          file=sys.stderr)
+    return out
+
+
 def score(eval_dir: Path, flag: str, truth: str, results_flag: str, results: Path):
     out = sh([sys.executable, str(eval_dir / "score.py"), flag, str(eval_dir / truth),
               results_flag, str(results)]).stdout
@@ -71,20 +98,25 @@ def score(eval_dir: Path, flag: str, truth: str, results_flag: str, results: Pat
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("task", choices=["search"])
+    ap.add_argument("task", choices=["search", "usages"])
     ap.add_argument("--mode", default="hybrid", choices=["hybrid", "lexical", "semantic"])
     ap.add_argument("--eval-dir", default=str(REPO.parent / "shared" / "eval"))
     ap.add_argument("--work", default=str(REPO / ".eval"))
     ap.add_argument("--dowse", default=str(REPO / "target" / "release" / "dowse"))
     args = ap.parse_args()
+    args.dowse = str(Path(args.dowse).resolve())
     eval_dir = Path(args.eval_dir).resolve()
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     if not Path(args.dowse).exists():
         sys.exit(f"no dowse binary at {args.dowse}: run `cargo build --release` first")
     corpus = prepare(eval_dir, work)
-    results = run_search(args, eval_dir, corpus, work)
-    score(eval_dir, "--queries", "queries.jsonl", "--results", results)
+    if args.task == "search":
+        results = run_search(args, eval_dir, corpus, work)
+        score(eval_dir, "--queries", "queries.jsonl", "--results", results)
+    else:
+        results = run_usages(args, eval_dir, corpus, work)
+        score(eval_dir, "--usages", "usages.jsonl", "--usage-results", results)
 
 
 if __name__ == "__main__":

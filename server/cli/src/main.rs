@@ -68,6 +68,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Where a symbol is defined and used: `name`, `Type.name`, `Type::name`, or FILE:LINE:COL.
+    Usages {
+        /// A symbol name, optionally qualified, or a position FILE:LINE:COL (1-based).
+        #[arg(value_name = "SYMBOL|FILE:LINE:COL")]
+        symbol: String,
+        /// The workspace root (default: the current directory).
+        #[arg(long, value_name = "P")]
+        path: Option<PathBuf>,
+        /// Print the locations as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Install or inspect the embedding model used by semantic search.
     Model {
         #[command(subcommand)]
@@ -268,6 +280,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 output::similar_results(&response);
             }
         }
+        Command::Usages { symbol, path, json } => {
+            let engine = open(path, &globals)?;
+            let report = engine.update(&progress::Bar::new())?;
+            report_background_indexing(&report, &EmbedReport::default());
+            // A FILE:LINE:COL position is relative to where the user is.
+            let query = match usage_position(&symbol) {
+                Some((file, rest)) => {
+                    format!("{}:{rest}", std::env::current_dir()?.join(file).display())
+                }
+                None => symbol,
+            };
+            let response = engine.usages(&query)?;
+            if json {
+                output::json(&response)?;
+            } else {
+                output::usages(&response);
+            }
+        }
         Command::Model { action } => match action {
             ModelAction::Install { force } => model::install(&config(&globals), force)?,
             ModelAction::Status { json } => model::status(&config(&globals), json)?,
@@ -289,6 +319,14 @@ fn parse_location(location: &str) -> Result<(&str, u32), EngineError> {
         return Err(bad());
     }
     Ok((file, line))
+}
+
+/// `FILE:LINE:COL` → (FILE, "LINE:COL"); `None` for a symbol.
+fn usage_position(query: &str) -> Option<(&str, &str)> {
+    let (rest, column) = query.rsplit_once(':')?;
+    let (file, line) = rest.rsplit_once(':')?;
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (numeric(line) && numeric(column) && !file.is_empty()).then(|| (file, &query[file.len() + 1..]))
 }
 
 /// When a command had to index first, say so on stderr.

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use dowse_engine::{
-    EmbedReport, Engine, IndexReport, SearchResponse, SearchResult, SimilarResponse,
+    EmbedReport, Engine, IndexReport, SearchResponse, SearchResult, SimilarResponse, UsagesResponse,
 };
 use serde::Serialize;
 
@@ -163,6 +163,32 @@ pub fn similar_results(response: &SimilarResponse) {
         eprintln!("no similar code found");
     }
     print_results(&response.results);
+}
+
+/// Definitions, then references, grep-style: `path:line:column: text`.
+pub fn usages(response: &UsagesResponse) {
+    if response.definitions.is_empty() {
+        eprintln!("no definition of `{}` found", response.symbol);
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    for (title, list) in [
+        ("definitions", &response.definitions),
+        ("references", &response.references),
+    ] {
+        let _ = writeln!(out, "{title} of {} ({}):", response.symbol, list.len());
+        for u in list {
+            let _ = writeln!(
+                out,
+                "{}:{}:{}: {}",
+                u.path,
+                u.line,
+                u.column,
+                u.context.trim()
+            );
+        }
+        let _ = writeln!(out);
+    }
 }
 
 fn print_results(results: &[SearchResult]) {

@@ -15,6 +15,7 @@ pub mod search;
 pub mod semantic;
 mod similar;
 mod source;
+mod usages;
 pub mod walk;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ pub use progress::{NoProgress, Progress};
 pub use search::{SearchMode, SearchRequest, SearchResponse, SearchResult};
 pub use semantic::{EmbedReport, SemanticConfig};
 pub use similar::SimilarResponse;
+pub use usages::{UsageLocation, UsagesResponse};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -94,6 +96,8 @@ pub struct Engine {
     sourcing: semantic::ModelSourcing,
     /// Loaded on first use: the model, the embedding cache, the vectors.
     semantic: OnceLock<semantic::SemanticState>,
+    /// Occurrences for find usages, built on the first usages query.
+    usage_state: usages::SharedUsages,
 }
 
 impl Engine {
@@ -156,6 +160,7 @@ impl Engine {
             writer: Mutex::new(None),
             sourcing,
             semantic: OnceLock::new(),
+            usage_state: Default::default(),
         })
     }
 

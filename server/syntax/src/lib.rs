@@ -11,6 +11,7 @@ pub mod chunk;
 mod language;
 pub mod queries;
 pub mod text;
+pub mod usages;
 
 pub use chunk::{Chunk, ChunkConfig, ChunkKind, ChunkedFile, Digest, chunk_file};
 pub use language::{Language, language_label};

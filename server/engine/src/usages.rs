@@ -1,0 +1,289 @@
+//! Find usages: the engine call behind `dowse usages`, LSP
+//! `textDocument/references`, `dowse.findUsages` and MCP `find_usages`.
+//!
+//! Occurrences are extracted per file ([`dowse_syntax::usages::extract`])
+//! and resolved across files by a [`Workspace`]. The workspace is built on
+//! the first usages query (extraction runs in parallel) and brought up to
+//! date from the file table before each query: only files whose digest
+//! changed are extracted again.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use dowse_syntax::Language;
+use dowse_syntax::text::{LineIndex, strip_bom};
+use dowse_syntax::usages::resolve::{Symbol, Workspace};
+use dowse_syntax::usages::{FileUsages, extract};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::{Engine, EngineError, Result};
+
+/// One place a symbol is defined or used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UsageLocation {
+    /// Relative to the workspace root.
+    pub path: String,
+    /// 1-based.
+    pub line: u32,
+    /// 1-based, in bytes of the line.
+    pub column: u32,
+    /// Byte length of the name.
+    pub length: u32,
+    /// The text of the line, without its line ending.
+    pub context: String,
+}
+
+/// The answer of `dowse usages`.
+#[derive(Clone, Debug, Serialize)]
+pub struct UsagesResponse {
+    pub symbol: String,
+    pub definitions: Vec<UsageLocation>,
+    pub references: Vec<UsageLocation>,
+}
+
+/// The occurrences of the workspace's files, kept in step with the index.
+#[derive(Default)]
+pub(crate) struct UsageState {
+    workspace: Workspace,
+    /// The digest each file was extracted at.
+    digests: HashMap<String, String>,
+}
+
+pub(crate) type SharedUsages = RwLock<UsageState>;
+
+impl Engine {
+    /// Usages of a symbol (`name`, `Type.name`, `Type::name`) or of the
+    /// symbol at `FILE:LINE:COL` (1-based; the file relative to the
+    /// workspace root or absolute inside it).
+    pub fn usages(&self, query: &str) -> Result<UsagesResponse> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Err(EngineError::EmptyQuery);
+        }
+        self.sync_usages()?;
+        let state = self.usage_state.read().expect("usages lock");
+        let ws = &state.workspace;
+        let (symbol, targets) = match parse_position(query) {
+            Some((file, line, column)) => {
+                let rel = self.workspace_relative(file)?;
+                let id = ws.file_id(&rel).ok_or_else(|| {
+                    EngineError::InvalidInput(format!(
+                        "`{rel}` has no symbols dowse knows of (is it a Rust or Python file of the workspace?)"
+                    ))
+                })?;
+                let text = std::fs::read_to_string(self.root.join(&rel))
+                    .map_err(|e| EngineError::io(&self.root.join(&rel), e))?;
+                let offset = offset_of(&text, line, column).ok_or_else(|| {
+                    EngineError::InvalidInput(format!(
+                        "`{rel}` has no line {line}, column {column}"
+                    ))
+                })?;
+                let symbol = ws.symbol_at(id, offset).ok_or_else(|| {
+                    EngineError::InvalidInput(format!("no identifier at {rel}:{line}:{column}"))
+                })?;
+                (
+                    ws.usages_of(symbol.file)
+                        .occurrence(symbol.occ)
+                        .name
+                        .clone(),
+                    vec![symbol],
+                )
+            }
+            None => (query.to_owned(), ws.definitions_named(query)),
+        };
+        let mut definitions = Vec::new();
+        let mut references = Vec::new();
+        for target in targets {
+            let found = ws.usages(target);
+            definitions.extend(found.definitions);
+            references.extend(found.references);
+        }
+        definitions.sort();
+        definitions.dedup();
+        references.sort();
+        references.dedup();
+        references.retain(|r| !definitions.contains(r));
+        let mut lines = LineCache::default();
+        let definitions = self.locations(ws, &definitions, &mut lines);
+        let references = self.locations(ws, &references, &mut lines);
+        Ok(UsagesResponse {
+            symbol,
+            definitions,
+            references,
+        })
+    }
+
+    fn locations(
+        &self,
+        ws: &Workspace,
+        symbols: &[Symbol],
+        lines: &mut LineCache,
+    ) -> Vec<UsageLocation> {
+        let mut out: Vec<UsageLocation> = symbols
+            .iter()
+            .map(|s| {
+                let occ = ws.usages_of(s.file).occurrence(s.occ);
+                let path = ws.path(s.file).to_owned();
+                let context = lines.line(&self.root, &path, occ.line);
+                UsageLocation {
+                    path,
+                    line: occ.line,
+                    column: occ.column,
+                    length: (occ.range.end - occ.range.start) as u32,
+                    context,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+        out
+    }
+
+    /// Brings the occurrences up to date with the file table.
+    fn sync_usages(&self) -> Result<()> {
+        let started = Instant::now();
+        let wanted: Vec<(String, String, Language)> = {
+            let table = self.files.read().expect("file table lock");
+            table
+                .files
+                .iter()
+                .filter_map(|(path, record)| {
+                    let lang = Language::from_path(Path::new(path))?;
+                    Some((path.clone(), record.digest.clone(), lang))
+                })
+                .collect()
+        };
+        let (todo, removed) = {
+            let state = self.usage_state.read().expect("usages lock");
+            let todo: Vec<&(String, String, Language)> = wanted
+                .iter()
+                .filter(|(path, digest, _)| state.digests.get(path) != Some(digest))
+                .collect();
+            let live: std::collections::HashSet<&str> =
+                wanted.iter().map(|(p, _, _)| p.as_str()).collect();
+            let removed: Vec<String> = state
+                .digests
+                .keys()
+                .filter(|p| !live.contains(p.as_str()))
+                .cloned()
+                .collect();
+            (todo, removed)
+        };
+        if todo.is_empty() && removed.is_empty() {
+            return Ok(());
+        }
+        let extracted: Vec<(String, String, Language, Option<FileUsages>)> = todo
+            .par_iter()
+            .map(|(path, digest, lang)| {
+                let usages = std::fs::read_to_string(self.root.join(path))
+                    .ok()
+                    .and_then(|text| {
+                        // A bug in extraction costs that file's usages, not the
+                        // process.
+                        std::panic::catch_unwind(|| extract(*lang, &text)).unwrap_or_else(|_| {
+                            tracing::error!("extracting the occurrences of `{path}` failed");
+                            None
+                        })
+                    });
+                (path.clone(), digest.clone(), *lang, usages)
+            })
+            .collect();
+        let mut state = self.usage_state.write().expect("usages lock");
+        for path in removed {
+            state.workspace.remove_file(&path);
+            state.digests.remove(&path);
+        }
+        let count = extracted.len();
+        for (path, digest, lang, usages) in extracted {
+            match usages {
+                Some(usages) => state.workspace.set_file(&path, lang, Arc::new(usages)),
+                None => state.workspace.remove_file(&path),
+            }
+            state.digests.insert(path, digest);
+        }
+        tracing::info!(
+            "extracted occurrences of {count} files in {:?}",
+            started.elapsed()
+        );
+        Ok(())
+    }
+}
+
+/// `FILE:LINE:COL` → its parts; anything else is a symbol.
+fn parse_position(query: &str) -> Option<(&str, u32, u32)> {
+    let (rest, column) = query.rsplit_once(':')?;
+    let (file, line) = rest.rsplit_once(':')?;
+    let line: u32 = line.parse().ok()?;
+    let column: u32 = column.parse().ok()?;
+    (!file.is_empty() && line > 0 && column > 0).then_some((file, line, column))
+}
+
+/// The byte offset of a 1-based line and column (in characters) of the
+/// text, BOM included as the occurrences count it.
+fn offset_of(text: &str, line: u32, column: u32) -> Option<usize> {
+    let (body, bom) = strip_bom(text);
+    let index = LineIndex::new(body);
+    let row = line as usize - 1;
+    if row >= index.line_count() {
+        return None;
+    }
+    let start = index.line_start(row);
+    let end = index.line_end(body, row);
+    let line_text = &body[start..end];
+    let offset = line_text
+        .char_indices()
+        .nth(column as usize - 1)
+        .map(|(i, _)| i)
+        .unwrap_or(line_text.len());
+    Some(bom + start + offset)
+}
+
+/// Reads each file once to give the text of its lines.
+#[derive(Default)]
+struct LineCache {
+    files: HashMap<String, Option<(String, LineIndex)>>,
+}
+
+impl LineCache {
+    fn line(&mut self, root: &Path, path: &str, line: u32) -> String {
+        let entry = self.files.entry(path.to_owned()).or_insert_with(|| {
+            let text = std::fs::read_to_string(root.join(path)).ok()?;
+            let index = LineIndex::new(&text);
+            Some((text, index))
+        });
+        let Some((text, index)) = entry else {
+            return String::new();
+        };
+        let row = line as usize - 1;
+        if row >= index.line_count() {
+            return String::new();
+        }
+        let start = index.line_start(row);
+        let end = index.line_end(text, row);
+        text[start..end].trim_start_matches('\u{feff}').to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_and_symbols_are_told_apart() {
+        assert_eq!(parse_position("src/a.py:3:7"), Some(("src/a.py", 3, 7)));
+        assert_eq!(parse_position("C:/x/a.py:3:7"), Some(("C:/x/a.py", 3, 7)));
+        assert_eq!(parse_position("Client::send"), None);
+        assert_eq!(parse_position("Headers.add"), None);
+        assert_eq!(parse_position("a.py:0:1"), None);
+    }
+
+    #[test]
+    fn offsets_count_characters_and_the_bom() {
+        let text = "\u{feff}ab\né x\n";
+        assert_eq!(offset_of(text, 1, 1), Some(3));
+        assert_eq!(offset_of(text, 2, 3), Some(3 + 3 + 3));
+        assert_eq!(offset_of(text, 9, 1), None);
+    }
+}

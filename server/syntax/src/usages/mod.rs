@@ -1,0 +1,574 @@
+//! Occurrences for find usages: every identifier of a file that is code (not
+//! a comment, not a string), what it is, and the facts a resolver needs to
+//! tell `self.send` from an unrelated `send`.
+//!
+//! What an identifier *is* comes from the queries: `tags.scm` marks
+//! definitions (`@definition.<kind>`) and references (`@reference.<kind>`),
+//! `locals.scm` marks scopes and local bindings. What this module adds, by
+//! walking the tree, is structure the queries cannot express:
+//!
+//! - the **receiver** of an attribute, field, method or path segment, as a
+//!   small expression ([`Expr`]): `self.stream.current` in
+//!   `self.stream.current.test(...)`;
+//! - **local resolution**: a name bound inside a function (parameter,
+//!   assignment, `let`, loop variable) points at its binding, so shadowing
+//!   never leaks into cross-file resolution;
+//! - **type facts**: annotations, assigned values, return types, class bases,
+//!   struct fields, `impl` targets and `Deref` targets, and the element type
+//!   of a closure's iterator — the raw material of receiver typing.
+//!
+//! Resolution across files lives in `dowse-index` (`usages`); this module is
+//! per file and pure.
+
+mod python;
+pub mod resolve;
+mod rust;
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
+
+use crate::Language;
+use crate::chunk::parse;
+use crate::queries::{QueryKind, QuerySet};
+use crate::text::{LineIndex, strip_bom};
+
+/// An index into [`FileUsages::occurrences`].
+pub type OccId = u32;
+/// An index into [`FileUsages::exprs`].
+pub type ExprId = u32;
+
+/// What a definition defines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DefKind {
+    Function,
+    Method,
+    Class,
+    Struct,
+    Enum,
+    Trait,
+    Type,
+    Constant,
+    Variable,
+    Parameter,
+    Field,
+    Module,
+    Macro,
+    Variant,
+    /// A name bound by an import (`from m import f as g`: `g`).
+    Import,
+}
+
+impl DefKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DefKind::Function => "function",
+            DefKind::Method => "method",
+            DefKind::Class => "class",
+            DefKind::Struct => "struct",
+            DefKind::Enum => "enum",
+            DefKind::Trait => "trait",
+            DefKind::Type => "type",
+            DefKind::Constant => "constant",
+            DefKind::Variable => "variable",
+            DefKind::Parameter => "parameter",
+            DefKind::Field => "field",
+            DefKind::Module => "module",
+            DefKind::Macro => "macro",
+            DefKind::Variant => "variant",
+            DefKind::Import => "import",
+        }
+    }
+
+    /// Kinds that can be the owner of members (methods, fields).
+    pub fn is_type(self) -> bool {
+        matches!(
+            self,
+            DefKind::Class | DefKind::Struct | DefKind::Enum | DefKind::Trait | DefKind::Type
+        )
+    }
+
+    fn from_capture(name: &str) -> Option<DefKind> {
+        Some(match name {
+            "function" => DefKind::Function,
+            "method" => DefKind::Method,
+            "class" => DefKind::Class,
+            "struct" => DefKind::Struct,
+            "enum" => DefKind::Enum,
+            "interface" | "trait" => DefKind::Trait,
+            "type" => DefKind::Type,
+            "constant" => DefKind::Constant,
+            "var" | "variable" => DefKind::Variable,
+            "parameter" => DefKind::Parameter,
+            "field" => DefKind::Field,
+            "module" => DefKind::Module,
+            "macro" => DefKind::Macro,
+            "variant" => DefKind::Variant,
+            "import" => DefKind::Import,
+            "function.local" => DefKind::Function,
+            _ => return None,
+        })
+    }
+}
+
+/// How a reference uses its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RefKind {
+    /// A plain name.
+    Name,
+    Call,
+    /// `obj.name` that is not called.
+    Attribute,
+    Type,
+    /// A name in an `import` / `use`.
+    Import,
+    Macro,
+    /// `f(name=...)`: a keyword argument's name, which names a parameter of
+    /// whatever `f` is, not a binding in scope.
+    KeywordArgument,
+}
+
+/// Definition or reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Definition(DefKind),
+    Reference(RefKind),
+}
+
+/// One identifier of the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Occurrence {
+    pub name: String,
+    /// Byte range in the file as read.
+    pub range: Range<usize>,
+    /// 1-based.
+    pub line: u32,
+    /// 1-based, in bytes.
+    pub column: u32,
+    pub role: Role,
+    /// What precedes `.name` / `::name`, for attributes, fields, methods
+    /// and path segments.
+    pub receiver: Option<ExprId>,
+    /// The binding a name resolves to inside this file (a local variable, a
+    /// parameter, a name bound in a class body or an enclosing function).
+    pub local: Option<OccId>,
+    /// The innermost enclosing class, impl, trait or struct definition: what
+    /// `self` means, and whose member a definition is.
+    pub owner: Option<OccId>,
+    /// The innermost enclosing function definition.
+    pub function: Option<OccId>,
+    /// True when bound at the top level of the file (or of a Rust module).
+    pub top_level: bool,
+    /// Inside a macro's arguments or a `macro_rules!` body, where names
+    /// may mean anything the expansion makes of them.
+    pub in_macro: bool,
+}
+
+/// A receiver expression, reduced to what typing needs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A name, with its local binding if it has one.
+    Name(String, Option<OccId>),
+    /// `self` (or `cls`) in a method.
+    SelfValue,
+    /// `e.name`.
+    Attr(ExprId, String),
+    /// A call of `e`: a function, a method (`Attr`), a constructor.
+    Call(ExprId),
+    /// `e[...]`, `for x in e`, a closure parameter of `e.map(...)`: an
+    /// element of `e`.
+    Element(ExprId),
+    /// `e?`, `e.unwrap()`: the success value of `e`.
+    Unwrap(ExprId),
+    /// A path: `a::b::Type`, `Self`.
+    Path(Vec<String>),
+    /// A literal of a builtin type: "str", "int", "dict", "Vec", ...
+    Literal(&'static str),
+    Unknown,
+}
+
+/// Where a definition's type comes from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Facts {
+    /// A declared type, as written: `x: Foo`, `let x: Vec<Foo>`, a field's type.
+    pub declared: Option<String>,
+    /// An assigned value: `x = Foo()`, `let x = make();`.
+    pub value: Option<ExprId>,
+    /// A function's return type, as written.
+    pub returns: Option<String>,
+    /// A class's bases; an `impl`'s self type; a `Deref` target.
+    pub bases: Vec<ExprId>,
+}
+
+/// `from m import a as b`, `import m as n`, `use a::b as c`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Import {
+    /// The name bound in this file.
+    pub local_name: String,
+    /// The module path, as written, split: `["..", "nodes"]`, `["crate",
+    /// "parser"]`, `["jinja2", "nodes"]`. Python relative imports start
+    /// with one `.` segment per level.
+    pub module: Vec<String>,
+    /// The imported name; `None` when the module itself is bound.
+    pub name: Option<String>,
+    /// `from m import *`, `use m::*`.
+    pub glob: bool,
+    /// The occurrences of the imported name and of the alias.
+    pub occurrences: Vec<OccId>,
+    /// True for imports at the top level of the file.
+    pub top_level: bool,
+}
+
+/// A Rust `impl` block: which type its methods belong to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImplBlock {
+    /// The self type, as written (`Command`, `ArgMatcher`, `StyledStr`).
+    pub self_type: String,
+    pub trait_name: Option<String>,
+    /// `type Target = X;` of a `Deref` impl.
+    pub deref_target: Option<String>,
+    pub byte_range: Range<usize>,
+}
+
+/// Everything find usages needs from one file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FileUsages {
+    pub occurrences: Vec<Occurrence>,
+    pub exprs: Vec<Expr>,
+    /// Type facts of definitions, by occurrence.
+    pub facts: HashMap<OccId, Facts>,
+    pub imports: Vec<Import>,
+    pub impls: Vec<ImplBlock>,
+    /// Attributes a class's methods assign (`self.x = ...`): (class, name,
+    /// facts).
+    pub attributes: Vec<(OccId, String, Facts)>,
+}
+
+impl FileUsages {
+    pub fn expr(&self, id: ExprId) -> &Expr {
+        &self.exprs[id as usize]
+    }
+
+    pub fn occurrence(&self, id: OccId) -> &Occurrence {
+        &self.occurrences[id as usize]
+    }
+
+    /// The occurrence covering byte `offset`, if any.
+    pub fn at(&self, offset: usize) -> Option<OccId> {
+        self.occurrences
+            .iter()
+            .position(|o| o.range.start <= offset && offset < o.range.end.max(o.range.start + 1))
+            .map(|i| i as OccId)
+    }
+}
+
+/// Extracts the occurrences of one file; `None` for languages without a
+/// grammar or when the tags query is disabled.
+pub fn extract(lang: Language, text: &str) -> Option<FileUsages> {
+    let queries = QuerySet::of(lang);
+    let tags = queries.get(QueryKind::Tags)?;
+    let (body, bom) = strip_bom(text);
+    let tree = parse(lang, body)?;
+    let mut ctx = Ctx::new(lang, body, bom, text, &tree);
+    ctx.read_tags(tags);
+    if let Some(locals) = queries.get(QueryKind::Locals) {
+        ctx.read_locals(locals);
+    }
+    match lang {
+        Language::Python => python::walk(&mut ctx),
+        Language::Rust => rust::walk(&mut ctx),
+    }
+    Some(ctx.finish())
+}
+
+/// The shared state of one extraction.
+pub(crate) struct Ctx<'a> {
+    pub lang: Language,
+    /// The text without a BOM, as parsed.
+    pub body: &'a str,
+    pub bom: usize,
+    pub tree: &'a Tree,
+    lines: LineIndex,
+    /// Definition name nodes from tags.scm and locals.scm.
+    pub defs: HashMap<usize, DefKind>,
+    /// Reference name nodes from tags.scm.
+    pub refs: HashMap<usize, RefKind>,
+    /// Scope nodes from locals.scm.
+    pub scopes: HashMap<usize, ()>,
+    pub out: FileUsages,
+    /// Bindings visible in each open scope, innermost last.
+    pub scope_stack: Vec<Scope>,
+    pub owner_stack: Vec<OccId>,
+    pub function_stack: Vec<OccId>,
+    /// How many macro token trees enclose the walk.
+    pub in_macro: u32,
+    /// Occurrence ids by start byte of the name.
+    pub by_node: HashMap<usize, OccId>,
+}
+
+/// A scope being walked: its bindings by name.
+pub(crate) struct Scope {
+    pub kind: ScopeKind,
+    pub bindings: HashMap<String, OccId>,
+    /// Names declared `global` / `nonlocal` here (Python).
+    pub globals: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ScopeKind {
+    /// The file, or a Rust `mod` body: names bound here are top level.
+    Module,
+    /// A Python class body: its names are not visible in its methods.
+    Class,
+    /// A function, lambda, closure, comprehension or block.
+    Local,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(lang: Language, body: &'a str, bom: usize, text: &str, tree: &'a Tree) -> Ctx<'a> {
+        Ctx {
+            lang,
+            body,
+            bom,
+            tree,
+            lines: LineIndex::new(text),
+            defs: HashMap::new(),
+            refs: HashMap::new(),
+            scopes: HashMap::new(),
+            out: FileUsages::default(),
+            scope_stack: vec![Scope {
+                kind: ScopeKind::Module,
+                bindings: HashMap::new(),
+                globals: Vec::new(),
+            }],
+            owner_stack: Vec::new(),
+            function_stack: Vec::new(),
+            by_node: HashMap::new(),
+            in_macro: 0,
+        }
+    }
+
+    fn read_tags(&mut self, query: &tree_sitter::Query) {
+        let names = query.capture_names();
+        let mut cursor = QueryCursor::new();
+        let mut matches = cursor.matches(query, self.tree.root_node(), self.body.as_bytes());
+        while let Some(m) = matches.next() {
+            let mut name_node = None;
+            let mut role = None;
+            for capture in m.captures() {
+                let capture_name = names[capture.index as usize];
+                if capture_name == "name" {
+                    name_node = Some(capture.node);
+                } else if let Some(kind) = capture_name.strip_prefix("definition.") {
+                    role = DefKind::from_capture(kind).map(Role::Definition);
+                } else if let Some(kind) = capture_name.strip_prefix("reference.") {
+                    role = Some(Role::Reference(match kind {
+                        "call" => RefKind::Call,
+                        "type" | "implementation" => RefKind::Type,
+                        "import" => RefKind::Import,
+                        "macro" => RefKind::Macro,
+                        "field" | "attribute" => RefKind::Attribute,
+                        _ => RefKind::Name,
+                    }));
+                }
+            }
+            let (Some(node), Some(role)) = (name_node, role) else {
+                continue;
+            };
+            // A capture may be a whole path (`use a::b`); its identifiers are
+            // the names.
+            for id in identifiers_in(node) {
+                match role {
+                    Role::Definition(kind) => {
+                        self.defs.entry(id.id()).or_insert(kind);
+                    }
+                    Role::Reference(kind) => {
+                        // A call outranks a plain attribute access.
+                        let entry = self.refs.entry(id.id()).or_insert(kind);
+                        if kind == RefKind::Call {
+                            *entry = kind;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn read_locals(&mut self, query: &tree_sitter::Query) {
+        let names = query.capture_names();
+        let mut cursor = QueryCursor::new();
+        let mut captures = cursor.captures(query, self.tree.root_node(), self.body.as_bytes());
+        while let Some((m, index)) = captures.next() {
+            let capture = m.captures()[*index];
+            let name = names[capture.index as usize];
+            if name == "local.scope" {
+                self.scopes.insert(capture.node.id(), ());
+            } else if let Some(kind) = name.strip_prefix("local.definition.")
+                && let Some(kind) = DefKind::from_capture(kind)
+            {
+                self.defs.entry(capture.node.id()).or_insert(kind);
+            }
+        }
+    }
+
+    pub fn text(&self, node: Node<'_>) -> &'a str {
+        &self.body[node.byte_range()]
+    }
+
+    /// Adds an occurrence for an identifier node.
+    pub fn occurrence(&mut self, node: Node<'_>, role: Role, receiver: Option<ExprId>) -> OccId {
+        self.occurrence_with(node.byte_range(), role, receiver)
+    }
+
+    /// Adds an occurrence for a byte range of the parsed text (a name inside
+    /// a string, a name in a re-parsed macro argument).
+    pub fn occurrence_at(&mut self, range: Range<usize>, role: Role) -> OccId {
+        self.occurrence_with(range, role, None)
+    }
+
+    fn occurrence_with(
+        &mut self,
+        range: Range<usize>,
+        role: Role,
+        receiver: Option<ExprId>,
+    ) -> OccId {
+        // Keyed by start byte: a name met twice (a macro argument parsed
+        // again) is one occurrence.
+        if let Some(&id) = self.by_node.get(&range.start) {
+            return id;
+        }
+        let name = self.body[range.clone()].to_owned();
+        let key = range.start;
+        let start = range.start + self.bom;
+        let end = range.end + self.bom;
+        let row = self.lines.row_of(start);
+        let id = self.out.occurrences.len() as OccId;
+        let top_level = self
+            .scope_stack
+            .last()
+            .is_some_and(|s| s.kind == ScopeKind::Module);
+        self.out.occurrences.push(Occurrence {
+            name,
+            range: start..end,
+            line: row as u32 + 1,
+            column: (start - self.lines.line_start(row)) as u32 + 1,
+            role,
+            receiver,
+            local: None,
+            owner: self.owner_stack.last().copied(),
+            function: self.function_stack.last().copied(),
+            top_level,
+            in_macro: self.in_macro > 0,
+        });
+        self.by_node.insert(key, id);
+        id
+    }
+
+    /// The role tags.scm / locals.scm gave an identifier node, if any.
+    pub fn tagged(&self, node: Node<'_>) -> Option<Role> {
+        if let Some(kind) = self.defs.get(&node.id()) {
+            return Some(Role::Definition(*kind));
+        }
+        self.refs.get(&node.id()).map(|k| Role::Reference(*k))
+    }
+
+    pub fn push_expr(&mut self, expr: Expr) -> ExprId {
+        self.out.exprs.push(expr);
+        (self.out.exprs.len() - 1) as ExprId
+    }
+
+    pub fn push_scope(&mut self, kind: ScopeKind) {
+        self.scope_stack.push(Scope {
+            kind,
+            bindings: HashMap::new(),
+            globals: Vec::new(),
+        });
+    }
+
+    pub fn pop_scope(&mut self) {
+        self.scope_stack.pop();
+    }
+
+    /// Binds `name` in the innermost scope.
+    pub fn bind(&mut self, name: &str, occ: OccId) {
+        if let Some(scope) = self.scope_stack.last_mut() {
+            scope.bindings.insert(name.to_owned(), occ);
+        }
+    }
+
+    /// The binding `name` resolves to outside the innermost scope.
+    pub fn lookup_outer(&self, name: &str) -> Option<OccId> {
+        let outer = self.scope_stack.len().saturating_sub(1);
+        self.scope_stack[..outer]
+            .iter()
+            .rev()
+            .filter(|s| s.kind != ScopeKind::Class || self.lang != Language::Python)
+            .find_map(|s| s.bindings.get(name).copied())
+    }
+
+    /// `global name` / `nonlocal name`: assignments to `name` in the
+    /// innermost scope bind the outer name.
+    pub fn shadow_global(&mut self, name: &str) {
+        if let Some(scope) = self.scope_stack.last_mut() {
+            scope.bindings.remove(name);
+            scope.globals.push(name.to_owned());
+        }
+    }
+
+    pub fn is_global(&self, name: &str) -> bool {
+        self.scope_stack
+            .last()
+            .is_some_and(|s| s.globals.iter().any(|g| g == name))
+    }
+
+    /// The binding `name` resolves to in the open scopes. Python skips
+    /// enclosing class bodies from inside their methods.
+    pub fn lookup(&self, name: &str) -> Option<OccId> {
+        let innermost = self.scope_stack.len() - 1;
+        for (depth, scope) in self.scope_stack.iter().enumerate().rev() {
+            if scope.kind == ScopeKind::Class && depth != innermost && self.lang == Language::Python
+            {
+                continue;
+            }
+            if let Some(&occ) = scope.bindings.get(name) {
+                return Some(occ);
+            }
+        }
+        None
+    }
+
+    pub fn facts(&mut self, occ: OccId) -> &mut Facts {
+        self.out.facts.entry(occ).or_default()
+    }
+
+    fn finish(mut self) -> FileUsages {
+        // `u32::MAX` stands for "no owner" (items nested in a function).
+        for occurrence in &mut self.out.occurrences {
+            if occurrence.owner == Some(OccId::MAX) {
+                occurrence.owner = None;
+            }
+        }
+        self.out
+    }
+}
+
+/// The identifier-like nodes at or under `node`.
+pub(crate) fn identifiers_in(node: Node<'_>) -> Vec<Node<'_>> {
+    if is_identifier(node.kind()) {
+        return vec![node];
+    }
+    let mut out = Vec::new();
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        out.extend(identifiers_in(child));
+    }
+    out
+}
+
+pub(crate) fn is_identifier(kind: &str) -> bool {
+    matches!(
+        kind,
+        "identifier" | "type_identifier" | "field_identifier" | "shorthand_field_identifier"
+    )
+}
