@@ -21,7 +21,7 @@
 //!
 //! ```text
 //! cargo bench -p dowse-tests --bench dowse -- [--corpus DIR] [--include GLOB]...
-//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|semantic]...
+//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|usages|semantic]...
 //!     [--raw-sample N]
 //! ```
 //!
@@ -95,6 +95,9 @@ fn main() {
     let wants = |section: &str| args.only.is_empty() || args.only.iter().any(|s| s == section);
     if wants("lexical") {
         report["lexical"] = lexical(&args);
+    }
+    if wants("usages") {
+        report["usages"] = usages(&args);
     }
     if wants("semantic") {
         report["semantic"] = semantic(&args);
@@ -367,6 +370,89 @@ fn query_latencies(args: &Args, index_dir: &Path) -> Vec<f64> {
     latencies
 }
 
+/// Definition positions to ask about: every `def`/`class` name of every
+/// 9th file, at most `n`, in a fixed order.
+fn usage_queries(args: &Args, n: usize) -> Vec<String> {
+    let root = args.corpus.canonicalize().expect("corpus exists");
+    let mut files = walk(&root, &walk_options(args)).expect("walk corpus").files;
+    files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    let mut out = Vec::new();
+    for file in files.iter().step_by(9) {
+        let Ok(text) = std::fs::read_to_string(&file.abs_path) else {
+            continue;
+        };
+        for (i, line) in text.lines().enumerate() {
+            let trimmed = line.trim_start();
+            let Some(rest) = trimmed
+                .strip_prefix("def ")
+                .or_else(|| trimmed.strip_prefix("class "))
+            else {
+                continue;
+            };
+            if !rest.starts_with(|c: char| c.is_alphabetic() || c == '_') {
+                continue;
+            }
+            let column = line.len() - rest.len() + 1;
+            out.push(format!("{}:{}:{}", file.rel_path, i + 1, column));
+        }
+    }
+    // Spread over the corpus rather than the first files.
+    let step = (out.len() / n).max(1);
+    out.into_iter().step_by(step).take(n).collect()
+}
+
+/// Find usages on the indexed corpus: the one-time extraction of every
+/// file's occurrences, then query latency from definition positions.
+fn usages(args: &Args) -> Value {
+    let index = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        index_dir: Some(index.path().to_path_buf()),
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        ..Config::default()
+    };
+    let engine = Engine::open(&args.corpus, config).expect("open the benchmark index");
+    eprintln!("usages: indexing (lexical) and extracting occurrences...");
+    engine.update(&dowse_engine::NoProgress).expect("index");
+    let queries = usage_queries(args, 300);
+    let started = Instant::now();
+    // The first query extracts every file; its answer does not matter.
+    let _ = engine.usages(&queries[0]);
+    let build_seconds = started.elapsed().as_secs_f64();
+    eprintln!("usages: {} queries...", queries.len());
+    let mut latencies = Vec::new();
+    let mut references = 0;
+    // A `def` inside a string (a test's source template) names nothing.
+    let mut not_symbols = 0;
+    for q in &queries {
+        let started = Instant::now();
+        match engine.usages(q) {
+            Ok(response) => {
+                latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+                references += response.references.len();
+            }
+            Err(err) if err.is_user_error() => not_symbols += 1,
+            Err(err) => panic!("usages {q}: {err}"),
+        }
+    }
+    latencies.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid out-pointer for the calling process's own usage.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    json!({
+        "extract_all_seconds": build_seconds,
+        "queries": latencies.len(),
+        "positions_in_strings": not_symbols,
+        "references_found": references,
+        "query_p50_ms": percentile(&latencies, 0.5),
+        "query_p99_ms": percentile(&latencies, 0.99),
+        "query_max_ms": latencies.last().copied().unwrap_or(f64::NAN),
+        "peak_rss_mb": usage.ru_maxrss as f64 / 1024.0,
+        "target_p50_ms": 5.0,
+        "pass": percentile(&latencies, 0.5) <= 5.0,
+    })
+}
+
 fn print_table(report: &Value) {
     let c = &report["corpus"];
     eprintln!();
@@ -380,6 +466,24 @@ fn print_table(report: &Value) {
         report["machine"]["loadavg_at_start"].as_str().unwrap_or("")
     );
     let row = |name: &str, value: String| eprintln!("  {name:<36} {value}");
+    let u = &report["usages"];
+    if !u.is_null() {
+        eprintln!("usages");
+        eprintln!(
+            "  extract all files      {:>10.2} s",
+            u["extract_all_seconds"].as_f64().unwrap_or(f64::NAN)
+        );
+        eprintln!("  queries                {:>10}", u["queries"]);
+        eprintln!(
+            "  query p50 / p99        {:>10.2} / {:.2} ms",
+            u["query_p50_ms"].as_f64().unwrap_or(f64::NAN),
+            u["query_p99_ms"].as_f64().unwrap_or(f64::NAN)
+        );
+        eprintln!(
+            "  peak RSS               {:>10.0} MB",
+            u["peak_rss_mb"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
     let s = &report["semantic"];
     if !s.is_null() {
         let f = |key: &str| s[key].as_f64().unwrap_or(f64::NAN);

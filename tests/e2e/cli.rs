@@ -242,3 +242,67 @@ fn stdout_is_only_json_when_asked() {
         run.stderr()
     );
 }
+
+fn locations(response: &Value, key: &str) -> Vec<String> {
+    response[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `{key}` in {response}"))
+        .iter()
+        .map(|u| format!("{}:{}", u["path"].as_str().unwrap(), u["line"]))
+        .collect()
+}
+
+#[test]
+fn usages_follow_receivers_and_stay_up_to_date() {
+    let ws = TestWorkspace::fixture("workspace");
+    // `self.client` is a StorageClient by the constructor's annotation.
+    let by_name = ws.dowse(&["usages", "StorageClient.put", "--json"]).json();
+    assert_eq!(by_name["symbol"], "StorageClient.put");
+    assert_eq!(locations(&by_name, "definitions"), ["src/net/client.py:22"]);
+    assert_eq!(
+        locations(&by_name, "references"),
+        ["src/net/uploader.py:24"]
+    );
+    let reference = &by_name["references"][0];
+    assert_eq!(reference["column"], 32);
+    assert_eq!(
+        reference["context"].as_str().unwrap().trim(),
+        "return self.client.put(path, handle.read())"
+    );
+
+    // From a position, as an editor asks; a new file is picked up.
+    ws.write(
+        "src/net/batch.py",
+        "from .uploader import Uploader as U\n\n\ndef send_all(client, paths):\n    up = U(client)\n    return [up.upload(p) for p in paths]\n",
+    );
+    let by_position = ws
+        .dowse(&["usages", "src/net/uploader.py:22:9", "--json"])
+        .json();
+    assert_eq!(by_position["symbol"], "upload");
+    assert_eq!(
+        locations(&by_position, "references"),
+        ["src/net/batch.py:6", "src/net/uploader.py:32"]
+    );
+
+    let human = ws.dowse(&["usages", "parse_duration"]).ok().stdout();
+    assert!(
+        human.contains("src/util/duration.py:6:5: def parse_duration(text):"),
+        "{human}"
+    );
+}
+
+#[test]
+fn usages_reject_bad_queries_with_code_2() {
+    let ws = TestWorkspace::fixture("workspace");
+    let empty = ws.dowse(&["usages", " "]);
+    assert_eq!(empty.code(), 2, "{}", empty.stderr());
+    let blank = ws.dowse(&["usages", "src/net/uploader.py:2:1"]);
+    assert_eq!(blank.code(), 2, "{}", blank.stderr());
+    assert!(
+        blank.stderr().contains("no identifier"),
+        "{}",
+        blank.stderr()
+    );
+    let outside = ws.dowse(&["usages", "/etc/passwd:1:1"]);
+    assert_eq!(outside.code(), 2, "{}", outside.stderr());
+}

@@ -254,11 +254,15 @@ impl FileUsages {
         &self.occurrences[id as usize]
     }
 
-    /// The occurrence covering byte `offset`, if any.
+    /// The occurrence covering byte `offset`, else the one ending there (a
+    /// cursor just after a name).
     pub fn at(&self, offset: usize) -> Option<OccId> {
-        self.occurrences
+        let covering = self
+            .occurrences
             .iter()
-            .position(|o| o.range.start <= offset && offset < o.range.end.max(o.range.start + 1))
+            .position(|o| o.range.start <= offset && offset < o.range.end);
+        covering
+            .or_else(|| self.occurrences.iter().position(|o| o.range.end == offset))
             .map(|i| i as OccId)
     }
 }

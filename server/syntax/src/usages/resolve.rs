@@ -499,36 +499,53 @@ impl Workspace {
         };
         let distinctive = self.is_distinctive(name);
         let mut cache = Cache::default();
-        for &(file, occ) in self.names.get(name).map(Vec::as_slice).unwrap_or_default() {
-            let s = Symbol { file, occ };
-            if s == target {
-                continue;
-            }
-            let o = self.occ(s);
-            if self.entry(file).lang != self.entry(target.file).lang {
-                continue;
-            }
-            match o.role {
-                // `f(name=...)` names a parameter of whatever `f` is.
-                Role::Reference(RefKind::KeywordArgument) => continue,
-                Role::Definition(DefKind::Import) => continue,
-                Role::Definition(_) if o.local.is_none() && o.receiver.is_none() => continue,
-                _ => {}
-            }
-            let resolved = self.resolve_cached(s, &mut cache);
-            let hit = match resolved {
-                Target::Def(def) => def == target || self.same_symbol(def, target),
-                Target::Unknown => {
-                    // An untyped receiver: a distinctive member name counts.
-                    (o.receiver.is_some() && self.is_member_like(target_kind) || o.in_macro)
-                        && distinctive
+        // Names to scan: the symbol's own, then the aliases it is imported
+        // under (`from m import f as g`: `g(...)` uses `f`).
+        let mut names = vec![name.clone()];
+        let mut scanned = 0;
+        while scanned < names.len() {
+            let scan = names[scanned].clone();
+            scanned += 1;
+            for &(file, occ) in self.names.get(&scan).map(Vec::as_slice).unwrap_or_default() {
+                let s = Symbol { file, occ };
+                if s == target {
+                    continue;
                 }
-                // A name inside a macro means what its expansion makes of it.
-                Target::Foreign => o.in_macro && distinctive,
-                Target::Module(_) => false,
-            };
-            if hit {
+                let o = self.occ(s);
+                if self.entry(file).lang != self.entry(target.file).lang {
+                    continue;
+                }
+                match o.role {
+                    // `f(name=...)` names a parameter of whatever `f` is.
+                    Role::Reference(RefKind::KeywordArgument) => continue,
+                    Role::Definition(DefKind::Import) => continue,
+                    Role::Definition(_) if o.local.is_none() && o.receiver.is_none() => continue,
+                    _ => {}
+                }
+                let resolved = self.resolve_cached(s, &mut cache);
+                let hit = match resolved {
+                    Target::Def(def) => def == target || self.same_symbol(def, target),
+                    Target::Unknown => {
+                        // An untyped receiver: a distinctive member name counts.
+                        scanned == 1
+                            && (o.receiver.is_some() && self.is_member_like(target_kind)
+                                || o.in_macro)
+                            && distinctive
+                    }
+                    // A name inside a macro means what its expansion makes of it.
+                    Target::Foreign => scanned == 1 && o.in_macro && distinctive,
+                    Target::Module(_) => false,
+                };
+                if !hit {
+                    continue;
+                }
                 out.references.push(s);
+                if let Some(&k) = self.entry(file).import_of.get(&occ) {
+                    let alias = &self.entry(file).usages.imports[k].local_name;
+                    if alias != "*" && !names.contains(alias) {
+                        names.push(alias.clone());
+                    }
+                }
             }
         }
         out.references.sort();

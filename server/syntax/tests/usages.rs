@@ -1,0 +1,77 @@
+//! Data-driven find-usages tests: each fixture under `tests/usages/` holds
+//! one or more files (`//- path` headers) and a `$0` cursor on a name; the
+//! expected definitions and references sit next to it in `<name>.expected`.
+//! Update the snapshots with `UPDATE_EXPECT=1 cargo test -p dowse-syntax`,
+//! and read the diff: every line is a claim about the resolver.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use dowse_syntax::Language;
+use dowse_syntax::usages::extract;
+use dowse_syntax::usages::resolve::Workspace;
+use expect_test::expect_file;
+
+/// Builds the workspace of a fixture and answers usages from its cursor.
+fn usages_report(fixture: &str) -> String {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for line in fixture.split_inclusive('\n') {
+        if let Some(path) = line.strip_prefix("//- ") {
+            files.push((path.trim().to_owned(), String::new()));
+        } else if let Some((_, text)) = files.last_mut() {
+            text.push_str(line);
+        }
+    }
+    let mut cursor = None;
+    let mut ws = Workspace::new();
+    for (path, text) in &mut files {
+        if let Some(at) = text.find("$0") {
+            text.replace_range(at..at + 2, "");
+            cursor = Some((path.clone(), at));
+        }
+        let lang = Language::from_path(Path::new(path)).expect("a .py or .rs fixture file");
+        let usages = extract(lang, text).expect("the tags query compiles");
+        ws.set_file(path, lang, Arc::new(usages));
+    }
+    let (path, offset) = cursor.expect("a $0 cursor in the fixture");
+    let file = ws.file_id(&path).expect("the cursor's file");
+    let symbol = ws.symbol_at(file, offset).expect("a symbol at the cursor");
+    let found = ws.usages(symbol);
+    let mut out = String::new();
+    for (label, list) in [("def", &found.definitions), ("ref", &found.references)] {
+        for s in list {
+            let occ = ws.usages_of(s.file).occurrence(s.occ);
+            let path = ws.path(s.file);
+            let text = &files
+                .iter()
+                .find(|(p, _)| p == path)
+                .expect("fixture file")
+                .1;
+            let line = text.lines().nth(occ.line as usize - 1).unwrap_or("").trim();
+            writeln!(out, "{label} {path}:{}:{}  {line}", occ.line, occ.column).unwrap();
+        }
+    }
+    out
+}
+
+#[test]
+fn fixtures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/usages");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "fixture"))
+        .collect();
+    names.sort();
+    assert!(
+        names.len() >= 6,
+        "fixtures went missing from {}",
+        dir.display()
+    );
+    for path in names {
+        let fixture = std::fs::read_to_string(&path).unwrap();
+        let report = usages_report(&fixture);
+        expect_file![path.with_extension("expected")].assert_eq(&report);
+    }
+}
