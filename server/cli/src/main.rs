@@ -80,6 +80,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the Language Server Protocol on stdin/stdout (started by an editor).
+    Lsp,
     /// Install or inspect the embedding model used by semantic search.
     Model {
         #[command(subcommand)]
@@ -297,6 +299,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 output::usages(&response);
             }
+        }
+        Command::Lsp => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let code = runtime.block_on(dowse_lsp::run_stdio(config(&globals)));
+            // Blocking tasks still running (an embedding pass) are not
+            // waited for beyond this bound.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+            std::process::exit(code);
         }
         Command::Model { action } => match action {
             ModelAction::Install { force } => model::install(&config(&globals), force)?,

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use dowse_index::files::FileRecord;
+use dowse_index::files::{FileRecord, FileTable};
 use dowse_index::lexical::LexicalWriter;
 use dowse_syntax::{Digest, chunk_file, language_label};
 use rayon::prelude::*;
@@ -85,16 +85,19 @@ impl Engine {
 
         let (todo, removed) = {
             let table = self.files.read().expect("file table lock");
+            // A file open in an editor is indexed from its buffer, not the disk.
+            let buffers = self.buffers.read().expect("buffers lock");
             let seen: HashSet<&str> = walked.files.iter().map(|f| f.rel_path.as_str()).collect();
             let removed: Vec<String> = table
                 .files
                 .keys()
-                .filter(|path| !seen.contains(path.as_str()))
+                .filter(|path| !seen.contains(path.as_str()) && !buffers.contains_key(*path))
                 .cloned()
                 .collect();
             let todo: Vec<(&WalkedFile, Option<FileRecord>)> = walked
                 .files
                 .iter()
+                .filter(|file| !buffers.contains_key(&file.rel_path))
                 .filter_map(|file| match table.files.get(&file.rel_path) {
                     Some(old) if old.size == file.size && old.mtime_ns == file.mtime_ns => None,
                     old => Some((file, old.cloned())),
@@ -219,23 +222,42 @@ impl Engine {
         let Ok(text) = String::from_utf8(bytes) else {
             return Ok(Outcome::Skipped(SkipReason::NotUtf8));
         };
+        self.index_text(
+            writer,
+            &file.rel_path,
+            &text,
+            (file.size, file.mtime_ns),
+            old,
+        )
+    }
+
+    /// Chunks and indexes one file's text (from the disk or a buffer),
+    /// replacing its documents; unchanged text is left alone.
+    fn index_text(
+        &self,
+        writer: &LexicalWriter,
+        rel_path: &str,
+        text: &str,
+        (size, mtime_ns): (u64, i128),
+        old: Option<&FileRecord>,
+    ) -> Result<Outcome> {
         let digest = Digest::of(text.as_bytes()).to_hex();
         if let Some(old) = old
             && old.digest == digest
         {
             return Ok(Outcome::Same(FileRecord {
-                size: file.size,
-                mtime_ns: file.mtime_ns,
+                size,
+                mtime_ns,
                 ..old.clone()
             }));
         }
-        let path = std::path::Path::new(&file.rel_path);
-        let chunked = chunk_file(path, &text, &self.config.chunk);
+        let path = std::path::Path::new(rel_path);
+        let chunked = chunk_file(path, text, &self.config.chunk);
         let language = chunked
             .language
             .map_or_else(|| language_label(path), |l| l.name());
         if old.is_some() {
-            writer.delete_file(&file.rel_path);
+            writer.delete_file(rel_path);
         }
         let keys: Vec<u64> = chunked
             .chunks
@@ -245,21 +267,123 @@ impl Engine {
                     chunk.kind,
                     chunk.symbol.as_deref(),
                     &chunk.enclosing,
-                    chunk.text(&text),
+                    chunk.text(text),
                 ))
             })
             .collect();
-        writer.add_file(&file.rel_path, language, &chunked.chunks, &text, &keys)?;
+        writer.add_file(rel_path, language, &chunked.chunks, text, &keys)?;
         let chunks = chunked.chunks.len() as u64;
         Ok(Outcome::Indexed(
             FileRecord {
-                size: file.size,
-                mtime_ns: file.mtime_ns,
+                size,
+                mtime_ns,
                 digest,
                 chunks: chunks as u32,
                 language: language.to_owned(),
             },
             chunks,
         ))
+    }
+
+    /// Indexes the text of a file open in an editor in place of its disk
+    /// content, and commits: searches see it at once. The file stays
+    /// overridden until [`Engine::close_buffer`].
+    pub fn set_buffer(&self, path: &str, text: &str) -> Result<()> {
+        let rel = self.workspace_relative(path)?;
+        self.buffers
+            .write()
+            .expect("buffers lock")
+            .insert(rel.clone(), std::sync::Arc::new(text.to_owned()));
+        let mut guard = self.writer.lock().expect("writer lock");
+        if guard.is_none() {
+            let threads = self.config.worker_threads();
+            *guard = Some(self.lexical.writer(threads, self.config.index_heap_bytes)?);
+        }
+        let writer = guard.as_mut().expect("writer was just created");
+        let old = self
+            .files
+            .read()
+            .expect("file table lock")
+            .files
+            .get(&rel)
+            .cloned();
+        // mtime -1: whatever happens next, the disk copy is compared by
+        // content on the next update, so a buffer never outlives its editor.
+        match self.index_text(writer, &rel, text, (text.len() as u64, -1), old.as_ref())? {
+            Outcome::Same(_) => return Ok(()),
+            Outcome::Indexed(record, _) => {
+                let mut table = self.files.write().expect("file table lock");
+                table.files.insert(rel, record);
+                self.commit(writer, &mut table)?;
+            }
+            Outcome::Skipped(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Returns a file to its disk content after its editor closed it.
+    pub fn close_buffer(&self, path: &str) -> Result<()> {
+        let rel = self.workspace_relative(path)?;
+        if self
+            .buffers
+            .write()
+            .expect("buffers lock")
+            .remove(&rel)
+            .is_none()
+        {
+            return Ok(());
+        }
+        let mut guard = self.writer.lock().expect("writer lock");
+        let Some(writer) = guard.as_mut() else {
+            return Ok(());
+        };
+        let mut table = self.files.write().expect("file table lock");
+        let abs = self.root.join(&rel);
+        let outcome = match std::fs::read_to_string(&abs) {
+            Ok(text) => {
+                let meta = std::fs::metadata(&abs).map_err(|e| EngineError::io(&abs, e))?;
+                let mtime_ns = crate::walk::mtime_ns(&meta);
+                let old = table.files.get(&rel).cloned();
+                // The table holds the buffer's digest: this re-indexes
+                // unless the buffer was saved as it was.
+                self.index_text(writer, &rel, &text, (meta.len(), mtime_ns), old.as_ref())?
+            }
+            // A buffer never saved: the file does not exist.
+            Err(_) => Outcome::Skipped(SkipReason::Unreadable("closed without saving".into())),
+        };
+        match outcome {
+            Outcome::Indexed(record, _) | Outcome::Same(record) => {
+                table.files.insert(rel, record);
+            }
+            Outcome::Skipped(_) => {
+                writer.delete_file(&rel);
+                table.files.remove(&rel);
+            }
+        }
+        self.commit(writer, &mut table)
+    }
+
+    /// The paths open in an editor.
+    pub fn buffer_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = self
+            .buffers
+            .read()
+            .expect("buffers lock")
+            .keys()
+            .cloned()
+            .collect();
+        paths.sort();
+        paths
+    }
+
+    fn commit(&self, writer: &mut LexicalWriter, table: &mut FileTable) -> Result<()> {
+        let generation = table.generation + 1;
+        writer.commit(generation)?;
+        table.generation = generation;
+        self.lexical.reload()?;
+        table.save(&self.dir.files()).map_err(|e| EngineError::Io {
+            path: self.dir.files(),
+            source: e,
+        })
     }
 }

@@ -98,6 +98,8 @@ pub struct Engine {
     semantic: OnceLock<semantic::SemanticState>,
     /// Occurrences for find usages, built on the first usages query.
     usage_state: usages::SharedUsages,
+    /// Files open in an editor: their text overrides the disk.
+    buffers: source::Buffers,
 }
 
 impl Engine {
@@ -161,6 +163,7 @@ impl Engine {
             sourcing,
             semantic: OnceLock::new(),
             usage_state: Default::default(),
+            buffers: Default::default(),
         })
     }
 
@@ -205,7 +208,7 @@ impl Engine {
             semantic::SemanticState::Ready(ready) => {
                 let pending = ready.sync(&self.lexical)?;
                 let mut report = ready.embed_pending(
-                    &self.root,
+                    (&self.root, &self.buffers),
                     &self.lexical,
                     pending,
                     (

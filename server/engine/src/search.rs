@@ -193,7 +193,7 @@ impl Engine {
                 chunks.push((score, lexical.chunk(doc)?));
             }
         }
-        let mut sources = SourceReader::new(&self.root);
+        let mut sources = SourceReader::new(&self.root, &self.buffers);
         let results = collapse(chunks, request.limit)
             .into_iter()
             .map(|(score, chunk)| {

@@ -367,7 +367,7 @@ impl Ready {
     /// to the cache and the index as it completes.
     pub(crate) fn embed_pending(
         &self,
-        root: &std::path::Path,
+        (root, buffers): (&std::path::Path, &crate::source::Buffers),
         lexical: &LexicalIndex,
         pending: Vec<(u64, u64)>,
         (batch_size, batch_tokens): (usize, usize),
@@ -381,7 +381,7 @@ impl Ready {
         progress.begin("embedding", pending.len() as u64);
         self.indexing.store(true, Ordering::Release);
         let result = self.embed_windows(
-            root,
+            (root, buffers),
             lexical,
             &pending,
             (batch_size, batch_tokens),
@@ -397,7 +397,7 @@ impl Ready {
 
     fn embed_windows(
         &self,
-        root: &std::path::Path,
+        (root, buffers): (&std::path::Path, &crate::source::Buffers),
         lexical: &LexicalIndex,
         pending: &[(u64, u64)],
         (batch_size, batch_tokens): (usize, usize),
@@ -408,7 +408,7 @@ impl Ready {
         // flat on large workspaces while still batching similar lengths.
         const WINDOW: usize = 1024;
         let snapshot = lexical.snapshot();
-        let mut sources = SourceReader::new(root);
+        let mut sources = SourceReader::new(root, buffers);
         let mut seen_keys: HashMap<u64, Quantized> = HashMap::new();
         for window in pending.chunks(WINDOW) {
             let mut texts: Vec<(u64, u64, (String, String))> = Vec::with_capacity(window.len());

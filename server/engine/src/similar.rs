@@ -64,7 +64,7 @@ impl Engine {
                 "no chunk of `{rel}` covers line {line} (blank lines between definitions belong to none)"
             )));
         };
-        let mut sources = SourceReader::new(&self.root);
+        let mut sources = SourceReader::new(&self.root, &self.buffers);
         let source_text = sources.text(&source).ok_or_else(|| {
             EngineError::InvalidInput(format!(
                 "`{rel}` changed since it was indexed; index it again and retry"

@@ -12,30 +12,43 @@ use std::sync::Arc;
 use dowse_index::lexical::StoredChunk;
 use dowse_syntax::Digest;
 
-/// Reads chunk texts, each file once.
+/// The text of files open in an editor, by workspace-relative path: these
+/// override the disk.
+pub(crate) type Buffers = std::sync::RwLock<HashMap<String, Arc<String>>>;
+
+/// Reads chunk texts, each file once: an open buffer's text, else the disk.
 pub(crate) struct SourceReader<'a> {
     root: &'a Path,
+    buffers: &'a Buffers,
     files: HashMap<String, Option<Arc<String>>>,
 }
 
 impl<'a> SourceReader<'a> {
-    pub(crate) fn new(root: &'a Path) -> SourceReader<'a> {
+    pub(crate) fn new(root: &'a Path, buffers: &'a Buffers) -> SourceReader<'a> {
         SourceReader {
             root,
+            buffers,
             files: HashMap::new(),
         }
     }
 
     /// The chunk's text, if its file still holds it.
     pub(crate) fn text(&mut self, chunk: &StoredChunk) -> Option<String> {
-        let root = self.root;
+        let (root, buffers) = (self.root, self.buffers);
         let file = self
             .files
             .entry(chunk.path.clone())
             .or_insert_with(|| {
-                std::fs::read_to_string(root.join(&chunk.path))
-                    .ok()
-                    .map(Arc::new)
+                let buffer = buffers
+                    .read()
+                    .expect("buffers lock")
+                    .get(&chunk.path)
+                    .cloned();
+                buffer.or_else(|| {
+                    std::fs::read_to_string(root.join(&chunk.path))
+                        .ok()
+                        .map(Arc::new)
+                })
             })
             .clone()?;
         let text = file.get(chunk.byte_range.clone())?;

@@ -74,8 +74,11 @@ impl Engine {
                         "`{rel}` has no symbols dowse knows of (is it a Rust or Python file of the workspace?)"
                     ))
                 })?;
-                let text = std::fs::read_to_string(self.root.join(&rel))
-                    .map_err(|e| EngineError::io(&self.root.join(&rel), e))?;
+                let text = match self.buffers.read().expect("buffers lock").get(&rel) {
+                    Some(text) => text.as_str().to_owned(),
+                    None => std::fs::read_to_string(self.root.join(&rel))
+                        .map_err(|e| EngineError::io(&self.root.join(&rel), e))?,
+                };
                 let offset = offset_of(&text, line, column).ok_or_else(|| {
                     EngineError::InvalidInput(format!(
                         "`{rel}` has no line {line}, column {column}"
@@ -106,7 +109,10 @@ impl Engine {
         references.sort();
         references.dedup();
         references.retain(|r| !definitions.contains(r));
-        let mut lines = LineCache::default();
+        let mut lines = LineCache {
+            buffers: self.buffers.read().expect("buffers lock").clone(),
+            ..LineCache::default()
+        };
         let definitions = self.locations(ws, &definitions, &mut lines);
         let references = self.locations(ws, &references, &mut lines);
         Ok(UsagesResponse {
@@ -243,13 +249,18 @@ fn offset_of(text: &str, line: u32, column: u32) -> Option<usize> {
 /// Reads each file once to give the text of its lines.
 #[derive(Default)]
 struct LineCache {
+    buffers: HashMap<String, Arc<String>>,
     files: HashMap<String, Option<(String, LineIndex)>>,
 }
 
 impl LineCache {
     fn line(&mut self, root: &Path, path: &str, line: u32) -> String {
+        let buffers = &self.buffers;
         let entry = self.files.entry(path.to_owned()).or_insert_with(|| {
-            let text = std::fs::read_to_string(root.join(path)).ok()?;
+            let text = match buffers.get(path) {
+                Some(text) => text.as_str().to_owned(),
+                None => std::fs::read_to_string(root.join(path)).ok()?,
+            };
             let index = LineIndex::new(&text);
             Some((text, index))
         });

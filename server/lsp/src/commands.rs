@@ -1,0 +1,468 @@
+//! `workspace/executeCommand`, `workspace/symbol` and
+//! `textDocument/references`: engine answers in the shapes of DESIGN.md §3,
+//! each location also carrying `uri` and an LSP `range`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use dowse_engine::{SearchMode, SearchRequest, SearchResult, UsageLocation};
+use serde_json::{Value, json};
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+
+use crate::text::{self, Encoding};
+use crate::{Backend, COMMANDS};
+
+pub(crate) async fn execute(
+    backend: &Arc<Backend>,
+    params: ExecuteCommandParams,
+) -> Result<Option<Value>> {
+    let args = params.arguments;
+    let value = match params.command.as_str() {
+        "dowse.search" => search(backend, &args).await?,
+        "dowse.findUsages" => find_usages(backend, &args).await?,
+        "dowse.findSimilar" => find_similar(backend, &args).await?,
+        "dowse.context" => context(backend, &args).await?,
+        "dowse.health" => health(backend).await?,
+        "dowse.stats" => stats(backend).await?,
+        "dowse.reindex" => {
+            let started = Instant::now();
+            backend.index_workspace("dowse: reindexing").await?;
+            let (files, chunks) = backend.engine()?.counts();
+            json!({"files": files, "chunks": chunks, "seconds": started.elapsed().as_secs_f64()})
+        }
+        other => {
+            return Err(Error::invalid_params(format!(
+                "unknown command `{other}`; dowse knows {}",
+                COMMANDS.join(", ")
+            )));
+        }
+    };
+    Ok(Some(value))
+}
+
+/// The single object argument of a command (a bare string is taken as
+/// `{"query": ...}` / `{"symbol": ...}`).
+fn object_arg<'a>(
+    args: &'a [Value],
+    command: &str,
+    expected: &str,
+) -> Result<&'a serde_json::Map<String, Value>> {
+    match args.first() {
+        Some(Value::Object(map)) if args.len() == 1 => Ok(map),
+        _ => Err(Error::invalid_params(format!(
+            "{command} takes one argument, {expected}"
+        ))),
+    }
+}
+
+fn string_field(
+    map: &serde_json::Map<String, Value>,
+    key: &str,
+    command: &str,
+    expected: &str,
+) -> Result<Option<String>> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(Error::invalid_params(format!(
+            "{command}: `{key}` must be a string; expected {expected}"
+        ))),
+    }
+}
+
+fn limit_field(
+    map: &serde_json::Map<String, Value>,
+    command: &str,
+    default: usize,
+) -> Result<usize> {
+    match map.get("limit") {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => match v.as_u64() {
+            Some(n) if n >= 1 && n as usize <= SearchRequest::MAX_LIMIT => Ok(n as usize),
+            _ => Err(Error::invalid_params(format!(
+                "{command}: `limit` must be a whole number from 1 to {}, not {v}",
+                SearchRequest::MAX_LIMIT
+            ))),
+        },
+    }
+}
+
+const SEARCH_ARGS: &str =
+    "{\"query\": string, \"limit\"?: number, \"mode\"?: \"hybrid\"|\"lexical\"|\"semantic\"}";
+
+fn search_request(args: &[Value], command: &str) -> Result<SearchRequest> {
+    let query_only;
+    let map = match args.first() {
+        Some(Value::String(q)) if args.len() == 1 => {
+            query_only =
+                serde_json::Map::from_iter([("query".to_owned(), Value::String(q.clone()))]);
+            &query_only
+        }
+        _ => object_arg(args, command, SEARCH_ARGS)?,
+    };
+    let query = string_field(map, "query", command, SEARCH_ARGS)?.ok_or_else(|| {
+        Error::invalid_params(format!(
+            "{command}: `query` is missing; expected {SEARCH_ARGS}"
+        ))
+    })?;
+    let mode = match string_field(map, "mode", command, SEARCH_ARGS)?.as_deref() {
+        None | Some("hybrid") => SearchMode::Hybrid,
+        Some("lexical") => SearchMode::Lexical,
+        Some("semantic") => SearchMode::Semantic,
+        Some(other) => {
+            return Err(Error::invalid_params(format!(
+                "{command}: unknown mode `{other}`; use hybrid, lexical or semantic"
+            )));
+        }
+    };
+    Ok(SearchRequest {
+        query,
+        mode,
+        limit: limit_field(map, command, SearchRequest::DEFAULT_LIMIT)?,
+    })
+}
+
+/// A search result as JSON, with `uri` and `range` (the chunk's lines).
+fn result_json(backend: &Backend, result: &SearchResult) -> Value {
+    let mut value = serde_json::to_value(result).unwrap_or(Value::Null);
+    if let Some(uri) = backend.uri_of(&result.path) {
+        value["uri"] = json!(uri.as_str());
+    }
+    value["range"] = json!(Range::new(
+        Position::new(result.start_line.saturating_sub(1), 0),
+        Position::new(result.end_line, 0)
+    ));
+    value
+}
+
+async fn search(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
+    let request = search_request(args, "dowse.search")?;
+    let response = backend
+        .blocking(move |engine| engine.search(&request))
+        .await?;
+    let results: Vec<Value> = response
+        .results
+        .iter()
+        .map(|r| result_json(backend, r))
+        .collect();
+    let mut value = serde_json::to_value(&response).unwrap_or(Value::Null);
+    value["results"] = Value::Array(results);
+    Ok(value)
+}
+
+const USAGES_ARGS: &str =
+    "{\"symbol\": string} or {\"uri\": string, \"position\": {\"line\", \"character\"}}";
+
+/// A position argument as the engine's `FILE:LINE:COL`, read from the open
+/// buffer when there is one.
+fn position_query(
+    backend: &Backend,
+    map: &serde_json::Map<String, Value>,
+    command: &str,
+    expected: &str,
+) -> Result<(String, u32, u32)> {
+    let uri: Uri = string_field(map, "uri", command, expected)?
+        .ok_or_else(|| {
+            Error::invalid_params(format!("{command}: `uri` is missing; expected {expected}"))
+        })?
+        .parse()
+        .map_err(|_| Error::invalid_params(format!("{command}: `uri` is not a URI")))?;
+    let position: Position = map
+        .get("position")
+        .and_then(|p| serde_json::from_value(p.clone()).ok())
+        .ok_or_else(|| {
+            Error::invalid_params(format!(
+                "{command}: `position` must be {{\"line\", \"character\"}}"
+            ))
+        })?;
+    let rel = backend.relative(&uri).ok_or_else(|| {
+        Error::invalid_params(format!(
+            "{command}: `{}` is not a file of the workspace",
+            uri.as_str()
+        ))
+    })?;
+    Ok(position_in(backend, &uri, &rel, position))
+}
+
+fn position_in(backend: &Backend, uri: &Uri, rel: &str, position: Position) -> (String, u32, u32) {
+    let encoding = backend.encoding();
+    let docs = backend.docs.lock().expect("docs lock");
+    let (line, column) = match docs.get(uri) {
+        Some(doc) => text::line_column(&doc.text, position, encoding),
+        None => {
+            let text = std::fs::read_to_string(
+                backend.root.get().map(|r| r.join(rel)).unwrap_or_default(),
+            )
+            .unwrap_or_default();
+            text::line_column(&ropey::Rope::from_str(&text), position, encoding)
+        }
+    };
+    (rel.to_owned(), line, column)
+}
+
+fn location_json(backend: &Backend, u: &UsageLocation, encoding: Encoding) -> Value {
+    let mut value = serde_json::to_value(u).unwrap_or(Value::Null);
+    if let Some(uri) = backend.uri_of(&u.path) {
+        value["uri"] = json!(uri.as_str());
+    }
+    value["range"] = json!(text::range(
+        u.line, u.column, u.length, &u.context, encoding
+    ));
+    value
+}
+
+async fn find_usages(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
+    let map = match args.first() {
+        Some(Value::String(s)) if args.len() == 1 => {
+            serde_json::Map::from_iter([("symbol".to_owned(), Value::String(s.clone()))])
+        }
+        _ => object_arg(args, "dowse.findUsages", USAGES_ARGS)?.clone(),
+    };
+    let query = match string_field(&map, "symbol", "dowse.findUsages", USAGES_ARGS)? {
+        Some(symbol) => symbol,
+        None => {
+            let (rel, line, column) =
+                position_query(backend, &map, "dowse.findUsages", USAGES_ARGS)?;
+            format!("{rel}:{line}:{column}")
+        }
+    };
+    let response = backend
+        .blocking(move |engine| engine.usages(&query))
+        .await?;
+    let encoding = backend.encoding();
+    Ok(json!({
+        "symbol": response.symbol,
+        "definitions": response.definitions.iter().map(|u| location_json(backend, u, encoding)).collect::<Vec<_>>(),
+        "references": response.references.iter().map(|u| location_json(backend, u, encoding)).collect::<Vec<_>>(),
+    }))
+}
+
+const SIMILAR_ARGS: &str =
+    "{\"uri\": string, \"position\": {\"line\", \"character\"}, \"limit\"?: number}";
+
+async fn find_similar(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
+    let map = object_arg(args, "dowse.findSimilar", SIMILAR_ARGS)?.clone();
+    let (rel, line, _) = position_query(backend, &map, "dowse.findSimilar", SIMILAR_ARGS)?;
+    let limit = limit_field(&map, "dowse.findSimilar", SearchRequest::DEFAULT_LIMIT)?;
+    let response = backend
+        .blocking(move |engine| engine.similar(&rel, line, limit))
+        .await?;
+    let mut value = serde_json::to_value(&response).unwrap_or(Value::Null);
+    value["source"] = result_json(backend, &response.source);
+    value["results"] = Value::Array(
+        response
+            .results
+            .iter()
+            .map(|r| result_json(backend, r))
+            .collect(),
+    );
+    Ok(value)
+}
+
+const CONTEXT_ARGS: &str = "{\"query\": string, \"max_tokens\"?: number}";
+
+/// The best chunks for a query, whole, until a token budget is spent.
+async fn context(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
+    let map = object_arg(args, "dowse.context", CONTEXT_ARGS)?.clone();
+    let query = string_field(&map, "query", "dowse.context", CONTEXT_ARGS)?.ok_or_else(|| {
+        Error::invalid_params(format!(
+            "dowse.context: `query` is missing; expected {CONTEXT_ARGS}"
+        ))
+    })?;
+    let budget = match map.get("max_tokens") {
+        None | Some(Value::Null) => 4000,
+        Some(v) => v
+            .as_u64()
+            .filter(|n| (100..=200_000).contains(n))
+            .ok_or_else(|| {
+                Error::invalid_params(
+                    "dowse.context: `max_tokens` must be a number from 100 to 200000",
+                )
+            })? as usize,
+    };
+    let request = SearchRequest {
+        query: query.clone(),
+        mode: SearchMode::Hybrid,
+        limit: 30,
+    };
+    let response = backend
+        .blocking(move |engine| engine.search(&request))
+        .await?;
+    let mut used = 0;
+    let mut chunks = Vec::new();
+    for result in &response.results {
+        // About four bytes a token.
+        let cost = result.snippet.len().div_ceil(4) + 16;
+        if used + cost > budget {
+            continue;
+        }
+        used += cost;
+        chunks.push(result_json(backend, result));
+    }
+    Ok(
+        json!({"query": query, "degraded": response.degraded, "max_tokens": budget, "tokens": used, "results": chunks}),
+    )
+}
+
+async fn health(backend: &Arc<Backend>) -> Result<Value> {
+    backend
+        .blocking(|engine| {
+            let mut components = serde_json::Map::new();
+            let started = Instant::now();
+            let lexical = engine.search(&SearchRequest {
+                query: "health probe".into(),
+                mode: SearchMode::Lexical,
+                limit: 1,
+            });
+            let probe_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let lexical_ok = lexical.is_ok();
+            components.insert(
+                "lexical".into(),
+                json!({"status": if lexical_ok {"healthy"} else {"unhealthy"},
+                       "message": lexical.err().map_or_else(|| "answers queries".to_owned(), |e| e.to_string()),
+                       "latency_ms": probe_ms}),
+            );
+            let unavailable = engine.semantic_unavailable();
+            components.insert(
+                "embedder".into(),
+                json!({"status": if unavailable.is_none() {"healthy"} else {"degraded"},
+                       "message": unavailable.clone().unwrap_or_else(|| "model loaded".into())}),
+            );
+            let (have, missing) = engine.vector_coverage();
+            components.insert(
+                "vectors".into(),
+                json!({"status": if unavailable.is_some() || missing > 0 {"degraded"} else {"healthy"},
+                       "message": format!("{have} chunks embedded, {missing} pending")}),
+            );
+            let overall = if !lexical_ok {
+                "unhealthy"
+            } else if components.values().any(|c| c["status"] != "healthy") {
+                "degraded"
+            } else {
+                "healthy"
+            };
+            Ok(json!({"status": overall, "components": components}))
+        })
+        .await
+}
+
+async fn stats(backend: &Arc<Backend>) -> Result<Value> {
+    let open = backend.docs.lock().expect("docs lock").len();
+    backend
+        .blocking(move |engine| {
+            let (files, chunks) = engine.counts();
+            let (vectors, pending) = engine.vector_coverage();
+            Ok(json!({
+                "files": files,
+                "chunks": chunks,
+                "vectors": vectors,
+                "pending_embeddings": pending,
+                "open_buffers": open,
+                "index_bytes": engine.index_dir().disk_bytes(),
+            }))
+        })
+        .await
+}
+
+fn symbol_kind(kind: &str) -> SymbolKind {
+    match kind {
+        "function" => SymbolKind::FUNCTION,
+        "method" => SymbolKind::METHOD,
+        "class" => SymbolKind::CLASS,
+        "struct" => SymbolKind::STRUCT,
+        "enum" => SymbolKind::ENUM,
+        "trait" => SymbolKind::INTERFACE,
+        "impl" => SymbolKind::OBJECT,
+        "module" => SymbolKind::MODULE,
+        "constant" => SymbolKind::CONSTANT,
+        _ => SymbolKind::FILE,
+    }
+}
+
+/// Symbol names and natural-language queries alike, from hybrid search.
+pub(crate) async fn workspace_symbol(
+    backend: &Arc<Backend>,
+    query: String,
+) -> Result<Option<WorkspaceSymbolResponse>> {
+    if query.trim().is_empty() {
+        return Ok(Some(WorkspaceSymbolResponse::Flat(Vec::new())));
+    }
+    let request = SearchRequest {
+        query,
+        mode: SearchMode::Hybrid,
+        limit: 50,
+    };
+    let response = backend
+        .blocking(move |engine| engine.search(&request))
+        .await?;
+    #[allow(deprecated)]
+    let symbols = response
+        .results
+        .iter()
+        .filter_map(|r| {
+            let uri = backend.uri_of(&r.path)?;
+            let name = r.symbol.clone().unwrap_or_else(|| {
+                let first = r
+                    .snippet
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("")
+                    .trim();
+                format!("{}:{} {}", r.path, r.start_line, first)
+            });
+            Some(SymbolInformation {
+                name,
+                kind: symbol_kind(r.kind),
+                tags: None,
+                deprecated: None,
+                location: Location::new(
+                    uri,
+                    Range::new(
+                        Position::new(r.start_line.saturating_sub(1), 0),
+                        Position::new(r.end_line, 0),
+                    ),
+                ),
+                container_name: (!r.enclosing.is_empty()).then(|| r.enclosing.join(" > ")),
+            })
+        })
+        .collect();
+    Ok(Some(WorkspaceSymbolResponse::Flat(symbols)))
+}
+
+pub(crate) async fn references(
+    backend: &Arc<Backend>,
+    params: ReferenceParams,
+) -> Result<Option<Vec<Location>>> {
+    let position = params.text_document_position;
+    let uri = position.text_document.uri;
+    let Some(rel) = backend.relative(&uri) else {
+        return Ok(None);
+    };
+    let (rel, line, column) = position_in(backend, &uri, &rel, position.position);
+    let query = format!("{rel}:{line}:{column}");
+    let response = match backend.blocking(move |engine| engine.usages(&query)).await {
+        Ok(response) => response,
+        // No identifier there: no references, not an error.
+        Err(err) if err.code == tower_lsp_server::jsonrpc::ErrorCode::InvalidParams => {
+            return Ok(None);
+        }
+        Err(err) => return Err(err),
+    };
+    let encoding = backend.encoding();
+    let mut list: Vec<&UsageLocation> = Vec::new();
+    if params.context.include_declaration {
+        list.extend(&response.definitions);
+    }
+    list.extend(&response.references);
+    let locations = list
+        .into_iter()
+        .filter_map(|u| {
+            Some(Location::new(
+                backend.uri_of(&u.path)?,
+                text::range(u.line, u.column, u.length, &u.context, encoding),
+            ))
+        })
+        .collect();
+    Ok(Some(locations))
+}
