@@ -248,7 +248,9 @@ impl Backend {
             let mut last = 0;
             while let Some(event) = rx.recv().await {
                 let ProgressEvent { stage, done, total } = event;
-                let percent = (done * 100).checked_div(total).map_or(100, |p| p.min(100) as u32);
+                let percent = (done * 100)
+                    .checked_div(total)
+                    .map_or(100, |p| p.min(100) as u32);
                 if percent != last || done == 0 {
                     last = percent;
                     ongoing

