@@ -21,8 +21,8 @@
 //!
 //! ```text
 //! cargo bench -p dowse-tests --bench dowse -- [--corpus DIR] [--include GLOB]...
-//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|usages|semantic]...
-//!     [--raw-sample N]
+//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|usages|semantic|lsp]...
+//!     [--raw-sample N] [--edits N] [--seed-embeddings FILE]
 //! ```
 //!
 //! The acceptance floor for indexing is `rg --count-matches '\w+'`: like an
@@ -43,6 +43,11 @@ use serde_json::{Value, json};
 
 struct Args {
     only: Vec<String>,
+    /// An embedding cache to start the LSP section's index from (its
+    /// vectors are looked up by text, so any earlier run's cache serves).
+    seed_embeddings: Option<PathBuf>,
+    /// Edits timed by the LSP section.
+    edits: usize,
     raw_sample: usize,
     corpus: PathBuf,
     include: Vec<String>,
@@ -99,8 +104,17 @@ fn main() {
     if wants("usages") {
         report["usages"] = usages(&args);
     }
+    let mut semantic_index = None;
     if wants("semantic") {
-        report["semantic"] = semantic(&args);
+        let (value, index) = semantic(&args);
+        report["semantic"] = value;
+        semantic_index = Some(index);
+    }
+    if wants("lsp") {
+        report["lsp"] = lsp(
+            &args,
+            semantic_index.as_ref().map(|d| d.path().join("index")),
+        );
     }
     print_table(&report);
     let text = serde_json::to_string_pretty(&report).expect("json");
@@ -113,6 +127,8 @@ fn main() {
 fn parse_args() -> Args {
     let mut args = Args {
         only: Vec::new(),
+        seed_embeddings: None,
+        edits: 60,
         raw_sample: 2000,
         corpus: PathBuf::new(),
         include: Vec::new(),
@@ -132,6 +148,8 @@ fn parse_args() -> Args {
             "--out" => args.out = Some(PathBuf::from(value())),
             "--only" => args.only.push(value()),
             "--raw-sample" => args.raw_sample = value().parse().expect("--raw-sample N"),
+            "--seed-embeddings" => args.seed_embeddings = Some(PathBuf::from(value())),
+            "--edits" => args.edits = value().parse().expect("--edits N"),
             "--bench" => {} // cargo bench passes this
             other => panic!("unknown argument {other}"),
         }
@@ -453,6 +471,211 @@ fn usages(args: &Args) -> Value {
     })
 }
 
+/// `dowse lsp` over stdio on the indexed corpus: edit-to-searchable latency
+/// (an unsaved `didChange` → the first `dowse.search` whose results hold the
+/// new text, lexical, then semantic with the chunk's vector updated) over
+/// `--edits` edits of different files, and `workspace/symbol` latency.
+fn lsp(args: &Args, semantic_index: Option<PathBuf>) -> Value {
+    use dowse_tests::lsp::{LspClient, file_uri};
+    let model_dir = dowse_tests::real_model_dir();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let index_dir = match semantic_index {
+        Some(dir) => dir,
+        None => {
+            let dir = scratch.path().join("index");
+            std::fs::create_dir_all(&dir).expect("index dir");
+            if let Some(seed) = &args.seed_embeddings {
+                std::fs::copy(seed, dir.join("embeddings.bin")).expect("seed the embedding cache");
+            }
+            eprintln!("lsp: indexing the corpus with the model...");
+            let mut cmd = Command::new(dowse_bin());
+            cmd.arg("index").arg(&args.corpus).arg("--json");
+            cmd.env("DOWSE_INDEX_DIR", &dir)
+                .env("DOWSE_MODEL_DIR", &model_dir);
+            for glob in &args.include {
+                cmd.args(["--include", glob]);
+            }
+            for glob in &args.exclude {
+                cmd.args(["--exclude", glob]);
+            }
+            let (wall, _, _) = measure(cmd);
+            eprintln!("lsp: indexed in {:.1} s", wall.as_secs_f64());
+            dir
+        }
+    };
+    let root = args.corpus.canonicalize().expect("corpus");
+    let mut cmd = Command::new(dowse_bin());
+    cmd.arg("lsp")
+        .current_dir(&root)
+        .env("DOWSE_INDEX_DIR", &index_dir)
+        .env("DOWSE_MODEL_DIR", &model_dir);
+    for glob in &args.include {
+        cmd.args(["--include", glob]);
+    }
+    for glob in &args.exclude {
+        cmd.args(["--exclude", glob]);
+    }
+    let mut client = LspClient::spawn(cmd);
+    let started = Instant::now();
+    client.initialize(
+        &root,
+        json!({"window": {"workDoneProgress": true}}),
+        json!({}),
+    );
+    let ready = client.wait_for(Duration::from_secs(600), |n| {
+        n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end"
+    });
+    assert!(
+        ready.is_some(),
+        "the server never finished its initial indexing"
+    );
+    let startup = started.elapsed().as_secs_f64();
+
+    let mut files = walk(&root, &walk_options(args)).expect("walk").files;
+    files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    let step = (files.len() / args.edits.max(1)).max(1);
+    let search = |client: &mut LspClient, query: &str, mode: &str| -> Vec<(String, u64)> {
+        let reply = client.command(
+            "dowse.search",
+            json!([{"query": query, "mode": mode, "limit": 10}]),
+        );
+        reply["result"]["results"]
+            .as_array()
+            .map(|results| {
+                results
+                    .iter()
+                    .map(|r| {
+                        (
+                            r["path"].as_str().unwrap_or("").to_owned(),
+                            r["start_line"].as_u64().unwrap_or(0),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut lexical_ms = Vec::new();
+    let mut semantic_ms = Vec::new();
+    let mut timeouts = 0;
+    eprintln!("lsp: {} edits...", args.edits);
+    for (i, file) in files.iter().step_by(step).take(args.edits).enumerate() {
+        let Ok(text) = std::fs::read_to_string(&file.abs_path) else {
+            continue;
+        };
+        let uri = file_uri(&file.abs_path);
+        client.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+        );
+        // Let the open settle, as a user reads before typing.
+        std::thread::sleep(Duration::from_millis(300));
+        let word = format!("dowsebenchedit{i}x{}", std::process::id());
+        let inserted = format!(
+            "def {word}(readings):\n    \"\"\"Average the sensor readings of batch {i}, skipping gaps.\"\"\"\n    \
+             values = [r for r in readings if r is not None]\n    return sum(values) / max(len(values), 1)\n\n\n"
+        );
+        let edit_started = Instant::now();
+        client.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": 2},
+                "contentChanges": [{
+                    "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                    "text": inserted,
+                }],
+            }),
+        );
+        let deadline = edit_started + Duration::from_secs(10);
+        let mut lexical_done = None;
+        let mut semantic_done = None;
+        while Instant::now() < deadline && (lexical_done.is_none() || semantic_done.is_none()) {
+            if lexical_done.is_none()
+                && search(&mut client, &word, "lexical")
+                    .iter()
+                    .any(|(p, _)| *p == file.rel_path)
+            {
+                lexical_done = Some(edit_started.elapsed());
+            }
+            if lexical_done.is_some()
+                && search(&mut client, inserted.trim(), "semantic")
+                    .iter()
+                    .take(3)
+                    .any(|(p, line)| *p == file.rel_path && *line == 1)
+            {
+                semantic_done = Some(edit_started.elapsed());
+            }
+        }
+        match (lexical_done, semantic_done) {
+            (Some(l), Some(s)) => {
+                lexical_ms.push(l.as_secs_f64() * 1000.0);
+                semantic_ms.push(s.as_secs_f64() * 1000.0);
+            }
+            _ => timeouts += 1,
+        }
+        client.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        );
+    }
+    lexical_ms.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    semantic_ms.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+
+    eprintln!("lsp: workspace/symbol...");
+    let mut symbol_queries: Vec<String> = usage_queries(args, 80)
+        .iter()
+        .filter_map(|q| {
+            let (path, rest) = q.split_once(':')?;
+            let line: usize = rest.split(':').next()?.parse().ok()?;
+            let text = std::fs::read_to_string(root.join(path)).ok()?;
+            let def = text.lines().nth(line - 1)?.trim();
+            let name = def.trim_start_matches("def ").trim_start_matches("class ");
+            Some(name.split(['(', ':']).next()?.to_owned())
+        })
+        .collect();
+    symbol_queries.extend(semantic_queries(args, 40));
+    for q in ["warm up", "the symbol picker"] {
+        client.request("workspace/symbol", json!({"query": q}));
+    }
+    let mut symbol_ms = Vec::new();
+    for q in &symbol_queries {
+        let started = Instant::now();
+        let reply = client.request("workspace/symbol", json!({"query": q}));
+        symbol_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(
+            reply.get("error").is_none(),
+            "workspace/symbol {q}: {reply}"
+        );
+    }
+    symbol_ms.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    client.request("shutdown", Value::Null);
+    client.notify("exit", Value::Null);
+    let status = client.wait(Duration::from_secs(30));
+    let pct = |xs: &[f64], p: f64| {
+        if xs.is_empty() {
+            f64::NAN
+        } else {
+            percentile(xs, p)
+        }
+    };
+    json!({
+        "startup_to_indexed_seconds": startup,
+        "edits": lexical_ms.len(),
+        "edit_timeouts": timeouts,
+        "debounce_ms": 100,
+        "edit_to_searchable_lexical_p50_ms": pct(&lexical_ms, 0.5),
+        "edit_to_searchable_lexical_p95_ms": pct(&lexical_ms, 0.95),
+        "edit_to_searchable_semantic_p50_ms": pct(&semantic_ms, 0.5),
+        "edit_to_searchable_semantic_p95_ms": pct(&semantic_ms, 0.95),
+        "workspace_symbol_queries": symbol_ms.len(),
+        "workspace_symbol_p50_ms": pct(&symbol_ms, 0.5),
+        "workspace_symbol_p95_ms": pct(&symbol_ms, 0.95),
+        "exit_code": status.and_then(|s| s.code()),
+        "target_edit_p95_ms": 250.0,
+        "target_symbol_p95_ms": 50.0,
+        "pass": timeouts == 0 && pct(&semantic_ms, 0.95) <= 250.0 && pct(&symbol_ms, 0.95) <= 50.0,
+    })
+}
+
 fn print_table(report: &Value) {
     let c = &report["corpus"];
     eprintln!();
@@ -466,6 +689,30 @@ fn print_table(report: &Value) {
         report["machine"]["loadavg_at_start"].as_str().unwrap_or("")
     );
     let row = |name: &str, value: String| eprintln!("  {name:<36} {value}");
+    let l = &report["lsp"];
+    if !l.is_null() {
+        let f = |k: &str| l[k].as_f64().unwrap_or(f64::NAN);
+        eprintln!("lsp (stdio)");
+        eprintln!(
+            "  edits timed            {:>10} ({} timeouts)",
+            l["edits"], l["edit_timeouts"]
+        );
+        eprintln!(
+            "  edit→lexical p50/p95   {:>10.1} / {:.1} ms",
+            f("edit_to_searchable_lexical_p50_ms"),
+            f("edit_to_searchable_lexical_p95_ms")
+        );
+        eprintln!(
+            "  edit→semantic p50/p95  {:>10.1} / {:.1} ms",
+            f("edit_to_searchable_semantic_p50_ms"),
+            f("edit_to_searchable_semantic_p95_ms")
+        );
+        eprintln!(
+            "  workspace/symbol p50/p95 {:>8.1} / {:.1} ms",
+            f("workspace_symbol_p50_ms"),
+            f("workspace_symbol_p95_ms")
+        );
+    }
     let u = &report["usages"];
     if !u.is_null() {
         eprintln!("usages");
@@ -721,7 +968,7 @@ fn semantic_queries(args: &Args, n: usize) -> Vec<String> {
     queries
 }
 
-fn semantic(args: &Args) -> Value {
+fn semantic(args: &Args) -> (Value, tempfile::TempDir) {
     let model_dir = dowse_tests::real_model_dir();
     let semantic_config = dowse_engine::SemanticConfig::default();
 
@@ -795,7 +1042,7 @@ fn semantic(args: &Args) -> Value {
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
     let ratio = pipeline_rate / raw_rate;
     let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
-    json!({
+    let value = json!({
         "raw_sample_chunks": views.len(),
         "raw_seconds": raw_seconds,
         "raw_chunks_per_s": raw_rate,
@@ -822,5 +1069,6 @@ fn semantic(args: &Args) -> Value {
             "hybrid_p99_ms_max": 50.0,
             "met": ratio >= 0.9 && p50 <= 15.0 && p99 <= 50.0,
         },
-    })
+    });
+    (value, scratch)
 }
