@@ -279,3 +279,35 @@ fn invalid_settings_are_reported_and_defaults_kept() {
     let found = search_until(&mut client, "parse_duration", |p| !p.is_empty());
     assert_eq!(found[0], "src/util/duration.py");
 }
+
+#[test]
+fn changes_made_outside_the_editor_are_seen_by_the_servers_own_watcher() {
+    let ws = TestWorkspace::fixture("workspace");
+    let mut client = start(&ws);
+    wait_indexed(&mut client);
+    // No didChangeWatchedFiles: only the server's watcher can see this.
+    ws.write(
+        "src/net/outside.py",
+        "def platypus_gateway():\n    return 1\n",
+    );
+    let found = search_until(&mut client, "platypus_gateway", |p| !p.is_empty());
+    assert_eq!(found, ["src/net/outside.py"]);
+    std::fs::rename(ws.path("src/net/outside.py"), ws.path("src/net/renamed.py")).unwrap();
+    let moved = search_until(&mut client, "platypus_gateway", |p| {
+        p == ["src/net/renamed.py"]
+    });
+    assert_eq!(moved, ["src/net/renamed.py"]);
+}
+
+#[test]
+fn a_panic_in_a_handler_is_an_error_and_the_server_keeps_serving() {
+    let ws = TestWorkspace::fixture("workspace");
+    let mut cmd = ws.command(&["lsp"]);
+    cmd.env("DOWSE_TEST_HOOKS", "1");
+    let mut client = LspClient::spawn(cmd);
+    client.initialize(&ws.root, json!({}), json!({}));
+    let panicked = client.command("dowse.debugPanic", json!([]));
+    assert_eq!(panicked["error"]["code"], -32603, "{panicked}");
+    let found = search_until(&mut client, "parse_duration", |p| !p.is_empty());
+    assert_eq!(found[0], "src/util/duration.py");
+}

@@ -64,6 +64,11 @@ enum Outcome {
     Skipped(SkipReason),
 }
 
+/// Files read, chunked and indexed between two checks for a commit.
+const INDEX_BATCH: usize = 512;
+/// During a long update, commit at least this often.
+const COMMIT_EVERY: Duration = Duration::from_secs(2);
+
 /// Above this, a NUL byte marks a file as binary, as git and ripgrep do.
 const BINARY_SNIFF_BYTES: usize = 8192;
 
@@ -113,56 +118,65 @@ impl Engine {
                 *guard = Some(self.lexical.writer(threads, self.config.index_heap_bytes)?);
             }
             let writer = guard.as_mut().expect("writer was just created");
-            let outcomes = self.index_files(writer, &todo, progress)?;
-            tracing::info!(
-                "read and chunked {} files in {:?}",
-                todo.len(),
-                started.elapsed()
-            );
-
-            let mut table = self.files.write().expect("file table lock");
-            for path in &removed {
-                writer.delete_file(path);
-                table.files.remove(path);
-                report.files_removed += 1;
-            }
-            for ((file, old), outcome) in todo.iter().zip(outcomes) {
-                match outcome {
-                    Outcome::Indexed(record, chunks) => {
-                        report.files_indexed += 1;
-                        report.chunks_indexed += chunks;
-                        report.bytes_indexed += record.size;
-                        table.files.insert(file.rel_path.clone(), record);
-                    }
-                    Outcome::Same(record) => {
-                        table.files.insert(file.rel_path.clone(), record);
-                    }
-                    Outcome::Skipped(reason) => {
-                        if old.is_some() {
-                            writer.delete_file(&file.rel_path);
-                            table.files.remove(&file.rel_path);
-                            report.files_removed += 1;
-                        }
-                        report.skipped.push(Skipped {
-                            path: file.rel_path.clone(),
-                            reason,
-                        });
-                    }
+            {
+                let mut table = self.files.write().expect("file table lock");
+                for path in &removed {
+                    writer.delete_file(path);
+                    table.files.remove(path);
+                    report.files_removed += 1;
                 }
             }
-            let generation = table.generation + 1;
-            let commit_started = Instant::now();
-            writer.commit(generation)?;
-            tracing::info!(
-                "committed generation {generation} in {:?}",
-                commit_started.elapsed()
-            );
-            table.generation = generation;
-            self.lexical.reload()?;
-            table.save(&self.dir.files()).map_err(|e| EngineError::Io {
-                path: self.dir.files(),
-                source: e,
-            })?;
+            // Files go in batches; a long first index commits every few
+            // seconds, so that queries meanwhile see what is done so far.
+            progress.begin("indexing", todo.len() as u64);
+            let mut last_commit = Instant::now();
+            let batches: Vec<_> = todo.chunks(INDEX_BATCH).collect();
+            let last_batch = batches.len().saturating_sub(1);
+            for (n, batch) in batches.into_iter().enumerate() {
+                let outcomes = self.index_files(writer, batch, progress)?;
+                let mut table = self.files.write().expect("file table lock");
+                for ((file, old), outcome) in batch.iter().zip(outcomes) {
+                    match outcome {
+                        Outcome::Indexed(record, chunks) => {
+                            report.files_indexed += 1;
+                            report.chunks_indexed += chunks;
+                            report.bytes_indexed += record.size;
+                            table.files.insert(file.rel_path.clone(), record);
+                        }
+                        Outcome::Same(record) => {
+                            table.files.insert(file.rel_path.clone(), record);
+                        }
+                        Outcome::Skipped(reason) => {
+                            if old.is_some() {
+                                writer.delete_file(&file.rel_path);
+                                table.files.remove(&file.rel_path);
+                                report.files_removed += 1;
+                            }
+                            report.skipped.push(Skipped {
+                                path: file.rel_path.clone(),
+                                reason,
+                            });
+                        }
+                    }
+                }
+                if n < last_batch && last_commit.elapsed() < COMMIT_EVERY {
+                    continue;
+                }
+                let commit_started = Instant::now();
+                self.commit(writer, &mut table)?;
+                tracing::info!(
+                    "committed generation {} in {:?}",
+                    table.generation,
+                    commit_started.elapsed()
+                );
+                last_commit = Instant::now();
+            }
+            if todo.is_empty() {
+                let mut table = self.files.write().expect("file table lock");
+                self.commit(writer, &mut table)?;
+            }
+            progress.end();
+            tracing::info!("indexed {} files in {:?}", todo.len(), started.elapsed());
         }
 
         let table = self.files.read().expect("file table lock");
@@ -180,7 +194,6 @@ impl Engine {
         todo: &[(&WalkedFile, Option<FileRecord>)],
         progress: &dyn Progress,
     ) -> Result<Vec<Outcome>> {
-        progress.begin("indexing", todo.len() as u64);
         let done = AtomicU64::new(0);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.config.worker_threads())
@@ -202,7 +215,6 @@ impl Engine {
                 .collect()
         });
         progress.advance(done.load(Ordering::Relaxed) % 16);
-        progress.end();
         outcomes.into_iter().collect()
     }
 

@@ -31,6 +31,16 @@ pub(crate) async fn execute(
             let (files, chunks) = backend.engine()?.counts();
             json!({"files": files, "chunks": chunks, "seconds": started.elapsed().as_secs_f64()})
         }
+        // For the end-to-end tests only: proves a panic is an error response.
+        "dowse.debugPanic" if std::env::var_os("DOWSE_TEST_HOOKS").is_some() => {
+            backend
+                .blocking(
+                    |_| -> std::result::Result<Value, dowse_engine::EngineError> {
+                        panic!("dowse.debugPanic was called")
+                    },
+                )
+                .await?
+        }
         other => {
             return Err(Error::invalid_params(format!(
                 "unknown command `{other}`; dowse knows {}",

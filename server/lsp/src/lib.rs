@@ -34,6 +34,9 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
 use crate::text::{Document, Encoding};
 
+/// Quiet time after a file event before the index is brought up to date.
+const WATCH_QUIET: Duration = Duration::from_millis(200);
+
 /// The commands of `workspace/executeCommand`.
 pub const COMMANDS: &[&str] = &[
     "dowse.search",
@@ -119,6 +122,11 @@ pub(crate) struct Backend {
     shutdown: Arc<AtomicBool>,
     /// Serialises index updates from watched-file events and reindexing.
     updating: tokio::sync::Mutex<()>,
+    /// An update is scheduled: further file events join it.
+    update_pending: AtomicBool,
+    /// The server's own watch on the workspace, for changes made outside
+    /// any editor (kept alive here).
+    watcher: Mutex<Option<notify::RecommendedWatcher>>,
     next_token: AtomicU64,
 }
 
@@ -135,6 +143,8 @@ impl Backend {
             work_done_progress: AtomicBool::new(false),
             shutdown,
             updating: tokio::sync::Mutex::new(()),
+            update_pending: AtomicBool::new(false),
+            watcher: Mutex::new(None),
             next_token: AtomicU64::new(1),
         }
     }
@@ -209,6 +219,72 @@ impl Backend {
                 .await;
             if let Err(err) = indexed {
                 tracing::warn!("re-indexing {}: {}", uri.as_str(), err.message);
+            }
+        });
+    }
+
+    /// Brings the index up to date soon: file events (from the client and
+    /// from the server's own watcher) within the quiet time coalesce into
+    /// one update.
+    pub(crate) fn request_update(self: &Arc<Self>) {
+        if self.update_pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let backend = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(WATCH_QUIET).await;
+            backend.update_pending.store(false, Ordering::Release);
+            if let Err(err) = backend.index_workspace("dowse: updating").await {
+                tracing::warn!("updating after file changes: {}", err.message);
+            }
+        });
+    }
+
+    /// Watches the workspace for changes made outside the editor.
+    fn start_watcher(self: &Arc<Self>) {
+        let Some(root) = self.root.get().cloned() else {
+            return;
+        };
+        let index_dir = self
+            .engine
+            .get()
+            .map(|e| e.index_dir().root().to_path_buf());
+        let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+        let handler = move |event: notify::Result<notify::Event>| {
+            let Ok(event) = event else { return };
+            if matches!(event.kind, notify::EventKind::Access(_)) {
+                return;
+            }
+            // Our own index writes, and git's, are not workspace changes.
+            let relevant = event.paths.iter().any(|p| {
+                !index_dir.as_ref().is_some_and(|d| p.starts_with(d))
+                    && !p.components().any(|c| c.as_os_str() == ".git")
+            });
+            if relevant {
+                let _ = tx.send(());
+            }
+        };
+        let watcher = notify::recommended_watcher(handler).and_then(|mut w| {
+            use notify::Watcher;
+            w.watch(&root, notify::RecursiveMode::Recursive).map(|()| w)
+        });
+        match watcher {
+            Ok(watcher) => *self.watcher.lock().expect("watcher lock") = Some(watcher),
+            Err(err) => {
+                tracing::warn!(
+                    "cannot watch {}: {err}; relying on the editor's file events",
+                    root.display()
+                );
+                return;
+            }
+        }
+        let backend = Arc::downgrade(self);
+        tokio::spawn(async move {
+            while rx.recv().await.is_some() {
+                let Some(backend) = backend.upgrade() else {
+                    return;
+                };
+                backend.request_update();
             }
         });
     }
@@ -492,6 +568,7 @@ impl LanguageServer for Lsp {
         });
         let backend: Arc<Backend> = Arc::clone(&self.0);
         tokio::spawn(async move {
+            backend.start_watcher();
             if let Err(err) = backend.index_workspace("dowse: indexing").await {
                 backend
                     .client
@@ -568,12 +645,7 @@ impl LanguageServer for Lsp {
     }
 
     async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
-        let backend: Arc<Backend> = Arc::clone(&self.0);
-        tokio::spawn(async move {
-            if let Err(err) = backend.index_workspace("dowse: updating").await {
-                tracing::warn!("updating after file changes: {}", err.message);
-            }
-        });
+        self.request_update();
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
