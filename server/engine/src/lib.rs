@@ -225,6 +225,34 @@ impl Engine {
         }
     }
 
+    /// Gives a vector to every chunk of these files (workspace-relative
+    /// paths) that lacks one: the fast path after an edit, which looks at
+    /// nothing else. [`Engine::embed`] does the whole index.
+    pub fn embed_paths(&self, paths: &[&str]) -> Result<EmbedReport> {
+        let semantic::SemanticState::Ready(ready) = self.semantic() else {
+            return Ok(EmbedReport::default());
+        };
+        let snapshot = self.lexical.snapshot();
+        let mut live = Vec::new();
+        for path in paths {
+            for doc in snapshot.file_chunks(path)? {
+                let keys = snapshot.keys(doc)?;
+                live.push((keys.chunk_id, keys.embed_key));
+            }
+        }
+        let pending = ready.add_cached(live);
+        ready.embed_pending(
+            (&self.root, &self.buffers),
+            &self.lexical,
+            pending,
+            (
+                self.config.semantic.batch_size,
+                self.config.semantic.batch_tokens,
+            ),
+            &NoProgress,
+        )
+    }
+
     /// (chunks with a vector, chunks without one yet); (0, 0) without a model.
     pub fn vector_coverage(&self) -> (u64, u64) {
         match self.semantic.get() {

@@ -363,6 +363,27 @@ impl Ready {
         Ok(pending)
     }
 
+    /// Gives vectors from the cache to those of `live` chunks that lack one;
+    /// returns the chunks that still need embedding. Unlike [`Ready::sync`]
+    /// it removes nothing: vectors of deleted chunks stay until the next
+    /// sync, harmless meanwhile (a hit is only returned if its chunk is in
+    /// the lexical snapshot).
+    pub(crate) fn add_cached(&self, live: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+        let mut added = Vec::new();
+        let mut pending = Vec::new();
+        for (id, key) in live {
+            if self.vectors.contains(id) {
+                continue;
+            }
+            match self.cache.get(key) {
+                Some(q) => added.push((id, q)),
+                None => pending.push((id, key)),
+            }
+        }
+        self.vectors.apply(&[], &added);
+        pending
+    }
+
     /// Embeds `pending` chunks, batch by batch, adding each batch's vectors
     /// to the cache and the index as it completes.
     pub(crate) fn embed_pending(

@@ -214,7 +214,7 @@ impl Backend {
             let indexed = backend
                 .blocking(move |engine| {
                     engine.set_buffer(&rel, &text)?;
-                    engine.embed(&dowse_engine::NoProgress)
+                    engine.embed_paths(&[&rel])
                 })
                 .await;
             if let Err(err) = indexed {
