@@ -306,3 +306,40 @@ fn usages_reject_bad_queries_with_code_2() {
     let outside = ws.dowse(&["usages", "/etc/passwd:1:1"]);
     assert_eq!(outside.code(), 2, "{}", outside.stderr());
 }
+
+#[test]
+fn health_and_stats_report_every_component() {
+    let ws = TestWorkspace::fixture("workspace");
+    ws.dowse(&["index", "--lexical-only"]).ok();
+    let health = ws.dowse(&["health", "--json"]).json();
+    for component in ["lexical", "vectors", "embedder", "usages", "storage"] {
+        assert!(
+            health["components"][component]["status"].is_string(),
+            "{component}: {health}"
+        );
+    }
+    assert_eq!(
+        health["components"]["lexical"]["status"], "healthy",
+        "{health}"
+    );
+    assert!(
+        health["components"]["lexical"]["latency_ms"]
+            .as_f64()
+            .is_some()
+    );
+    // No model in the isolated home: degraded, with the reason.
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert!(
+        health["components"]["embedder"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("dowse model install"),
+        "{health}"
+    );
+    let stats = ws.dowse(&["stats", "--json"]).json();
+    assert_eq!(stats["files"], 7, "{stats}");
+    assert!(stats["chunks"].as_u64().unwrap() >= 7, "{stats}");
+    assert!(stats["index_bytes"].as_u64().unwrap() > 0, "{stats}");
+    let human = ws.dowse(&["health"]).ok().stdout();
+    assert!(human.starts_with("Degraded"), "{human}");
+}

@@ -80,6 +80,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Probe every component of the index and say how healthy it is.
+    Health {
+        /// The workspace root (default: the current directory).
+        #[arg(long, value_name = "P")]
+        path: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts and timings of the index: files, chunks, vectors, bytes, queries.
+    Stats {
+        /// The workspace root (default: the current directory).
+        #[arg(long, value_name = "P")]
+        path: Option<PathBuf>,
+        /// Print the numbers as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve the Language Server Protocol on stdin/stdout (started by an editor).
     Lsp,
     /// Install or inspect the embedding model used by semantic search.
@@ -298,6 +316,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 output::json(&response)?;
             } else {
                 output::usages(&response);
+            }
+        }
+        Command::Health { path, json } => {
+            let engine = open(path, &globals)?;
+            let health = engine.health();
+            if json {
+                output::json(&health)?;
+            } else {
+                output::health(&health);
+            }
+            if health.status == dowse_engine::health::Status::Unhealthy {
+                std::process::exit(1);
+            }
+        }
+        Command::Stats { path, json } => {
+            let engine = open(path, &globals)?;
+            let (report, embedded) = update(&engine)?;
+            report_background_indexing(&report, &embedded);
+            let stats = engine.stats();
+            if json {
+                output::json(&stats)?;
+            } else {
+                output::stats(&stats);
             }
         }
         Command::Lsp => {

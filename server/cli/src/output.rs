@@ -165,6 +165,49 @@ pub fn similar_results(response: &SimilarResponse) {
     print_results(&response.results);
 }
 
+/// One line per component, worst first.
+pub fn health(health: &dowse_engine::health::Health) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{:?}", health.status);
+    let mut components: Vec<_> = health.components.iter().collect();
+    components.sort_by_key(|(name, c)| (std::cmp::Reverse(c.status), name.as_str()));
+    for (name, c) in components {
+        let latency = c
+            .latency_ms
+            .map(|ms| format!(" ({ms:.1} ms)"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {name:<9} {:<9} {}{latency}",
+            format!("{:?}", c.status).to_lowercase(),
+            c.message
+        );
+    }
+}
+
+pub fn stats(stats: &dowse_engine::health::Stats) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "files              {}", stats.files);
+    let _ = writeln!(out, "chunks             {}", stats.chunks);
+    let _ = writeln!(
+        out,
+        "vectors            {} ({} pending)",
+        stats.vectors, stats.pending_embeddings
+    );
+    let _ = writeln!(out, "index bytes        {}", stats.index_bytes);
+    if let Some(s) = stats.last_index_seconds {
+        let _ = writeln!(out, "last index         {s:.2} s");
+    }
+    let _ = writeln!(out, "queries            {}", stats.queries);
+    if let (Some(p50), Some(p99)) = (stats.query_p50_ms, stats.query_p99_ms) {
+        let _ = writeln!(out, "query p50 / p99    {p50:.2} / {p99:.2} ms");
+    }
+    for r in &stats.recoveries {
+        let _ = writeln!(out, "recovered          {r}");
+    }
+    let _ = writeln!(out, "uptime             {:.1} s", stats.uptime_seconds);
+}
+
 /// Definitions, then references, grep-style: `path:line:column: text`.
 pub fn usages(response: &UsagesResponse) {
     if response.definitions.is_empty() {

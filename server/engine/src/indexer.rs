@@ -184,6 +184,9 @@ impl Engine {
         report.chunks = table.chunk_count();
         report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
         report.duration = started.elapsed();
+        if report.files_indexed > 0 || report.files_removed > 0 {
+            self.counters.indexed(report.duration);
+        }
         Ok(report)
     }
 

@@ -9,6 +9,7 @@
 //! and never wait for indexing.
 
 pub mod config;
+pub mod health;
 mod indexer;
 pub mod progress;
 pub mod search;
@@ -100,6 +101,10 @@ pub struct Engine {
     usage_state: usages::SharedUsages,
     /// Files open in an editor: their text overrides the disk.
     buffers: source::Buffers,
+    counters: health::Counters,
+    opened: std::time::Instant,
+    /// What recovery did when the index was opened, for health and stats.
+    recovered: Mutex<Vec<String>>,
 }
 
 impl Engine {
@@ -164,6 +169,9 @@ impl Engine {
             semantic: OnceLock::new(),
             usage_state: Default::default(),
             buffers: Default::default(),
+            counters: Default::default(),
+            opened: std::time::Instant::now(),
+            recovered: Mutex::new(Vec::new()),
         })
     }
 
@@ -300,6 +308,17 @@ impl Engine {
             }
             _ => (0, 0),
         }
+    }
+
+    /// What recovery did when the index was opened (empty when nothing).
+    pub fn recoveries(&self) -> Vec<String> {
+        self.recovered.lock().expect("recoveries lock").clone()
+    }
+
+    /// The pid of the process that owns the index when this engine may only
+    /// read it.
+    pub fn read_only_owner(&self) -> Option<u32> {
+        None
     }
 
     /// The number of indexed files and chunks.

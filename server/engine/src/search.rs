@@ -151,6 +151,7 @@ impl Engine {
                 request.limit
             )));
         }
+        let started = std::time::Instant::now();
         let mut lexical = self.lexical.snapshot();
         let terms = lexical.query_terms(query);
         let depth = CANDIDATES.max(request.limit * 3);
@@ -201,6 +202,7 @@ impl Engine {
                 to_result(score, chunk, text.as_deref(), &terms)
             })
             .collect();
+        self.counters.query(started.elapsed());
         Ok(SearchResponse {
             query: request.query.clone(),
             mode: request.mode,

@@ -63,6 +63,7 @@ impl Engine {
         if query.is_empty() {
             return Err(EngineError::EmptyQuery);
         }
+        let started = std::time::Instant::now();
         self.sync_usages()?;
         let state = self.usage_state.read().expect("usages lock");
         let ws = &state.workspace;
@@ -115,6 +116,7 @@ impl Engine {
         };
         let definitions = self.locations(ws, &definitions, &mut lines);
         let references = self.locations(ws, &references, &mut lines);
+        self.counters.query(started.elapsed());
         Ok(UsagesResponse {
             symbol,
             definitions,
@@ -145,6 +147,13 @@ impl Engine {
             .collect();
         out.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
         out
+    }
+
+    /// How many files' occurrences are loaded; `None` before the first
+    /// usages query.
+    pub(crate) fn usage_file_count(&self) -> Option<usize> {
+        let state = self.usage_state.read().expect("usages lock");
+        (!state.digests.is_empty()).then(|| state.workspace.file_count())
     }
 
     /// Brings the occurrences up to date with the file table.

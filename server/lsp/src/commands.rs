@@ -316,63 +316,39 @@ async fn context(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
 }
 
 async fn health(backend: &Arc<Backend>) -> Result<Value> {
-    backend
-        .blocking(|engine| {
-            let mut components = serde_json::Map::new();
-            let started = Instant::now();
-            let lexical = engine.search(&SearchRequest {
-                query: "health probe".into(),
-                mode: SearchMode::Lexical,
-                limit: 1,
-            });
-            let probe_ms = started.elapsed().as_secs_f64() * 1000.0;
-            let lexical_ok = lexical.is_ok();
-            components.insert(
-                "lexical".into(),
-                json!({"status": if lexical_ok {"healthy"} else {"unhealthy"},
-                       "message": lexical.err().map_or_else(|| "answers queries".to_owned(), |e| e.to_string()),
-                       "latency_ms": probe_ms}),
+    let watching = backend.watcher.lock().expect("watcher lock").is_some();
+    let health = backend
+        .blocking(move |engine| {
+            let mut health = engine.health();
+            health.add(
+                "watcher",
+                dowse_engine::health::Component {
+                    status: if watching {
+                        dowse_engine::health::Status::Healthy
+                    } else {
+                        dowse_engine::health::Status::Degraded
+                    },
+                    message: if watching {
+                        "watching the workspace for changes made outside the editor".into()
+                    } else {
+                        "not watching: changes outside the editor arrive only through the client"
+                            .into()
+                    },
+                    latency_ms: None,
+                },
             );
-            let unavailable = engine.semantic_unavailable();
-            components.insert(
-                "embedder".into(),
-                json!({"status": if unavailable.is_none() {"healthy"} else {"degraded"},
-                       "message": unavailable.clone().unwrap_or_else(|| "model loaded".into())}),
-            );
-            let (have, missing) = engine.vector_coverage();
-            components.insert(
-                "vectors".into(),
-                json!({"status": if unavailable.is_some() || missing > 0 {"degraded"} else {"healthy"},
-                       "message": format!("{have} chunks embedded, {missing} pending")}),
-            );
-            let overall = if !lexical_ok {
-                "unhealthy"
-            } else if components.values().any(|c| c["status"] != "healthy") {
-                "degraded"
-            } else {
-                "healthy"
-            };
-            Ok(json!({"status": overall, "components": components}))
+            Ok(health)
         })
-        .await
+        .await?;
+    Ok(serde_json::to_value(health).unwrap_or(Value::Null))
 }
 
 async fn stats(backend: &Arc<Backend>) -> Result<Value> {
     let open = backend.docs.lock().expect("docs lock").len();
-    backend
-        .blocking(move |engine| {
-            let (files, chunks) = engine.counts();
-            let (vectors, pending) = engine.vector_coverage();
-            Ok(json!({
-                "files": files,
-                "chunks": chunks,
-                "vectors": vectors,
-                "pending_embeddings": pending,
-                "open_buffers": open,
-                "index_bytes": engine.index_dir().disk_bytes(),
-            }))
-        })
-        .await
+    let stats = backend.blocking(|engine| Ok(engine.stats())).await?;
+    let mut value = serde_json::to_value(stats).unwrap_or(Value::Null);
+    value["open_buffers"] = json!(open);
+    Ok(value)
 }
 
 fn symbol_kind(kind: &str) -> SymbolKind {

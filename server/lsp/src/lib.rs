@@ -126,7 +126,7 @@ pub(crate) struct Backend {
     update_pending: AtomicBool,
     /// The server's own watch on the workspace, for changes made outside
     /// any editor (kept alive here).
-    watcher: Mutex<Option<notify::RecommendedWatcher>>,
+    pub(crate) watcher: Mutex<Option<notify::RecommendedWatcher>>,
     next_token: AtomicU64,
 }
 

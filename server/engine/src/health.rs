@@ -1,0 +1,287 @@
+//! Health and stats: what `dowse health`, `dowse stats`, LSP `dowse.health`
+//! / `dowse.stats` and MCP `health_check` report.
+//!
+//! Health probes each component for real (a query against the lexical
+//! index, an embedding of a short text, a write in the index directory) and
+//! times it. The overall status follows one rule: **unhealthy** when the
+//! lexical index or the storage fails (dowse cannot answer at all);
+//! **degraded** when anything else is not healthy (answers come, but with
+//! less: keyword-only search, vectors still being computed, a recovery
+//! happened); **healthy** otherwise.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::{Engine, semantic};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Healthy,
+    Degraded,
+    Unhealthy,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Component {
+    pub status: Status,
+    pub message: String,
+    /// How long the probe took; absent when nothing was probed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Health {
+    pub status: Status,
+    pub components: BTreeMap<String, Component>,
+}
+
+impl Health {
+    /// Adds a component the engine does not own (the LSP server's watcher).
+    pub fn add(&mut self, name: &str, component: Component) {
+        self.components.insert(name.to_owned(), component);
+        self.status = overall(&self.components);
+    }
+}
+
+fn overall(components: &BTreeMap<String, Component>) -> Status {
+    let critical = ["lexical", "storage"];
+    if components
+        .iter()
+        .any(|(name, c)| critical.contains(&name.as_str()) && c.status == Status::Unhealthy)
+    {
+        Status::Unhealthy
+    } else if components.values().any(|c| c.status != Status::Healthy) {
+        Status::Degraded
+    } else {
+        Status::Healthy
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Stats {
+    pub files: u64,
+    pub chunks: u64,
+    pub vectors: u64,
+    pub pending_embeddings: u64,
+    pub index_bytes: u64,
+    pub last_index_seconds: Option<f64>,
+    pub queries: u64,
+    pub query_p50_ms: Option<f64>,
+    pub query_p99_ms: Option<f64>,
+    pub recoveries: Vec<String>,
+    pub uptime_seconds: f64,
+    pub read_only: bool,
+}
+
+/// Query latencies (the most recent ones) and counters.
+#[derive(Default)]
+pub(crate) struct Counters {
+    inner: Mutex<CounterState>,
+}
+
+#[derive(Default)]
+struct CounterState {
+    queries: u64,
+    recent_ms: Vec<f64>,
+    next: usize,
+    last_index: Option<Duration>,
+}
+
+const RECENT: usize = 1024;
+
+impl Counters {
+    pub(crate) fn query(&self, took: Duration) {
+        let mut state = self.inner.lock().expect("counters lock");
+        state.queries += 1;
+        let ms = took.as_secs_f64() * 1000.0;
+        if state.recent_ms.len() < RECENT {
+            state.recent_ms.push(ms);
+        } else {
+            let i = state.next;
+            state.recent_ms[i] = ms;
+        }
+        state.next = (state.next + 1) % RECENT;
+    }
+
+    pub(crate) fn indexed(&self, took: Duration) {
+        self.inner.lock().expect("counters lock").last_index = Some(took);
+    }
+}
+
+impl Engine {
+    /// Probes every component.
+    pub fn health(&self) -> Health {
+        let mut components = BTreeMap::new();
+
+        let started = Instant::now();
+        let probe = self.lexical_probe();
+        let latency = Some(ms(started.elapsed()));
+        components.insert(
+            "lexical".to_owned(),
+            match probe {
+                Ok(docs) => Component {
+                    status: Status::Healthy,
+                    message: format!("answers queries over {docs} chunks"),
+                    latency_ms: latency,
+                },
+                Err(err) => Component {
+                    status: Status::Unhealthy,
+                    message: format!("the lexical index fails: {err}"),
+                    latency_ms: latency,
+                },
+            },
+        );
+
+        let started = Instant::now();
+        let (embedder, vectors) = match self.semantic() {
+            semantic::SemanticState::Unavailable(reason) => (
+                Component {
+                    status: Status::Degraded,
+                    message: format!("keyword search only: {reason}"),
+                    latency_ms: None,
+                },
+                Component {
+                    status: Status::Degraded,
+                    message: "no vectors without a model".to_owned(),
+                    latency_ms: None,
+                },
+            ),
+            semantic::SemanticState::Ready(ready) => {
+                let embedded = ready.embed_query("dowse health probe");
+                let latency = Some(ms(started.elapsed()));
+                let embedder = match embedded {
+                    Ok(_) => Component {
+                        status: Status::Healthy,
+                        message: format!("{} loaded", ready.indexer.info().id),
+                        latency_ms: latency,
+                    },
+                    Err(err) => Component {
+                        status: Status::Degraded,
+                        message: format!("the model fails: {err}"),
+                        latency_ms: latency,
+                    },
+                };
+                let (have, missing) = self.vector_coverage();
+                let vectors = Component {
+                    status: if missing == 0 {
+                        Status::Healthy
+                    } else {
+                        Status::Degraded
+                    },
+                    message: format!("{have} chunks have vectors, {missing} pending"),
+                    latency_ms: None,
+                };
+                (embedder, vectors)
+            }
+        };
+        components.insert("embedder".to_owned(), embedder);
+        components.insert("vectors".to_owned(), vectors);
+
+        let usage_files = self.usage_file_count();
+        components.insert(
+            "usages".to_owned(),
+            Component {
+                status: Status::Healthy,
+                message: match usage_files {
+                    Some(n) => format!("occurrences of {n} files loaded"),
+                    None => "loaded on the first usages query".to_owned(),
+                },
+                latency_ms: None,
+            },
+        );
+
+        let started = Instant::now();
+        let storage = self.storage_probe();
+        let latency = Some(ms(started.elapsed()));
+        components.insert(
+            "storage".to_owned(),
+            match storage {
+                Ok(message) => Component {
+                    status: if self.recoveries().is_empty() {
+                        Status::Healthy
+                    } else {
+                        Status::Degraded
+                    },
+                    message,
+                    latency_ms: latency,
+                },
+                Err(err) => Component {
+                    status: Status::Unhealthy,
+                    message: err,
+                    latency_ms: latency,
+                },
+            },
+        );
+        let status = overall(&components);
+        Health { status, components }
+    }
+
+    fn lexical_probe(&self) -> crate::Result<u64> {
+        let mut snapshot = self.lexical.snapshot();
+        let docs = snapshot.num_chunks();
+        let _ = snapshot.search("health probe", &Default::default(), 1)?;
+        Ok(docs)
+    }
+
+    /// Writes and removes a file in the index directory.
+    fn storage_probe(&self) -> std::result::Result<String, String> {
+        let probe = self.dir.root().join(".health-probe");
+        std::fs::write(&probe, b"ok")
+            .and_then(|()| std::fs::remove_file(&probe))
+            .map_err(|e| {
+                format!(
+                    "the index directory {} is not writable: {e}",
+                    self.dir.root().display()
+                )
+            })?;
+        let mut message = format!(
+            "{} bytes in {}",
+            self.dir.disk_bytes(),
+            self.dir.root().display()
+        );
+        if let Some(owner) = self.read_only_owner() {
+            message.push_str(&format!(
+                "; read-only: the index is written by process {owner}"
+            ));
+        }
+        let recoveries = self.recoveries();
+        if !recoveries.is_empty() {
+            message.push_str(&format!("; recovered: {}", recoveries.join("; ")));
+        }
+        Ok(message)
+    }
+
+    pub fn stats(&self) -> Stats {
+        let (files, chunks) = self.counts();
+        let (vectors, pending) = self.vector_coverage();
+        let state = self.counters.inner.lock().expect("counters lock");
+        let mut recent = state.recent_ms.clone();
+        recent.sort_by(|a, b| a.total_cmp(b));
+        let pct = |p: f64| {
+            (!recent.is_empty()).then(|| recent[((recent.len() - 1) as f64 * p).round() as usize])
+        };
+        Stats {
+            files,
+            chunks,
+            vectors,
+            pending_embeddings: pending,
+            index_bytes: self.dir.disk_bytes(),
+            last_index_seconds: state.last_index.map(|d| d.as_secs_f64()),
+            queries: state.queries,
+            query_p50_ms: pct(0.5),
+            query_p99_ms: pct(0.99),
+            recoveries: self.recoveries(),
+            uptime_seconds: self.opened.elapsed().as_secs_f64(),
+            read_only: self.read_only_owner().is_some(),
+        }
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
