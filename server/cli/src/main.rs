@@ -201,7 +201,16 @@ fn config(cli: &Globals) -> Config {
 }
 
 fn open(path: Option<PathBuf>, cli: &Globals) -> anyhow::Result<Engine> {
-    Ok(Engine::open(&workspace(path)?, config(cli))?)
+    let engine = Engine::open(&workspace(path)?, config(cli))?;
+    if let Some(owner) = engine.read_only_owner() {
+        output::note(&format!(
+            "read-only: another dowse process (pid {owner}) writes this index; answering from its last commit"
+        ));
+    }
+    for recovery in engine.recoveries() {
+        output::note(&format!("recovered the index: {recovery}"));
+    }
+    Ok(engine)
 }
 
 /// Brings the index up to date, lexical then vectors, with progress bars.

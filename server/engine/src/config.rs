@@ -26,6 +26,8 @@ pub struct Config {
     pub index_heap_bytes: usize,
     pub chunk: ChunkConfig,
     pub semantic: SemanticConfig,
+    /// Backups of verified commits kept in the index directory.
+    pub backups: usize,
 }
 
 impl Default for Config {
@@ -40,6 +42,7 @@ impl Default for Config {
             index_heap_bytes: 128 * 1024 * 1024,
             chunk: ChunkConfig::default(),
             semantic: SemanticConfig::default(),
+            backups: 2,
         }
     }
 }

@@ -76,6 +76,15 @@ impl Engine {
     /// Reconciles the index with the workspace on disk and commits.
     pub fn update(&self, progress: &dyn Progress) -> Result<IndexReport> {
         let started = Instant::now();
+        if self.read_only.is_some() {
+            // Another process owns the index: answer from its last commit.
+            let table = self.files.read().expect("file table lock");
+            return Ok(IndexReport {
+                files: table.files.len() as u64,
+                chunks: table.chunk_count(),
+                ..IndexReport::default()
+            });
+        }
         let skip_dirs = vec![self.dir.root().to_path_buf()];
         let walked = walk(&self.root, &self.config.walk_options(skip_dirs))?;
         tracing::info!(
@@ -177,6 +186,13 @@ impl Engine {
             }
             progress.end();
             tracing::info!("indexed {} files in {:?}", todo.len(), started.elapsed());
+            // A verified copy to fall back on.
+            let generation = self.files.read().expect("file table lock").generation;
+            if let Ok(Some(manifest)) = dowse_index::manifest::Manifest::load(&self.dir)
+                && manifest.generation == generation
+            {
+                self.backup(&manifest);
+            }
         }
 
         let table = self.files.read().expect("file table lock");
@@ -304,6 +320,7 @@ impl Engine {
     /// content, and commits: searches see it at once. The file stays
     /// overridden until [`Engine::close_buffer`].
     pub fn set_buffer(&self, path: &str, text: &str) -> Result<()> {
+        self.check_writable()?;
         let rel = self.workspace_relative(path)?;
         self.buffers
             .write()
@@ -338,6 +355,7 @@ impl Engine {
 
     /// Returns a file to its disk content after its editor closed it.
     pub fn close_buffer(&self, path: &str) -> Result<()> {
+        self.check_writable()?;
         let rel = self.workspace_relative(path)?;
         if self
             .buffers
@@ -399,6 +417,8 @@ impl Engine {
         table.save(&self.dir.files()).map_err(|e| EngineError::Io {
             path: self.dir.files(),
             source: e,
-        })
+        })?;
+        self.write_manifest(generation)?;
+        Ok(())
     }
 }

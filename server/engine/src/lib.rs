@@ -11,6 +11,8 @@
 pub mod config;
 pub mod health;
 mod indexer;
+mod integrity;
+mod lock;
 pub mod progress;
 pub mod search;
 pub mod semantic;
@@ -50,6 +52,10 @@ pub enum EngineError {
     Walk(#[from] walk::WalkError),
     #[error(transparent)]
     Lexical(#[from] LexicalError),
+    #[error(
+        "the index is being written by another dowse process (pid {0}); this one only reads it"
+    )]
+    ReadOnly(u32),
     #[error("semantic search: {0}")]
     Semantic(String),
     #[error("index directory `{path}`: {source}")]
@@ -105,6 +111,13 @@ pub struct Engine {
     opened: std::time::Instant,
     /// What recovery did when the index was opened, for health and stats.
     recovered: Mutex<Vec<String>>,
+    /// Stamps of segment files, which never change once written.
+    stamps: Mutex<std::collections::HashMap<String, dowse_index::manifest::FileStamp>>,
+    /// The advisory lock that makes this process the index's one writer
+    /// (released when the engine is dropped or the process dies).
+    _lock: Option<std::fs::File>,
+    /// Another process writes the index: its pid. This engine only reads.
+    read_only: Option<u32>,
 }
 
 impl Engine {
@@ -137,6 +150,13 @@ impl Engine {
                 .clone()
                 .unwrap_or_else(|| default_index_dir(&root)),
         );
+        std::fs::create_dir_all(dir.root()).map_err(|e| EngineError::io(dir.root(), e))?;
+        let (lock, read_only) = lock::acquire(&dir)?;
+        let checked = match read_only {
+            // The owner may be mid-commit: read what is there, fix nothing.
+            Some(_) => integrity::Checked::default(),
+            None => integrity::check(&dir),
+        };
         dir.create().map_err(|e| EngineError::io(dir.root(), e))?;
         let lexical = LexicalIndex::open(&dir.lexical())?;
         let mut files = FileTable::load(&dir.files()).unwrap_or_else(|err| {
@@ -158,7 +178,7 @@ impl Engine {
             }
             files.generation = committed;
         }
-        Ok(Engine {
+        let engine = Engine {
             root,
             config,
             dir,
@@ -172,7 +192,16 @@ impl Engine {
             counters: Default::default(),
             opened: std::time::Instant::now(),
             recovered: Mutex::new(Vec::new()),
-        })
+            stamps: Mutex::new(std::collections::HashMap::new()),
+            _lock: lock,
+            read_only,
+        };
+        *engine.recovered.lock().expect("recoveries lock") = checked.recoveries;
+        if checked.rewrite_manifest {
+            let generation = engine.files.read().expect("file table lock").generation;
+            engine.write_manifest(generation)?;
+        }
+        Ok(engine)
     }
 
     /// The canonical workspace root.
@@ -215,6 +244,10 @@ impl Engine {
             semantic::SemanticState::Unavailable(_) => Ok(EmbedReport::default()),
             semantic::SemanticState::Ready(ready) => {
                 let pending = ready.sync(&self.lexical)?;
+                if self.read_only.is_some() {
+                    // Vectors from the cache only: the owner embeds.
+                    return Ok(EmbedReport::default());
+                }
                 let mut report = ready.embed_pending(
                     (&self.root, &self.buffers),
                     &self.lexical,
@@ -318,7 +351,15 @@ impl Engine {
     /// The pid of the process that owns the index when this engine may only
     /// read it.
     pub fn read_only_owner(&self) -> Option<u32> {
-        None
+        self.read_only
+    }
+
+    /// An error for writes attempted by a read-only engine.
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        match self.read_only {
+            Some(pid) => Err(EngineError::ReadOnly(pid)),
+            None => Ok(()),
+        }
     }
 
     /// The number of indexed files and chunks.

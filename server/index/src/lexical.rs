@@ -196,9 +196,13 @@ impl LexicalIndex {
     pub fn writer(&self, threads: usize, heap_bytes: usize) -> Result<LexicalWriter> {
         let threads = threads.max(1);
         let heap = heap_bytes.max(threads * 16_000_000);
-        let writer = self.index.writer_with_num_threads(threads, heap)?;
+        let writer: IndexWriter = self.index.writer_with_num_threads(threads, heap)?;
+        // Merges happen in `commit`, synchronously, so that the files of a
+        // commit stay as its manifest describes them until the next commit.
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
         Ok(LexicalWriter {
             writer,
+            index: self.index.clone(),
             fields: self.fields,
         })
     }
@@ -230,6 +234,17 @@ impl LexicalIndex {
         Ok(metas.payload.and_then(|p| p.parse().ok()))
     }
 
+    /// The files of the committed segments, relative to the index's
+    /// directory.
+    pub fn segment_files(&self) -> Result<Vec<std::path::PathBuf>> {
+        Ok(self
+            .index
+            .load_metas()?
+            .list_segment_files()
+            .into_iter()
+            .collect())
+    }
+
     /// Files whose tantivy checksum footer does not match their content.
     pub fn corrupted_files(&self) -> Result<Vec<std::path::PathBuf>> {
         Ok(self.index.validate_checksum()?.into_iter().collect())
@@ -239,8 +254,12 @@ impl LexicalIndex {
 /// The one writer of a lexical index. Documents become visible on `commit`.
 pub struct LexicalWriter {
     writer: IndexWriter,
+    index: Index,
     fields: Fields,
 }
+
+/// Above this many segments, a commit merges the small ones.
+const MAX_SEGMENTS: usize = 8;
 
 impl LexicalWriter {
     /// Adds the chunks of one file, each with the key of its embedding text.
@@ -298,6 +317,30 @@ impl LexicalWriter {
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&generation.to_string());
         prepared.commit()?;
+        self.merge_small_segments()
+    }
+
+    /// Merges all but the largest segments once there are too many (each
+    /// commit of an edit adds a tiny one), and waits for the merge.
+    fn merge_small_segments(&mut self) -> Result<()> {
+        let mut metas = self.index.searchable_segment_metas()?;
+        if metas.len() <= MAX_SEGMENTS {
+            return Ok(());
+        }
+        metas.sort_by_key(|m| std::cmp::Reverse(m.num_docs()));
+        let largest = metas[0].num_docs().max(1);
+        let small: Vec<_> = metas
+            .iter()
+            .skip(1)
+            .filter(|m| m.num_docs() < largest / 2)
+            .map(|m| m.id())
+            .collect();
+        let ids: Vec<_> = if small.len() >= 2 {
+            small
+        } else {
+            metas.iter().map(|m| m.id()).collect()
+        };
+        self.writer.merge(&ids).wait()?;
         Ok(())
     }
 

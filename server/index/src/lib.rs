@@ -13,6 +13,7 @@
 
 pub mod files;
 pub mod lexical;
+pub mod manifest;
 pub mod store;
 pub mod tokenizer;
 pub mod vectors;

@@ -93,6 +93,21 @@ impl IndexDir {
         self.root.join("embeddings.bin")
     }
 
+    /// The manifest (`manifest.json`).
+    pub fn manifest(&self) -> PathBuf {
+        self.root.join("manifest.json")
+    }
+
+    /// Backups of verified commits.
+    pub fn backups(&self) -> PathBuf {
+        self.root.join("backups")
+    }
+
+    /// The lock file naming the process that writes the index.
+    pub fn lock(&self) -> PathBuf {
+        self.root.join("lock")
+    }
+
     /// The file table (`files.json`).
     pub fn files(&self) -> PathBuf {
         self.root.join("files.json")
