@@ -331,3 +331,45 @@ fn a_second_process_reads_while_the_first_writes() {
     let stats = ws.dowse(&["stats", "--json"]);
     assert_eq!(stats.json()["read_only"], false, "{}", stats.stderr());
 }
+
+#[test]
+#[allow(unsafe_code)]
+fn sigterm_during_indexing_exits_in_time_and_leaves_a_clean_index() {
+    let ws = big_workspace();
+    // Enough work that the signal lands mid-way.
+    for i in 0..3000 {
+        ws.write(&format!("more/m{}/f{i}.py", i % 30), format!("def more_{i}(x):\n    return x * {i}\n\n\ndef again_{i}():\n    return more_{i}(2)\n"));
+    }
+    let reference_dir = ws.home.join("reference-index");
+    let out = ws
+        .command(&["index", "--lexical-only"])
+        .env("DOWSE_INDEX_DIR", &reference_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let child = ws
+        .command(&["index", "--lexical-only"])
+        .env("DOWSE_SHUTDOWN_TIMEOUT_MS", "3000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let signalled = Instant::now();
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    assert!(
+        took < Duration::from_secs(4),
+        "exited {took:?} after SIGTERM (bound 3 s)"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    // The next run loads clean (no recovery) and catches up.
+    let run = ws.dowse(&["index", "--lexical-only"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(!run.stderr().contains("recovered"), "{}", run.stderr());
+    assert_eq!(answers(&ws), answers_with(&ws, Some(&reference_dir)));
+}

@@ -163,11 +163,17 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let user_error = err
-                .downcast_ref::<EngineError>()
-                .is_some_and(EngineError::is_user_error);
+            let engine_error = err.downcast_ref::<EngineError>();
+            let user_error = engine_error.is_some_and(EngineError::is_user_error);
+            let cancelled = matches!(engine_error, Some(EngineError::Cancelled));
             output::error(&err);
-            ExitCode::from(if user_error { 2 } else { 1 })
+            ExitCode::from(if cancelled {
+                130
+            } else if user_error {
+                2
+            } else {
+                1
+            })
         }
     }
 }
@@ -197,11 +203,20 @@ fn config(cli: &Globals) -> Config {
         ..Config::default()
     };
     config.semantic.model_dir = cli.model_dir.clone();
+    if let Some(ms) = std::env::var("DOWSE_SHUTDOWN_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.shutdown_timeout = std::time::Duration::from_millis(ms);
+    }
     config
 }
 
 fn open(path: Option<PathBuf>, cli: &Globals) -> anyhow::Result<Engine> {
-    let engine = Engine::open(&workspace(path)?, config(cli))?;
+    let config = config(cli);
+    let timeout = config.shutdown_timeout;
+    let engine = Engine::open(&workspace(path)?, config)?;
+    on_signals(engine.cancel_handle(), timeout);
     if let Some(owner) = engine.read_only_owner() {
         output::note(&format!(
             "read-only: another dowse process (pid {owner}) writes this index; answering from its last commit"
@@ -381,6 +396,36 @@ fn parse_location(location: &str) -> Result<(&str, u32), EngineError> {
         return Err(bad());
     }
     Ok((file, line))
+}
+
+/// SIGTERM / SIGINT: the first stops indexing at its next commit (the
+/// command then exits with code 130), and the process exits anyway after
+/// `timeout`; a second signal exits at once. Commits are atomic, so no exit
+/// leaves a damaged index.
+fn on_signals(cancel: std::sync::Arc<std::sync::atomic::AtomicBool>, timeout: std::time::Duration) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let received = Arc::new(AtomicBool::new(false));
+    for signal in [SIGTERM, SIGINT] {
+        // Order matters: the conditional exit sees the flag of the previous
+        // signal, then the flags are set for this one.
+        let registered =
+            signal_hook::flag::register_conditional_shutdown(signal, 130, received.clone())
+                .and_then(|_| signal_hook::flag::register(signal, received.clone()))
+                .and_then(|_| signal_hook::flag::register(signal, cancel.clone()));
+        if let Err(err) = registered {
+            tracing::warn!("cannot handle signal {signal}: {err}");
+        }
+    }
+    std::thread::spawn(move || {
+        while !received.load(Ordering::Acquire) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(timeout);
+        output::note("in-flight work did not stop in time; exiting (the index is consistent)");
+        std::process::exit(130);
+    });
 }
 
 /// `FILE:LINE:COL` → (FILE, "LINE:COL"); `None` for a symbol.

@@ -28,6 +28,10 @@ pub struct Config {
     pub semantic: SemanticConfig,
     /// Backups of verified commits kept in the index directory.
     pub backups: usize,
+    /// On SIGTERM / SIGINT / LSP shutdown, how long in-flight work may take
+    /// to reach its next commit before the process exits anyway (the index
+    /// stays consistent either way: commits are atomic).
+    pub shutdown_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -43,6 +47,7 @@ impl Default for Config {
             chunk: ChunkConfig::default(),
             semantic: SemanticConfig::default(),
             backups: 2,
+            shutdown_timeout: std::time::Duration::from_secs(5),
         }
     }
 }

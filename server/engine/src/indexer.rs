@@ -62,6 +62,9 @@ enum Outcome {
     /// Touched but the same content: only the mtime moves.
     Same(FileRecord),
     Skipped(SkipReason),
+    /// Not looked at: the work was cancelled. The file keeps its old
+    /// documents and record.
+    Cancelled,
 }
 
 /// Files read, chunked and indexed between two checks for a commit.
@@ -166,9 +169,11 @@ impl Engine {
                                 reason,
                             });
                         }
+                        Outcome::Cancelled => {}
                     }
                 }
-                if n < last_batch && last_commit.elapsed() < COMMIT_EVERY {
+                let cancelled = self.cancelled();
+                if n < last_batch && !cancelled && last_commit.elapsed() < COMMIT_EVERY {
                     continue;
                 }
                 let commit_started = Instant::now();
@@ -179,6 +184,11 @@ impl Engine {
                     commit_started.elapsed()
                 );
                 last_commit = Instant::now();
+                if cancelled {
+                    progress.end();
+                    tracing::info!("cancelled after committing generation {}", table.generation);
+                    return Err(EngineError::Cancelled);
+                }
             }
             if todo.is_empty() {
                 let mut table = self.files.write().expect("file table lock");
@@ -224,7 +234,11 @@ impl Engine {
         let outcomes: Vec<Result<Outcome>> = pool.install(|| {
             todo.par_iter()
                 .map(|(file, old)| {
-                    let outcome = self.index_file(writer, file, old.as_ref());
+                    let outcome = if self.cancelled() {
+                        Ok(Outcome::Cancelled)
+                    } else {
+                        self.index_file(writer, file, old.as_ref())
+                    };
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if n.is_multiple_of(16) {
                         progress.advance(16);
@@ -348,7 +362,7 @@ impl Engine {
                 table.files.insert(rel, record);
                 self.commit(writer, &mut table)?;
             }
-            Outcome::Skipped(_) => {}
+            Outcome::Skipped(_) | Outcome::Cancelled => {}
         }
         Ok(())
     }
@@ -388,7 +402,7 @@ impl Engine {
             Outcome::Indexed(record, _) | Outcome::Same(record) => {
                 table.files.insert(rel, record);
             }
-            Outcome::Skipped(_) => {
+            Outcome::Skipped(_) | Outcome::Cancelled => {
                 writer.delete_file(&rel);
                 table.files.remove(&rel);
             }

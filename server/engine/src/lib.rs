@@ -56,6 +56,8 @@ pub enum EngineError {
         "the index is being written by another dowse process (pid {0}); this one only reads it"
     )]
     ReadOnly(u32),
+    #[error("interrupted: what was indexed so far is committed; run again to finish")]
+    Cancelled,
     #[error("semantic search: {0}")]
     Semantic(String),
     #[error("index directory `{path}`: {source}")]
@@ -118,6 +120,8 @@ pub struct Engine {
     _lock: Option<std::fs::File>,
     /// Another process writes the index: its pid. This engine only reads.
     read_only: Option<u32>,
+    /// Set to stop long work (indexing, embedding) at the next safe point.
+    cancel: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Engine {
@@ -195,6 +199,7 @@ impl Engine {
             stamps: Mutex::new(std::collections::HashMap::new()),
             _lock: lock,
             read_only,
+            cancel: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         };
         *engine.recovered.lock().expect("recoveries lock") = checked.recoveries;
         if checked.rewrite_manifest {
@@ -249,7 +254,7 @@ impl Engine {
                     return Ok(EmbedReport::default());
                 }
                 let mut report = ready.embed_pending(
-                    (&self.root, &self.buffers),
+                    (&self.root, &self.buffers, &self.cancel),
                     &self.lexical,
                     pending,
                     (
@@ -283,7 +288,7 @@ impl Engine {
         }
         let pending = ready.add_cached(live);
         ready.embed_pending(
-            (&self.root, &self.buffers),
+            (&self.root, &self.buffers, &self.cancel),
             &self.lexical,
             pending,
             (
@@ -341,6 +346,16 @@ impl Engine {
             }
             _ => (0, 0),
         }
+    }
+
+    /// A flag that stops indexing and embedding at the next safe point (a
+    /// commit of what is done): set it on SIGTERM / SIGINT / shutdown.
+    pub fn cancel_handle(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.cancel.clone()
+    }
+
+    pub(crate) fn cancelled(&self) -> bool {
+        self.cancel.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// What recovery did when the index was opened (empty when nothing).

@@ -388,7 +388,7 @@ impl Ready {
     /// to the cache and the index as it completes.
     pub(crate) fn embed_pending(
         &self,
-        (root, buffers): (&std::path::Path, &crate::source::Buffers),
+        (root, buffers, cancel): (&std::path::Path, &crate::source::Buffers, &AtomicBool),
         lexical: &LexicalIndex,
         pending: Vec<(u64, u64)>,
         (batch_size, batch_tokens): (usize, usize),
@@ -402,7 +402,7 @@ impl Ready {
         progress.begin("embedding", pending.len() as u64);
         self.indexing.store(true, Ordering::Release);
         let result = self.embed_windows(
-            (root, buffers),
+            (root, buffers, cancel),
             lexical,
             &pending,
             (batch_size, batch_tokens),
@@ -418,7 +418,7 @@ impl Ready {
 
     fn embed_windows(
         &self,
-        (root, buffers): (&std::path::Path, &crate::source::Buffers),
+        (root, buffers, cancel): (&std::path::Path, &crate::source::Buffers, &AtomicBool),
         lexical: &LexicalIndex,
         pending: &[(u64, u64)],
         (batch_size, batch_tokens): (usize, usize),
@@ -432,6 +432,10 @@ impl Ready {
         let mut sources = SourceReader::new(root, buffers);
         let mut seen_keys: HashMap<u64, Quantized> = HashMap::new();
         for window in pending.chunks(WINDOW) {
+            if cancel.load(Ordering::Acquire) {
+                // Everything embedded so far is in the cache already.
+                return Ok(());
+            }
             let mut texts: Vec<(u64, u64, (String, String))> = Vec::with_capacity(window.len());
             let mut ready = Vec::new();
             for &(id, key) in window {
@@ -456,6 +460,9 @@ impl Ready {
             }
             texts.sort_by_key(|(_, _, (body, _))| body.len());
             for batch in batches(&texts, |(_, _, (body, _))| body, batch_size, batch_tokens) {
+                if cancel.load(Ordering::Acquire) {
+                    return Ok(());
+                }
                 let views: Vec<(&str, &str)> = batch
                     .iter()
                     .map(|(_, _, (b, n))| (b.as_str(), n.as_str()))

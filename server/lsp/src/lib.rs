@@ -68,10 +68,18 @@ impl Default for Settings {
 pub async fn run_stdio(config: Config) -> i32 {
     let shutdown = Arc::new(AtomicBool::new(false));
     let eof = Arc::new(AtomicBool::new(false));
+    let timeout = config.shutdown_timeout;
+    let backend_cell: Arc<OnceLock<Arc<Backend>>> = Arc::new(OnceLock::new());
     let (service, socket) = {
         let shutdown = shutdown.clone();
-        LspService::new(move |client| Lsp(Arc::new(Backend::new(client, config, shutdown))))
+        let cell = backend_cell.clone();
+        LspService::new(move |client| {
+            let backend = Arc::new(Backend::new(client, config, shutdown));
+            let _ = cell.set(backend.clone());
+            Lsp(backend)
+        })
     };
+    tokio::spawn(on_signals(backend_cell, timeout));
     let stdin = EofReader {
         inner: tokio::io::stdin(),
         eof: eof.clone(),
@@ -84,6 +92,43 @@ pub async fn run_stdio(config: Config) -> i32 {
     } else {
         tracing::warn!("`exit` without `shutdown`");
         1
+    }
+}
+
+/// SIGTERM / SIGINT: stop intake of long work (indexing stops at its next
+/// commit), wait for it within `timeout`, and exit 0; a second signal exits
+/// at once. Commits are atomic: neither way damages the index.
+async fn on_signals(backend: Arc<OnceLock<Arc<Backend>>>, timeout: Duration) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("cannot handle SIGTERM / SIGINT");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!("signal received: finishing in-flight work");
+    let finish = async {
+        if let Some(backend) = backend.get() {
+            if let Some(engine) = backend.engine.get() {
+                engine.cancel_handle().store(true, Ordering::Release);
+            }
+            // In-flight indexing holds this until it has committed.
+            let _guard = backend.updating.lock().await;
+        }
+    };
+    tokio::select! {
+        _ = finish => std::process::exit(0),
+        _ = tokio::time::sleep(timeout) => {
+            tracing::warn!("in-flight work did not finish within {timeout:?}; exiting");
+            std::process::exit(0)
+        }
+        _ = term.recv() => std::process::exit(1),
+        _ = int.recv() => std::process::exit(1),
     }
 }
 
@@ -186,6 +231,7 @@ impl Backend {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(err)) if err.is_user_error() => Err(Error::invalid_params(err.to_string())),
             Ok(Err(err)) => Err(internal(err.to_string())),
+            Err(join) if join.is_cancelled() => Err(internal("dowse is shutting down")),
             Err(join) => {
                 tracing::error!("a request handler panicked: {join}");
                 Err(internal(
@@ -583,6 +629,19 @@ impl LanguageServer for Lsp {
 
     async fn shutdown(&self) -> Result<()> {
         self.shutdown.store(true, Ordering::Release);
+        // Stop long work at its next commit, and wait for it (bounded).
+        if let Some(engine) = self.engine.get() {
+            engine.cancel_handle().store(true, Ordering::Release);
+        }
+        if tokio::time::timeout(self.config.shutdown_timeout, self.updating.lock())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "indexing did not stop within {:?}",
+                self.config.shutdown_timeout
+            );
+        }
         Ok(())
     }
 
