@@ -343,3 +343,43 @@ fn health_and_stats_report_every_component() {
     let human = ws.dowse(&["health"]).ok().stdout();
     assert!(human.starts_with("Degraded"), "{human}");
 }
+
+#[test]
+fn settings_come_from_dowse_toml_and_the_environment_and_bad_ones_exit_2() {
+    let ws = TestWorkspace::fixture("workspace");
+    ws.write("dowse.toml", "exclude = [\"src/util/**\"]\n");
+    let found = search(&ws, "parse_duration");
+    assert!(
+        found["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| !r["path"].as_str().unwrap().starts_with("src/util/")),
+        "dowse.toml's exclude applies: {found}"
+    );
+    ws.write("dowse.toml", "exclude = \"src\"\ncolour = \"blue\"\n");
+    let bad = ws.dowse(&["search", "parse_duration"]);
+    assert_eq!(bad.code(), 2, "{}", bad.stderr());
+    assert!(
+        bad.stderr()
+            .contains("invalid setting `exclude` = \"src\": expected a list of globs"),
+        "{}",
+        bad.stderr()
+    );
+    assert!(
+        bad.stderr().contains("`colour` = \"blue\": unknown key"),
+        "{}",
+        bad.stderr()
+    );
+    std::fs::remove_file(ws.path("dowse.toml")).unwrap();
+    let env_bad = ws
+        .command(&["search", "parse_duration"])
+        .env("DOWSE_THREADS", "lots")
+        .output()
+        .unwrap();
+    assert_eq!(env_bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&env_bad.stderr)
+            .contains("DOWSE_THREADS: invalid setting `threads`")
+    );
+}

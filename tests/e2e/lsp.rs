@@ -272,7 +272,7 @@ fn invalid_settings_are_reported_and_defaults_kept() {
         client
             .wait_for(Duration::from_secs(5), |n| n["params"]["message"]
                 .as_str()
-                .is_some_and(|m| m.contains("unknown setting `colour`")))
+                .is_some_and(|m| m.contains("`colour` = 3: unknown key")))
             .is_some()
     );
     // Still serving.

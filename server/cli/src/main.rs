@@ -195,27 +195,37 @@ fn workspace(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
 }
 
-fn config(cli: &Globals) -> Config {
-    let mut config = Config {
-        index_dir: cli.index_dir.clone(),
-        include: cli.include.clone(),
-        exclude: cli.exclude.clone(),
-        ..Config::default()
-    };
-    config.semantic.model_dir = cli.model_dir.clone();
-    if let Some(ms) = std::env::var("DOWSE_SHUTDOWN_TIMEOUT_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        config.shutdown_timeout = std::time::Duration::from_millis(ms);
+/// The settings for a workspace: defaults < `dowse.toml` < `DOWSE_*`
+/// environment < flags. A bad setting anywhere is an error (exit code 2)
+/// naming the key, the value and the fix.
+fn config(cli: &Globals, root: &std::path::Path) -> anyhow::Result<Config> {
+    let mut config = Config::default();
+    let mut errors = config.apply_file(root);
+    errors.extend(config.apply_env(std::env::vars()));
+    if !errors.is_empty() {
+        let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        return Err(EngineError::InvalidInput(said.join("\n")).into());
     }
-    config
+    if let Some(dir) = &cli.index_dir {
+        config.index_dir = Some(dir.clone());
+    }
+    if !cli.include.is_empty() {
+        config.include = cli.include.clone();
+    }
+    if !cli.exclude.is_empty() {
+        config.exclude = cli.exclude.clone();
+    }
+    if let Some(dir) = &cli.model_dir {
+        config.semantic.model_dir = Some(dir.clone());
+    }
+    Ok(config)
 }
 
 fn open(path: Option<PathBuf>, cli: &Globals) -> anyhow::Result<Engine> {
-    let config = config(cli);
+    let root = workspace(path)?;
+    let config = config(cli, &root)?;
     let timeout = config.shutdown_timeout;
-    let engine = Engine::open(&workspace(path)?, config)?;
+    let engine = Engine::open(&root, config)?;
     on_signals(engine.cancel_handle(), timeout);
     if let Some(owner) = engine.read_only_owner() {
         output::note(&format!(
@@ -369,15 +379,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            let code = runtime.block_on(dowse_lsp::run_stdio(config(&globals)));
+            let code = runtime.block_on(dowse_lsp::run_stdio(config(
+                &globals,
+                &std::env::current_dir()?,
+            )?));
             // Blocking tasks still running (an embedding pass) are not
             // waited for beyond this bound.
             runtime.shutdown_timeout(std::time::Duration::from_secs(5));
             std::process::exit(code);
         }
         Command::Model { action } => match action {
-            ModelAction::Install { force } => model::install(&config(&globals), force)?,
-            ModelAction::Status { json } => model::status(&config(&globals), json)?,
+            ModelAction::Install { force } => {
+                model::install(&config(&globals, &std::env::current_dir()?)?, force)?
+            }
+            ModelAction::Status { json } => {
+                model::status(&config(&globals, &std::env::current_dir()?)?, json)?
+            }
         },
     }
     Ok(())

@@ -425,12 +425,13 @@ impl Backend {
                         settings.debounce.as_millis()
                     )),
                 },
-                // Keys of the config file the server reads at start (for
-                // later issues): accepted here without effect.
-                "index_dir" | "include" | "exclude" | "model_dir" => {}
-                other => errors.push(format!(
-                    "unknown setting `{other}`; known settings: debounce_ms, index_dir, include, exclude, model_dir"
-                )),
+                // The engine's keys: checked here, applied when the
+                // workspace is opened (at `initialize`).
+                other => {
+                    if let Err(err) = self.config.clone().set("settings", other, value) {
+                        errors.push(format!("{err} (debounce_ms is also known)"));
+                    }
+                }
             }
         }
         errors
@@ -550,7 +551,31 @@ impl LanguageServer for Lsp {
                 self.client.show_message(MessageType::ERROR, error).await;
             }
         }
-        let config = self.config.clone();
+        // The workspace's dowse.toml, then the client's settings (same
+        // schema); a bad key is reported and its default kept.
+        let mut config = self.config.clone();
+        let mut errors: Vec<String> = config
+            .apply_file(&root)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if let Some(options) = params
+            .initialization_options
+            .as_ref()
+            .and_then(|o| o.as_object())
+        {
+            for (key, value) in options {
+                if key == "debounce_ms" {
+                    continue;
+                }
+                if let Err(err) = config.set("initializationOptions", key, value) {
+                    errors.push(err.to_string());
+                }
+            }
+        }
+        for error in errors {
+            self.client.show_message(MessageType::ERROR, error).await;
+        }
         let opened = {
             let root = root.clone();
             tokio::task::spawn_blocking(move || Engine::open(&root, config))
