@@ -164,6 +164,8 @@ pub(crate) struct Backend {
     pub(crate) encoding: OnceLock<Encoding>,
     settings: Mutex<Settings>,
     work_done_progress: AtomicBool,
+    /// The client registers file watchers for us on request.
+    watch_registration: AtomicBool,
     shutdown: Arc<AtomicBool>,
     /// Serialises index updates from watched-file events and reindexing.
     updating: tokio::sync::Mutex<()>,
@@ -186,6 +188,7 @@ impl Backend {
             encoding: OnceLock::new(),
             settings: Mutex::new(Settings::default()),
             work_done_progress: AtomicBool::new(false),
+            watch_registration: AtomicBool::new(false),
             shutdown,
             updating: tokio::sync::Mutex::new(()),
             update_pending: AtomicBool::new(false),
@@ -546,6 +549,14 @@ impl LanguageServer for Lsp {
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false);
         self.work_done_progress.store(progress, Ordering::Release);
+        let watch = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|w| w.dynamic_registration)
+            .unwrap_or(false);
+        self.watch_registration.store(watch, Ordering::Release);
         if let Some(options) = &params.initialization_options {
             for error in self.apply_settings(options) {
                 self.client.show_message(MessageType::ERROR, error).await;
@@ -631,12 +642,14 @@ impl LanguageServer for Lsp {
         };
         // Not awaited here: a client slow to answer must not hold up
         // this notification's handler (nor `exit` after it).
-        let client = self.client.clone();
-        tokio::spawn(async move {
-            if let Err(err) = client.register_capability(vec![watch]).await {
-                tracing::info!("the client does not watch files for us: {err}");
-            }
-        });
+        if self.watch_registration.load(Ordering::Acquire) {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                if let Err(err) = client.register_capability(vec![watch]).await {
+                    tracing::info!("the client does not watch files for us: {err}");
+                }
+            });
+        }
         let backend: Arc<Backend> = Arc::clone(&self.0);
         tokio::spawn(async move {
             backend.start_watcher();
