@@ -341,12 +341,16 @@ fn sigterm_during_indexing_exits_in_time_and_leaves_a_clean_index() {
         ws.write(&format!("more/m{}/f{i}.py", i % 30), format!("def more_{i}(x):\n    return x * {i}\n\n\ndef again_{i}():\n    return more_{i}(2)\n"));
     }
     let reference_dir = ws.home.join("reference-index");
+    let started = Instant::now();
     let out = ws
         .command(&["index", "--lexical-only"])
         .env("DOWSE_INDEX_DIR", &reference_dir)
         .output()
         .unwrap();
     assert!(out.status.success());
+    // Signal a third of the way through the same work, however fast this
+    // machine is.
+    let clean_time = started.elapsed();
     let child = ws
         .command(&["index", "--lexical-only"])
         .env("DOWSE_SHUTDOWN_TIMEOUT_MS", "3000")
@@ -354,7 +358,7 @@ fn sigterm_during_indexing_exits_in_time_and_leaves_a_clean_index() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(400));
+    std::thread::sleep(clean_time / 3);
     let signalled = Instant::now();
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
