@@ -1021,10 +1021,10 @@ fn print_table(report: &Value) {
             ),
         );
         row(
-            "sealing HNSW segments",
+            "building HNSW (server)",
             format!(
                 "{:.1} s, segments (hnsw, exact) {}",
-                f("vector_maintenance_seconds"),
+                f("hnsw_build_seconds"),
                 s["vector_segments"]
             ),
         );
@@ -1276,6 +1276,8 @@ fn semantic(args: &Args) -> (Value, tempfile::TempDir) {
     engine
         .embed(&dowse_engine::NoProgress)
         .expect("load vectors");
+    // As the language server does in the background after indexing.
+    let hnsw_build = engine.optimize_vectors();
     for q in ["warm up the model", "and the caches"] {
         engine.search(&SearchRequest::new(q)).expect("search");
     }
@@ -1311,7 +1313,8 @@ fn semantic(args: &Args) -> (Value, tempfile::TempDir) {
         "pipeline_vs_raw": ratio,
         "lexical_index_seconds": lexical_seconds,
         "full_coverage_seconds": lexical_seconds + embed_seconds,
-        "vector_maintenance_seconds": report["vector_maintenance_seconds"],
+        "vector_merge_seconds": report["vector_maintenance_seconds"],
+        "hnsw_build_seconds": hnsw_build.as_secs_f64(),
         "index_wall_seconds": wall.as_secs_f64(),
         "index_peak_rss_mb": max_rss as f64 / 1024.0,
         "vectors": report["vectors"],

@@ -264,11 +264,27 @@ impl Engine {
                     progress,
                 )?;
                 let started = std::time::Instant::now();
-                while ready.vectors.maintain() {}
+                while ready.vectors.merge_blocks() {}
                 report.maintenance = started.elapsed();
                 Ok(report)
             }
         }
+    }
+
+    /// Seals large exact vector blocks into HNSW graphs and rebuilds graphs
+    /// with many removed entries, until nothing is left to do or the engine
+    /// is cancelled; returns the time spent. Graphs live in memory only, so
+    /// this is for long-running processes (the language server runs it in
+    /// the background after indexing); queries are answered throughout,
+    /// from exact search until a graph is published.
+    pub fn optimize_vectors(&self) -> std::time::Duration {
+        let started = std::time::Instant::now();
+        if let Some(semantic::SemanticState::Ready(ready)) = self.semantic.get() {
+            while !self.cancel.load(std::sync::atomic::Ordering::Acquire)
+                && ready.vectors.maintain()
+            {}
+        }
+        started.elapsed()
     }
 
     /// Gives a vector to every chunk of these files (workspace-relative
@@ -381,5 +397,51 @@ impl Engine {
     pub fn counts(&self) -> (u64, u64) {
         let files = self.files.read().expect("file table lock");
         (files.files.len() as u64, files.chunk_count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-shot process answers from exact search and never pays for a
+    /// graph build; the server's optimiser builds the graph later, and the
+    /// answers stay those of exact search.
+    #[test]
+    fn graphs_are_built_by_the_optimiser_not_by_embedding() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(&root).unwrap();
+        for i in 0..40 {
+            std::fs::write(
+                root.join(format!("m{i}.py")),
+                format!("def handler_{i}(request):\n    return request.reply({i})\n"),
+            )
+            .unwrap();
+        }
+        let mut config = Config {
+            index_dir: Some(dir.path().join("index")),
+            ..Config::default()
+        };
+        config.semantic.vectors.seal_threshold = 16;
+        let engine =
+            Engine::open_with_embedder(&root, config, Arc::new(dowse_embed::FakeEmbedder::new(32)))
+                .unwrap();
+        engine.update(&NoProgress).unwrap();
+        engine.embed(&NoProgress).unwrap();
+        let (graphs, blocks) = engine.vector_segments();
+        assert_eq!(graphs, 0, "embedding built a graph");
+        assert!(blocks >= 1);
+        let request = SearchRequest {
+            mode: SearchMode::Semantic,
+            ..SearchRequest::new("handler_7 request reply")
+        };
+        let before = engine.search(&request).unwrap();
+        assert!(!before.results.is_empty());
+
+        engine.optimize_vectors();
+        assert_eq!(engine.vector_segments(), (1, 0));
+        let after = engine.search(&request).unwrap();
+        assert_eq!(after.results[0].path, before.results[0].path);
     }
 }

@@ -503,7 +503,8 @@ pub struct EmbedReport {
     pub skipped_stale: u64,
     /// Time spent embedding.
     pub duration: std::time::Duration,
-    /// Time spent afterwards sealing and merging vector segments.
+    /// Time spent afterwards merging exact vector blocks (HNSW graphs are
+    /// built by [`crate::Engine::optimize_vectors`]).
     pub maintenance: std::time::Duration,
 }
 

@@ -642,12 +642,13 @@ impl VectorIndex {
 
     /// True when [`VectorIndex::maintain`] has work to do.
     pub fn needs_maintenance(&self) -> bool {
-        self.plan().is_some()
+        self.plan(true).is_some()
     }
 
     /// What maintenance would do: merge the exact blocks (`false`) or seal
-    /// them into a graph (`true`), or rebuild the given graph.
-    fn plan(&self) -> Option<Plan> {
+    /// them into a graph (`true`), or rebuild the given graph. With
+    /// `graphs` false, only merges of exact blocks (cheap) are planned.
+    fn plan(&self, graphs: bool) -> Option<Plan> {
         let snapshot = self.snapshot();
         let flat: Vec<&Arc<Segment>> = snapshot
             .segments
@@ -655,11 +656,14 @@ impl VectorIndex {
             .filter(|s| matches!(***s, Segment::Flat(_)))
             .collect();
         let flat_live: usize = flat.iter().map(|s| live_in(s, &snapshot.tombstones)).sum();
-        if flat_live >= self.config.seal_threshold {
+        if graphs && flat_live >= self.config.seal_threshold {
             return Some(Plan::Seal);
         }
         if flat.len() > self.config.max_flat_blocks {
             return Some(Plan::MergeFlat);
+        }
+        if !graphs {
+            return None;
         }
         for segment in &snapshot.segments {
             if let Segment::Graph(graph) = &**segment {
@@ -676,8 +680,20 @@ impl VectorIndex {
     /// a background thread). Queries keep using the old segments until the
     /// new ones are published. Returns true if anything changed.
     pub fn maintain(&self) -> bool {
+        self.maintain_with(true)
+    }
+
+    /// Merges exact blocks when there are too many, and nothing else: no
+    /// graph is built. For a process that answers a few queries and exits,
+    /// where an HNSW build (about a minute per 60k vectors on one core)
+    /// would never pay for itself.
+    pub fn merge_blocks(&self) -> bool {
+        self.maintain_with(false)
+    }
+
+    fn maintain_with(&self, graphs: bool) -> bool {
         let _running = self.maintenance.lock().expect("maintenance lock");
-        let Some(plan) = self.plan() else {
+        let Some(plan) = self.plan(graphs) else {
             return false;
         };
         let snapshot = self.snapshot();

@@ -175,6 +175,8 @@ pub(crate) struct Backend {
     /// any editor (kept alive here).
     pub(crate) watcher: Mutex<Option<notify::RecommendedWatcher>>,
     next_token: AtomicU64,
+    /// The background thread that builds vector graphs is running.
+    optimizing: Arc<AtomicBool>,
 }
 
 impl Backend {
@@ -194,6 +196,7 @@ impl Backend {
             update_pending: AtomicBool::new(false),
             watcher: Mutex::new(None),
             next_token: AtomicU64::new(1),
+            optimizing: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -244,6 +247,36 @@ impl Backend {
         }
     }
 
+    /// Builds HNSW graphs over the vectors on a thread of its own (a build
+    /// takes about a minute per 60k vectors and cannot be interrupted, so
+    /// it must hold up neither edits nor exit); queries meanwhile use exact
+    /// search. One such thread at a time.
+    fn optimize_in_background(&self) {
+        let Ok(engine) = self.engine() else {
+            return;
+        };
+        if self.shutdown.load(Ordering::Acquire) || self.optimizing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let running = self.optimizing.clone();
+        let spawned = std::thread::Builder::new()
+            .name("dowse-vectors".into())
+            .spawn(move || {
+                let took = engine.optimize_vectors();
+                if took > Duration::from_millis(100) {
+                    let (graphs, blocks) = engine.vector_segments();
+                    tracing::info!(
+                        "vector index optimised in {took:?}: {graphs} HNSW segments, {blocks} exact blocks"
+                    );
+                }
+                running.store(false, Ordering::Release);
+            });
+        if let Err(err) = spawned {
+            tracing::warn!("could not start the vector optimiser: {err}");
+            self.optimizing.store(false, Ordering::Release);
+        }
+    }
+
     /// Re-indexes a buffer after the debounce, if no later edit came.
     fn schedule_reindex(self: &Arc<Self>, uri: Uri, version: i32) {
         let backend: Arc<Backend> = Arc::clone(self);
@@ -266,8 +299,9 @@ impl Backend {
                     engine.embed_paths(&[&rel])
                 })
                 .await;
-            if let Err(err) = indexed {
-                tracing::warn!("re-indexing {}: {}", uri.as_str(), err.message);
+            match indexed {
+                Ok(_) => backend.optimize_in_background(),
+                Err(err) => tracing::warn!("re-indexing {}: {}", uri.as_str(), err.message),
             }
         });
     }
@@ -406,6 +440,9 @@ impl Backend {
             })
             .await;
         let _ = forward.await;
+        if result.is_ok() {
+            self.optimize_in_background();
+        }
         result
     }
 
