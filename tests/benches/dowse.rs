@@ -115,6 +115,11 @@ fn main() {
         let (value, index) = semantic(&args);
         report["semantic"] = value;
         semantic_index = Some(index);
+        // Kept even if a later section fails: this one takes half an hour.
+        if let Some(path) = &args.out {
+            let text = serde_json::to_string_pretty(&report).expect("json");
+            std::fs::write(path, text + "\n").expect("write --out");
+        }
     }
     if wants("lsp") {
         report["lsp"] = lsp(

@@ -680,19 +680,25 @@ impl VectorIndex {
     /// a background thread). Queries keep using the old segments until the
     /// new ones are published. Returns true if anything changed.
     pub fn maintain(&self) -> bool {
+        let _running = self.maintenance.lock().expect("maintenance lock");
         self.maintain_with(true)
     }
 
     /// Merges exact blocks when there are too many, and nothing else: no
     /// graph is built. For a process that answers a few queries and exits,
     /// where an HNSW build (about a minute per 60k vectors on one core)
-    /// would never pay for itself.
+    /// would never pay for itself. Never waits: while another maintenance
+    /// run (a graph build) is under way it does nothing, and that run
+    /// merges what needs merging after it.
     pub fn merge_blocks(&self) -> bool {
+        let Ok(_running) = self.maintenance.try_lock() else {
+            return false;
+        };
         self.maintain_with(false)
     }
 
+    /// One maintenance step; the caller holds the maintenance lock.
     fn maintain_with(&self, graphs: bool) -> bool {
-        let _running = self.maintenance.lock().expect("maintenance lock");
         let Some(plan) = self.plan(graphs) else {
             return false;
         };
@@ -802,10 +808,18 @@ impl VectorIndex {
             .copied()
             .zip(block.chunks.iter().copied())
             .collect();
-        let hnsw = Builder::default()
+        let builder = Builder::default()
             .ef_construction(self.config.ef_construction)
-            .ef_search(self.config.ef_search)
-            .build(points, values);
+            .ef_search(self.config.ef_search);
+        // instant-distance builds on rayon: on a pool of its own, so that a
+        // long build never holds up work on the global pool (usages).
+        let hnsw = match rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("dowse-hnsw-{i}"))
+            .build()
+        {
+            Ok(pool) => pool.install(|| builder.build(points, values)),
+            Err(_) => builder.build(points, values),
+        };
         Graph {
             hnsw,
             len: block.len(),
@@ -1040,5 +1054,35 @@ mod tests {
             snapshot.tombstones.is_empty(),
             "tombstones of rebuilt rows are dropped"
         );
+    }
+
+    #[test]
+    fn merging_blocks_never_waits_for_a_graph_build() {
+        let dims = 16;
+        let index = VectorIndex::new(
+            dims,
+            VectorConfig {
+                max_flat_blocks: 2,
+                ..VectorConfig::default()
+            },
+        );
+        // Many separate additions past SMALL_BLOCK make several blocks.
+        for round in 0..4u64 {
+            let added: Vec<(u64, Quantized)> = (0..SMALL_BLOCK as u64)
+                .map(|i| {
+                    let id = round * SMALL_BLOCK as u64 + i;
+                    (id, quantize(&vec![(id % 7) as f32 + 1.0; dims]))
+                })
+                .collect();
+            index.apply(&[], &added);
+        }
+        assert!(index.snapshot().segment_counts().1 > 2);
+        {
+            // A long maintenance run (a graph build) holds the lock.
+            let _build = index.maintenance.lock().unwrap();
+            assert!(!index.merge_blocks(), "merged under a running build");
+        }
+        assert!(index.merge_blocks());
+        assert_eq!(index.snapshot().segment_counts(), (0, 1));
     }
 }
