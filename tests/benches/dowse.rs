@@ -116,9 +116,8 @@ fn main() {
         report["semantic"] = value;
         semantic_index = Some(index);
         // Kept even if a later section fails: this one takes half an hour.
-        if let Some(path) = &args.out {
-            let text = serde_json::to_string_pretty(&report).expect("json");
-            std::fs::write(path, text + "\n").expect("write --out");
+        if args.out.is_some() {
+            write_report(&args, &report);
         }
     }
     if wants("lsp") {
@@ -128,7 +127,12 @@ fn main() {
         );
     }
     print_table(&report);
-    let text = serde_json::to_string_pretty(&report).expect("json");
+    write_report(&args, &report);
+}
+
+/// The report as JSON: to `--out`, or to stdout.
+fn write_report(args: &Args, report: &Value) {
+    let text = serde_json::to_string_pretty(report).expect("json");
     match &args.out {
         Some(path) => std::fs::write(path, text + "\n").expect("write --out"),
         None => println!("{text}"),
@@ -1281,7 +1285,7 @@ fn semantic(args: &Args) -> (Value, tempfile::TempDir) {
     engine
         .embed(&dowse_engine::NoProgress)
         .expect("load vectors");
-    // As the language server does in the background after indexing.
+    // As the language server does at the end of its initial indexing.
     let hnsw_build = engine.optimize_vectors();
     for q in ["warm up the model", "and the caches"] {
         engine.search(&SearchRequest::new(q)).expect("search");

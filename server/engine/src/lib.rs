@@ -274,9 +274,9 @@ impl Engine {
     /// Seals large exact vector blocks into HNSW graphs and rebuilds graphs
     /// with many removed entries, until nothing is left to do or the engine
     /// is cancelled; returns the time spent. Graphs live in memory only, so
-    /// this is for long-running processes (the language server runs it in
-    /// the background after indexing); queries are answered throughout,
-    /// from exact search until a graph is published.
+    /// this is for long-running processes (the language server runs it at
+    /// the end of its indexing, and after edits); queries are answered
+    /// throughout, from exact search until a graph is published.
     pub fn optimize_vectors(&self) -> std::time::Duration {
         let started = std::time::Instant::now();
         if let Some(semantic::SemanticState::Ready(ready)) = self.semantic.get() {

@@ -262,13 +262,7 @@ impl Backend {
         let spawned = std::thread::Builder::new()
             .name("dowse-vectors".into())
             .spawn(move || {
-                let took = engine.optimize_vectors();
-                if took > Duration::from_millis(100) {
-                    let (graphs, blocks) = engine.vector_segments();
-                    tracing::info!(
-                        "vector index optimised in {took:?}: {graphs} HNSW segments, {blocks} exact blocks"
-                    );
-                }
+                optimize_vectors(&engine);
                 running.store(false, Ordering::Release);
             });
         if let Err(err) = spawned {
@@ -441,10 +435,7 @@ impl Backend {
                 // alongside typing it doubled edit-to-searchable latency
                 // (p95 450 ms against 200 ms after it). Queries are answered
                 // meanwhile, from exact search.
-                let took = engine.optimize_vectors();
-                if took > Duration::from_millis(100) {
-                    tracing::info!("vector index optimised in {took:?}");
-                }
+                optimize_vectors(engine);
                 Ok(())
             })
             .await;
@@ -481,6 +472,17 @@ impl Backend {
             }
         }
         errors
+    }
+}
+
+/// Builds the vector graphs, logging what it did when that took a while.
+fn optimize_vectors(engine: &Engine) {
+    let took = engine.optimize_vectors();
+    if took > Duration::from_millis(100) {
+        let (graphs, blocks) = engine.vector_segments();
+        tracing::info!(
+            "vector index optimised in {took:?}: {graphs} HNSW segments, {blocks} exact blocks"
+        );
     }
 }
 
