@@ -1149,7 +1149,7 @@ fn sample_views(args: &Args, n: usize) -> Vec<(String, String)> {
             let code = chunk.text(&text);
             let (symbol, enclosing) = (chunk.symbol.as_deref(), &chunk.enclosing);
             all.push((
-                embedding_text(chunk.kind, symbol, enclosing, code),
+                embedding_text(&file.rel_path, chunk.kind, symbol, enclosing, code),
                 name_text(chunk.kind, symbol, enclosing, code),
             ));
         }

@@ -1,58 +1,165 @@
-//! In-process runner for retrieval set D: opens the engine once over an
-//! already-indexed corpus and runs every query of `queries.jsonl`, writing the
-//! results file that `score.py` reads. Much faster than one CLI process per
-//! query (`tests/eval/run.py` does that, end to end), which makes it the tool
-//! for tuning. Usage:
+//! In-process runner for retrieval set D: opens the engine once over a
+//! corpus (indexing and embedding it first when needed, with the real
+//! model), runs every query of the given files in each mode, and writes one
+//! results file per mode in the shape `score.py` reads. `tests/eval/run.py`
+//! drives it and scores the output per query kind.
 //!
 //! ```text
 //! cargo run --release -p dowse-tests --example eval_search -- \
-//!     CORPUS INDEX_DIR QUERIES_JSONL OUT_JSONL [hybrid|lexical|semantic]
+//!     CORPUS INDEX_DIR OUT_PREFIX --queries FILE... [--mode hybrid|lexical|semantic]...
+//!     [--fusion normalized|rrf] [--lexical-weight W] [--candidates N]
+//!     [--names rule|always|never] [--test-factor F] [--parts]
 //! ```
+//!
+//! The ranking switches exist to measure what each setting of
+//! [`dowse_engine::search::Ranking`] brings (its ablation table): `--names
+//! always` weighs names fully for every query, `never` not at all;
+//! `--parts` reports parts of large definitions as themselves;
+//! `--test-factor 1` ranks test code like any other.
 #![allow(clippy::print_stderr)]
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
+use dowse_engine::search::{Fusion, Ranking};
 use dowse_engine::{Config, Engine, SearchMode, SearchRequest};
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.len() < 4 {
-        eprintln!("usage: eval_search CORPUS INDEX_DIR QUERIES_JSONL OUT_JSONL [MODE]");
-        std::process::exit(2);
+struct Args {
+    corpus: PathBuf,
+    index_dir: PathBuf,
+    out_prefix: String,
+    queries: Vec<PathBuf>,
+    modes: Vec<SearchMode>,
+    ranking: Ranking,
+}
+
+fn usage(problem: &str) -> ! {
+    eprintln!(
+        "eval_search: {problem}\nusage: eval_search CORPUS INDEX_DIR OUT_PREFIX --queries FILE... \
+         [--mode MODE]... [--fusion normalized|rrf] [--lexical-weight W] [--candidates N] \
+         [--names rule|always|never] [--test-factor F] [--parts]"
+    );
+    std::process::exit(2)
+}
+
+fn parse_args() -> Args {
+    let mut positional = Vec::new();
+    let mut args = Args {
+        corpus: PathBuf::new(),
+        index_dir: PathBuf::new(),
+        out_prefix: String::new(),
+        queries: Vec::new(),
+        modes: Vec::new(),
+        ranking: Ranking::default(),
+    };
+    let mut it = std::env::args().skip(1);
+    let value = |it: &mut dyn Iterator<Item = String>, flag: &str| {
+        it.next()
+            .unwrap_or_else(|| usage(&format!("{flag} needs a value")))
+    };
+    let number = |text: String, flag: &str| -> f32 {
+        text.parse()
+            .unwrap_or_else(|_| usage(&format!("{flag} takes a number, not `{text}`")))
+    };
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--queries" => args.queries.push(value(&mut it, &arg).into()),
+            "--mode" => args.modes.push(
+                value(&mut it, &arg)
+                    .parse()
+                    .unwrap_or_else(|e| usage(&format!("{e}"))),
+            ),
+            "--fusion" => {
+                args.ranking.fusion = match value(&mut it, &arg).as_str() {
+                    "normalized" => Fusion::Normalized {
+                        lexical_weight: 0.45,
+                    },
+                    "rrf" => Fusion::Rrf { k: 60.0 },
+                    other => usage(&format!("unknown fusion `{other}`")),
+                }
+            }
+            "--lexical-weight" => {
+                args.ranking.fusion = Fusion::Normalized {
+                    lexical_weight: number(value(&mut it, &arg), &arg),
+                }
+            }
+            "--candidates" => args.ranking.candidates = number(value(&mut it, &arg), &arg) as usize,
+            "--names" => {
+                args.ranking.name_words = match value(&mut it, &arg).as_str() {
+                    "rule" => Ranking::default().name_words,
+                    "always" => (usize::MAX - 1, usize::MAX),
+                    "never" => (0, 0),
+                    other => usage(&format!("unknown --names `{other}`")),
+                }
+            }
+            "--test-factor" => args.ranking.test_factor = number(value(&mut it, &arg), &arg),
+            "--parts" => args.ranking.whole_definitions = false,
+            flag if flag.starts_with("--") => usage(&format!("unknown option {flag}")),
+            _ => positional.push(arg),
+        }
     }
-    let mode: SearchMode = args
-        .get(4)
-        .map_or("hybrid", String::as_str)
-        .parse()
-        .expect("mode");
+    let [corpus, index_dir, out_prefix] = <[String; 3]>::try_from(positional)
+        .unwrap_or_else(|_| usage("expected CORPUS INDEX_DIR OUT_PREFIX"));
+    if args.queries.is_empty() {
+        usage("give at least one --queries file");
+    }
+    if args.modes.is_empty() {
+        args.modes.push(SearchMode::Hybrid);
+    }
+    args.corpus = corpus.into();
+    args.index_dir = index_dir.into();
+    args.out_prefix = out_prefix;
+    args
+}
+
+fn main() {
+    let args = parse_args();
     let config = Config {
-        index_dir: Some(PathBuf::from(&args[1])),
+        index_dir: Some(args.index_dir.clone()),
+        ranking: args.ranking.clone(),
         ..Config::default()
     };
-    let engine = Engine::open(PathBuf::from(&args[0]).as_path(), config).expect("open engine");
+    let engine = Engine::open(&args.corpus, config).expect("open engine");
+    let started = Instant::now();
     let report = engine.update(&dowse_engine::NoProgress).expect("update");
     let embedded = engine.embed(&dowse_engine::NoProgress).expect("embed");
     eprintln!(
-        "{} files, {} chunks, {} embedded now",
-        report.files, report.chunks, embedded.embedded
+        "{} files, {} chunks, {} embedded now, in {:.1} s",
+        report.files,
+        report.chunks,
+        embedded.embedded,
+        started.elapsed().as_secs_f64()
     );
-    let queries = std::fs::File::open(&args[2]).expect("queries");
-    let mut out = std::fs::File::create(&args[3]).expect("out");
-    let started = Instant::now();
-    let mut n = 0;
-    for line in std::io::BufReader::new(queries).lines() {
-        let q: serde_json::Value = serde_json::from_str(&line.expect("line")).expect("json");
-        let request = SearchRequest {
-            query: q["query"].as_str().expect("query").to_owned(),
-            mode,
-            limit: 10,
-        };
-        let response = engine.search(&request).expect("search");
-        let row = serde_json::json!({"id": q["id"], "results": response.results});
-        writeln!(out, "{row}").expect("write");
-        n += 1;
+    let mut queries: Vec<serde_json::Value> = Vec::new();
+    for file in &args.queries {
+        let file = std::fs::File::open(file)
+            .unwrap_or_else(|e| usage(&format!("{}: {e}", file.display())));
+        for line in std::io::BufReader::new(file).lines() {
+            let line = line.expect("read queries");
+            if !line.trim().is_empty() {
+                queries.push(serde_json::from_str(&line).expect("a query is JSON"));
+            }
+        }
     }
-    eprintln!("{n} queries in {:.2} s", started.elapsed().as_secs_f64());
+    for mode in &args.modes {
+        let path = format!("{}-{mode}.jsonl", args.out_prefix);
+        let mut out = std::fs::File::create(&path).expect("create results file");
+        let started = Instant::now();
+        for q in &queries {
+            let request = SearchRequest {
+                query: q["query"].as_str().expect("query").to_owned(),
+                mode: *mode,
+                limit: 10,
+            };
+            let response = engine.search(&request).expect("search");
+            let row = serde_json::json!({"id": q["id"], "results": response.results});
+            writeln!(out, "{row}").expect("write results");
+        }
+        eprintln!(
+            "{mode}: {} queries in {:.2} s -> {path}",
+            queries.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
 }

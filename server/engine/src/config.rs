@@ -26,6 +26,8 @@ pub struct Config {
     pub index_heap_bytes: usize,
     pub chunk: ChunkConfig,
     pub semantic: SemanticConfig,
+    /// How results are ranked (not a user setting: chosen by measurement).
+    pub ranking: crate::search::Ranking,
     /// Backups of verified commits kept in the index directory.
     pub backups: usize,
     /// On SIGTERM / SIGINT / LSP shutdown, how long in-flight work may take
@@ -46,6 +48,7 @@ impl Default for Config {
             index_heap_bytes: 128 * 1024 * 1024,
             chunk: ChunkConfig::default(),
             semantic: SemanticConfig::default(),
+            ranking: Default::default(),
             backups: 2,
             shutdown_timeout: std::time::Duration::from_secs(5),
         }

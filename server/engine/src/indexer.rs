@@ -309,6 +309,7 @@ impl Engine {
             .iter()
             .map(|chunk| {
                 embed_key(&embedding_text(
+                    rel_path,
                     chunk.kind,
                     chunk.symbol.as_deref(),
                     &chunk.enclosing,

@@ -52,10 +52,23 @@ pub(crate) fn check(dir: &IndexDir) -> Checked {
         },
         Err(err) => format!("the manifest is unreadable ({err})"),
         Ok(Some(m)) if m.format != FORMAT => {
-            format!(
-                "the index was written in format {} and this dowse reads {FORMAT}",
+            // An index written by another version of dowse is not damaged:
+            // it is rebuilt in this version's format (keeping the embedding
+            // cache, which has a format of its own), with its backups, which
+            // are in the old format too. Not a recovery: nothing went wrong.
+            tracing::info!(
+                "the index was written in format {} and this dowse writes {FORMAT}: rebuilding it",
                 m.format
-            )
+            );
+            for backup in manifest::list_backups(dir) {
+                let _ = std::fs::remove_dir_all(backup);
+            }
+            if let Err(err) = manifest::discard(dir) {
+                checked
+                    .recoveries
+                    .push(format!("the old index could not be removed ({err})"));
+            }
+            return checked;
         }
         Ok(Some(m)) => match m.verify(dir.root()) {
             Ok(()) => return checked,

@@ -18,7 +18,9 @@ use std::time::Instant;
 
 use dowse_embed::{Embedder, OnnxEmbedder, OnnxOptions, Resolution};
 use dowse_index::lexical::{LexicalIndex, StoredChunk};
-use dowse_index::vectors::{EmbeddingCache, Quantized, VectorConfig, VectorIndex, quantize};
+use dowse_index::vectors::{
+    Embedding, EmbeddingCache, Quantized, VectorConfig, VectorIndex, quantize, quantize4,
+};
 use dowse_syntax::ChunkKind;
 use dowse_syntax::text::split_identifier;
 
@@ -32,7 +34,7 @@ const MAX_CODE_BYTES: usize = 2048;
 
 /// Bumped whenever the texts below or the way their vectors are combined
 /// change, so that old cache entries are never taken for new ones.
-const EMBEDDING_VERSION: &str = "dowse-embedding-2";
+const EMBEDDING_VERSION: &str = "dowse-embedding-3";
 
 /// What a chunk is called: its enclosing definitions, kind and name, and the
 /// name's words (`parse_duration` and `parseDuration` read "parse duration"),
@@ -65,9 +67,13 @@ fn with_header(header: &str, body: &str) -> String {
     }
 }
 
-/// The body view of a chunk: its header, then its code from the top
-/// (signature, doc comment, body), cut to about the model's window.
+/// The body view of a chunk: its file's path, its header, then its code
+/// from the top (signature, doc comment, body), cut to about the model's
+/// window. The path says which part of the program the code belongs to
+/// (`jinja2/bccache.py`, `src/parser/lexer.rs`); measured on set D it lifts
+/// search by meaning on question-style queries from .23 to .27 MRR@10.
 pub fn embedding_text(
+    path: &str,
     kind: ChunkKind,
     symbol: Option<&str>,
     enclosing: &[String],
@@ -77,7 +83,13 @@ pub fn embedding_text(
     while !code.is_char_boundary(end) {
         end -= 1;
     }
-    with_header(&header(kind, symbol, enclosing), &code[..end])
+    let header = header(kind, symbol, enclosing);
+    let header = if header.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}\n{header}")
+    };
+    with_header(&header, &code[..end])
 }
 
 /// The name view of a chunk: its header and the first line of its code
@@ -112,23 +124,11 @@ pub fn embed_key(body_text: &str) -> u64 {
     )
 }
 
-/// A chunk's vector: the normalised sum of its body and name views. The
-/// name view alone ranks well when a query names what the code does; the body
-/// view when it describes how. Their mean beat either one, and a separate
-/// vector per view, on retrieval set D (tests/eval), at no extra storage.
-fn combine(mut body: Vec<f32>, name: &[f32]) -> Vec<f32> {
-    for (b, n) in body.iter_mut().zip(name) {
-        *b += n;
-    }
-    dowse_embed::normalize(&mut body);
-    body
-}
-
 /// The two views of a stored chunk whose code is `code`.
 pub(crate) fn chunk_views(chunk: &StoredChunk, code: &str) -> (String, String) {
     let (symbol, enclosing) = (chunk.symbol.as_deref(), &chunk.enclosing);
     (
-        embedding_text(chunk.kind, symbol, enclosing, code),
+        embedding_text(&chunk.path, chunk.kind, symbol, enclosing, code),
         name_text(chunk.kind, symbol, enclosing, code),
     )
 }
@@ -160,11 +160,13 @@ pub fn batches<T>(
     out
 }
 
-/// Embeds chunks given as (body view, name view) pairs.
+/// Embeds chunks given as (body view, name view) pairs. Each view keeps its
+/// own vector: the body is what search by meaning retrieves; the name is
+/// mixed in per query when candidates are ranked (see `search`).
 pub(crate) fn embed_views(
     model: &dyn Embedder,
     views: &[(&str, &str)],
-) -> std::result::Result<Vec<Vec<f32>>, String> {
+) -> std::result::Result<Vec<Embedding>, String> {
     let bodies: Vec<&str> = views.iter().map(|(b, _)| *b).collect();
     let names: Vec<&str> = views.iter().map(|(_, n)| *n).collect();
     let bodies = model.embed(&bodies).map_err(|e| e.to_string())?;
@@ -172,7 +174,10 @@ pub(crate) fn embed_views(
     Ok(bodies
         .into_iter()
         .zip(names)
-        .map(|(b, n)| combine(b, &n))
+        .map(|(b, n)| Embedding {
+            body: quantize(&b),
+            name: quantize4(&n),
+        })
         .collect())
 }
 
@@ -467,15 +472,14 @@ impl Ready {
                     .iter()
                     .map(|(_, _, (b, n))| (b.as_str(), n.as_str()))
                     .collect();
-                let vectors =
+                let embeddings =
                     embed_views(self.indexer.as_ref(), &views).map_err(EngineError::Semantic)?;
                 let mut added = Vec::with_capacity(batch.len());
                 let mut cached = Vec::with_capacity(batch.len());
-                for ((id, key, _), vector) in batch.iter().zip(vectors) {
-                    let q = quantize(&vector);
-                    seen_keys.insert(*key, q.clone());
-                    cached.push((*key, q.clone()));
-                    added.push((*id, q));
+                for ((id, key, _), embedding) in batch.iter().zip(embeddings) {
+                    seen_keys.insert(*key, embedding.body.clone());
+                    added.push((*id, embedding.body.clone()));
+                    cached.push((*key, embedding));
                 }
                 self.cache.put(&cached).map_err(|e| EngineError::Io {
                     path: self.cache.path().to_path_buf(),
@@ -554,17 +558,18 @@ mod tests {
     }
 
     #[test]
-    fn views_lead_with_the_name() {
+    fn views_lead_with_the_path_and_the_name() {
         let enclosing = ["class Uploader".to_owned()];
         let code = "@retrying\ndef retry_failed_uploads(self):\n    pass";
         assert_eq!(
             embedding_text(
+                "net/upload.py",
                 ChunkKind::Method,
                 Some("retry_failed_uploads"),
                 &enclosing,
                 code
             ),
-            "class Uploader > method retry_failed_uploads (retry failed uploads)\n\
+            "net/upload.py\nclass Uploader > method retry_failed_uploads (retry failed uploads)\n\
              @retrying\ndef retry_failed_uploads(self):\n    pass"
         );
         assert_eq!(
@@ -578,11 +583,11 @@ mod tests {
              def retry_failed_uploads(self):"
         );
         assert_eq!(
-            embedding_text(ChunkKind::Module, None, &[], "import os"),
-            "import os"
+            embedding_text("setup.py", ChunkKind::Module, None, &[], "import os"),
+            "setup.py\nimport os"
         );
         let long = "é".repeat(MAX_CODE_BYTES);
-        assert!(embedding_text(ChunkKind::Text, None, &[], &long).len() <= MAX_CODE_BYTES);
+        assert!(embedding_text("a", ChunkKind::Text, None, &[], &long).len() <= MAX_CODE_BYTES + 2);
     }
 
     #[test]

@@ -10,7 +10,6 @@
 use std::path::Path;
 
 use dowse_index::lexical::{Boosts, StoredChunk};
-use dowse_index::vectors::quantize;
 use serde::Serialize;
 
 use crate::search::{SearchResult, collapse, keyword_only, to_result};
@@ -82,14 +81,11 @@ impl Engine {
                     Some(q) => q,
                     None => {
                         let (body, name) = chunk_views(&source, &source_text);
-                        let vectors =
-                            embed_views(ready.indexer.as_ref(), &[(body.as_str(), name.as_str())])
-                                .map_err(EngineError::Semantic)?;
-                        quantize(
-                            vectors
-                                .first()
-                                .ok_or_else(|| EngineError::Semantic("no vector".into()))?,
-                        )
+                        embed_views(ready.indexer.as_ref(), &[(body.as_str(), name.as_str())])
+                            .map_err(EngineError::Semantic)?
+                            .pop()
+                            .ok_or_else(|| EngineError::Semantic("no vector".into()))?
+                            .body
                     }
                 };
                 let mut ranked = Vec::new();

@@ -1,12 +1,20 @@
-//! The lexical index: one tantivy document per chunk, BM25 over four fields.
+//! The lexical index: one tantivy document per chunk, BM25 over two fields.
 //!
-//! `content` carries the chunk's code, `symbol` the defined name(s),
-//! `enclosing` the names of the enclosing definitions and `path_text` the
-//! file's path, all through the code analyzer ([`crate::tokenizer`]). A query
-//! term is looked up in every field and the per-field BM25 scores are summed
-//! with boosts, so a match on a name or a path counts for more than one in a
-//! body. Text fields keep term frequencies but no positions: code search needs
-//! no phrase queries, and positions would double the postings.
+//! `content` carries the file's path, the names of the enclosing definitions
+//! and the chunk's code, as one text, like the plain BM25 that people measure
+//! code search against: a sentence's words are scored against everything the
+//! chunk says, with one length normalisation. `symbol` carries the defined
+//! name(s) again, on their own, for queries that name what they look for (its
+//! weight is chosen per query; see `dowse-engine`'s search). Both go through
+//! the code analyzer ([`crate::tokenizer`]). Text fields keep term
+//! frequencies but no positions: code search needs no phrase queries, and
+//! positions would double the postings.
+//!
+//! Measured on retrieval set D (tests/eval): separate `path` and `enclosing`
+//! fields with their own BM25 (the earlier schema) gave short definitions
+//! whose names matched one word of a long question a lead no body could
+//! overcome; the single text ranks question-style queries .39 MRR@10 against
+//! .29.
 //!
 //! The raw `path` field (untokenized) is the unit of replacement: updating a
 //! file deletes every document with its path and adds the new chunks, so an
@@ -50,7 +58,6 @@ pub type Result<T> = std::result::Result<T, LexicalError>;
 pub struct Fields {
     /// Workspace-relative path, untokenized: the unit of deletion.
     pub path: Field,
-    pub path_text: Field,
     pub symbol: Field,
     pub enclosing: Field,
     pub content: Field,
@@ -61,6 +68,10 @@ pub struct Fields {
     pub start_byte: Field,
     pub end_byte: Field,
     pub part: Field,
+    /// For a part of a split definition, the definition's first and last
+    /// line (0 for other chunks).
+    pub def_start_line: Field,
+    pub def_end_line: Field,
     pub digest: Field,
     pub chunk_id: Field,
     /// The key of the chunk's embedding text in the embedding cache.
@@ -83,9 +94,9 @@ impl Fields {
         };
         let fields = Fields {
             path: builder.add_text_field("path", STRING | STORED | FAST),
-            path_text: builder.add_text_field("path_text", text(false)),
             symbol: builder.add_text_field("symbol", text(true)),
-            enclosing: builder.add_text_field("enclosing", text(true)),
+            // Stored only: the names are part of `content` for search.
+            enclosing: builder.add_text_field("enclosing", STORED),
             // Not stored: the text is in the file, and the digest below says
             // whether the file still holds what was indexed.
             content: builder.add_text_field("content", text(false)),
@@ -96,6 +107,8 @@ impl Fields {
             start_byte: builder.add_u64_field("start_byte", STORED),
             end_byte: builder.add_u64_field("end_byte", STORED),
             part: builder.add_u64_field("part", STORED),
+            def_start_line: builder.add_u64_field("def_start_line", STORED),
+            def_end_line: builder.add_u64_field("def_end_line", STORED),
             digest: builder.add_bytes_field("digest", STORED),
             chunk_id: builder.add_u64_field("chunk_id", INDEXED | STORED | FAST),
             embed_key: builder.add_u64_field("embed_key", STORED | FAST),
@@ -104,15 +117,13 @@ impl Fields {
     }
 }
 
-/// How much a match in each field counts. The defaults were chosen on
-/// retrieval set D (tests/eval): a name match worth as much as a body match
-/// beat heavier name boosts, which pull short one-line definitions up.
+/// How much a match in each field counts: `content` is the chunk's whole
+/// text; `symbol` adds weight to matches of its name (0 to leave names to
+/// the content).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Boosts {
     pub content: f32,
     pub symbol: f32,
-    pub enclosing: f32,
-    pub path: f32,
 }
 
 impl Default for Boosts {
@@ -120,8 +131,6 @@ impl Default for Boosts {
         Boosts {
             content: 1.0,
             symbol: 1.0,
-            enclosing: 0.5,
-            path: 0.5,
         }
     }
 }
@@ -154,8 +163,17 @@ pub struct StoredChunk {
     pub end_line: u32,
     pub byte_range: std::ops::Range<usize>,
     pub part: Option<u32>,
+    /// For a part of a split definition, the whole definition's lines.
+    pub definition: Option<(u32, u32)>,
     pub digest: Digest,
     pub embed_key: u64,
+}
+
+impl StoredChunk {
+    /// The lines search reports: the whole definition for a part of one.
+    pub fn reported_lines(&self) -> (u32, u32) {
+        self.definition.unwrap_or((self.start_line, self.end_line))
+    }
 }
 
 /// The separator of enclosing names in the stored field.
@@ -277,14 +295,17 @@ impl LexicalWriter {
         for (chunk, &embed_key) in chunks.iter().zip(embed_keys) {
             let mut doc = TantivyDocument::default();
             doc.add_text(f.path, path);
-            doc.add_text(f.path_text, path);
             if let Some(symbol) = &chunk.symbol {
                 doc.add_text(f.symbol, symbol);
             }
+            let enclosing = chunk.enclosing.join(ENCLOSING_SEPARATOR);
             if !chunk.enclosing.is_empty() {
-                doc.add_text(f.enclosing, chunk.enclosing.join(ENCLOSING_SEPARATOR));
+                doc.add_text(f.enclosing, &enclosing);
             }
-            doc.add_text(f.content, chunk.text(text));
+            doc.add_text(
+                f.content,
+                format!("{path}\n{enclosing}\n{}", chunk.text(text)),
+            );
             doc.add_text(f.kind, chunk.kind.as_str());
             doc.add_text(f.language, language);
             doc.add_u64(f.start_line, u64::from(chunk.start_line));
@@ -292,6 +313,9 @@ impl LexicalWriter {
             doc.add_u64(f.start_byte, chunk.byte_range.start as u64);
             doc.add_u64(f.end_byte, chunk.byte_range.end as u64);
             doc.add_u64(f.part, u64::from(chunk.part.unwrap_or(0)));
+            let (def_start, def_end) = chunk.definition.unwrap_or((0, 0));
+            doc.add_u64(f.def_start_line, u64::from(def_start));
+            doc.add_u64(f.def_end_line, u64::from(def_end));
             doc.add_bytes(f.digest, &chunk.digest.0[..]);
             doc.add_u64(f.chunk_id, chunk_id(path, chunk));
             doc.add_u64(f.embed_key, embed_key);
@@ -410,12 +434,7 @@ impl LexicalSnapshot {
             return Ok(Vec::new());
         }
         let f = self.fields;
-        let weighted = [
-            (f.content, boosts.content),
-            (f.symbol, boosts.symbol),
-            (f.enclosing, boosts.enclosing),
-            (f.path_text, boosts.path),
-        ];
+        let weighted = [(f.content, boosts.content), (f.symbol, boosts.symbol)];
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             Vec::with_capacity(terms.len() * weighted.len());
         for term in &terms {
@@ -565,6 +584,13 @@ impl LexicalSnapshot {
             part: match number(f.part, "part")? {
                 0 => None,
                 n => Some(n as u32),
+            },
+            definition: match (
+                number(f.def_start_line, "def_start_line")?,
+                number(f.def_end_line, "def_end_line")?,
+            ) {
+                (0, _) | (_, 0) => None,
+                (start, end) => Some((start as u32, end as u32)),
             },
             digest,
             embed_key: number(f.embed_key, "embed_key")?,

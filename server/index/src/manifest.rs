@@ -23,7 +23,9 @@ use crate::lexical::LexicalIndex;
 use crate::store::{IndexDir, atomic_write, sync_dir};
 
 /// Bumped when the layout or the meaning of any index file changes.
-pub const FORMAT: u32 = 1;
+/// 2: one `content` text per chunk (path, enclosing names, code), the
+/// definition lines of parts.
+pub const FORMAT: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelStamp {

@@ -138,6 +138,9 @@ pub struct Chunk {
     pub end_line: u32,
     /// 1-based part number when a definition too large for one chunk was split.
     pub part: Option<u32>,
+    /// For a part of a split definition, the whole definition's lines
+    /// (1-based, inclusive): search reports the definition, not the piece.
+    pub definition: Option<(u32, u32)>,
     /// blake3 of the chunk's text.
     pub digest: Digest,
 }
@@ -563,7 +566,14 @@ impl Chunker<'_> {
             if fits {
                 out.push(self.chunk(&label, rows, None));
             } else {
-                self.split(&label, rows, unit.node, out);
+                let first = out.len();
+                self.split(&label, rows.clone(), unit.node, out);
+                let rows = self.trim_blank(rows);
+                if out.len() - first > 1 {
+                    for part in &mut out[first..] {
+                        part.definition = Some((rows.start as u32 + 1, rows.end as u32));
+                    }
+                }
             }
             return;
         }
@@ -586,7 +596,11 @@ impl Chunker<'_> {
                 symbol: first.symbol.as_deref(),
                 enclosing: &first.enclosing,
             };
+            let definition = first
+                .definition
+                .map(|(_, end)| (rows.start as u32 + 1, end));
             members[0] = self.chunk(&label, rows, first.part);
+            members[0].definition = definition;
         }
         out.extend(members);
     }
@@ -783,6 +797,7 @@ fn make_chunk(
         start_line: rows.start as u32 + 1,
         end_line: rows.end as u32,
         part,
+        definition: None,
         digest: Digest::of(&text.as_bytes()[start..end]),
     }
 }
