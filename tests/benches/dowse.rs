@@ -452,7 +452,7 @@ fn usages(args: &Args) -> Value {
     let queries = usage_queries(args, 300);
     let started = Instant::now();
     // The first query extracts every file; its answer does not matter.
-    let _ = engine.usages(&queries[0]);
+    let _ = engine.usages(&dowse_engine::UsagesQuery::parse(&queries[0]));
     let build_seconds = started.elapsed().as_secs_f64();
     eprintln!("usages: {} queries...", queries.len());
     let mut latencies = Vec::new();
@@ -461,7 +461,7 @@ fn usages(args: &Args) -> Value {
     let mut not_symbols = 0;
     for q in &queries {
         let started = Instant::now();
-        match engine.usages(q) {
+        match engine.usages(&dowse_engine::UsagesQuery::parse(q)) {
             Ok(response) => {
                 latencies.push(started.elapsed().as_secs_f64() * 1000.0);
                 references += response.references.len();

@@ -14,7 +14,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dowse_engine::{
-    Config, EmbedReport, Engine, EngineError, IndexReport, SearchMode, SearchRequest,
+    Config, ConfigSources, EmbedReport, Engine, EngineError, IndexReport, SearchMode,
+    SearchRequest, UsagesQuery,
 };
 
 #[derive(Parser)]
@@ -199,26 +200,36 @@ fn workspace(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 /// environment < flags. A bad setting anywhere is an error (exit code 2)
 /// naming the key, the value and the fix.
 fn config(cli: &Globals, root: &std::path::Path) -> anyhow::Result<Config> {
-    let mut config = Config::default();
-    let mut errors = config.apply_file(root);
-    errors.extend(config.apply_env(std::env::vars()));
+    let (config, errors) = Config::layered(root, &sources(cli));
     if !errors.is_empty() {
         let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
         return Err(EngineError::InvalidInput(said.join("\n")).into());
     }
+    Ok(config)
+}
+
+/// The environment and the flags as setting sources (a workspace's
+/// `dowse.toml` is read per workspace).
+fn sources(cli: &Globals) -> ConfigSources {
+    let path = |p: &PathBuf| serde_json::Value::from(p.to_string_lossy().into_owned());
+    let mut sources = ConfigSources::from_env();
     if let Some(dir) = &cli.index_dir {
-        config.index_dir = Some(dir.clone());
+        sources.flags.push(("index_dir".into(), path(dir)));
     }
     if !cli.include.is_empty() {
-        config.include = cli.include.clone();
+        sources
+            .flags
+            .push(("include".into(), cli.include.clone().into()));
     }
     if !cli.exclude.is_empty() {
-        config.exclude = cli.exclude.clone();
+        sources
+            .flags
+            .push(("exclude".into(), cli.exclude.clone().into()));
     }
     if let Some(dir) = &cli.model_dir {
-        config.semantic.model_dir = Some(dir.clone());
+        sources.flags.push(("model_dir".into(), path(dir)));
     }
-    Ok(config)
+    sources
 }
 
 fn open(path: Option<PathBuf>, cli: &Globals) -> anyhow::Result<Engine> {
@@ -345,7 +356,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => symbol,
             };
-            let response = engine.usages(&query)?;
+            let response = engine.usages(&UsagesQuery::parse(&query))?;
             if json {
                 output::json(&response)?;
             } else {
@@ -379,10 +390,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            let code = runtime.block_on(dowse_lsp::run_stdio(config(
-                &globals,
-                &std::env::current_dir()?,
-            )?));
+            let workspace = std::env::current_dir()?;
+            let shutdown_timeout = config(&globals, &workspace)?.shutdown_timeout;
+            // An index directory given (flag or DOWSE_INDEX_DIR) is the
+            // first workspace root's.
+            let options = dowse_lsp::ServerOptions {
+                flags: sources(&globals).flags,
+                shutdown_timeout,
+            };
+            let code = runtime.block_on(dowse_lsp::run_stdio(options));
             // Blocking tasks still running (an embedding pass) are not
             // waited for beyond this bound.
             runtime.shutdown_timeout(std::time::Duration::from_secs(5));

@@ -38,6 +38,13 @@ pub trait Embedder: Send + Sync {
 
     /// One vector per text, in order.
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
+
+    /// The number of the model's own tokens in `text` (special tokens
+    /// excluded), when the embedder has a tokenizer; never waits for an
+    /// embedding under way.
+    fn count_tokens(&self, _text: &str) -> Option<usize> {
+        None
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -41,6 +41,9 @@ impl Default for OnnxOptions {
 pub struct OnnxEmbedder {
     info: ModelInfo,
     model: Mutex<TextEmbedding>,
+    /// A copy of the model's tokenizer, so that counting tokens never waits
+    /// for the model's lock.
+    tokenizer: tokenizers::Tokenizer,
 }
 
 /// The process's ONNX Runtime environment, once created.
@@ -106,6 +109,12 @@ impl OnnxEmbedder {
         if dimensions == 0 {
             return Err(model_err("the model returns empty vectors".to_owned()));
         }
+        // The model's tokenizer truncates to its window; counting the tokens
+        // of a longer text needs it whole.
+        let mut tokenizer = model.tokenizer.clone();
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| model_err(format!("the tokenizer: {e}")))?;
         Ok(OnnxEmbedder {
             info: ModelInfo {
                 id: format!("{}:{}", crate::model::DEFAULT_MODEL, &digest[..12]),
@@ -113,16 +122,8 @@ impl OnnxEmbedder {
                 max_tokens: options.max_tokens,
             },
             model: Mutex::new(model),
+            tokenizer,
         })
-    }
-
-    /// The number of model tokens of `text`, special tokens excluded.
-    pub fn count_tokens(&self, text: &str) -> usize {
-        let model = self.model.lock().expect("model lock");
-        model
-            .tokenizer
-            .encode(text, false)
-            .map_or(0, |encoding| encoding.get_ids().len())
     }
 }
 
@@ -139,5 +140,12 @@ impl Embedder for OnnxEmbedder {
         model
             .embed(texts, Some(texts.len()))
             .map_err(|e| EmbedError::Inference(e.to_string()))
+    }
+
+    fn count_tokens(&self, text: &str) -> Option<usize> {
+        self.tokenizer
+            .encode(text, false)
+            .ok()
+            .map(|encoding| encoding.get_ids().len())
     }
 }

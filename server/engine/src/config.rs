@@ -233,9 +233,85 @@ impl Config {
     }
 }
 
+/// Settings from every source but the workspace's own `dowse.toml`, which
+/// [`Config::layered`] reads per workspace root.
+#[derive(Clone, Debug, Default)]
+pub struct ConfigSources {
+    /// Editor settings (LSP `initializationOptions`, `didChangeConfiguration`),
+    /// with where they came from: (origin, key, value).
+    pub settings: Vec<(String, String, serde_json::Value)>,
+    /// `DOWSE_*` environment variables (others are ignored).
+    pub env: Vec<(String, String)>,
+    /// Command-line flags, as keys of the schema.
+    pub flags: Vec<(String, serde_json::Value)>,
+}
+
+impl ConfigSources {
+    /// Sources with this process's environment.
+    pub fn from_env() -> ConfigSources {
+        ConfigSources {
+            env: std::env::vars().collect(),
+            ..ConfigSources::default()
+        }
+    }
+}
+
+impl Config {
+    /// The settings of the workspace at `root`, in the documented order:
+    /// defaults < `dowse.toml` < editor settings < environment < flags. A
+    /// rejected setting keeps the value below it and is returned, once.
+    pub fn layered(root: &std::path::Path, sources: &ConfigSources) -> (Config, Vec<ConfigError>) {
+        let mut config = Config::default();
+        let mut errors = config.apply_file(root);
+        for (origin, key, value) in &sources.settings {
+            if let Err(err) = config.set(origin, key, value) {
+                errors.push(err);
+            }
+        }
+        errors.extend(config.apply_env(sources.env.iter().cloned()));
+        for (key, value) in &sources.flags {
+            if let Err(err) = config.set(&format!("--{}", key.replace('_', "-")), key, value) {
+                errors.push(err);
+            }
+        }
+        (config, errors)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layers_apply_in_the_documented_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("dowse.toml"),
+            "threads = 3\nbackups = 4\nmax_file_size = 10\n",
+        )
+        .unwrap();
+        let sources = ConfigSources {
+            settings: vec![
+                ("initializationOptions".into(), "threads".into(), 5.into()),
+                ("initializationOptions".into(), "backups".into(), 6.into()),
+                ("initializationOptions".into(), "colour".into(), 1.into()),
+            ],
+            env: vec![("DOWSE_THREADS".into(), "7".into())],
+            flags: vec![("backups".into(), 8.into())],
+        };
+        let (config, errors) = Config::layered(dir.path(), &sources);
+        // The file beats the defaults, settings beat the file, the
+        // environment beats settings, flags beat everything.
+        assert_eq!(config.max_file_size, 10);
+        assert_eq!(config.threads, 7);
+        assert_eq!(config.backups, 8);
+        let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].starts_with("initializationOptions: invalid setting `colour` = 1: unknown key"),
+            "{said:?}"
+        );
+    }
 
     #[test]
     fn every_source_shares_the_schema_and_rejects_clearly() {

@@ -76,6 +76,18 @@ pub struct Stats {
     pub recoveries: Vec<String>,
     pub uptime_seconds: f64,
     pub read_only: bool,
+    /// Commits of the index to disk since the process started: changes on
+    /// disk and closed buffers commit; edits of unsaved buffers never do.
+    pub disk_commits: u64,
+    /// Files whose unsaved text is in the overlay.
+    pub open_buffers: u64,
+}
+
+/// What an engine did lately, cheap to read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Activity {
+    pub open_buffers: u64,
+    pub disk_commits: u64,
 }
 
 /// Query latencies (the most recent ones) and counters.
@@ -90,6 +102,7 @@ struct CounterState {
     recent_ms: Vec<f64>,
     next: usize,
     last_index: Option<Duration>,
+    commits: u64,
 }
 
 const RECENT: usize = 1024;
@@ -110,6 +123,14 @@ impl Counters {
 
     pub(crate) fn indexed(&self, took: Duration) {
         self.inner.lock().expect("counters lock").last_index = Some(took);
+    }
+
+    pub(crate) fn committed(&self) {
+        self.inner.lock().expect("counters lock").commits += 1;
+    }
+
+    pub(crate) fn commits(&self) -> u64 {
+        self.inner.lock().expect("counters lock").commits
     }
 }
 
@@ -152,12 +173,14 @@ impl Engine {
                 },
             ),
             semantic::SemanticState::Ready(ready) => {
-                let embedded = ready.embed_query("dowse health probe");
+                // Through the model itself, never the recent-query cache: a
+                // model that broke after its first answer must show here.
+                let embedded = ready.model.embed_query_uncached("dowse health probe");
                 let latency = Some(ms(started.elapsed()));
                 let embedder = match embedded {
                     Ok(_) => Component {
                         status: Status::Healthy,
-                        message: format!("{} loaded", ready.indexer.info().id),
+                        message: format!("{} loaded", ready.model.info().id),
                         latency_ms: latency,
                     },
                     Err(err) => Component {
@@ -182,16 +205,28 @@ impl Engine {
         components.insert("embedder".to_owned(), embedder);
         components.insert("vectors".to_owned(), vectors);
 
-        let usage_files = self.usage_file_count();
+        let started = Instant::now();
+        let probe = crate::usages::probe();
+        let latency = Some(ms(started.elapsed()));
+        let loaded = match self.usage_file_count() {
+            Some(n) => format!("occurrences of {n} files loaded"),
+            None => "occurrences are loaded on the first usages query".to_owned(),
+        };
         components.insert(
             "usages".to_owned(),
-            Component {
-                status: Status::Healthy,
-                message: match usage_files {
-                    Some(n) => format!("occurrences of {n} files loaded"),
-                    None => "loaded on the first usages query".to_owned(),
+            match probe {
+                Ok(()) => Component {
+                    status: Status::Healthy,
+                    message: format!(
+                        "finds definitions and references in Rust and Python; {loaded}"
+                    ),
+                    latency_ms: latency,
                 },
-                latency_ms: None,
+                Err(problem) => Component {
+                    status: Status::Degraded,
+                    message: format!("{problem}; {loaded}"),
+                    latency_ms: latency,
+                },
             },
         );
 
@@ -222,7 +257,7 @@ impl Engine {
     }
 
     fn lexical_probe(&self) -> crate::Result<u64> {
-        let mut snapshot = self.lexical.snapshot();
+        let snapshot = self.lexical.snapshot();
         let docs = snapshot.num_chunks();
         let _ = snapshot.search("health probe", &Default::default(), 1)?;
         Ok(docs)
@@ -278,6 +313,8 @@ impl Engine {
             recoveries: self.recoveries(),
             uptime_seconds: self.opened.elapsed().as_secs_f64(),
             read_only: self.read_only_owner().is_some(),
+            disk_commits: state.commits,
+            open_buffers: self.overlay.view().files.len() as u64,
         }
     }
 }

@@ -100,21 +100,20 @@ impl Engine {
             ..IndexReport::default()
         };
 
+        // The committed index holds what is on disk, whatever an editor
+        // holds: unsaved text lives in the overlay.
         let (todo, removed) = {
             let table = self.files.read().expect("file table lock");
-            // A file open in an editor is indexed from its buffer, not the disk.
-            let buffers = self.buffers.read().expect("buffers lock");
             let seen: HashSet<&str> = walked.files.iter().map(|f| f.rel_path.as_str()).collect();
             let removed: Vec<String> = table
                 .files
                 .keys()
-                .filter(|path| !seen.contains(path.as_str()) && !buffers.contains_key(*path))
+                .filter(|path| !seen.contains(path.as_str()))
                 .cloned()
                 .collect();
             let todo: Vec<(&WalkedFile, Option<FileRecord>)> = walked
                 .files
                 .iter()
-                .filter(|file| !buffers.contains_key(&file.rel_path))
                 .filter_map(|file| match table.files.get(&file.rel_path) {
                     Some(old) if old.size == file.size && old.mtime_ns == file.mtime_ns => None,
                     old => Some((file, old.cloned())),
@@ -331,95 +330,138 @@ impl Engine {
         ))
     }
 
-    /// Indexes the text of a file open in an editor in place of its disk
-    /// content, and commits: searches see it at once. The file stays
-    /// overridden until [`Engine::close_buffer`].
-    pub fn set_buffer(&self, path: &str, text: &str) -> Result<()> {
-        self.check_writable()?;
-        let rel = self.workspace_relative(path)?;
-        self.buffers
-            .write()
-            .expect("buffers lock")
-            .insert(rel.clone(), std::sync::Arc::new(text.to_owned()));
+    /// Brings only these files (workspace-relative) up to date with the
+    /// disk and commits if anything changed: the cheap path for file events
+    /// and closed buffers. A path the index does not know (a new file, or an
+    /// ignored one) needs the walk's ignore rules: then the whole workspace
+    /// is reconciled instead.
+    pub fn update_paths(&self, paths: &[&str]) -> Result<IndexReport> {
+        if self.read_only.is_some() {
+            return self.update(&crate::NoProgress);
+        }
+        let started = Instant::now();
+        let known: Vec<(String, FileRecord)> = {
+            let table = self.files.read().expect("file table lock");
+            let mut known = Vec::with_capacity(paths.len());
+            for path in paths {
+                match table.files.get(*path) {
+                    Some(record) => known.push(((*path).to_owned(), record.clone())),
+                    None => {
+                        drop(table);
+                        return self.update(&crate::NoProgress);
+                    }
+                }
+            }
+            known
+        };
+        let mut report = IndexReport::default();
         let mut guard = self.writer.lock().expect("writer lock");
         if guard.is_none() {
             let threads = self.config.worker_threads();
             *guard = Some(self.lexical.writer(threads, self.config.index_heap_bytes)?);
         }
         let writer = guard.as_mut().expect("writer was just created");
-        let old = self
+        let mut table = self.files.write().expect("file table lock");
+        let mut changed = false;
+        for (path, old) in known {
+            let abs = self.root.join(&path);
+            let meta = match std::fs::metadata(&abs) {
+                Ok(meta) if meta.is_file() => meta,
+                _ => {
+                    writer.delete_file(&path);
+                    table.files.remove(&path);
+                    report.files_removed += 1;
+                    changed = true;
+                    continue;
+                }
+            };
+            let mtime_ns = crate::walk::mtime_ns(&meta);
+            if old.size == meta.len() && old.mtime_ns == mtime_ns {
+                continue;
+            }
+            let file = WalkedFile {
+                rel_path: path.clone(),
+                abs_path: abs,
+                size: meta.len(),
+                mtime_ns,
+            };
+            match self.index_file(writer, &file, Some(&old))? {
+                Outcome::Indexed(record, chunks) => {
+                    report.files_indexed += 1;
+                    report.chunks_indexed += chunks;
+                    report.bytes_indexed += record.size;
+                    table.files.insert(path, record);
+                    changed = true;
+                }
+                Outcome::Same(record) => {
+                    table.files.insert(path, record);
+                    changed = true;
+                }
+                Outcome::Skipped(reason) => {
+                    writer.delete_file(&path);
+                    table.files.remove(&path);
+                    report.files_removed += 1;
+                    report.skipped.push(Skipped { path, reason });
+                    changed = true;
+                }
+                Outcome::Cancelled => {}
+            }
+        }
+        if changed {
+            self.commit(writer, &mut table)?;
+        }
+        report.files = table.files.len() as u64;
+        report.chunks = table.chunk_count();
+        report.duration = started.elapsed();
+        if report.files_indexed > 0 || report.files_removed > 0 {
+            self.counters.indexed(report.duration);
+        }
+        Ok(report)
+    }
+
+    /// Overlays the text of a file open in an editor (workspace-relative or
+    /// absolute path): searches, usages and similar see it in place of the
+    /// disk's at once, and nothing is written to disk. The file stays
+    /// overlaid until [`Engine::close_buffer`]. Returns false when the text
+    /// was already the overlay's.
+    pub fn set_buffer(&self, path: &str, text: &str) -> Result<bool> {
+        let rel = self.workspace_relative(path)?;
+        // What the walk leaves out as a secret stays out when an editor
+        // opens it too: agents read this index.
+        if crate::walk::looks_secret(&rel)
+            && !crate::walk::explicitly_included(&self.root, &self.config.include, &rel)
+        {
+            return Ok(false);
+        }
+        self.overlay.set(&rel, text, &self.config.chunk)
+    }
+
+    /// Returns a file to its disk content after its editor closed it: drops
+    /// its overlay, and brings its committed copy up to date if the disk
+    /// changed meanwhile (a save). Costs that one file.
+    pub fn close_buffer(&self, path: &str) -> Result<()> {
+        let rel = self.workspace_relative(path)?;
+        if !self.overlay.remove(&rel)? {
+            return Ok(());
+        }
+        if self.read_only.is_some() {
+            return Ok(());
+        }
+        let known = self
             .files
             .read()
             .expect("file table lock")
             .files
-            .get(&rel)
-            .cloned();
-        // mtime -1: whatever happens next, the disk copy is compared by
-        // content on the next update, so a buffer never outlives its editor.
-        match self.index_text(writer, &rel, text, (text.len() as u64, -1), old.as_ref())? {
-            Outcome::Same(_) => return Ok(()),
-            Outcome::Indexed(record, _) => {
-                let mut table = self.files.write().expect("file table lock");
-                table.files.insert(rel, record);
-                self.commit(writer, &mut table)?;
-            }
-            Outcome::Skipped(_) | Outcome::Cancelled => {}
+            .contains_key(&rel);
+        if known || self.root.join(&rel).is_file() {
+            self.update_paths(&[&rel])?;
         }
         Ok(())
     }
 
-    /// Returns a file to its disk content after its editor closed it.
-    pub fn close_buffer(&self, path: &str) -> Result<()> {
-        self.check_writable()?;
-        let rel = self.workspace_relative(path)?;
-        if self
-            .buffers
-            .write()
-            .expect("buffers lock")
-            .remove(&rel)
-            .is_none()
-        {
-            return Ok(());
-        }
-        let mut guard = self.writer.lock().expect("writer lock");
-        let Some(writer) = guard.as_mut() else {
-            return Ok(());
-        };
-        let mut table = self.files.write().expect("file table lock");
-        let abs = self.root.join(&rel);
-        let outcome = match std::fs::read_to_string(&abs) {
-            Ok(text) => {
-                let meta = std::fs::metadata(&abs).map_err(|e| EngineError::io(&abs, e))?;
-                let mtime_ns = crate::walk::mtime_ns(&meta);
-                let old = table.files.get(&rel).cloned();
-                // The table holds the buffer's digest: this re-indexes
-                // unless the buffer was saved as it was.
-                self.index_text(writer, &rel, &text, (meta.len(), mtime_ns), old.as_ref())?
-            }
-            // A buffer never saved: the file does not exist.
-            Err(_) => Outcome::Skipped(SkipReason::Unreadable("closed without saving".into())),
-        };
-        match outcome {
-            Outcome::Indexed(record, _) | Outcome::Same(record) => {
-                table.files.insert(rel, record);
-            }
-            Outcome::Skipped(_) | Outcome::Cancelled => {
-                writer.delete_file(&rel);
-                table.files.remove(&rel);
-            }
-        }
-        self.commit(writer, &mut table)
-    }
-
-    /// The paths open in an editor.
+    /// The paths open in an editor (overlaid), sorted.
     pub fn buffer_paths(&self) -> Vec<String> {
-        let mut paths: Vec<String> = self
-            .buffers
-            .read()
-            .expect("buffers lock")
-            .keys()
-            .cloned()
-            .collect();
+        let mut paths: Vec<String> = self.overlay.view().files.keys().cloned().collect();
         paths.sort();
         paths
     }
@@ -429,6 +471,10 @@ impl Engine {
         writer.commit(generation)?;
         table.generation = generation;
         self.lexical.reload()?;
+        self.counters.committed();
+        if let Some(crate::semantic::SemanticState::Ready(ready)) = self.semantic.get() {
+            ready.mark_stale();
+        }
         table.save(&self.dir.files()).map_err(|e| EngineError::Io {
             path: self.dir.files(),
             source: e,

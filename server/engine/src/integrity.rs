@@ -136,7 +136,7 @@ impl Engine {
         };
         let model = match self.semantic.get() {
             Some(semantic::SemanticState::Ready(ready)) => {
-                let info = ready.indexer.info();
+                let info = ready.model.info();
                 Some(ModelStamp {
                     id: info.id.clone(),
                     dimensions: info.dimensions,

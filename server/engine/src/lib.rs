@@ -9,14 +9,17 @@
 //! and never wait for indexing.
 
 pub mod config;
+mod context;
 pub mod health;
 mod indexer;
 mod integrity;
 mod lock;
+mod overlay;
 pub mod progress;
 pub mod search;
 pub mod semantic;
 mod similar;
+mod snapshot;
 mod source;
 mod usages;
 pub mod walk;
@@ -28,15 +31,17 @@ use dowse_index::files::FileTable;
 use dowse_index::lexical::{LexicalError, LexicalIndex, LexicalWriter};
 use dowse_index::store::default_index_dir;
 
-pub use config::Config;
+pub use config::{Config, ConfigError, ConfigSources};
+pub use context::{ContextChunk, ContextResponse, TokenCount};
 pub use dowse_embed as embed;
-pub use dowse_index::store::IndexDir;
+pub use dowse_index::store::{IndexDir, index_key};
+pub use dowse_syntax::ChunkKind;
 pub use indexer::IndexReport;
 pub use progress::{NoProgress, Progress};
 pub use search::{SearchMode, SearchRequest, SearchResponse, SearchResult};
-pub use semantic::{EmbedReport, SemanticConfig};
+pub use semantic::{EmbedReport, EmbedStep, ModelHandle, SemanticConfig};
 pub use similar::SimilarResponse;
-pub use usages::{UsageLocation, UsagesResponse};
+pub use usages::{UsageLocation, UsagesQuery, UsagesResponse};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -92,7 +97,13 @@ impl EngineError {
 
 pub type Result<T> = std::result::Result<T, EngineError>;
 
-/// One workspace's index and the queries over it.
+/// One workspace root's index and the queries over it.
+///
+/// Reads (search, similar, usages, context, health, stats) may come from any
+/// thread at any time and never wait for writes. Writes (`update`,
+/// `set_buffer`, `close_buffer`, `embed_step`, `embed_paths`, `flush`) must
+/// come from one thread at a time: the workspace host's writer, or a
+/// one-shot CLI command.
 pub struct Engine {
     root: PathBuf,
     config: Config,
@@ -102,13 +113,13 @@ pub struct Engine {
     files: RwLock<FileTable>,
     /// The single writer, created on the first change.
     writer: Mutex<Option<LexicalWriter>>,
-    sourcing: semantic::ModelSourcing,
-    /// Loaded on first use: the model, the embedding cache, the vectors.
+    model: ModelHandle,
+    /// Loaded on first use: the embedding cache, the vectors.
     semantic: OnceLock<semantic::SemanticState>,
     /// Occurrences for find usages, built on the first usages query.
     usage_state: usages::SharedUsages,
-    /// Files open in an editor: their text overrides the disk.
-    buffers: source::Buffers,
+    /// Files open in an editor: their unsaved text, in memory.
+    overlay: overlay::Overlay,
     counters: health::Counters,
     opened: std::time::Instant,
     /// What recovery did when the index was opened, for health and stats.
@@ -125,9 +136,11 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens (or creates) the index of the workspace at `root`.
+    /// Opens (or creates) the index of the workspace at `root`, with the
+    /// model `config` names (loaded on first use).
     pub fn open(root: &Path, config: Config) -> Result<Engine> {
-        Engine::open_with(root, config, semantic::ModelSourcing::Resolve)
+        let model = ModelHandle::resolve(&config.semantic);
+        Engine::open_with(root, config, model)
     }
 
     /// Like [`Engine::open`], with `embedder` instead of the real model (for
@@ -137,10 +150,12 @@ impl Engine {
         config: Config,
         embedder: Arc<dyn embed::Embedder>,
     ) -> Result<Engine> {
-        Engine::open_with(root, config, semantic::ModelSourcing::Given(embedder))
+        Engine::open_with(root, config, ModelHandle::given(embedder))
     }
 
-    fn open_with(root: &Path, config: Config, sourcing: semantic::ModelSourcing) -> Result<Engine> {
+    /// Opens the index of `root` sharing `model` with other engines of the
+    /// process (one per workspace root), so the model is in memory once.
+    pub fn open_with(root: &Path, config: Config, model: ModelHandle) -> Result<Engine> {
         if !root.exists() {
             return Err(EngineError::NoWorkspace(root.to_path_buf()));
         }
@@ -189,10 +204,10 @@ impl Engine {
             lexical,
             files: RwLock::new(files),
             writer: Mutex::new(None),
-            sourcing,
+            model,
             semantic: OnceLock::new(),
             usage_state: Default::default(),
-            buffers: Default::default(),
+            overlay: Default::default(),
             counters: Default::default(),
             opened: std::time::Instant::now(),
             recovered: Mutex::new(Vec::new()),
@@ -222,15 +237,29 @@ impl Engine {
         &self.dir
     }
 
-    /// Semantic search's state, loading the model on first use.
+    /// Semantic search's state, loading the model and the cached vectors of
+    /// the committed chunks on first use.
     pub(crate) fn semantic(&self) -> &semantic::SemanticState {
         self.semantic.get_or_init(|| {
-            semantic::SemanticState::load(
-                &self.sourcing,
-                &self.config.semantic,
+            let state = semantic::SemanticState::load(
+                &self.model,
                 &self.dir.embeddings(),
-            )
+                self.read_only.is_some(),
+                &self.config.semantic.vectors,
+            );
+            if let semantic::SemanticState::Ready(ready) = &state
+                && let Err(err) = ready.sync(&self.lexical)
+            {
+                tracing::warn!("loading cached vectors: {err}");
+            }
+            state
         })
+    }
+
+    /// The model handle this engine uses (shared with the other roots'
+    /// engines of the process).
+    pub fn model(&self) -> &ModelHandle {
+        &self.model
     }
 
     /// Why semantic search is unavailable, or `None` when it is ready.
@@ -241,89 +270,166 @@ impl Engine {
         }
     }
 
+    /// What a query reads: the committed index and the overlay, now.
+    pub(crate) fn snapshot(&self) -> snapshot::Snapshot {
+        snapshot::Snapshot {
+            disk: self.lexical.snapshot(),
+            overlay: self.overlay.view(),
+        }
+    }
+
     /// Gives every chunk of the committed index a vector: drops vectors of
-    /// removed chunks, takes cached ones, embeds the rest. A no-op (with the
-    /// reason) when no model is available.
+    /// removed chunks, takes cached ones, embeds the rest, one batch after
+    /// another until none is left or the engine is cancelled. A no-op when
+    /// no model is available, and for a read-only engine (the owner embeds;
+    /// cached vectors are loaded all the same).
     pub fn embed(&self, progress: &dyn Progress) -> Result<EmbedReport> {
+        let semantic::SemanticState::Ready(ready) = self.semantic() else {
+            return Ok(EmbedReport::default());
+        };
+        let started = std::time::Instant::now();
+        let mut report = EmbedReport::default();
+        if self.read_only.is_some() {
+            return Ok(report);
+        }
+        let mut step = self.embed_step()?;
+        let total = step.embedded + step.remaining;
+        if total > 0 {
+            progress.begin("embedding", total);
+            progress.advance(step.embedded);
+        }
+        report.embedded += step.embedded;
+        report.skipped_stale += step.skipped_stale;
+        while step.remaining > 0 && !self.cancelled() {
+            step = self.embed_step()?;
+            report.embedded += step.embedded;
+            report.skipped_stale += step.skipped_stale;
+            progress.advance(step.embedded);
+        }
+        ready.flush()?;
+        if total > 0 {
+            progress.end();
+        }
+        report.duration = started.elapsed();
+        let merging = std::time::Instant::now();
+        while ready.vectors.merge_blocks() {}
+        report.maintenance = merging.elapsed();
+        Ok(report)
+    }
+
+    /// One step of embedding the committed chunks that lack a vector: at
+    /// most one batch through the model. The host calls it between other
+    /// work, so an edit waits for one batch at most.
+    pub fn embed_step(&self) -> Result<EmbedStep> {
+        let semantic::SemanticState::Ready(ready) = self.semantic() else {
+            return Ok(EmbedStep::default());
+        };
+        if self.read_only.is_some() {
+            return Ok(EmbedStep::default());
+        }
+        ready.embed_step(
+            &self.root,
+            &self.lexical,
+            (
+                self.config.semantic.batch_size,
+                self.config.semantic.batch_tokens,
+            ),
+        )
+    }
+
+    /// Whether [`Engine::embed_step`] has work to do: chunks without a
+    /// vector, or a backlog to compute again after a commit (false without
+    /// a model and for a read-only engine). Loads the model on first call.
+    pub fn embedding_pending(&self) -> bool {
+        if self.read_only.is_some() {
+            return false;
+        }
         match self.semantic() {
-            semantic::SemanticState::Unavailable(_) => Ok(EmbedReport::default()),
-            semantic::SemanticState::Ready(ready) => {
-                let pending = ready.sync(&self.lexical)?;
-                if self.read_only.is_some() {
-                    // Vectors from the cache only: the owner embeds.
-                    return Ok(EmbedReport::default());
-                }
-                let mut report = ready.embed_pending(
-                    (&self.root, &self.buffers, &self.cancel),
-                    &self.lexical,
-                    pending,
-                    (
-                        self.config.semantic.batch_size,
-                        self.config.semantic.batch_tokens,
-                    ),
-                    progress,
-                )?;
-                let started = std::time::Instant::now();
-                while ready.vectors.merge_blocks() {}
-                report.maintenance = started.elapsed();
-                Ok(report)
-            }
+            semantic::SemanticState::Ready(ready) => ready.has_backlog(),
+            semantic::SemanticState::Unavailable(_) => false,
         }
     }
 
     /// Seals large exact vector blocks into HNSW graphs and rebuilds graphs
     /// with many removed entries, until nothing is left to do or the engine
     /// is cancelled; returns the time spent. Graphs live in memory only, so
-    /// this is for long-running processes (the language server runs it at
-    /// the end of its indexing, and after edits); queries are answered
-    /// throughout, from exact search until a graph is published.
+    /// this is for long-running processes, on a thread of their own: it
+    /// builds from a snapshot and publishes atomically, and neither edits
+    /// nor queries wait for it (queries use exact search meanwhile).
     pub fn optimize_vectors(&self) -> std::time::Duration {
         let started = std::time::Instant::now();
         if let Some(semantic::SemanticState::Ready(ready)) = self.semantic.get() {
-            while !self.cancel.load(std::sync::atomic::Ordering::Acquire)
-                && ready.vectors.maintain()
-            {}
+            while !self.cancelled() && ready.vectors.maintain() {}
         }
         started.elapsed()
     }
 
-    /// Gives a vector to every chunk of these files (workspace-relative
-    /// paths) that lacks one: the fast path after an edit, which looks at
-    /// nothing else. [`Engine::embed`] does the whole index.
+    /// True when [`Engine::optimize_vectors`] has work to do.
+    pub fn vectors_need_optimizing(&self) -> bool {
+        match self.semantic.get() {
+            Some(semantic::SemanticState::Ready(ready)) => ready.vectors.needs_maintenance(),
+            _ => false,
+        }
+    }
+
+    /// Gives a vector to every committed chunk of these files
+    /// (workspace-relative paths) that lacks one, and to the overlay's
+    /// chunks of them: the fast path after an edit or a change on disk,
+    /// which looks at nothing else.
     pub fn embed_paths(&self, paths: &[&str]) -> Result<EmbedReport> {
         let semantic::SemanticState::Ready(ready) = self.semantic() else {
             return Ok(EmbedReport::default());
         };
-        let snapshot = self.lexical.snapshot();
-        let mut live = Vec::new();
+        let started = std::time::Instant::now();
+        let snapshot = self.snapshot();
+        let mut report = EmbedReport::default();
+        let mut committed = Vec::new();
+        let mut overlaid = Vec::new();
         for path in paths {
-            for doc in snapshot.file_chunks(path)? {
-                let keys = snapshot.keys(doc)?;
-                live.push((keys.chunk_id, keys.embed_key));
+            if let Some(file) = snapshot.overlay.files.get(*path) {
+                overlaid.extend(file.chunks.iter().cloned());
+            }
+            if self.read_only.is_none() {
+                for doc in snapshot.disk.file_chunks(path)? {
+                    committed.push(snapshot.disk.chunk(doc)?);
+                }
             }
         }
-        let pending = ready.add_cached(live);
-        ready.embed_pending(
-            (&self.root, &self.buffers, &self.cancel),
-            &self.lexical,
-            pending,
-            (
-                self.config.semantic.batch_size,
-                self.config.semantic.batch_tokens,
-            ),
-            &NoProgress,
-        )
+        report.embedded += ready.embed_now(
+            &overlaid,
+            &mut source::SourceReader::new(&self.root, &snapshot.overlay),
+            false,
+        )?;
+        report.embedded += ready.embed_now(
+            &committed,
+            &mut source::SourceReader::disk(&self.root),
+            true,
+        )?;
+        report.duration = started.elapsed();
+        Ok(report)
     }
 
-    /// (chunks with a vector, chunks without one yet); (0, 0) without a model.
-    pub fn vector_coverage(&self) -> (u64, u64) {
+    /// Writes what is only in memory and should last (new embedding cache
+    /// records) to disk: the host calls it when idle and at shutdown.
+    pub fn flush(&self) -> Result<()> {
         match self.semantic.get() {
-            Some(semantic::SemanticState::Ready(ready)) => {
-                let (_, chunks) = self.counts();
-                let have = ready.vectors.len() as u64;
-                (have, chunks.saturating_sub(have))
+            Some(semantic::SemanticState::Ready(ready)) if self.read_only.is_none() => {
+                ready.flush()
             }
-            _ => (0, 0),
+            _ => Ok(()),
+        }
+    }
+
+    /// (chunks with a vector, chunks without one yet) of the committed
+    /// index; (0, 0) without a model.
+    pub fn vector_coverage(&self) -> (u64, u64) {
+        match self.semantic() {
+            semantic::SemanticState::Ready(ready) => {
+                let (_, chunks) = self.counts();
+                let have = (ready.vectors.len() as u64).min(chunks);
+                (have, chunks - have)
+            }
+            semantic::SemanticState::Unavailable(_) => (0, 0),
         }
     }
 
@@ -385,11 +491,12 @@ impl Engine {
         self.read_only
     }
 
-    /// An error for writes attempted by a read-only engine.
-    pub(crate) fn check_writable(&self) -> Result<()> {
-        match self.read_only {
-            Some(pid) => Err(EngineError::ReadOnly(pid)),
-            None => Ok(()),
+    /// What changed lately, cheaply (for the host's state): buffers in the
+    /// overlay, disk commits since the engine opened.
+    pub fn activity(&self) -> health::Activity {
+        health::Activity {
+            open_buffers: self.overlay.view().files.len() as u64,
+            disk_commits: self.counters.commits(),
         }
     }
 

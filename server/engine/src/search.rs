@@ -12,8 +12,11 @@ use std::str::FromStr;
 use std::collections::HashMap;
 
 use dowse_index::lexical::{Boosts, LexicalSnapshot, StoredChunk};
+
+use crate::snapshot::Snapshot;
 use dowse_index::tokenizer;
 use dowse_index::vectors::Quantized;
+use dowse_syntax::ChunkKind;
 use serde::Serialize;
 
 use crate::semantic::SemanticState;
@@ -86,6 +89,26 @@ impl SearchRequest {
             limit: SearchRequest::DEFAULT_LIMIT,
         }
     }
+
+    /// The one check of what a search may ask, for every front end: a
+    /// query with something in it, a limit from 1 to [`Self::MAX_LIMIT`].
+    pub fn validate(&self) -> Result<()> {
+        if self.query.trim().is_empty() {
+            return Err(EngineError::EmptyQuery);
+        }
+        validate_limit(self.limit)
+    }
+}
+
+/// A result limit must be from 1 to [`SearchRequest::MAX_LIMIT`].
+pub fn validate_limit(limit: usize) -> Result<()> {
+    if limit == 0 || limit > SearchRequest::MAX_LIMIT {
+        return Err(EngineError::InvalidInput(format!(
+            "limit must be between 1 and {}, not {limit}",
+            SearchRequest::MAX_LIMIT
+        )));
+    }
+    Ok(())
 }
 
 /// The answer, in the shape of `dowse search --json`.
@@ -102,6 +125,8 @@ pub struct SearchResponse {
 /// One ranked chunk.
 #[derive(Clone, Debug, Serialize)]
 pub struct SearchResult {
+    /// The workspace root the result belongs to (canonical, absolute).
+    pub root: String,
     /// Relative to the workspace root, `/`-separated.
     pub path: String,
     /// 1-based, inclusive.
@@ -112,7 +137,8 @@ pub struct SearchResult {
     pub symbol: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub enclosing: Vec<String>,
-    pub kind: &'static str,
+    #[serde(serialize_with = "serialize_kind")]
+    pub kind: ChunkKind,
     pub language: String,
     pub score: f32,
     /// The best-matching lines of the chunk.
@@ -122,6 +148,14 @@ pub struct SearchResult {
     /// Byte range of the chunk in the file.
     #[serde(skip)]
     pub byte_range: std::ops::Range<usize>,
+}
+
+/// Kinds serialise as their lower-case names: `function`, `method`, ...
+pub(crate) fn serialize_kind<S: serde::Serializer>(
+    kind: &ChunkKind,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(kind.as_str())
 }
 
 /// Lines in a snippet.
@@ -240,67 +274,82 @@ pub fn is_test_code(chunk: &StoredChunk) -> bool {
             .any(|e| e == "mod test" || e == "mod tests")
 }
 
+/// Chunks ranked for a request, best first, overlapping ones collapsed.
+pub(crate) struct Ranked {
+    pub(crate) snapshot: Snapshot,
+    pub(crate) chunks: Vec<(f32, StoredChunk)>,
+    pub(crate) degraded: Option<String>,
+}
+
 impl Engine {
-    /// Answers `request` from the current snapshot.
+    /// Answers `request` from the current snapshot: the committed index and
+    /// the overlay of unsaved buffers.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
-        let query = request.query.trim();
-        if query.is_empty() {
-            return Err(EngineError::EmptyQuery);
-        }
-        if request.limit == 0 || request.limit > SearchRequest::MAX_LIMIT {
-            return Err(EngineError::InvalidInput(format!(
-                "limit must be between 1 and {}, not {}",
-                SearchRequest::MAX_LIMIT,
-                request.limit
-            )));
-        }
         let started = std::time::Instant::now();
+        let ranked = self.search_chunks(request, self.config.ranking.whole_definitions)?;
+        let terms = LexicalSnapshot::query_terms(request.query.trim());
+        let mut sources = SourceReader::new(&self.root, &ranked.snapshot.overlay);
+        let results = ranked
+            .chunks
+            .into_iter()
+            .map(|(score, chunk)| {
+                let text = sources.text(&chunk);
+                to_result(&self.root, score, chunk, text.as_deref(), &terms)
+            })
+            .collect();
+        self.counters.query(started.elapsed());
+        Ok(SearchResponse {
+            query: request.query.clone(),
+            mode: request.mode,
+            degraded: ranked.degraded,
+            results,
+        })
+    }
+
+    /// The ranking behind [`Engine::search`]; `whole_definitions` says
+    /// whether parts of large definitions stand for the whole definition.
+    pub(crate) fn search_chunks(
+        &self,
+        request: &SearchRequest,
+        whole_definitions: bool,
+    ) -> Result<Ranked> {
+        request.validate()?;
+        let query = request.query.trim();
         let ranking = &self.config.ranking;
         let name_weight = ranking.name_weight(query);
         let boosts = Boosts {
             content: 1.0,
             symbol: name_weight,
         };
-        let mut lexical = self.lexical.snapshot();
-        let terms = lexical.query_terms(query);
+        let snapshot = self.snapshot();
         let depth = ranking.candidates.max(request.limit * 3);
-        let lexical_ranking = |lexical: &mut LexicalSnapshot| -> Result<Vec<(u64, f32)>> {
-            let hits = lexical.search(query, &boosts, depth)?;
-            hits.iter()
-                .map(|hit| Ok((lexical.keys(hit.doc)?.chunk_id, hit.score)))
-                .collect()
+        let lexical_ranking = || -> Result<Vec<(u64, f32)>> {
+            Ok(snapshot
+                .lexical(query, &boosts, depth)?
+                .into_iter()
+                .map(|hit| (hit.chunk_id, hit.score))
+                .collect())
         };
         let (ranked, degraded) = match request.mode {
-            SearchMode::Lexical => (lexical_ranking(&mut lexical)?, None),
+            SearchMode::Lexical => (lexical_ranking()?, None),
             SearchMode::Hybrid | SearchMode::Semantic => match self.semantic() {
                 SemanticState::Unavailable(reason) => {
-                    (lexical_ranking(&mut lexical)?, Some(keyword_only(reason)))
+                    (lexical_ranking()?, Some(keyword_only(reason)))
                 }
                 SemanticState::Ready(ready) => match ready.embed_query(query) {
-                    Err(reason) => (lexical_ranking(&mut lexical)?, Some(keyword_only(&reason))),
+                    Err(reason) => (lexical_ranking()?, Some(keyword_only(&reason))),
                     Ok(vector) => {
-                        let by_meaning: Vec<(u64, f32)> = ready
-                            .vectors
-                            .snapshot()
-                            .search(&vector, depth)
-                            .into_iter()
-                            .map(|hit| (hit.chunk_id, hit.score))
-                            .collect();
+                        let by_meaning = snapshot.vector_hits(ready, &vector, depth);
                         let scorer = MeaningScorer {
                             ready,
                             query: &vector,
                             name_weight,
                         };
                         if request.mode == SearchMode::Semantic {
-                            (scorer.rescore(&lexical, by_meaning)?, None)
+                            (scorer.rescore(&snapshot, by_meaning)?, None)
                         } else {
-                            let fused = fuse(
-                                &mut lexical,
-                                &scorer,
-                                (query, &boosts),
-                                &by_meaning,
-                                ranking,
-                            )?;
+                            let fused =
+                                fuse(&snapshot, &scorer, (query, &boosts), &by_meaning, ranking)?;
                             (fused, None)
                         }
                     }
@@ -310,10 +359,10 @@ impl Engine {
         let mut chunks = Vec::with_capacity(ranked.len());
         for (chunk_id, score) in ranked {
             // A vector may outlive its chunk by a moment (the lexical commit
-            // comes first); such a hit is skipped.
-            if let Some(doc) = lexical.find(chunk_id)? {
-                let mut chunk = lexical.chunk(doc)?;
-                if !ranking.whole_definitions {
+            // comes first), and a committed chunk of a file open in an
+            // editor is masked: such hits are skipped.
+            if let Some(mut chunk) = snapshot.chunk(chunk_id)? {
+                if !whole_definitions {
                     chunk.definition = None;
                 }
                 let score = if score > 0.0 && is_test_code(&chunk) {
@@ -325,20 +374,10 @@ impl Engine {
             }
         }
         chunks.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let mut sources = SourceReader::new(&self.root, &self.buffers);
-        let results = collapse(chunks, request.limit)
-            .into_iter()
-            .map(|(score, chunk)| {
-                let text = sources.text(&chunk);
-                to_result(score, chunk, text.as_deref(), &terms)
-            })
-            .collect();
-        self.counters.query(started.elapsed());
-        Ok(SearchResponse {
-            query: request.query.clone(),
-            mode: request.mode,
+        Ok(Ranked {
+            chunks: collapse(chunks, request.limit),
+            snapshot,
             degraded,
-            results,
         })
     }
 }
@@ -379,11 +418,10 @@ impl MeaningScorer<'_> {
 
     /// Search by meaning alone: the body vectors' nearest chunks, scored
     /// again with their names mixed in.
-    fn rescore(&self, lexical: &LexicalSnapshot, hits: Vec<(u64, f32)>) -> Result<Vec<(u64, f32)>> {
+    fn rescore(&self, snapshot: &Snapshot, hits: Vec<(u64, f32)>) -> Result<Vec<(u64, f32)>> {
         let mut out = Vec::with_capacity(hits.len());
         for (chunk_id, cos_body) in hits {
-            if let Some(doc) = lexical.find(chunk_id)? {
-                let key = lexical.keys(doc)?.embed_key;
+            if let Some(key) = snapshot.embed_key(chunk_id)? {
                 out.push((chunk_id, self.score(key, Some(cos_body))));
             }
         }
@@ -398,34 +436,29 @@ impl MeaningScorer<'_> {
 /// vectors), so a chunk found by one side is not penalised for being missed
 /// by the other; see [`Fusion`].
 fn fuse(
-    lexical: &mut LexicalSnapshot,
+    snapshot: &Snapshot,
     scorer: &MeaningScorer<'_>,
     (query, boosts): (&str, &Boosts),
     by_meaning: &[(u64, f32)],
     ranking: &Ranking,
 ) -> Result<Vec<(u64, f32)>> {
-    let deep = lexical.search(query, boosts, LEXICAL_DEPTH)?;
+    let deep = snapshot.lexical(query, boosts, LEXICAL_DEPTH)?;
     let mut bm25: HashMap<u64, f32> = HashMap::with_capacity(deep.len());
     // (bm25, meaning) per candidate.
     let mut candidates: HashMap<u64, (f32, f32)> = HashMap::new();
     for (rank, hit) in deep.iter().enumerate() {
-        let keys = lexical.keys(hit.doc)?;
-        bm25.insert(keys.chunk_id, hit.score);
+        bm25.insert(hit.chunk_id, hit.score);
         if rank < ranking.candidates {
-            candidates.insert(
-                keys.chunk_id,
-                (hit.score, scorer.score(keys.embed_key, None)),
-            );
+            candidates.insert(hit.chunk_id, (hit.score, scorer.score(hit.embed_key, None)));
         }
     }
     for &(id, cos_body) in by_meaning.iter().take(ranking.candidates) {
         if candidates.contains_key(&id) {
             continue;
         }
-        let Some(doc) = lexical.find(id)? else {
+        let Some(key) = snapshot.embed_key(id)? else {
             continue;
         };
-        let key = lexical.keys(doc)?.embed_key;
         let score = bm25.get(&id).copied().unwrap_or(0.0);
         candidates.insert(id, (score, scorer.score(key, Some(cos_body))));
     }
@@ -500,6 +533,7 @@ pub(crate) fn collapse(ranked: Vec<(f32, StoredChunk)>, limit: usize) -> Vec<(f3
 /// A result for `chunk`; `text` is its text when the file still holds it (an
 /// empty snippet otherwise).
 pub(crate) fn to_result(
+    root: &std::path::Path,
     score: f32,
     chunk: StoredChunk,
     text: Option<&str>,
@@ -508,12 +542,13 @@ pub(crate) fn to_result(
     let (snippet, offset) = snippet(text.unwrap_or(""), terms);
     let (start_line, end_line) = chunk.reported_lines();
     SearchResult {
+        root: root.to_string_lossy().into_owned(),
         path: chunk.path,
         start_line,
         end_line,
         symbol: chunk.symbol,
         enclosing: chunk.enclosing,
-        kind: chunk.kind.as_str(),
+        kind: chunk.kind,
         language: chunk.language,
         score,
         snippet,

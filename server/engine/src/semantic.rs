@@ -14,7 +14,6 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
 
 use dowse_embed::{Embedder, OnnxEmbedder, OnnxOptions, Resolution};
 use dowse_index::lexical::{LexicalIndex, StoredChunk};
@@ -25,7 +24,7 @@ use dowse_syntax::ChunkKind;
 use dowse_syntax::text::split_identifier;
 
 use crate::source::SourceReader;
-use crate::{EngineError, Progress, Result};
+use crate::{EngineError, Result};
 
 /// The bytes of code kept in an embedding text: the model reads 256 tokens,
 /// code runs about four bytes a token, and the margin covers whitespace and
@@ -145,8 +144,7 @@ pub fn batches<T>(
     let mut start = 0;
     let mut tokens = 0;
     for (i, view) in views.iter().enumerate() {
-        // About four bytes a token; the model reads at most 256.
-        let cost = (body(view).len() / 4).clamp(1, 256);
+        let cost = estimated_tokens(body(view));
         if i > start && (i - start == max_chunks.max(1) || tokens + cost > max_tokens) {
             out.push(&views[start..i]);
             start = i;
@@ -213,118 +211,143 @@ impl Default for SemanticConfig {
     }
 }
 
-/// Where the embedders come from: the real model, or one given by a test.
-pub(crate) enum ModelSourcing {
-    Resolve,
-    Given(Arc<dyn Embedder>),
-}
-
-/// Semantic search, ready or not.
-pub(crate) enum SemanticState {
-    /// Keyword-only, and why (with the fix).
-    Unavailable(String),
-    Ready(Box<Ready>),
-}
-
-pub(crate) struct Ready {
-    /// The model instance that embeds chunks.
+/// The embedding model, loaded once per process and shared by every
+/// workspace root's engine: the instance that embeds chunks, a second one
+/// for queries while chunks are being embedded (so that a query never waits
+/// behind a batch), and the vectors of recent queries.
+pub struct Model {
     pub(crate) indexer: Arc<dyn Embedder>,
     /// True while chunks are being embedded.
     indexing: AtomicBool,
-    /// The instance that embeds queries while chunks are being embedded, so
-    /// that a query never waits behind a batch; loaded when first needed.
+    /// Loaded when first needed.
     query_model: OnceLock<std::result::Result<Arc<dyn Embedder>, String>>,
     model_files: Option<dowse_embed::ModelFiles>,
     options: OnnxOptions,
-    pub(crate) cache: EmbeddingCache,
-    pub(crate) vectors: VectorIndex,
     recent_queries: Mutex<QueryCache>,
 }
 
-impl SemanticState {
-    pub(crate) fn load(
-        sourcing: &ModelSourcing,
-        config: &SemanticConfig,
-        cache_path: &std::path::Path,
-    ) -> SemanticState {
+/// The model of a process, loaded on first use, or why it cannot be: one
+/// handle shared by every engine of the process.
+#[derive(Clone)]
+pub struct ModelHandle {
+    sourcing: Arc<ModelSourcing>,
+    loaded: Arc<OnceLock<std::result::Result<Arc<Model>, String>>>,
+}
+
+enum ModelSourcing {
+    Resolve(SemanticConfig),
+    Given(Arc<dyn Embedder>),
+}
+
+impl ModelHandle {
+    /// The real model, as `config` says where to find it.
+    pub fn resolve(config: &SemanticConfig) -> ModelHandle {
+        ModelHandle {
+            sourcing: Arc::new(ModelSourcing::Resolve(config.clone())),
+            loaded: Arc::default(),
+        }
+    }
+
+    /// A given embedder (tests that need vectors but not a real model).
+    pub fn given(embedder: Arc<dyn Embedder>) -> ModelHandle {
+        ModelHandle {
+            sourcing: Arc::new(ModelSourcing::Given(embedder)),
+            loaded: Arc::default(),
+        }
+    }
+
+    /// The model, loading it on first call; the reason (with the fix) when
+    /// there is none.
+    pub fn get(&self) -> std::result::Result<Arc<Model>, String> {
+        self.loaded
+            .get_or_init(|| Model::load(&self.sourcing).map(Arc::new))
+            .clone()
+    }
+
+    /// The model if it was loaded already.
+    pub fn loaded(&self) -> Option<Arc<Model>> {
+        self.loaded.get().and_then(|m| m.as_ref().ok()).cloned()
+    }
+}
+
+impl Model {
+    fn load(sourcing: &ModelSourcing) -> std::result::Result<Model, String> {
+        let config = match sourcing {
+            ModelSourcing::Given(embedder) => {
+                return Ok(Model::with(embedder.clone(), None, OnnxOptions::default()));
+            }
+            ModelSourcing::Resolve(config) => config,
+        };
         if !config.enabled {
-            return SemanticState::Unavailable(
-                "semantic search is turned off in the configuration (semantic.enabled = false)"
-                    .to_owned(),
+            return Err(
+                "semantic search is turned off in the configuration (semantic = false)".to_owned(),
             );
         }
         let options = OnnxOptions {
             threads: config.threads.max(1),
             max_tokens: 256,
         };
-        let (indexer, model_files): (Arc<dyn Embedder>, _) = match sourcing {
-            ModelSourcing::Given(embedder) => (embedder.clone(), None),
-            ModelSourcing::Resolve => match dowse_embed::resolve(config.model_dir.as_deref()) {
-                Resolution::Found(files) => match OnnxEmbedder::load(&files, &options) {
-                    Ok(embedder) => (Arc::new(embedder), Some(files)),
-                    Err(err) => {
-                        return SemanticState::Unavailable(format!(
-                            "{err}; reinstall it with `dowse model install`, or point DOWSE_MODEL_DIR at a working model"
-                        ));
-                    }
-                },
-                Resolution::Missing { reason, fix } => {
-                    return SemanticState::Unavailable(format!("{reason}; {fix}"));
-                }
+        match dowse_embed::resolve(config.model_dir.as_deref()) {
+            Resolution::Found(files) => match OnnxEmbedder::load(&files, &options) {
+                Ok(embedder) => Ok(Model::with(Arc::new(embedder), Some(files), options)),
+                Err(err) => Err(format!(
+                    "{err}; reinstall it with `dowse model install`, or point DOWSE_MODEL_DIR at a working model"
+                )),
             },
-        };
-        let info = indexer.info().clone();
-        let (cache, cache_load) = match EmbeddingCache::open(cache_path, &info.id, info.dimensions)
-        {
-            Ok(opened) => opened,
-            Err(err) => {
-                return SemanticState::Unavailable(format!(
-                    "cannot open the embedding cache `{}`: {err}",
-                    cache_path.display()
-                ));
-            }
-        };
-        if cache_load.dropped_bytes > 0 {
-            tracing::warn!(
-                "the embedding cache had a damaged tail ({} bytes dropped); those chunks will be embedded again",
-                cache_load.dropped_bytes
-            );
+            Resolution::Missing { reason, fix } => Err(format!("{reason}; {fix}")),
         }
+    }
+
+    fn with(
+        indexer: Arc<dyn Embedder>,
+        model_files: Option<dowse_embed::ModelFiles>,
+        options: OnnxOptions,
+    ) -> Model {
         let query_model = OnceLock::new();
         if model_files.is_none() {
             let _ = query_model.set(Ok(indexer.clone()));
         }
-        SemanticState::Ready(Box::new(Ready {
+        Model {
             indexer,
             indexing: AtomicBool::new(false),
             query_model,
             model_files,
             options,
-            cache,
-            vectors: VectorIndex::new(info.dimensions, config.vectors.clone()),
             recent_queries: Mutex::new(QueryCache::default()),
-        }))
+        }
     }
-}
 
-impl Ready {
+    pub fn info(&self) -> &dowse_embed::ModelInfo {
+        self.indexer.info()
+    }
+
     /// The query's vector, from the recent-query cache or the query model.
     pub(crate) fn embed_query(&self, query: &str) -> std::result::Result<Quantized, String> {
         if let Some(q) = self.recent_queries.lock().expect("query cache").get(query) {
             return Ok(q);
         }
+        let q = self.embed_query_uncached(query)?;
+        self.recent_queries
+            .lock()
+            .expect("query cache")
+            .put(query, q.clone());
+        Ok(q)
+    }
+
+    /// The query's vector from the model itself (the health probe).
+    pub(crate) fn embed_query_uncached(
+        &self,
+        query: &str,
+    ) -> std::result::Result<Quantized, String> {
         let model = if !self.indexing.load(Ordering::Acquire) {
             self.indexer.clone()
         } else {
             self.query_model()?
         };
         let vector = model.embed(&[query]).map_err(|e| e.to_string())?;
-        let q = quantize(vector.first().ok_or("the model returned no vector")?);
-        self.recent_queries
-            .lock()
-            .expect("query cache")
-            .put(query, q.clone());
-        Ok(q)
+        Ok(quantize(
+            vector.first().ok_or("the model returned no vector")?,
+        ))
     }
 
     fn query_model(&self) -> std::result::Result<Arc<dyn Embedder>, String> {
@@ -339,6 +362,114 @@ impl Ready {
                     .map_err(|e| e.to_string())
             })
             .clone()
+    }
+
+    /// Embeds (body view, name view) pairs of chunks, telling queries to use
+    /// the query instance meanwhile.
+    pub(crate) fn embed_chunks(
+        &self,
+        views: &[(&str, &str)],
+    ) -> std::result::Result<Vec<Embedding>, String> {
+        self.indexing.store(true, Ordering::Release);
+        let embedded = embed_views(self.indexer.as_ref(), views);
+        self.indexing.store(false, Ordering::Release);
+        embedded
+    }
+}
+
+/// Semantic search, ready or not.
+pub(crate) enum SemanticState {
+    /// Keyword-only, and why (with the fix).
+    Unavailable(String),
+    Ready(Box<Ready>),
+}
+
+/// One engine's vectors: the embedding cache and the vector index of its
+/// committed chunks (the overlay's vectors are read from the cache by key),
+/// and the backlog of chunks still to embed.
+pub(crate) struct Ready {
+    pub(crate) model: Arc<Model>,
+    pub(crate) cache: EmbeddingCache,
+    pub(crate) vectors: VectorIndex,
+    backlog: Mutex<Backlog>,
+}
+
+/// Committed chunks without a vector yet, worked off a batch at a time.
+#[derive(Default)]
+struct Backlog {
+    /// (chunk id, embedding key), not yet read.
+    pending: VecDeque<(u64, u64)>,
+    /// The next chunks' views, sorted by length: (id, key, body, name).
+    prepared: VecDeque<(u64, u64, String, String)>,
+    /// The committed index changed since `pending` was computed.
+    stale: bool,
+}
+
+/// What one step of background embedding did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EmbedStep {
+    /// Chunks that got a vector in this step (from the model or the cache).
+    pub embedded: u64,
+    /// Chunks whose file changed since it was indexed: left for the update
+    /// that re-indexes them.
+    pub skipped_stale: u64,
+    /// Chunks still without a vector.
+    pub remaining: u64,
+}
+
+impl SemanticState {
+    pub(crate) fn load(
+        model: &ModelHandle,
+        cache_path: &std::path::Path,
+        read_only: bool,
+        vectors: &VectorConfig,
+    ) -> SemanticState {
+        let model = match model.get() {
+            Ok(model) => model,
+            Err(reason) => return SemanticState::Unavailable(reason),
+        };
+        let info = model.info().clone();
+        let opened = if read_only {
+            EmbeddingCache::open_read_only(cache_path, &info.id, info.dimensions)
+        } else {
+            EmbeddingCache::open(cache_path, &info.id, info.dimensions)
+        };
+        let (cache, cache_load) = match opened {
+            Ok(opened) => opened,
+            Err(err) => {
+                return SemanticState::Unavailable(format!(
+                    "cannot open the embedding cache `{}`: {err}",
+                    cache_path.display()
+                ));
+            }
+        };
+        if cache_load.dropped_bytes > 0 {
+            tracing::warn!(
+                "the embedding cache had a damaged tail ({} bytes dropped); those chunks will be embedded again",
+                cache_load.dropped_bytes
+            );
+        }
+        SemanticState::Ready(Box::new(Ready {
+            model,
+            cache,
+            vectors: VectorIndex::new(info.dimensions, vectors.clone()),
+            backlog: Mutex::new(Backlog {
+                stale: true,
+                ..Backlog::default()
+            }),
+        }))
+    }
+}
+
+impl Ready {
+    pub(crate) fn embed_query(&self, query: &str) -> std::result::Result<Quantized, String> {
+        self.model.embed_query(query)
+    }
+
+    /// The committed index changed: the backlog is computed again before
+    /// the next step.
+    pub(crate) fn mark_stale(&self) {
+        self.backlog.lock().expect("backlog lock").stale = true;
     }
 
     /// Brings the vector index in line with the lexical index: vectors of
@@ -368,134 +499,180 @@ impl Ready {
         Ok(pending)
     }
 
-    /// Gives vectors from the cache to those of `live` chunks that lack one;
-    /// returns the chunks that still need embedding. Unlike [`Ready::sync`]
-    /// it removes nothing: vectors of deleted chunks stay until the next
-    /// sync, harmless meanwhile (a hit is only returned if its chunk is in
-    /// the lexical snapshot).
-    pub(crate) fn add_cached(&self, live: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
-        let mut added = Vec::new();
-        let mut pending = Vec::new();
-        for (id, key) in live {
-            if self.vectors.contains(id) {
-                continue;
-            }
-            match self.cache.get(key) {
-                Some(q) => added.push((id, q)),
-                None => pending.push((id, key)),
-            }
-        }
-        self.vectors.apply(&[], &added);
-        pending
+    /// Whether a step has work: the backlog must be computed again, or
+    /// holds chunks.
+    pub(crate) fn has_backlog(&self) -> bool {
+        let backlog = self.backlog.lock().expect("backlog lock");
+        backlog.stale || !backlog.pending.is_empty() || !backlog.prepared.is_empty()
     }
 
-    /// Embeds `pending` chunks, batch by batch, adding each batch's vectors
-    /// to the cache and the index as it completes.
-    pub(crate) fn embed_pending(
+    /// One step of the backlog: computes it again if the index changed,
+    /// prepares the next window of texts when needed, and embeds one batch
+    /// (bounded by `batch_size` chunks and `batch_tokens` tokens), so that
+    /// a caller can do other work between steps.
+    pub(crate) fn embed_step(
         &self,
-        (root, buffers, cancel): (&std::path::Path, &crate::source::Buffers, &AtomicBool),
+        root: &std::path::Path,
         lexical: &LexicalIndex,
-        pending: Vec<(u64, u64)>,
         (batch_size, batch_tokens): (usize, usize),
-        progress: &dyn Progress,
-    ) -> Result<EmbedReport> {
-        let started = Instant::now();
-        let mut report = EmbedReport::default();
-        if pending.is_empty() {
-            return Ok(report);
+    ) -> Result<EmbedStep> {
+        let mut step = EmbedStep::default();
+        let mut backlog = self.backlog.lock().expect("backlog lock");
+        if backlog.stale {
+            let pending = self.sync(lexical)?;
+            backlog.pending = pending.into();
+            backlog.prepared.clear();
+            backlog.stale = false;
         }
-        progress.begin("embedding", pending.len() as u64);
-        self.indexing.store(true, Ordering::Release);
-        let result = self.embed_windows(
-            (root, buffers, cancel),
-            lexical,
-            &pending,
-            (batch_size, batch_tokens),
-            progress,
-            &mut report,
-        );
-        self.indexing.store(false, Ordering::Release);
-        result?;
-        progress.end();
-        report.duration = started.elapsed();
-        Ok(report)
-    }
-
-    fn embed_windows(
-        &self,
-        (root, buffers, cancel): (&std::path::Path, &crate::source::Buffers, &AtomicBool),
-        lexical: &LexicalIndex,
-        pending: &[(u64, u64)],
-        (batch_size, batch_tokens): (usize, usize),
-        progress: &dyn Progress,
-        report: &mut EmbedReport,
-    ) -> Result<()> {
-        // Texts are fetched and sorted a window at a time, to keep memory
-        // flat on large workspaces while still batching similar lengths.
-        const WINDOW: usize = 1024;
-        let snapshot = lexical.snapshot();
-        let mut sources = SourceReader::new(root, buffers);
-        let mut seen_keys: HashMap<u64, Quantized> = HashMap::new();
-        for window in pending.chunks(WINDOW) {
-            if cancel.load(Ordering::Acquire) {
-                // Everything embedded so far is in the cache already.
-                return Ok(());
-            }
-            let mut texts: Vec<(u64, u64, (String, String))> = Vec::with_capacity(window.len());
-            let mut ready = Vec::new();
-            for &(id, key) in window {
-                // Two chunks with one text (a copied function) embed once.
-                if let Some(q) = seen_keys.get(&key).cloned().or_else(|| self.cache.get(key)) {
-                    ready.push((id, q));
+        if backlog.prepared.is_empty() && !backlog.pending.is_empty() {
+            // Texts are read and sorted a window at a time, to keep memory
+            // flat on large workspaces while still batching similar
+            // lengths (padding goes to the longest text of a batch).
+            const WINDOW: usize = 1024;
+            let take = backlog.pending.len().min(WINDOW);
+            let window: Vec<(u64, u64)> = backlog.pending.drain(..take).collect();
+            let snapshot = lexical.snapshot();
+            let mut sources = SourceReader::disk(root);
+            let mut prepared = Vec::with_capacity(window.len());
+            let mut cached = Vec::new();
+            let mut seen: HashSet<u64> = HashSet::new();
+            for (id, key) in window {
+                // The same text twice (a copied function) embeds once; the
+                // second copy takes its vector from the cache afterwards.
+                if let Some(q) = self.cache.get(key) {
+                    cached.push((id, q));
+                    continue;
+                }
+                if !seen.insert(key) {
+                    backlog.pending.push_back((id, key));
                     continue;
                 }
                 // A chunk whose file changed since it was indexed is left
-                // for the next update, which re-indexes that file.
+                // for the update that re-indexes that file.
                 if let Some(doc) = snapshot.find(id)? {
                     let chunk = snapshot.chunk(doc)?;
                     match sources.text(&chunk) {
-                        Some(code) => texts.push((id, key, chunk_views(&chunk, &code))),
-                        None => report.skipped_stale += 1,
+                        Some(code) => {
+                            let (body, name) = chunk_views(&chunk, &code);
+                            prepared.push((id, key, body, name));
+                        }
+                        None => step.skipped_stale += 1,
                     }
                 }
             }
-            if !ready.is_empty() {
-                progress.advance(ready.len() as u64);
-                self.vectors.apply(&[], &ready);
-            }
-            texts.sort_by_key(|(_, _, (body, _))| body.len());
-            for batch in batches(&texts, |(_, _, (body, _))| body, batch_size, batch_tokens) {
-                if cancel.load(Ordering::Acquire) {
-                    return Ok(());
-                }
-                let views: Vec<(&str, &str)> = batch
-                    .iter()
-                    .map(|(_, _, (b, n))| (b.as_str(), n.as_str()))
-                    .collect();
-                let embeddings =
-                    embed_views(self.indexer.as_ref(), &views).map_err(EngineError::Semantic)?;
-                let mut added = Vec::with_capacity(batch.len());
-                let mut cached = Vec::with_capacity(batch.len());
-                for ((id, key, _), embedding) in batch.iter().zip(embeddings) {
-                    seen_keys.insert(*key, embedding.body.clone());
-                    added.push((*id, embedding.body.clone()));
-                    cached.push((*key, embedding));
-                }
-                self.cache.put(&cached).map_err(|e| EngineError::Io {
-                    path: self.cache.path().to_path_buf(),
-                    source: e,
-                })?;
-                self.vectors.apply(&[], &added);
-                report.embedded += batch.len() as u64;
-                progress.advance(batch.len() as u64);
-            }
-            self.cache.flush().map_err(|e| EngineError::Io {
-                path: self.cache.path().to_path_buf(),
-                source: e,
-            })?;
+            prepared.sort_by_key(|(_, _, body, _)| body.len());
+            backlog.prepared = prepared.into();
+            step.embedded += cached.len() as u64;
+            self.vectors.apply(&[], &cached);
         }
-        Ok(())
+        // One batch from the front of the prepared window.
+        let mut tokens = 0;
+        let mut count = 0;
+        for (_, _, body, _) in &backlog.prepared {
+            let cost = estimated_tokens(body);
+            if count > 0 && (count == batch_size.max(1) || tokens + cost > batch_tokens) {
+                break;
+            }
+            tokens += cost;
+            count += 1;
+        }
+        if count > 0 {
+            let batch: Vec<(u64, u64, String, String)> = backlog.prepared.drain(..count).collect();
+            let views: Vec<(&str, &str)> = batch
+                .iter()
+                .map(|(_, _, b, n)| (b.as_str(), n.as_str()))
+                .collect();
+            let embeddings = self
+                .model
+                .embed_chunks(&views)
+                .map_err(EngineError::Semantic)?;
+            let mut added = Vec::with_capacity(batch.len());
+            let mut cached = Vec::with_capacity(batch.len());
+            for ((id, key, _, _), embedding) in batch.into_iter().zip(embeddings) {
+                added.push((id, embedding.body.clone()));
+                cached.push((key, embedding));
+            }
+            self.cache.put(&cached);
+            self.vectors.apply(&[], &added);
+            step.embedded += added.len() as u64;
+        }
+        if backlog.prepared.is_empty() {
+            // A window is done: make its vectors durable.
+            self.flush()?;
+        }
+        step.remaining = (backlog.pending.len() + backlog.prepared.len()) as u64;
+        Ok(step)
     }
+
+    /// Embeds the given chunks now (the fast path after an edit or a
+    /// change on disk): their texts from `sources`, into the cache; the
+    /// committed ones (`index_vectors`) into the vector index too.
+    pub(crate) fn embed_now(
+        &self,
+        chunks: &[StoredChunk],
+        sources: &mut SourceReader<'_>,
+        index_vectors: bool,
+    ) -> Result<u64> {
+        let mut views = Vec::new();
+        let mut seen = HashSet::new();
+        let mut cached = Vec::new();
+        for chunk in chunks {
+            if let Some(q) = self.cache.get(chunk.embed_key) {
+                cached.push((chunk.chunk_id, q));
+                continue;
+            }
+            if !seen.insert(chunk.embed_key) {
+                continue;
+            }
+            if let Some(code) = sources.text(chunk) {
+                let (body, name) = chunk_views(chunk, &code);
+                views.push((chunk.chunk_id, chunk.embed_key, body, name));
+            }
+        }
+        let mut embedded = 0;
+        for batch in views.chunks(16) {
+            let pairs: Vec<(&str, &str)> = batch
+                .iter()
+                .map(|(_, _, b, n)| (b.as_str(), n.as_str()))
+                .collect();
+            let embeddings = self
+                .model
+                .embed_chunks(&pairs)
+                .map_err(EngineError::Semantic)?;
+            let mut entries = Vec::with_capacity(batch.len());
+            for ((id, key, _, _), embedding) in batch.iter().zip(embeddings) {
+                cached.push((*id, embedding.body.clone()));
+                entries.push((*key, embedding));
+            }
+            self.cache.put(&entries);
+            embedded += batch.len() as u64;
+        }
+        if index_vectors {
+            // Copies of one text share a vector.
+            for chunk in chunks {
+                if !cached.iter().any(|(id, _)| *id == chunk.chunk_id)
+                    && let Some(q) = self.cache.get(chunk.embed_key)
+                {
+                    cached.push((chunk.chunk_id, q));
+                }
+            }
+            self.vectors.apply(&[], &cached);
+        }
+        Ok(embedded)
+    }
+
+    /// Writes new cache records to disk.
+    pub(crate) fn flush(&self) -> Result<()> {
+        self.cache.flush().map_err(|e| EngineError::Io {
+            path: self.cache.path().to_path_buf(),
+            source: e,
+        })
+    }
+}
+
+/// About four bytes a token; the model reads at most 256.
+fn estimated_tokens(text: &str) -> usize {
+    (text.len() / 4).clamp(1, 256)
 }
 
 /// What an embedding run did.

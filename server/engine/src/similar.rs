@@ -13,7 +13,7 @@ use dowse_index::lexical::{Boosts, StoredChunk};
 use serde::Serialize;
 
 use crate::search::{SearchResult, collapse, keyword_only, to_result};
-use crate::semantic::{SemanticState, chunk_views, embed_views};
+use crate::semantic::{SemanticState, chunk_views};
 use crate::source::SourceReader;
 use crate::{Engine, EngineError, Result};
 
@@ -34,36 +34,25 @@ impl Engine {
     /// The chunks most like the one covering `line` (1-based) of `path`
     /// (workspace-relative, or absolute inside the workspace).
     pub fn similar(&self, path: &str, line: u32, limit: usize) -> Result<SimilarResponse> {
-        if limit == 0 || limit > crate::SearchRequest::MAX_LIMIT {
-            return Err(EngineError::InvalidInput(format!(
-                "limit must be between 1 and {}, not {limit}",
-                crate::SearchRequest::MAX_LIMIT
-            )));
-        }
+        crate::search::validate_limit(limit)?;
         let rel = self.workspace_relative(path)?;
-        let mut snapshot = self.lexical.snapshot();
-        let mut covering: Vec<StoredChunk> = Vec::new();
-        let docs = snapshot.file_chunks(&rel)?;
-        if docs.is_empty() {
+        let snapshot = self.snapshot();
+        let chunks = snapshot.file_chunks(&rel)?;
+        if chunks.is_empty() {
             return Err(EngineError::InvalidInput(format!(
                 "`{rel}` is not in the index (is it ignored, binary, or outside the workspace?)"
             )));
         }
-        for doc in docs {
-            let chunk = snapshot.chunk(doc)?;
-            if chunk.start_line <= line && line <= chunk.end_line {
-                covering.push(chunk);
-            }
-        }
-        let Some(source) = covering
+        let Some(source) = chunks
             .into_iter()
+            .filter(|c| c.start_line <= line && line <= c.end_line)
             .min_by_key(|c| c.end_line - c.start_line)
         else {
             return Err(EngineError::InvalidInput(format!(
                 "no chunk of `{rel}` covers line {line} (blank lines between definitions belong to none)"
             )));
         };
-        let mut sources = SourceReader::new(&self.root, &self.buffers);
+        let mut sources = SourceReader::new(&self.root, &snapshot.overlay);
         let source_text = sources.text(&source).ok_or_else(|| {
             EngineError::InvalidInput(format!(
                 "`{rel}` changed since it was indexed; index it again and retry"
@@ -81,7 +70,9 @@ impl Engine {
                     Some(q) => q,
                     None => {
                         let (body, name) = chunk_views(&source, &source_text);
-                        embed_views(ready.indexer.as_ref(), &[(body.as_str(), name.as_str())])
+                        ready
+                            .model
+                            .embed_chunks(&[(body.as_str(), name.as_str())])
                             .map_err(EngineError::Semantic)?
                             .pop()
                             .ok_or_else(|| EngineError::Semantic("no vector".into()))?
@@ -89,12 +80,12 @@ impl Engine {
                     }
                 };
                 let mut ranked = Vec::new();
-                for hit in ready.vectors.snapshot().search(&vector, limit * 3 + 10) {
-                    if hit.chunk_id == source.chunk_id {
+                for (chunk_id, score) in snapshot.vector_hits(ready, &vector, limit * 3 + 10) {
+                    if chunk_id == source.chunk_id {
                         continue;
                     }
-                    if let Some(doc) = snapshot.find(hit.chunk_id)? {
-                        ranked.push((hit.score, snapshot.chunk(doc)?));
+                    if let Some(chunk) = snapshot.chunk(chunk_id)? {
+                        ranked.push((score, chunk));
                     }
                 }
                 (ranked, None)
@@ -110,8 +101,10 @@ impl Engine {
                     &source_text[..end]
                 );
                 let mut ranked = Vec::new();
-                for hit in snapshot.search(&query, &Boosts::default(), limit * 3 + 10)? {
-                    ranked.push((hit.score, snapshot.chunk(hit.doc)?));
+                for hit in snapshot.lexical(&query, &Boosts::default(), limit * 3 + 10)? {
+                    if let Some(chunk) = snapshot.chunk(hit.chunk_id)? {
+                        ranked.push((hit.score, chunk));
+                    }
                 }
                 (ranked, Some(keyword_only(reason)))
             }
@@ -124,11 +117,11 @@ impl Engine {
             .into_iter()
             .map(|(score, chunk)| {
                 let text = sources.text(&chunk);
-                to_result(score, chunk, text.as_deref(), &[])
+                to_result(&self.root, score, chunk, text.as_deref(), &[])
             })
             .collect();
         Ok(SimilarResponse {
-            source: to_result(1.0, source, Some(&source_text), &[]),
+            source: to_result(&self.root, 1.0, source, Some(&source_text), &[]),
             degraded,
             results,
         })

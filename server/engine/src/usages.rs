@@ -19,11 +19,15 @@ use dowse_syntax::usages::{FileUsages, extract};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::overlay::OverlayView;
+use crate::source::SourceReader;
 use crate::{Engine, EngineError, Result};
 
 /// One place a symbol is defined or used.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UsageLocation {
+    /// The workspace root the location belongs to (canonical, absolute).
+    pub root: String,
     /// Relative to the workspace root.
     pub path: String,
     /// 1-based.
@@ -44,6 +48,36 @@ pub struct UsagesResponse {
     pub references: Vec<UsageLocation>,
 }
 
+/// What to find the usages of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UsagesQuery {
+    /// A name, optionally qualified: `parse`, `Headers.add`, `Client::send`.
+    Symbol(String),
+    /// The symbol at a position: a file (workspace-relative, or absolute
+    /// inside the workspace), a 1-based line and a 1-based column in
+    /// characters.
+    Position {
+        path: String,
+        line: u32,
+        column: u32,
+    },
+}
+
+impl UsagesQuery {
+    /// `FILE:LINE:COL` (1-based) as a position, anything else as a symbol:
+    /// the form the CLI takes.
+    pub fn parse(text: &str) -> UsagesQuery {
+        match parse_position(text.trim()) {
+            Some((path, line, column)) => UsagesQuery::Position {
+                path: path.to_owned(),
+                line,
+                column,
+            },
+            None => UsagesQuery::Symbol(text.trim().to_owned()),
+        }
+    }
+}
+
 /// The occurrences of the workspace's files, kept in step with the index.
 #[derive(Default)]
 pub(crate) struct UsageState {
@@ -54,32 +88,61 @@ pub(crate) struct UsageState {
 
 pub(crate) type SharedUsages = RwLock<UsageState>;
 
+/// Extracts a tiny file of each language: find usages works when its
+/// queries compiled and extraction runs.
+pub(crate) fn probe() -> std::result::Result<(), String> {
+    let samples = [
+        (Language::Python, "def probe(x):\n    return probe(x)\n"),
+        (Language::Rust, "fn probe(x: u8) -> u8 { probe(x) }\n"),
+    ];
+    for (lang, text) in samples {
+        let found = std::panic::catch_unwind(|| extract(lang, text))
+            .ok()
+            .flatten();
+        let occurrences = found.map_or(0, |u| {
+            u.occurrences.iter().filter(|o| o.name == "probe").count()
+        });
+        if occurrences < 2 {
+            return Err(format!(
+                "find usages does not work for {lang}: its queries failed to compile or extraction failed (see the log)"
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Engine {
-    /// Usages of a symbol (`name`, `Type.name`, `Type::name`) or of the
-    /// symbol at `FILE:LINE:COL` (1-based; the file relative to the
-    /// workspace root or absolute inside it).
-    pub fn usages(&self, query: &str) -> Result<UsagesResponse> {
-        let query = query.trim();
-        if query.is_empty() {
+    /// Usages of a symbol or of the symbol at a position, in the live index:
+    /// an open buffer's unsaved text counts in place of its file's.
+    pub fn usages(&self, query: &UsagesQuery) -> Result<UsagesResponse> {
+        if let UsagesQuery::Symbol(name) = query
+            && name.trim().is_empty()
+        {
             return Err(EngineError::EmptyQuery);
         }
         let started = std::time::Instant::now();
-        self.sync_usages()?;
+        let overlay = self.overlay.view();
+        self.sync_usages(&overlay)?;
         let state = self.usage_state.read().expect("usages lock");
         let ws = &state.workspace;
-        let (symbol, targets) = match parse_position(query) {
-            Some((file, line, column)) => {
-                let rel = self.workspace_relative(file)?;
+        let mut sources = SourceReader::new(&self.root, &overlay);
+        let (symbol, targets) = match query {
+            UsagesQuery::Position { path, line, column } => {
+                let (line, column) = (*line, *column);
+                if line == 0 || column == 0 {
+                    return Err(EngineError::InvalidInput(format!(
+                        "lines and columns count from 1, not {line}:{column}"
+                    )));
+                }
+                let rel = self.workspace_relative(path)?;
                 let id = ws.file_id(&rel).ok_or_else(|| {
                     EngineError::InvalidInput(format!(
                         "`{rel}` has no symbols dowse knows of (is it a Rust or Python file of the workspace?)"
                     ))
                 })?;
-                let text = match self.buffers.read().expect("buffers lock").get(&rel) {
-                    Some(text) => text.as_str().to_owned(),
-                    None => std::fs::read_to_string(self.root.join(&rel))
-                        .map_err(|e| EngineError::io(&self.root.join(&rel), e))?,
-                };
+                let text = sources
+                    .file(&rel)
+                    .ok_or_else(|| EngineError::InvalidInput(format!("`{rel}` cannot be read")))?;
                 let offset = offset_of(&text, line, column).ok_or_else(|| {
                     EngineError::InvalidInput(format!(
                         "`{rel}` has no line {line}, column {column}"
@@ -96,7 +159,9 @@ impl Engine {
                     vec![symbol],
                 )
             }
-            None => (query.to_owned(), ws.definitions_named(query)),
+            UsagesQuery::Symbol(name) => {
+                (name.trim().to_owned(), ws.definitions_named(name.trim()))
+            }
         };
         let mut definitions = Vec::new();
         let mut references = Vec::new();
@@ -110,12 +175,9 @@ impl Engine {
         references.sort();
         references.dedup();
         references.retain(|r| !definitions.contains(r));
-        let mut lines = LineCache {
-            buffers: self.buffers.read().expect("buffers lock").clone(),
-            ..LineCache::default()
-        };
-        let definitions = self.locations(ws, &definitions, &mut lines);
-        let references = self.locations(ws, &references, &mut lines);
+        let mut lines = LineCache::default();
+        let definitions = self.locations(ws, &definitions, &mut sources, &mut lines);
+        let references = self.locations(ws, &references, &mut sources, &mut lines);
         self.counters.query(started.elapsed());
         Ok(UsagesResponse {
             symbol,
@@ -128,6 +190,7 @@ impl Engine {
         &self,
         ws: &Workspace,
         symbols: &[Symbol],
+        sources: &mut SourceReader<'_>,
         lines: &mut LineCache,
     ) -> Vec<UsageLocation> {
         let mut out: Vec<UsageLocation> = symbols
@@ -135,8 +198,9 @@ impl Engine {
             .map(|s| {
                 let occ = ws.usages_of(s.file).occurrence(s.occ);
                 let path = ws.path(s.file).to_owned();
-                let context = lines.line(&self.root, &path, occ.line);
+                let context = lines.line(sources, &path, occ.line);
                 UsageLocation {
+                    root: self.root.to_string_lossy().into_owned(),
                     path,
                     line: occ.line,
                     column: occ.column,
@@ -156,32 +220,39 @@ impl Engine {
         (!state.digests.is_empty()).then(|| state.workspace.file_count())
     }
 
-    /// Brings the occurrences up to date with the file table.
-    fn sync_usages(&self) -> Result<()> {
+    /// Brings the occurrences up to date with what search sees: the file
+    /// table's files, each overlaid file by its buffer's text. A file is
+    /// extracted again whenever the text it was extracted from changes (an
+    /// edit, a save, a close that returns it to its disk content).
+    fn sync_usages(&self, overlay: &OverlayView) -> Result<()> {
         let started = Instant::now();
-        let wanted: Vec<(String, String, Language)> = {
+        let wanted: HashMap<String, (String, Language)> = {
             let table = self.files.read().expect("file table lock");
-            table
+            let mut wanted: HashMap<String, (String, Language)> = table
                 .files
                 .iter()
                 .filter_map(|(path, record)| {
                     let lang = Language::from_path(Path::new(path))?;
-                    Some((path.clone(), record.digest.clone(), lang))
+                    Some((path.clone(), (format!("disk:{}", record.digest), lang)))
                 })
-                .collect()
+                .collect();
+            for (path, file) in &overlay.files {
+                if let Some(lang) = Language::from_path(Path::new(path)) {
+                    wanted.insert(path.clone(), (format!("buffer:{}", file.digest), lang));
+                }
+            }
+            wanted
         };
         let (todo, removed) = {
             let state = self.usage_state.read().expect("usages lock");
-            let todo: Vec<&(String, String, Language)> = wanted
+            let todo: Vec<(&String, &(String, Language))> = wanted
                 .iter()
-                .filter(|(path, digest, _)| state.digests.get(path) != Some(digest))
+                .filter(|(path, (digest, _))| state.digests.get(*path) != Some(digest))
                 .collect();
-            let live: std::collections::HashSet<&str> =
-                wanted.iter().map(|(p, _, _)| p.as_str()).collect();
             let removed: Vec<String> = state
                 .digests
                 .keys()
-                .filter(|p| !live.contains(p.as_str()))
+                .filter(|p| !wanted.contains_key(*p))
                 .cloned()
                 .collect();
             (todo, removed)
@@ -191,18 +262,22 @@ impl Engine {
         }
         let extracted: Vec<(String, String, Language, Option<FileUsages>)> = todo
             .par_iter()
-            .map(|(path, digest, lang)| {
-                let usages = std::fs::read_to_string(self.root.join(path))
-                    .ok()
-                    .and_then(|text| {
-                        // A bug in extraction costs that file's usages, not the
-                        // process.
-                        std::panic::catch_unwind(|| extract(*lang, &text)).unwrap_or_else(|_| {
-                            tracing::error!("extracting the occurrences of `{path}` failed");
-                            None
-                        })
-                    });
-                (path.clone(), digest.clone(), *lang, usages)
+            .map(|(path, (digest, lang))| {
+                let text = match overlay.files.get(*path) {
+                    Some(file) => Some(file.text.clone()),
+                    None => std::fs::read_to_string(self.root.join(path))
+                        .ok()
+                        .map(Arc::new),
+                };
+                let usages = text.and_then(|text| {
+                    // A bug in extraction costs that file's usages, not the
+                    // process.
+                    std::panic::catch_unwind(|| extract(*lang, &text)).unwrap_or_else(|_| {
+                        tracing::error!("extracting the occurrences of `{path}` failed");
+                        None
+                    })
+                });
+                ((*path).clone(), digest.clone(), *lang, usages)
             })
             .collect();
         let mut state = self.usage_state.write().expect("usages lock");
@@ -255,21 +330,16 @@ fn offset_of(text: &str, line: u32, column: u32) -> Option<usize> {
     Some(bom + start + offset)
 }
 
-/// Reads each file once to give the text of its lines.
+/// Line indexes of the files read, each built once.
 #[derive(Default)]
 struct LineCache {
-    buffers: HashMap<String, Arc<String>>,
-    files: HashMap<String, Option<(String, LineIndex)>>,
+    files: HashMap<String, Option<(Arc<String>, LineIndex)>>,
 }
 
 impl LineCache {
-    fn line(&mut self, root: &Path, path: &str, line: u32) -> String {
-        let buffers = &self.buffers;
+    fn line(&mut self, sources: &mut SourceReader<'_>, path: &str, line: u32) -> String {
         let entry = self.files.entry(path.to_owned()).or_insert_with(|| {
-            let text = match buffers.get(path) {
-                Some(text) => text.as_str().to_owned(),
-                None => std::fs::read_to_string(root.join(path)).ok()?,
-            };
+            let text = sources.file(path)?;
             let index = LineIndex::new(&text);
             Some((text, index))
         });

@@ -62,12 +62,18 @@ pub struct WalkedFile {
 /// Why a file was not indexed.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SkipReason {
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
     Binary,
     NotUtf8,
     PathNotUtf8,
     SymlinkLoop,
     OutsideWorkspace,
+    /// A key, certificate, credential store or environment file: left out
+    /// unless an `include` glob names it, since agents read the index.
+    Secret,
     Unreadable(String),
 }
 
@@ -81,6 +87,7 @@ impl SkipReason {
             SkipReason::PathNotUtf8 => "path not UTF-8",
             SkipReason::SymlinkLoop => "symlink loop",
             SkipReason::OutsideWorkspace => "outside the workspace",
+            SkipReason::Secret => "looks like a secret",
             SkipReason::Unreadable(_) => "unreadable",
         }
     }
@@ -97,8 +104,12 @@ impl fmt::Display for SkipReason {
             SkipReason::PathNotUtf8 => f.write_str("path is not valid UTF-8"),
             SkipReason::SymlinkLoop => f.write_str("symbolic link loop"),
             SkipReason::OutsideWorkspace => {
-                f.write_str("symbolic link to a file outside the workspace")
+                f.write_str("symbolic link to a file or directory outside the workspace")
             }
+            SkipReason::Secret => f.write_str(
+                "looks like a secret (a key, certificate, credential store or environment file); \
+                 name it in `include` to index it",
+            ),
             SkipReason::Unreadable(err) => write!(f, "unreadable: {err}"),
         }
     }
@@ -150,20 +161,27 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<WalkOutput, WalkError>
         .parents(false)
         .follow_links(options.follow_symlinks)
         .add_custom_ignore_filename(IGNORE_FILE)
-        .overrides(overrides)
+        .overrides(overrides.clone())
         .threads(options.threads.max(1));
     let skip_dirs = options.skip_dirs.clone();
     builder.filter_entry(move |entry| !skip_dirs.iter().any(|d| entry.path() == d));
 
     let out = Mutex::new(WalkOutput::default());
+    let explicit =
+        |rel: &str| !options.include.is_empty() && overrides.matched(rel, false).is_whitelist();
     builder.build_parallel().run(|| {
         let out = &out;
+        let explicit = &explicit;
         Box::new(move |entry| {
-            let visit = visit(root, options, entry);
+            let visit = visit(root, options, entry, explicit);
             let mut out = out.lock().expect("walker lock");
             match visit {
                 Visit::File(file) => out.files.push(file),
                 Visit::Skip(skipped) => out.skipped.push(skipped),
+                Visit::SkipDir(skipped) => {
+                    out.skipped.push(skipped);
+                    return WalkState::Skip;
+                }
                 Visit::Nothing => {}
             }
             WalkState::Continue
@@ -178,6 +196,8 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<WalkOutput, WalkError>
 enum Visit {
     File(WalkedFile),
     Skip(Skipped),
+    /// A directory not to descend into.
+    SkipDir(Skipped),
     Nothing,
 }
 
@@ -185,6 +205,7 @@ fn visit(
     root: &Path,
     options: &WalkOptions,
     entry: Result<ignore::DirEntry, ignore::Error>,
+    explicit: &dyn Fn(&str) -> bool,
 ) -> Visit {
     let entry = match entry {
         Ok(entry) => entry,
@@ -194,6 +215,31 @@ fn visit(
     let Some(file_type) = entry.file_type() else {
         return Visit::Nothing;
     };
+    if file_type.is_dir() {
+        // A followed link to a directory elsewhere would bring everything
+        // under it in (a link to /etc: password files, TLS keys). Links
+        // are checked where they are met, so nothing below one that leads
+        // out is ever read.
+        if entry.path_is_symlink() && entry.depth() > 0 {
+            let rel = relative(root, path).unwrap_or_else(|| path.to_string_lossy().into_owned());
+            match path.canonicalize() {
+                Ok(target) if target.starts_with(root) => {}
+                Ok(_) => {
+                    return Visit::SkipDir(Skipped {
+                        path: rel,
+                        reason: SkipReason::OutsideWorkspace,
+                    });
+                }
+                Err(err) => {
+                    return Visit::SkipDir(Skipped {
+                        path: rel,
+                        reason: SkipReason::Unreadable(err.to_string()),
+                    });
+                }
+            }
+        }
+        return Visit::Nothing;
+    }
     if !file_type.is_file() {
         return Visit::Nothing;
     }
@@ -210,6 +256,9 @@ fn visit(
             Ok(_) => return skip(rel_path, SkipReason::OutsideWorkspace),
             Err(err) => return skip(rel_path, SkipReason::Unreadable(err.to_string())),
         }
+    }
+    if looks_secret(&rel_path) && !explicit(&rel_path) {
+        return skip(rel_path, SkipReason::Secret);
     }
     let meta = match entry.metadata() {
         Ok(meta) => meta,
@@ -230,6 +279,54 @@ fn visit(
         size: meta.len(),
         mtime_ns: mtime_ns(&meta),
     })
+}
+
+/// Whether an `include` glob names `rel_path` (a file the user asked for,
+/// secret-looking or not).
+pub fn explicitly_included(root: &Path, include: &[String], rel_path: &str) -> bool {
+    if include.is_empty() {
+        return false;
+    }
+    let mut builder = OverrideBuilder::new(root);
+    for glob in include {
+        if builder.add(glob).is_err() {
+            return false;
+        }
+    }
+    builder
+        .build()
+        .is_ok_and(|o| o.matched(root.join(rel_path), false).is_whitelist())
+}
+
+/// Whether a workspace-relative path names a file that commonly holds
+/// secrets: environment files (`.env`, `.env.local`), private keys and
+/// certificates (`*.pem`, `*.key`, `id_rsa`, `*.p12`, `*.pfx`, `*.jks`,
+/// `*.keystore`) and credential stores (`.netrc`, `.git-credentials`,
+/// `.pgpass`, `.npmrc`, `.pypirc`, `credentials` files).
+pub fn looks_secret(rel_path: &str) -> bool {
+    let name = rel_path
+        .rsplit('/')
+        .next()
+        .unwrap_or(rel_path)
+        .to_lowercase();
+    let ssh_keys = ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"];
+    let stores = [
+        ".netrc",
+        "_netrc",
+        ".git-credentials",
+        ".pgpass",
+        ".npmrc",
+        ".pypirc",
+        ".htpasswd",
+        "credentials",
+        "credentials.json",
+    ];
+    let extensions = [".pem", ".key", ".p12", ".pfx", ".jks", ".keystore"];
+    name == ".env"
+        || name.starts_with(".env.")
+        || ssh_keys.iter().any(|k| name.starts_with(k))
+        || stores.contains(&name.as_str())
+        || extensions.iter().any(|e| name.ends_with(e))
 }
 
 fn skip(path: String, reason: SkipReason) -> Visit {
@@ -360,6 +457,76 @@ mod tests {
             skipped,
             ["leak.py: outside the workspace", "pkg/loop: symlink loop"]
         );
+    }
+
+    /// A link to a directory outside the workspace (here standing in for
+    /// /etc) brings nothing in, however deep its files.
+    #[test]
+    fn directory_links_out_of_the_workspace_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root, "app.py", b"x = 1");
+        write(&root, "lib/inner.py", b"y = 2");
+        write(outside.path(), "passwd", b"root:x:0:0");
+        write(
+            outside.path(),
+            "ssl/private/server.txt",
+            b"BEGIN PRIVATE KEY",
+        );
+        std::os::unix::fs::symlink(outside.path(), root.join("etc")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("ssl"), root.join("lib/ssl")).unwrap();
+        // A link to a directory inside the workspace is followed.
+        std::os::unix::fs::symlink(root.join("lib"), root.join("lib-alias")).unwrap();
+        let out = walk(&root, &WalkOptions::default()).unwrap();
+        let (files, skipped) = summary(&out);
+        assert_eq!(files, ["app.py", "lib-alias/inner.py", "lib/inner.py"]);
+        assert_eq!(
+            skipped,
+            [
+                "etc: outside the workspace",
+                "lib-alias/ssl: outside the workspace",
+                "lib/ssl: outside the workspace"
+            ]
+        );
+    }
+
+    #[test]
+    fn files_that_look_like_secrets_are_left_out_unless_included() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root, "app.py", b"x = 1");
+        write(&root, "certs/server.pem", b"-----BEGIN CERTIFICATE-----");
+        write(&root, "certs/server.key", b"-----BEGIN PRIVATE KEY-----");
+        write(
+            &root,
+            "deploy/id_rsa",
+            b"-----BEGIN OPENSSH PRIVATE KEY-----",
+        );
+        write(&root, "store.p12", b"pkcs12");
+        write(&root, "keys.rs", b"fn keys() {}");
+        let out = walk(&root, &WalkOptions::default()).unwrap();
+        let (files, skipped) = summary(&out);
+        assert_eq!(files, ["app.py", "keys.rs"]);
+        assert_eq!(
+            skipped,
+            [
+                "certs/server.key: looks like a secret",
+                "certs/server.pem: looks like a secret",
+                "deploy/id_rsa: looks like a secret",
+                "store.p12: looks like a secret",
+            ]
+        );
+        // Named explicitly, a file is indexed.
+        let options = WalkOptions {
+            include: vec!["*.py".into(), "certs/server.pem".into()],
+            ..WalkOptions::default()
+        };
+        let out = walk(&root, &options).unwrap();
+        assert_eq!(summary(&out).0, ["app.py", "certs/server.pem"]);
+        assert!(looks_secret(".env.production"));
+        assert!(looks_secret("config/.netrc"));
+        assert!(!looks_secret("src/environment.py"));
     }
 
     #[test]

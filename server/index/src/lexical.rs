@@ -29,12 +29,11 @@ use std::path::Path;
 use dowse_syntax::{Chunk, ChunkKind, Digest};
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
@@ -189,9 +188,20 @@ impl LexicalIndex {
     /// Opens the index in `dir`, creating an empty one if there is none.
     pub fn open(dir: &Path) -> Result<LexicalIndex> {
         std::fs::create_dir_all(dir)?;
-        let (schema, fields) = Fields::schema();
+        let (schema, _) = Fields::schema();
         let directory = MmapDirectory::open(dir).map_err(tantivy::TantivyError::from)?;
-        let index = Index::open_or_create(directory, schema)?;
+        LexicalIndex::with_index(Index::open_or_create(directory, schema)?)
+    }
+
+    /// An index in memory, with the same schema: the live overlay of files
+    /// open in an editor, whose commits cost no disk write.
+    pub fn in_memory() -> Result<LexicalIndex> {
+        let (schema, _) = Fields::schema();
+        LexicalIndex::with_index(Index::create_in_ram(schema))
+    }
+
+    fn with_index(index: Index) -> Result<LexicalIndex> {
+        let (_, fields) = Fields::schema();
         index
             .tokenizers()
             .register(CODE, tokenizer::code_analyzer());
@@ -241,8 +251,7 @@ impl LexicalIndex {
         LexicalSnapshot {
             searcher,
             fields: self.fields,
-            analyzer: tokenizer::query_analyzer(),
-            columns,
+            columns: std::sync::Arc::new(columns),
         }
     }
 
@@ -381,13 +390,51 @@ impl LexicalWriter {
     }
 }
 
-/// A point-in-time view of the lexical index.
+/// A point-in-time view of the lexical index; cheap to clone and share.
+#[derive(Clone)]
 pub struct LexicalSnapshot {
     searcher: Searcher,
     fields: Fields,
-    analyzer: TextAnalyzer,
     /// Fast-field columns per segment, opened on first use.
-    columns: Vec<std::sync::OnceLock<std::result::Result<SegmentColumns, String>>>,
+    columns: std::sync::Arc<Vec<std::sync::OnceLock<std::result::Result<SegmentColumns, String>>>>,
+}
+
+/// BM25 statistics of several indexes taken as one (the committed index and
+/// the in-memory overlay), so that a chunk scores the same wherever it lives.
+pub struct CombinedStatistics<'a> {
+    searchers: Vec<&'a Searcher>,
+}
+
+impl<'a> CombinedStatistics<'a> {
+    pub fn of(snapshots: &[&'a LexicalSnapshot]) -> CombinedStatistics<'a> {
+        CombinedStatistics {
+            searchers: snapshots.iter().map(|s| &s.searcher).collect(),
+        }
+    }
+}
+
+impl Bm25StatisticsProvider for CombinedStatistics<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        self.searchers
+            .iter()
+            .map(|s| s.total_num_tokens(field))
+            .sum()
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        // At least one document, so that an empty index (a workspace with
+        // only unsaved buffers) never averages over nothing.
+        let total: u64 = self
+            .searchers
+            .iter()
+            .map(|s| Bm25StatisticsProvider::total_num_docs(*s))
+            .sum::<tantivy::Result<u64>>()?;
+        Ok(total.max(1))
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        self.searchers.iter().map(|s| s.doc_freq(term)).sum()
+    }
 }
 
 /// The fast fields a query reads for many documents.
@@ -418,18 +465,26 @@ impl LexicalSnapshot {
     }
 
     /// The query's terms, as the index sees them.
-    pub fn query_terms(&mut self, query: &str) -> Vec<String> {
-        tokenizer::terms(&mut self.analyzer, query)
+    pub fn query_terms(query: &str) -> Vec<String> {
+        tokenizer::terms(&mut tokenizer::query_analyzer(), query)
     }
 
     /// The best `limit` chunks for `query` by boosted BM25.
-    pub fn search(
-        &mut self,
+    pub fn search(&self, query: &str, boosts: &Boosts, limit: usize) -> Result<Vec<LexicalHit>> {
+        self.search_with(query, boosts, limit, &[], &self.searcher)
+    }
+
+    /// [`LexicalSnapshot::search`] leaving out the chunks of `excluded`
+    /// paths, with BM25 statistics from `statistics`.
+    pub fn search_with(
+        &self,
         query: &str,
         boosts: &Boosts,
         limit: usize,
+        excluded: &[&str],
+        statistics: &dyn Bm25StatisticsProvider,
     ) -> Result<Vec<LexicalHit>> {
-        let terms = self.query_terms(query);
+        let terms = LexicalSnapshot::query_terms(query);
         if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
@@ -452,10 +507,19 @@ impl LexicalSnapshot {
                 ));
             }
         }
+        for path in excluded {
+            let term = Term::from_field_text(f.path, path);
+            clauses.push((
+                Occur::MustNot,
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+            ));
+        }
         let query = BooleanQuery::new(clauses);
-        let top = self
-            .searcher
-            .search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let top = self.searcher.search_with_statistics_provider(
+            &query,
+            &TopDocs::with_limit(limit).order_by_score(),
+            statistics,
+        )?;
         Ok(top
             .into_iter()
             .map(|(score, doc)| LexicalHit { score, doc })
@@ -613,7 +677,7 @@ mod tests {
     }
 
     fn top_symbols(index: &LexicalIndex, query: &str) -> Vec<String> {
-        let mut snapshot = index.snapshot();
+        let snapshot = index.snapshot();
         let hits = snapshot.search(query, &Boosts::default(), 5).unwrap();
         hits.iter()
             .map(|h| snapshot.chunk(h.doc).unwrap().symbol.unwrap_or_default())
@@ -654,7 +718,7 @@ mod tests {
         index.reload().unwrap();
         assert_eq!(index.snapshot().num_chunks(), 2);
         assert!(top_symbols(&index, "retry failed").is_empty());
-        let mut snapshot = index.snapshot();
+        let snapshot = index.snapshot();
         let hit = snapshot
             .search("parse_duration", &Boosts::default(), 1)
             .unwrap()[0];

@@ -39,6 +39,12 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 /// named after the workspace and a hash of its canonical path, so two
 /// checkouts of one project never share an index.
 pub fn default_index_dir(workspace: &Path) -> PathBuf {
+    cache_root().join("indexes").join(index_key(workspace))
+}
+
+/// A workspace's directory name among indexes: its name and a hash of its
+/// canonical path (`dowse-3fa2…`).
+pub fn index_key(workspace: &Path) -> String {
     let canonical = workspace
         .canonicalize()
         .unwrap_or_else(|_| workspace.to_path_buf());
@@ -56,9 +62,7 @@ pub fn default_index_dir(workspace: &Path) -> PathBuf {
             }
         })
         .collect();
-    cache_root()
-        .join("indexes")
-        .join(format!("{name}-{}", &hash[..16]))
+    format!("{name}-{}", &hash[..16])
 }
 
 /// `$XDG_CACHE_HOME/dowse`, `~/.cache/dowse`, or the platform's equivalent.

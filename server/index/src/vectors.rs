@@ -58,7 +58,11 @@ impl Quantized4 {
     #[inline]
     fn value(&self, i: usize) -> i32 {
         let byte = self.packed[i / 2];
-        let nibble = if i.is_multiple_of(2) { byte & 0x0f } else { byte >> 4 };
+        let nibble = if i.is_multiple_of(2) {
+            byte & 0x0f
+        } else {
+            byte >> 4
+        };
         // Sign-extend the 4-bit two's complement value.
         ((nibble as i8) << 4 >> 4) as i32
     }
@@ -141,12 +145,20 @@ const CACHE_MAGIC: &[u8; 8] = b"DOWSEEMB";
 const CACHE_VERSION: u32 = 2;
 
 /// Content-addressed vectors of one model, persisted append-only.
+///
+/// New records are kept in memory until [`EmbeddingCache::flush`] writes
+/// them, so that embedding an editor's unsaved text touches no disk; the
+/// writer flushes at its commits and when idle. A cache opened read-only
+/// (another process writes the index) never writes at all.
 pub struct EmbeddingCache {
     path: PathBuf,
     dims: usize,
     model_id: String,
     inner: RwLock<CacheData>,
-    file: Mutex<Option<BufWriter<File>>>,
+    /// The file, appended to on flush; `None` when read-only.
+    file: Mutex<Option<File>>,
+    /// Encoded records not yet written.
+    pending: Mutex<Vec<u8>>,
 }
 
 #[derive(Default)]
@@ -176,6 +188,25 @@ impl EmbeddingCache {
         path: &Path,
         model_id: &str,
         dims: usize,
+    ) -> io::Result<(EmbeddingCache, CacheLoad)> {
+        EmbeddingCache::open_with(path, model_id, dims, false)
+    }
+
+    /// Loads what the cache at `path` holds without ever writing to it:
+    /// for a process that only reads an index another one writes.
+    pub fn open_read_only(
+        path: &Path,
+        model_id: &str,
+        dims: usize,
+    ) -> io::Result<(EmbeddingCache, CacheLoad)> {
+        EmbeddingCache::open_with(path, model_id, dims, true)
+    }
+
+    fn open_with(
+        path: &Path,
+        model_id: &str,
+        dims: usize,
+        read_only: bool,
     ) -> io::Result<(EmbeddingCache, CacheLoad)> {
         let mut load = CacheLoad::default();
         let mut data = CacheData::default();
@@ -207,6 +238,18 @@ impl EmbeddingCache {
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
             Err(err) => return Err(err),
         }
+        load.vectors = data.slots.len();
+        let cache = |file: Option<File>| EmbeddingCache {
+            path: path.to_path_buf(),
+            dims,
+            model_id: model_id.to_owned(),
+            inner: RwLock::new(data),
+            file: Mutex::new(file),
+            pending: Mutex::new(Vec::new()),
+        };
+        if read_only {
+            return Ok((cache(None), load));
+        }
         let file = OpenOptions::new()
             .create(true)
             .write(true)
@@ -224,17 +267,7 @@ impl EmbeddingCache {
             file.sync_all()?;
         }
         let file = OpenOptions::new().append(true).open(path)?;
-        load.vectors = data.slots.len();
-        Ok((
-            EmbeddingCache {
-                path: path.to_path_buf(),
-                dims,
-                model_id: model_id.to_owned(),
-                inner: RwLock::new(data),
-                file: Mutex::new(Some(BufWriter::new(file))),
-            },
-            load,
-        ))
+        Ok((cache(Some(file)), load))
     }
 
     pub fn path(&self) -> &Path {
@@ -292,11 +325,12 @@ impl EmbeddingCache {
         })
     }
 
-    /// Adds embeddings (already-present keys are skipped) and appends them
-    /// to the file. Call [`EmbeddingCache::flush`] to make them durable.
-    pub fn put(&self, entries: &[(u64, Embedding)]) -> io::Result<()> {
-        let mut file = self.file.lock().expect("cache file lock");
+    /// Adds embeddings (already-present keys are skipped). They are written
+    /// to the file by the next [`EmbeddingCache::flush`].
+    pub fn put(&self, entries: &[(u64, Embedding)]) {
+        let writable = self.file.lock().expect("cache file lock").is_some();
         let mut data = self.inner.write().expect("cache lock");
+        let mut pending = self.pending.lock().expect("cache pending lock");
         for (key, embedding) in entries {
             if data.slots.contains_key(key)
                 || embedding.body.values.len() != self.dims
@@ -305,19 +339,34 @@ impl EmbeddingCache {
                 continue;
             }
             insert(&mut data, self.dims, *key, embedding);
-            if let Some(writer) = file.as_mut() {
-                writer.write_all(&encode_record(*key, embedding))?;
+            if writable {
+                pending.extend_from_slice(&encode_record(*key, embedding));
             }
         }
-        Ok(())
     }
 
-    /// Writes buffered records and fsyncs the file.
+    /// Records added but not yet written to the file.
+    pub fn unflushed_bytes(&self) -> usize {
+        self.pending.lock().expect("cache pending lock").len()
+    }
+
+    /// Writes the records added since the last flush and fsyncs the file.
+    /// A no-op for a read-only cache and when nothing is pending.
     pub fn flush(&self) -> io::Result<()> {
         let mut file = self.file.lock().expect("cache file lock");
-        if let Some(writer) = file.as_mut() {
-            writer.flush()?;
-            writer.get_ref().sync_data()?;
+        let Some(file) = file.as_mut() else {
+            return Ok(());
+        };
+        let records = std::mem::take(&mut *self.pending.lock().expect("cache pending lock"));
+        if records.is_empty() {
+            return Ok(());
+        }
+        if let Err(err) = file.write_all(&records).and_then(|()| file.sync_data()) {
+            // Keep them for the next try; a torn tail is cut off on open.
+            let mut pending = self.pending.lock().expect("cache pending lock");
+            let newer = std::mem::replace(&mut *pending, records);
+            pending.extend_from_slice(&newer);
+            return Err(err);
         }
         Ok(())
     }
@@ -867,11 +916,29 @@ impl VectorIndex {
         let rows = self.rows.lock().expect("rows lock");
         let mut current = self.current.write().expect("vector snapshot lock");
         let chosen_ptrs: HashSet<usize> = chosen.iter().map(|s| Arc::as_ptr(s) as usize).collect();
+        // Rows the replacement took over. While it was built, `apply` may
+        // have replaced a chosen exact block by a copy with more rows: the
+        // copy stays, without the rows it shares with the chosen block.
+        let taken: HashSet<u64> = chosen.iter().flat_map(|s| s.rows()).collect();
         let mut segments: Vec<Arc<Segment>> = current
             .segments
             .iter()
             .filter(|s| !chosen_ptrs.contains(&(Arc::as_ptr(s) as usize)))
-            .cloned()
+            .filter_map(|s| match &**s {
+                Segment::Flat(block) if block.rows.iter().any(|r| taken.contains(r)) => {
+                    let mut rest = Block::default();
+                    for i in 0..block.len() {
+                        if !taken.contains(&block.rows[i]) {
+                            rest.rows.push(block.rows[i]);
+                            rest.chunks.push(block.chunks[i]);
+                            rest.scales.push(block.scales[i]);
+                            rest.values.extend_from_slice(block.vector(i, self.dims));
+                        }
+                    }
+                    (rest.len() > 0).then(|| Arc::new(Segment::Flat(rest)))
+                }
+                _ => Some(s.clone()),
+            })
             .collect();
         if replacement.len() > 0 {
             segments.insert(0, Arc::new(replacement));
@@ -1036,8 +1103,13 @@ mod tests {
                 .enumerate()
                 .map(|(i, v)| (i as u64, embedding(v)))
                 .collect();
-            cache.put(&entries).unwrap();
+            cache.put(&entries);
+            assert!(
+                cache.unflushed_bytes() > 0,
+                "nothing is written before a flush"
+            );
             cache.flush().unwrap();
+            assert_eq!(cache.unflushed_bytes(), 0);
         }
         let (cache, load) = EmbeddingCache::open(&path, "m1", 8).unwrap();
         assert_eq!((load.vectors, load.dropped_bytes), (10, 0));
@@ -1054,7 +1126,7 @@ mod tests {
         assert_eq!(load.vectors, 9);
         assert!(load.dropped_bytes > 0);
         assert!(!cache.contains(9));
-        cache.put(&[(9, embedding(&vs[9]))]).unwrap();
+        cache.put(&[(9, embedding(&vs[9]))]);
         cache.flush().unwrap();
         drop(cache);
         let (cache, load) = EmbeddingCache::open(&path, "m1", 8).unwrap();
@@ -1068,6 +1140,22 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         let (_, load) = EmbeddingCache::open(&path, "m1", 8).unwrap();
         assert_eq!(load.vectors, 7);
+
+        // A read-only cache loads what is there and never writes, not even
+        // to cut a torn tail.
+        let len = std::fs::metadata(&path).unwrap().len();
+        OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(len - 5)
+            .unwrap();
+        let (cache, load) = EmbeddingCache::open_read_only(&path, "m1", 8).unwrap();
+        assert_eq!(load.vectors, 6);
+        cache.put(&[(42, embedding(&vs[0]))]);
+        cache.flush().unwrap();
+        assert!(cache.contains(42));
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), len - 5);
 
         // Another model's cache is started anew.
         let (cache, load) = EmbeddingCache::open(&path, "m2", 8).unwrap();
@@ -1177,6 +1265,67 @@ mod tests {
             snapshot.tombstones.is_empty(),
             "tombstones of rebuilt rows are dropped"
         );
+    }
+
+    /// Rows of live vectors, in every segment of a snapshot.
+    fn live_rows(snapshot: &VectorSnapshot) -> Vec<u64> {
+        snapshot
+            .segments
+            .iter()
+            .flat_map(|s| s.rows())
+            .filter(|r| !snapshot.tombstones.contains(r))
+            .collect()
+    }
+
+    /// Additions publish a copy of the last exact block while maintenance
+    /// rebuilds from the same block: the replaced block must not survive
+    /// beside its copy, or its rows are returned twice.
+    #[test]
+    fn concurrent_additions_and_maintenance_never_duplicate_a_row() {
+        let dims = 16;
+        let index = std::sync::Arc::new(VectorIndex::new(
+            dims,
+            VectorConfig {
+                seal_threshold: 300,
+                max_flat_blocks: 1,
+                ..VectorConfig::default()
+            },
+        ));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let maintainer = {
+            let (index, stop) = (index.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    index.maintain();
+                }
+            })
+        };
+        let mut rng = Rng(99);
+        for round in 0..3000u64 {
+            let added: Vec<(u64, Quantized)> = (0..3)
+                .map(|i| (round * 3 + i, quantize(&rng.vector(dims))))
+                .collect();
+            // Now and then a chunk comes back (an edit undone).
+            let removed: Vec<u64> = if round % 7 == 0 && round > 0 {
+                vec![(round - 1) * 3]
+            } else {
+                Vec::new()
+            };
+            index.apply(&removed, &added);
+            let snapshot = index.snapshot();
+            let rows = live_rows(&snapshot);
+            let distinct: HashSet<u64> = rows.iter().copied().collect();
+            assert_eq!(
+                rows.len(),
+                distinct.len(),
+                "round {round}: a row appears twice"
+            );
+            assert_eq!(distinct.len(), snapshot.len(), "round {round}");
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        maintainer.join().unwrap();
+        let snapshot = index.snapshot();
+        assert_eq!(live_rows(&snapshot).len(), snapshot.len());
     }
 
     #[test]

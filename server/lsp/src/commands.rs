@@ -1,17 +1,18 @@
 //! `workspace/executeCommand`, `workspace/symbol` and
-//! `textDocument/references`: engine answers in the shapes of DESIGN.md §3,
-//! each location also carrying `uri` and an LSP `range`.
+//! `textDocument/references`: the host's answers in the shapes of DESIGN.md
+//! §3, each location also carrying `uri` and an LSP `range`.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use dowse_engine::{SearchMode, SearchRequest, SearchResult, UsageLocation};
+use dowse_engine::{SearchMode, SearchRequest, SearchResult, UsageLocation, UsagesQuery};
 use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 
 use crate::text::{self, Encoding};
 use crate::{Backend, COMMANDS};
+use dowse_engine::ChunkKind;
 
 pub(crate) async fn execute(
     backend: &Arc<Backend>,
@@ -25,12 +26,7 @@ pub(crate) async fn execute(
         "dowse.context" => context(backend, &args).await?,
         "dowse.health" => health(backend).await?,
         "dowse.stats" => stats(backend).await?,
-        "dowse.reindex" => {
-            let started = Instant::now();
-            backend.index_workspace("dowse: reindexing").await?;
-            let (files, chunks) = backend.engine()?.counts();
-            json!({"files": files, "chunks": chunks, "seconds": started.elapsed().as_secs_f64()})
-        }
+        "dowse.reindex" => reindex(backend).await?,
         // For the end-to-end tests only: proves a panic is an error response.
         "dowse.debugPanic" if std::env::var_os("DOWSE_TEST_HOOKS").is_some() => {
             backend
@@ -134,9 +130,9 @@ fn search_request(args: &[Value], command: &str) -> Result<SearchRequest> {
 }
 
 /// A search result as JSON, with `uri` and `range` (the chunk's lines).
-fn result_json(backend: &Backend, result: &SearchResult) -> Value {
+fn result_json(result: &SearchResult) -> Value {
     let mut value = serde_json::to_value(result).unwrap_or(Value::Null);
-    if let Some(uri) = backend.uri_of(&result.path) {
+    if let Some(uri) = Backend::uri_of(&result.root, &result.path) {
         value["uri"] = json!(uri.as_str());
     }
     value["range"] = json!(Range::new(
@@ -148,14 +144,8 @@ fn result_json(backend: &Backend, result: &SearchResult) -> Value {
 
 async fn search(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
     let request = search_request(args, "dowse.search")?;
-    let response = backend
-        .blocking(move |engine| engine.search(&request))
-        .await?;
-    let results: Vec<Value> = response
-        .results
-        .iter()
-        .map(|r| result_json(backend, r))
-        .collect();
+    let response = backend.blocking(move |host| host.search(&request)).await?;
+    let results: Vec<Value> = response.results.iter().map(result_json).collect();
     let mut value = serde_json::to_value(&response).unwrap_or(Value::Null);
     value["results"] = Value::Array(results);
     Ok(value)
@@ -164,8 +154,8 @@ async fn search(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
 const USAGES_ARGS: &str =
     "{\"symbol\": string} or {\"uri\": string, \"position\": {\"line\", \"character\"}}";
 
-/// A position argument as the engine's `FILE:LINE:COL`, read from the open
-/// buffer when there is one.
+/// A position argument as the file's path and the engine's 1-based line
+/// and column, read from the open buffer when there is one.
 fn position_query(
     backend: &Backend,
     map: &serde_json::Map<String, Value>,
@@ -186,34 +176,34 @@ fn position_query(
                 "{command}: `position` must be {{\"line\", \"character\"}}"
             ))
         })?;
-    let rel = backend.relative(&uri).ok_or_else(|| {
+    position_in(backend, &uri, position).ok_or_else(|| {
         Error::invalid_params(format!(
             "{command}: `{}` is not a file of the workspace",
             uri.as_str()
         ))
-    })?;
-    Ok(position_in(backend, &uri, &rel, position))
+    })
 }
 
-fn position_in(backend: &Backend, uri: &Uri, rel: &str, position: Position) -> (String, u32, u32) {
+/// The path, line and column (1-based, in characters) of an LSP position.
+fn position_in(backend: &Backend, uri: &Uri, position: Position) -> Option<(String, u32, u32)> {
+    let path = Backend::path_of(uri)?;
     let encoding = backend.encoding();
-    let docs = backend.docs.lock().expect("docs lock");
-    let (line, column) = match docs.get(uri) {
-        Some(doc) => text::line_column(&doc.text, position, encoding),
-        None => {
-            let text = std::fs::read_to_string(
-                backend.root.get().map(|r| r.join(rel)).unwrap_or_default(),
-            )
-            .unwrap_or_default();
-            text::line_column(&ropey::Rope::from_str(&text), position, encoding)
+    let (line, column) = {
+        let docs = backend.docs.lock().expect("docs lock");
+        match docs.get(uri) {
+            Some(doc) => text::line_column(&doc.text, position, encoding),
+            None => {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                text::line_column(&ropey::Rope::from_str(&text), position, encoding)
+            }
         }
     };
-    (rel.to_owned(), line, column)
+    Some((path.to_string_lossy().into_owned(), line, column))
 }
 
-fn location_json(backend: &Backend, u: &UsageLocation, encoding: Encoding) -> Value {
+fn location_json(u: &UsageLocation, encoding: Encoding) -> Value {
     let mut value = serde_json::to_value(u).unwrap_or(Value::Null);
-    if let Some(uri) = backend.uri_of(&u.path) {
+    if let Some(uri) = Backend::uri_of(&u.root, &u.path) {
         value["uri"] = json!(uri.as_str());
     }
     value["range"] = json!(text::range(
@@ -230,21 +220,19 @@ async fn find_usages(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
         _ => object_arg(args, "dowse.findUsages", USAGES_ARGS)?.clone(),
     };
     let query = match string_field(&map, "symbol", "dowse.findUsages", USAGES_ARGS)? {
-        Some(symbol) => symbol,
+        Some(symbol) => UsagesQuery::Symbol(symbol),
         None => {
-            let (rel, line, column) =
+            let (path, line, column) =
                 position_query(backend, &map, "dowse.findUsages", USAGES_ARGS)?;
-            format!("{rel}:{line}:{column}")
+            UsagesQuery::Position { path, line, column }
         }
     };
-    let response = backend
-        .blocking(move |engine| engine.usages(&query))
-        .await?;
+    let response = backend.blocking(move |host| host.usages(&query)).await?;
     let encoding = backend.encoding();
     Ok(json!({
         "symbol": response.symbol,
-        "definitions": response.definitions.iter().map(|u| location_json(backend, u, encoding)).collect::<Vec<_>>(),
-        "references": response.references.iter().map(|u| location_json(backend, u, encoding)).collect::<Vec<_>>(),
+        "definitions": response.definitions.iter().map(|u| location_json(u, encoding)).collect::<Vec<_>>(),
+        "references": response.references.iter().map(|u| location_json(u, encoding)).collect::<Vec<_>>(),
     }))
 }
 
@@ -253,26 +241,21 @@ const SIMILAR_ARGS: &str =
 
 async fn find_similar(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
     let map = object_arg(args, "dowse.findSimilar", SIMILAR_ARGS)?.clone();
-    let (rel, line, _) = position_query(backend, &map, "dowse.findSimilar", SIMILAR_ARGS)?;
+    let (path, line, _) = position_query(backend, &map, "dowse.findSimilar", SIMILAR_ARGS)?;
     let limit = limit_field(&map, "dowse.findSimilar", SearchRequest::DEFAULT_LIMIT)?;
     let response = backend
-        .blocking(move |engine| engine.similar(&rel, line, limit))
+        .blocking(move |host| host.similar(&path, line, limit))
         .await?;
     let mut value = serde_json::to_value(&response).unwrap_or(Value::Null);
-    value["source"] = result_json(backend, &response.source);
-    value["results"] = Value::Array(
-        response
-            .results
-            .iter()
-            .map(|r| result_json(backend, r))
-            .collect(),
-    );
+    value["source"] = result_json(&response.source);
+    value["results"] = Value::Array(response.results.iter().map(result_json).collect());
     Ok(value)
 }
 
-const CONTEXT_ARGS: &str = "{\"query\": string, \"max_tokens\"?: number}";
+const CONTEXT_ARGS: &str = "{\"query\": string, \"maxTokens\"?: number}";
 
-/// The best chunks for a query, whole, until a token budget is spent.
+/// The best chunks for a query, whole, merged where they touch, within a
+/// token budget (the engine's context).
 async fn context(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
     let map = object_arg(args, "dowse.context", CONTEXT_ARGS)?.clone();
     let query = string_field(&map, "query", "dowse.context", CONTEXT_ARGS)?.ok_or_else(|| {
@@ -280,89 +263,83 @@ async fn context(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
             "dowse.context: `query` is missing; expected {CONTEXT_ARGS}"
         ))
     })?;
-    let budget = match map.get("max_tokens") {
+    let budget = match map.get("maxTokens").or_else(|| map.get("max_tokens")) {
         None | Some(Value::Null) => 4000,
-        Some(v) => v
-            .as_u64()
-            .filter(|n| (100..=200_000).contains(n))
-            .ok_or_else(|| {
-                Error::invalid_params(
-                    "dowse.context: `max_tokens` must be a number from 100 to 200000",
-                )
-            })? as usize,
-    };
-    let request = SearchRequest {
-        query: query.clone(),
-        mode: SearchMode::Hybrid,
-        limit: 30,
+        Some(v) => v.as_u64().ok_or_else(|| {
+            Error::invalid_params("dowse.context: `maxTokens` must be a number of tokens")
+        })? as usize,
     };
     let response = backend
-        .blocking(move |engine| engine.search(&request))
+        .blocking(move |host| host.context(&query, budget))
         .await?;
-    let mut used = 0;
-    let mut chunks = Vec::new();
-    for result in &response.results {
-        // About four bytes a token.
-        let cost = result.snippet.len().div_ceil(4) + 16;
-        if used + cost > budget {
-            continue;
+    let mut value = serde_json::to_value(&response).unwrap_or(Value::Null);
+    if let Some(chunks) = value["chunks"].as_array_mut() {
+        for chunk in chunks {
+            let (root, path) = (
+                chunk["root"].as_str().unwrap_or_default().to_owned(),
+                chunk["path"].as_str().unwrap_or_default().to_owned(),
+            );
+            if let Some(uri) = Backend::uri_of(&root, &path) {
+                chunk["uri"] = json!(uri.as_str());
+            }
         }
-        used += cost;
-        chunks.push(result_json(backend, result));
     }
-    Ok(
-        json!({"query": query, "degraded": response.degraded, "max_tokens": budget, "tokens": used, "results": chunks}),
-    )
+    Ok(value)
 }
 
 async fn health(backend: &Arc<Backend>) -> Result<Value> {
-    let watching = backend.watcher.lock().expect("watcher lock").is_some();
-    let health = backend
-        .blocking(move |engine| {
-            let mut health = engine.health();
-            health.add(
-                "watcher",
-                dowse_engine::health::Component {
-                    status: if watching {
-                        dowse_engine::health::Status::Healthy
-                    } else {
-                        dowse_engine::health::Status::Degraded
-                    },
-                    message: if watching {
-                        "watching the workspace for changes made outside the editor".into()
-                    } else {
-                        "not watching: changes outside the editor arrive only through the client"
-                            .into()
-                    },
-                    latency_ms: None,
-                },
-            );
-            Ok(health)
-        })
-        .await?;
+    let health = backend.blocking(|host| Ok(host.health())).await?;
     Ok(serde_json::to_value(health).unwrap_or(Value::Null))
 }
 
 async fn stats(backend: &Arc<Backend>) -> Result<Value> {
-    let open = backend.docs.lock().expect("docs lock").len();
-    let stats = backend.blocking(|engine| Ok(engine.stats())).await?;
-    let mut value = serde_json::to_value(stats).unwrap_or(Value::Null);
-    value["open_buffers"] = json!(open);
-    Ok(value)
+    let stats = backend.blocking(|host| Ok(host.stats())).await?;
+    Ok(serde_json::to_value(stats).unwrap_or(Value::Null))
 }
 
-fn symbol_kind(kind: &str) -> SymbolKind {
+/// Reconciles every root with the disk and answers when committed (vectors
+/// follow in the background, reported by `dowse/status`).
+async fn reindex(backend: &Arc<Backend>) -> Result<Value> {
+    let started = Instant::now();
+    let report = backend
+        .blocking(|host| {
+            host.reindex()
+                .recv()
+                .map_err(|_| dowse_engine::EngineError::Cancelled)?
+                .map_err(dowse_engine::EngineError::Semantic)
+        })
+        .await?;
+    Ok(json!({
+        "files": report.files,
+        "chunks": report.chunks,
+        "filesIndexed": report.files_indexed,
+        "filesRemoved": report.files_removed,
+        "seconds": started.elapsed().as_secs_f64(),
+    }))
+}
+
+fn symbol_kind(kind: ChunkKind) -> SymbolKind {
     match kind {
-        "function" => SymbolKind::FUNCTION,
-        "method" => SymbolKind::METHOD,
-        "class" => SymbolKind::CLASS,
-        "struct" => SymbolKind::STRUCT,
-        "enum" => SymbolKind::ENUM,
-        "trait" => SymbolKind::INTERFACE,
-        "impl" => SymbolKind::OBJECT,
-        "module" => SymbolKind::MODULE,
-        "constant" => SymbolKind::CONSTANT,
-        _ => SymbolKind::FILE,
+        ChunkKind::Function => SymbolKind::FUNCTION,
+        ChunkKind::Method => SymbolKind::METHOD,
+        ChunkKind::Class => SymbolKind::CLASS,
+        ChunkKind::Struct => SymbolKind::STRUCT,
+        ChunkKind::Enum => SymbolKind::ENUM,
+        ChunkKind::Trait => SymbolKind::INTERFACE,
+        ChunkKind::Impl => SymbolKind::OBJECT,
+        ChunkKind::Module => SymbolKind::MODULE,
+        ChunkKind::Macro => SymbolKind::FUNCTION,
+        ChunkKind::Text => SymbolKind::FILE,
+    }
+}
+
+/// A short name for a chunk in a symbol list: its symbol, else its kind and
+/// first line (`module L12`). Pickers show the path in a column of its
+/// own; a long name would push that column out of view.
+fn symbol_name(result: &SearchResult) -> String {
+    match &result.symbol {
+        Some(symbol) => symbol.clone(),
+        None => format!("{} L{}", result.kind, result.start_line),
     }
 }
 
@@ -379,26 +356,15 @@ pub(crate) async fn workspace_symbol(
         mode: SearchMode::Hybrid,
         limit: 50,
     };
-    let response = backend
-        .blocking(move |engine| engine.search(&request))
-        .await?;
+    let response = backend.blocking(move |host| host.search(&request)).await?;
     #[allow(deprecated)]
     let symbols = response
         .results
         .iter()
         .filter_map(|r| {
-            let uri = backend.uri_of(&r.path)?;
-            let name = r.symbol.clone().unwrap_or_else(|| {
-                let first = r
-                    .snippet
-                    .lines()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("")
-                    .trim();
-                format!("{}:{} {}", r.path, r.start_line, first)
-            });
+            let uri = Backend::uri_of(&r.root, &r.path)?;
             Some(SymbolInformation {
-                name,
+                name: symbol_name(r),
                 kind: symbol_kind(r.kind),
                 tags: None,
                 deprecated: None,
@@ -422,12 +388,11 @@ pub(crate) async fn references(
 ) -> Result<Option<Vec<Location>>> {
     let position = params.text_document_position;
     let uri = position.text_document.uri;
-    let Some(rel) = backend.relative(&uri) else {
+    let Some((path, line, column)) = position_in(backend, &uri, position.position) else {
         return Ok(None);
     };
-    let (rel, line, column) = position_in(backend, &uri, &rel, position.position);
-    let query = format!("{rel}:{line}:{column}");
-    let response = match backend.blocking(move |engine| engine.usages(&query)).await {
+    let query = UsagesQuery::Position { path, line, column };
+    let response = match backend.blocking(move |host| host.usages(&query)).await {
         Ok(response) => response,
         // No identifier there: no references, not an error.
         Err(err) if err.code == tower_lsp_server::jsonrpc::ErrorCode::InvalidParams => {
@@ -445,7 +410,7 @@ pub(crate) async fn references(
         .into_iter()
         .filter_map(|u| {
             Some(Location::new(
-                backend.uri_of(&u.path)?,
+                Backend::uri_of(&u.root, &u.path)?,
                 text::range(u.line, u.column, u.length, &u.context, encoding),
             ))
         })

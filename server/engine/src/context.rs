@@ -1,0 +1,177 @@
+//! Context for a query: the code an agent (or a person) should read to
+//! answer it, packed into a token budget.
+//!
+//! The chunks that hybrid search ranks best, each whole (a part of a large
+//! definition stays that part, so one huge function cannot eat the budget),
+//! in rank order while they fit; chunks of one file that touch or overlap
+//! are merged into one span, so nothing is sent twice. Tokens are counted
+//! with the embedding model's tokenizer, or estimated the way the chunker
+//! sizes chunks when no model is available; the answer says which.
+
+use serde::Serialize;
+
+use crate::search::{SearchMode, SearchRequest};
+use crate::source::SourceReader;
+use crate::{Engine, EngineError, Result};
+
+/// How the tokens of a context were counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenCount {
+    /// With the embedding model's tokenizer.
+    Model,
+    /// With the chunker's estimate (about four bytes a token): no model.
+    Estimate,
+}
+
+/// One span of code in a context.
+#[derive(Clone, Debug, Serialize)]
+pub struct ContextChunk {
+    /// The workspace root the span belongs to (canonical, absolute).
+    pub root: String,
+    /// Relative to the workspace root.
+    pub path: String,
+    /// 1-based, inclusive.
+    pub start_line: u32,
+    pub end_line: u32,
+    /// The definitions in the span, best-ranked first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub symbols: Vec<String>,
+    pub language: String,
+    /// The best score among the chunks merged into this span.
+    pub score: f32,
+    /// Tokens of the span's header line and text.
+    pub tokens: usize,
+    pub text: String,
+}
+
+/// The answer of a context request.
+#[derive(Clone, Debug, Serialize)]
+pub struct ContextResponse {
+    pub query: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub degraded: Option<String>,
+    pub max_tokens: usize,
+    /// Tokens of everything returned: at most `max_tokens`.
+    pub tokens: usize,
+    pub token_count: TokenCount,
+    pub chunks: Vec<ContextChunk>,
+}
+
+impl ContextResponse {
+    /// The header line that introduces a span in the packed text.
+    pub fn header(chunk: &ContextChunk) -> String {
+        format!("{}:{}-{}", chunk.path, chunk.start_line, chunk.end_line)
+    }
+}
+
+/// Search results considered for a context.
+const CANDIDATES: usize = 30;
+
+/// The smallest and largest budgets accepted.
+pub const MIN_TOKENS: usize = 100;
+pub const MAX_TOKENS: usize = 200_000;
+
+impl Engine {
+    /// The best chunks for `query`, whole, merged where they touch, until
+    /// `max_tokens` are spent.
+    pub fn context(&self, query: &str, max_tokens: usize) -> Result<ContextResponse> {
+        if !(MIN_TOKENS..=MAX_TOKENS).contains(&max_tokens) {
+            return Err(EngineError::InvalidInput(format!(
+                "max_tokens must be between {MIN_TOKENS} and {MAX_TOKENS}, not {max_tokens}"
+            )));
+        }
+        let request = SearchRequest {
+            query: query.to_owned(),
+            mode: SearchMode::Hybrid,
+            limit: CANDIDATES,
+        };
+        // Parts of large definitions are sent as themselves.
+        let response = self.search_chunks(&request, false)?;
+        let model = match self.semantic() {
+            crate::semantic::SemanticState::Ready(ready) => Some(ready.model.clone()),
+            crate::semantic::SemanticState::Unavailable(_) => None,
+        };
+        let token_count = match &model {
+            Some(m) if m.indexer.count_tokens("probe").is_some() => TokenCount::Model,
+            _ => TokenCount::Estimate,
+        };
+        let count = |text: &str| -> usize {
+            model
+                .as_ref()
+                .and_then(|m| m.indexer.count_tokens(text))
+                .unwrap_or_else(|| dowse_syntax::text::estimate_tokens(text) as usize)
+        };
+        let snapshot = self.snapshot();
+        let mut sources = SourceReader::new(&self.root, &snapshot.overlay);
+        let mut chosen: Vec<ContextChunk> = Vec::new();
+        let mut used = 0;
+        for (score, chunk) in response.chunks {
+            let Some(file) = sources.file(&chunk.path) else {
+                continue;
+            };
+            let (mut start, mut end) = (chunk.start_line, chunk.end_line);
+            let mut symbols: Vec<String> = chunk.symbol.into_iter().collect();
+            // A span of the same file that touches or overlaps this chunk
+            // grows to cover both.
+            let merge_with = chosen.iter().position(|c| {
+                c.path == chunk.path && c.start_line <= end + 1 && start <= c.end_line + 1
+            });
+            let (old_tokens, best) = match merge_with {
+                Some(i) => {
+                    let c = &chosen[i];
+                    start = start.min(c.start_line);
+                    end = end.max(c.end_line);
+                    let mut merged = c.symbols.clone();
+                    merged.extend(symbols.drain(..).filter(|s| !c.symbols.contains(s)));
+                    symbols = merged;
+                    (c.tokens, c.score.max(score))
+                }
+                None => (0, score),
+            };
+            let Some(text) = lines(&file, start, end) else {
+                continue;
+            };
+            let mut span = ContextChunk {
+                root: self.root.to_string_lossy().into_owned(),
+                path: chunk.path,
+                start_line: start,
+                end_line: end,
+                symbols,
+                language: chunk.language,
+                score: best,
+                tokens: 0,
+                text,
+            };
+            span.tokens = count(&ContextResponse::header(&span)) + count(&span.text);
+            if used - old_tokens + span.tokens > max_tokens {
+                continue;
+            }
+            used = used - old_tokens + span.tokens;
+            match merge_with {
+                Some(i) => chosen[i] = span,
+                None => chosen.push(span),
+            }
+        }
+        Ok(ContextResponse {
+            query: query.to_owned(),
+            degraded: response.degraded,
+            max_tokens,
+            tokens: used,
+            token_count,
+            chunks: chosen,
+        })
+    }
+}
+
+/// Lines `start..=end` (1-based) of `text`, without the last line's ending.
+fn lines(text: &str, start: u32, end: u32) -> Option<String> {
+    let index = dowse_syntax::text::LineIndex::new(text);
+    let (first, last) = (start as usize - 1, end as usize - 1);
+    if start == 0 || last >= index.line_count() || first > last {
+        return None;
+    }
+    let from = index.line_start(first);
+    let to = index.line_end(text, last);
+    Some(text[from..to].trim_start_matches('\u{feff}').to_owned())
+}

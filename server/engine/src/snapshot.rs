@@ -1,0 +1,125 @@
+//! What one query reads: the committed index and the overlay of unsaved
+//! buffers, taken together at one moment.
+//!
+//! A file in the overlay masks its committed copy everywhere: keyword hits,
+//! vector hits, chunk lookups, chunk texts. Both indexes are scored with
+//! their statistics combined, so that a chunk scores the same whether it was
+//! saved or not.
+
+use std::sync::Arc;
+
+use dowse_index::lexical::{Boosts, CombinedStatistics, LexicalSnapshot, StoredChunk};
+
+use crate::Result;
+use crate::overlay::OverlayView;
+
+/// A keyword hit.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Hit {
+    pub(crate) chunk_id: u64,
+    pub(crate) embed_key: u64,
+    pub(crate) score: f32,
+}
+
+pub(crate) struct Snapshot {
+    pub(crate) disk: LexicalSnapshot,
+    pub(crate) overlay: Arc<OverlayView>,
+}
+
+impl Snapshot {
+    /// The best `limit` chunks for `query` by boosted BM25, from both the
+    /// committed index (overlaid files masked) and the overlay.
+    pub(crate) fn lexical(&self, query: &str, boosts: &Boosts, limit: usize) -> Result<Vec<Hit>> {
+        let masked = self.overlay.paths();
+        let mut sides = vec![&self.disk];
+        if let Some(overlay) = &self.overlay.lexical {
+            sides.push(overlay);
+        }
+        let statistics = CombinedStatistics::of(&sides);
+        let none: [&str; 0] = [];
+        let excluded: [&[&str]; 2] = [&masked, &none];
+        let mut hits = Vec::new();
+        for (side, excluded) in sides.iter().zip(excluded) {
+            for hit in side.search_with(query, boosts, limit, excluded, &statistics)? {
+                let keys = side.keys(hit.doc)?;
+                hits.push(Hit {
+                    chunk_id: keys.chunk_id,
+                    embed_key: keys.embed_key,
+                    score: hit.score,
+                });
+            }
+        }
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.chunk_id.cmp(&b.chunk_id))
+        });
+        hits.truncate(limit);
+        Ok(hits)
+    }
+
+    /// The chunk with this id, if it is live: the overlay's, or a committed
+    /// one whose file is not overlaid.
+    pub(crate) fn chunk(&self, chunk_id: u64) -> Result<Option<StoredChunk>> {
+        if let Some(chunk) = self.overlay.chunk(chunk_id) {
+            return Ok(Some(chunk.clone()));
+        }
+        let Some(doc) = self.disk.find(chunk_id)? else {
+            return Ok(None);
+        };
+        let chunk = self.disk.chunk(doc)?;
+        Ok((!self.overlay.contains(&chunk.path)).then_some(chunk))
+    }
+
+    /// The embedding key of a live chunk (read from fast fields, without
+    /// loading the chunk).
+    pub(crate) fn embed_key(&self, chunk_id: u64) -> Result<Option<u64>> {
+        if let Some(chunk) = self.overlay.chunk(chunk_id) {
+            return Ok(Some(chunk.embed_key));
+        }
+        match self.disk.find(chunk_id)? {
+            Some(doc) => Ok(Some(self.disk.keys(doc)?.embed_key)),
+            None => Ok(None),
+        }
+    }
+
+    /// The nearest chunks to `query` by body vector: the committed index's
+    /// (overlaid files' chunks are dropped when resolved) and the
+    /// overlay's, whose vectors are read from the cache by key.
+    pub(crate) fn vector_hits(
+        &self,
+        ready: &crate::semantic::Ready,
+        query: &dowse_index::vectors::Quantized,
+        k: usize,
+    ) -> Vec<(u64, f32)> {
+        let masked = self.overlay.chunks().count();
+        let mut hits: Vec<(u64, f32)> = ready
+            .vectors
+            .snapshot()
+            .search(query, k + masked)
+            .into_iter()
+            .map(|hit| (hit.chunk_id, hit.score))
+            .collect();
+        for chunk in self.overlay.chunks() {
+            if let Some(vector) = ready.cache.get(chunk.embed_key) {
+                hits.retain(|(id, _)| *id != chunk.chunk_id);
+                hits.push((chunk.chunk_id, vector.similarity(query)));
+            }
+        }
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        hits.truncate(k + masked);
+        hits
+    }
+
+    /// The chunks of one file (workspace-relative), in no particular order.
+    pub(crate) fn file_chunks(&self, path: &str) -> Result<Vec<StoredChunk>> {
+        if let Some(file) = self.overlay.files.get(path) {
+            return Ok(file.chunks.clone());
+        }
+        self.disk
+            .file_chunks(path)?
+            .into_iter()
+            .map(|doc| Ok(self.disk.chunk(doc)?))
+            .collect()
+    }
+}

@@ -1,0 +1,673 @@
+//! `dowse-host`: the workspace host, one per process, that every front end
+//! borrows.
+//!
+//! The host owns the engines of the workspace roots (one [`Engine`] per
+//! root, sharing one embedding model), the change queue and its one writer
+//! thread, the file watcher, shutdown, and the index state. The language
+//! server and the MCP endpoint are front ends: they enqueue changes (an
+//! editor's buffers, file events, reindex) and read answers, and neither
+//! owns the index nor coordinates writes. Nothing here knows LSP or MCP
+//! types.
+//!
+//! - **Changes** go through [`Host::buffer`], [`Host::close`],
+//!   [`Host::files_changed`], [`Host::reindex`]: the writer applies them in
+//!   order, coalesced and debounced (see the `writer` module).
+//! - **Reads** ([`Host::search`], [`Host::usages`], [`Host::similar`],
+//!   [`Host::context`], [`Host::health`], [`Host::stats`]) run on the
+//!   caller's thread against a snapshot and never wait for the writer; over
+//!   several roots they are answered by each and merged, every result
+//!   naming its root.
+//! - **State** ([`Host::state`], [`Host::subscribe`]) says what the host is
+//!   doing and how much can be searched by meaning.
+
+mod state;
+mod watcher;
+mod writer;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+use dowse_engine::health::{Component, Health, Stats, Status};
+use dowse_engine::{
+    Config, ConfigSources, ContextResponse, Engine, EngineError, ModelHandle, SearchRequest,
+    SearchResponse, SimilarResponse, UsagesQuery, UsagesResponse,
+};
+use ropey::Rope;
+
+pub use state::{HealthSummary, IndexState, Phase, RootState, Work};
+pub use writer::ReindexReport;
+
+use writer::{Change, Writer};
+
+/// How to start a host.
+#[derive(Clone)]
+pub struct HostOptions {
+    /// Settings from every source but each root's `dowse.toml`.
+    pub sources: ConfigSources,
+    /// Quiet time after an edit before the buffer is re-indexed.
+    pub debounce: Duration,
+    /// Watch the roots for changes made outside the editor.
+    pub watch: bool,
+    /// The embedding model (default: the one the settings name).
+    pub model: Option<ModelHandle>,
+}
+
+impl Default for HostOptions {
+    fn default() -> HostOptions {
+        HostOptions {
+            sources: ConfigSources::default(),
+            debounce: Duration::from_millis(100),
+            watch: true,
+            model: None,
+        }
+    }
+}
+
+/// A workspace root and its engine.
+pub struct Root {
+    /// The directory's name (with a number when two roots share one).
+    pub name: String,
+    /// Canonical.
+    pub path: PathBuf,
+    pub engine: Arc<Engine>,
+}
+
+/// The workspace host. Cheap to clone: clones share the host.
+#[derive(Clone)]
+pub struct Host {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    roots: RwLock<Vec<Arc<Root>>>,
+    inbox: Sender<Change>,
+    state: tokio::sync::watch::Sender<IndexState>,
+    stopping: AtomicBool,
+    /// Problems for the front ends to show (bad settings, failed indexing),
+    /// each once.
+    errors: Mutex<Vec<String>>,
+    sources: ConfigSources,
+    model: ModelHandle,
+    watcher: Mutex<Option<watcher::Watcher>>,
+    /// Directories the watcher ignores (the index directories).
+    ignored: Arc<RwLock<Vec<PathBuf>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Host {
+    /// Opens every root (each with its own index and `dowse.toml`) and
+    /// starts the writer, which indexes them in the background. Fails only
+    /// when no root can be opened.
+    pub fn start(roots: &[PathBuf], options: HostOptions) -> Result<Host, String> {
+        if roots.is_empty() {
+            return Err("no workspace root to open".to_owned());
+        }
+        let model = options.model.clone().unwrap_or_else(|| {
+            let (config, _) = Config::layered(&roots[0], &options.sources);
+            ModelHandle::resolve(&config.semantic)
+        });
+        let (inbox, receiver) = crossbeam_channel::unbounded();
+        let shared = Arc::new(Shared {
+            roots: RwLock::new(Vec::new()),
+            inbox,
+            state: tokio::sync::watch::Sender::new(IndexState::default()),
+            stopping: AtomicBool::new(false),
+            errors: Mutex::new(Vec::new()),
+            sources: options.sources.clone(),
+            model,
+            watcher: Mutex::new(None),
+            ignored: Arc::new(RwLock::new(Vec::new())),
+            writer: Mutex::new(None),
+        });
+        if options.watch {
+            match watcher::Watcher::start(shared.inbox.clone(), shared.ignored.clone()) {
+                Ok(w) => *shared.watcher.lock().expect("watcher lock") = Some(w),
+                Err(err) => tracing::warn!(
+                    "cannot watch the workspace: {err}; relying on the editor's file events"
+                ),
+            }
+        }
+        let mut failures = Vec::new();
+        for root in roots {
+            if let Err(err) = shared.open_root(root) {
+                failures.push(format!("{}: {err}", root.display()));
+            }
+        }
+        if shared.roots().is_empty() {
+            return Err(format!(
+                "cannot open the workspace: {}",
+                failures.join("; ")
+            ));
+        }
+        for failure in failures {
+            shared.report_error(format!("dowse could not open {failure}"));
+        }
+        let writer = Writer::new(shared.clone(), receiver, options.debounce);
+        let handle = std::thread::Builder::new()
+            .name("dowse-writer".into())
+            .spawn(move || writer.run())
+            .map_err(|e| format!("cannot start the index writer: {e}"))?;
+        *shared.writer.lock().expect("writer lock") = Some(handle);
+        Ok(Host { shared })
+    }
+
+    /// The state now.
+    pub fn state(&self) -> IndexState {
+        self.shared.state.borrow().clone()
+    }
+
+    /// The state, and every change to it.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<IndexState> {
+        self.shared.state.subscribe()
+    }
+
+    /// Problems to show to the user (rejected settings, roots that failed to
+    /// open or index), each returned once.
+    pub fn take_errors(&self) -> Vec<String> {
+        std::mem::take(&mut *self.shared.errors.lock().expect("errors lock"))
+    }
+
+    pub fn roots(&self) -> Vec<Arc<Root>> {
+        self.shared.roots()
+    }
+
+    /// The root and workspace-relative path of an absolute path inside a
+    /// root; `None` outside every root.
+    pub fn locate(&self, path: &Path) -> Option<(Arc<Root>, String)> {
+        self.shared.locate(path)
+    }
+
+    /// A path a client gave (relative to the first root, or absolute), with
+    /// symbolic links resolved, confined to the roots: `..`, absolute paths
+    /// elsewhere and links that lead out are refused.
+    pub fn resolve(&self, path: &str) -> Result<(Arc<Root>, String), EngineError> {
+        let roots = self.roots();
+        let first = roots
+            .first()
+            .ok_or_else(|| EngineError::InvalidInput("the workspace has no roots".into()))?;
+        let given = Path::new(path);
+        let joined = if given.is_absolute() {
+            given.to_path_buf()
+        } else {
+            first.path.join(given)
+        };
+        let outside = || {
+            EngineError::InvalidInput(format!(
+                "`{path}` is outside the workspace ({}); give a path inside it",
+                roots
+                    .iter()
+                    .map(|r| r.path.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        };
+        let resolved = match joined.canonicalize() {
+            Ok(resolved) => resolved,
+            Err(_) => {
+                // A file that does not exist: its directory must.
+                let parent = joined.parent().ok_or_else(outside)?;
+                let name = joined.file_name().ok_or_else(outside)?;
+                parent
+                    .canonicalize()
+                    .map_err(|_| EngineError::InvalidInput(format!("`{path}` does not exist")))?
+                    .join(name)
+            }
+        };
+        self.shared.locate_exact(&resolved).ok_or_else(outside)
+    }
+
+    /// A buffer's text, opened or edited in an editor: applied after the
+    /// debounce, superseding a text of the same file not yet applied.
+    /// Nothing is written to disk.
+    pub fn buffer(&self, path: &Path, text: Rope) {
+        self.send(Change::Buffer {
+            path: path.to_path_buf(),
+            text,
+        });
+    }
+
+    /// A buffer closed: the file returns to its disk content.
+    pub fn close(&self, path: &Path) {
+        self.send(Change::Close {
+            path: path.to_path_buf(),
+        });
+    }
+
+    /// Files changed on disk (a save, the editor's file events); an empty
+    /// list when it is not known which.
+    pub fn files_changed(&self, paths: Vec<PathBuf>) {
+        self.send(Change::Files { paths });
+    }
+
+    /// Reconciles every root with the disk now; the answer arrives when the
+    /// change is committed (vectors follow in the background).
+    pub fn reindex(&self) -> crossbeam_channel::Receiver<Result<ReindexReport, String>> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.send(Change::Reindex { reply });
+        answer
+    }
+
+    /// Applies every change enqueued so far without waiting for debounce
+    /// or quiet times, and waits for it up to `timeout` (with `vectors`,
+    /// until every chunk is embedded too). True when done in time.
+    pub fn settle(&self, vectors: bool, timeout: Duration) -> bool {
+        let (reply, done) = crossbeam_channel::bounded(1);
+        self.send(Change::Settle { vectors, reply });
+        done.recv_timeout(timeout).is_ok()
+    }
+
+    /// Quiet time after an edit before the buffer is re-indexed.
+    pub fn set_debounce(&self, debounce: Duration) {
+        self.send(Change::Debounce(debounce));
+    }
+
+    /// Adds a workspace root (its index is opened, then built in the
+    /// background); a root already there is left alone.
+    pub fn add_root(&self, path: &Path) -> Result<(), String> {
+        self.shared
+            .open_root(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        self.send(Change::RootsChanged);
+        Ok(())
+    }
+
+    /// Removes a workspace root; its index stays on disk for next time.
+    pub fn remove_root(&self, path: &Path) {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let removed: Vec<Arc<Root>> = {
+            let mut roots = self.shared.roots.write().expect("roots lock");
+            let (gone, kept): (Vec<_>, Vec<_>) = roots.drain(..).partition(|r| r.path == canonical);
+            *roots = kept;
+            gone
+        };
+        for root in removed {
+            if let Some(w) = self.shared.watcher.lock().expect("watcher lock").as_mut() {
+                w.unwatch(&root.path);
+            }
+            self.shared
+                .ignored
+                .write()
+                .expect("ignored lock")
+                .retain(|d| d != root.engine.index_dir().root());
+        }
+        self.send(Change::RootsChanged);
+    }
+
+    /// Stops intake, stops long work at its next safe point, flushes and
+    /// waits for the writer up to `timeout`. True when it finished in time.
+    pub fn shutdown(&self, timeout: Duration) -> bool {
+        if self.shared.stopping.swap(true, Ordering::AcqRel) {
+            return true;
+        }
+        for root in self.roots() {
+            root.engine.cancel_handle().store(true, Ordering::Release);
+        }
+        let (reply, done) = crossbeam_channel::bounded(1);
+        if self.shared.inbox.send(Change::Shutdown { reply }).is_err() {
+            return true;
+        }
+        let finished = done.recv_timeout(timeout).is_ok();
+        if !finished {
+            tracing::warn!("in-flight work did not stop within {timeout:?}");
+        }
+        self.shared.watcher.lock().expect("watcher lock").take();
+        finished
+    }
+
+    fn send(&self, change: Change) {
+        if self.shared.stopping.load(Ordering::Acquire) {
+            return;
+        }
+        let _ = self.shared.inbox.send(change);
+    }
+
+    /// Searches every root and merges the answers by score.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, EngineError> {
+        request.validate()?;
+        let mut merged: Option<SearchResponse> = None;
+        for root in self.roots() {
+            let response = root.engine.search(request)?;
+            merged = Some(match merged {
+                None => response,
+                Some(mut all) => {
+                    all.results.extend(response.results);
+                    all.degraded = all.degraded.or(response.degraded);
+                    all
+                }
+            });
+        }
+        let mut response = merged.ok_or_else(no_roots)?;
+        response.results.sort_by(|a, b| b.score.total_cmp(&a.score));
+        response.results.truncate(request.limit);
+        Ok(response)
+    }
+
+    /// Usages of a symbol in every root, or of the symbol at a position in
+    /// its root.
+    pub fn usages(&self, query: &UsagesQuery) -> Result<UsagesResponse, EngineError> {
+        match query {
+            UsagesQuery::Position { path, line, column } => {
+                let (root, rel) = self.resolve(path)?;
+                root.engine.usages(&UsagesQuery::Position {
+                    path: rel,
+                    line: *line,
+                    column: *column,
+                })
+            }
+            UsagesQuery::Symbol(_) => {
+                let mut merged: Option<UsagesResponse> = None;
+                for root in self.roots() {
+                    let response = root.engine.usages(query)?;
+                    merged = Some(match merged {
+                        None => response,
+                        Some(mut all) => {
+                            all.definitions.extend(response.definitions);
+                            all.references.extend(response.references);
+                            all
+                        }
+                    });
+                }
+                merged.ok_or_else(no_roots)
+            }
+        }
+    }
+
+    /// The chunks most like the one at `line` of `path` (relative to the
+    /// first root, or absolute), from its root.
+    pub fn similar(
+        &self,
+        path: &str,
+        line: u32,
+        limit: usize,
+    ) -> Result<SimilarResponse, EngineError> {
+        let (root, rel) = self.resolve(path)?;
+        root.engine.similar(&rel, line, limit)
+    }
+
+    /// Context for `query` within `max_tokens`, from every root: each
+    /// root's best spans, merged by score while they fit.
+    pub fn context(&self, query: &str, max_tokens: usize) -> Result<ContextResponse, EngineError> {
+        let roots = self.roots();
+        let mut responses = Vec::with_capacity(roots.len());
+        for root in &roots {
+            responses.push(root.engine.context(query, max_tokens)?);
+        }
+        if responses.len() == 1 {
+            return responses.pop().ok_or_else(no_roots);
+        }
+        let mut all: Vec<dowse_engine::ContextChunk> = Vec::new();
+        let mut first = None;
+        for response in responses {
+            all.extend(response.chunks.iter().cloned());
+            first.get_or_insert(response);
+        }
+        let mut merged = first.ok_or_else(no_roots)?;
+        all.sort_by(|a, b| b.score.total_cmp(&a.score));
+        merged.chunks.clear();
+        merged.tokens = 0;
+        for chunk in all {
+            if merged.tokens + chunk.tokens <= max_tokens {
+                merged.tokens += chunk.tokens;
+                merged.chunks.push(chunk);
+            }
+        }
+        Ok(merged)
+    }
+
+    /// Every component probed, per root (named by root when there are
+    /// several), with the host's watcher.
+    pub fn health(&self) -> Health {
+        let roots = self.roots();
+        let mut components = BTreeMap::new();
+        for root in &roots {
+            for (name, component) in root.engine.health().components {
+                let name = if roots.len() > 1 {
+                    format!("{}: {name}", root.name)
+                } else {
+                    name
+                };
+                components.insert(name, component);
+            }
+        }
+        let watching = self.shared.watcher.lock().expect("watcher lock").is_some();
+        let mut health = Health {
+            status: Status::Healthy,
+            components,
+        };
+        health.add(
+            "watcher",
+            Component {
+                status: if watching {
+                    Status::Healthy
+                } else {
+                    Status::Degraded
+                },
+                message: if watching {
+                    "watching the workspace for changes made outside the editor".into()
+                } else {
+                    "not watching: changes made outside the editor arrive only through the editor's file events"
+                        .into()
+                },
+                latency_ms: None,
+            },
+        );
+        health
+    }
+
+    /// Counts and timings, summed over the roots.
+    pub fn stats(&self) -> Stats {
+        let mut merged: Option<Stats> = None;
+        for root in self.roots() {
+            let stats = root.engine.stats();
+            merged = Some(match merged {
+                None => stats,
+                Some(mut all) => {
+                    all.files += stats.files;
+                    all.chunks += stats.chunks;
+                    all.vectors += stats.vectors;
+                    all.pending_embeddings += stats.pending_embeddings;
+                    all.index_bytes += stats.index_bytes;
+                    all.last_index_seconds =
+                        match (all.last_index_seconds, stats.last_index_seconds) {
+                            (Some(a), Some(b)) => Some(a.max(b)),
+                            (a, b) => a.or(b),
+                        };
+                    if stats.queries > all.queries {
+                        all.query_p50_ms = stats.query_p50_ms;
+                        all.query_p99_ms = stats.query_p99_ms;
+                    }
+                    all.queries += stats.queries;
+                    all.recoveries.extend(stats.recoveries);
+                    all.uptime_seconds = all.uptime_seconds.max(stats.uptime_seconds);
+                    all.read_only |= stats.read_only;
+                    all.disk_commits += stats.disk_commits;
+                    all.open_buffers += stats.open_buffers;
+                    all
+                }
+            });
+        }
+        merged.unwrap_or_else(|| Stats {
+            files: 0,
+            chunks: 0,
+            vectors: 0,
+            pending_embeddings: 0,
+            index_bytes: 0,
+            last_index_seconds: None,
+            queries: 0,
+            query_p50_ms: None,
+            query_p99_ms: None,
+            recoveries: Vec::new(),
+            uptime_seconds: 0.0,
+            read_only: false,
+            disk_commits: 0,
+            open_buffers: 0,
+        })
+    }
+}
+
+fn no_roots() -> EngineError {
+    EngineError::InvalidInput("the workspace has no roots".into())
+}
+
+impl Shared {
+    pub(crate) fn roots(&self) -> Vec<Arc<Root>> {
+        self.roots.read().expect("roots lock").clone()
+    }
+
+    /// Opens `path` as a root (nothing when it is one already).
+    fn open_root(&self, path: &Path) -> Result<(), EngineError> {
+        let canonical = path
+            .canonicalize()
+            .map_err(|_| EngineError::NoWorkspace(path.to_path_buf()))?;
+        if self.roots().iter().any(|r| r.path == canonical) {
+            return Ok(());
+        }
+        let (mut config, errors) = Config::layered(&canonical, &self.sources);
+        for error in errors {
+            self.report_error(error.to_string());
+        }
+        let existing = self.roots();
+        // An index directory given for the workspace is the first root's;
+        // other roots get one of their own beside it.
+        if !existing.is_empty()
+            && let Some(dir) = &config.index_dir
+        {
+            let key = dowse_engine::index_key(&canonical);
+            config.index_dir = Some(dir.join("roots").join(key));
+        }
+        let engine = Engine::open_with(&canonical, config, self.model.clone())?;
+        for recovery in engine.recoveries() {
+            tracing::warn!("recovered the index of {}: {recovery}", canonical.display());
+        }
+        let base = canonical.file_name().map_or_else(
+            || "workspace".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut name = base.clone();
+        let mut n = 2;
+        while existing.iter().any(|r| r.name == name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        self.ignored
+            .write()
+            .expect("ignored lock")
+            .push(engine.index_dir().root().to_path_buf());
+        if let Some(w) = self.watcher.lock().expect("watcher lock").as_mut()
+            && let Err(err) = w.watch(&canonical)
+        {
+            tracing::warn!("cannot watch {}: {err}", canonical.display());
+        }
+        self.roots.write().expect("roots lock").push(Arc::new(Root {
+            name,
+            path: canonical,
+            engine: Arc::new(engine),
+        }));
+        Ok(())
+    }
+
+    /// The innermost root holding `path`, by its path as given, else as
+    /// resolved on disk.
+    pub(crate) fn locate(&self, path: &Path) -> Option<(Arc<Root>, String)> {
+        if let Some(found) = self.locate_exact(path) {
+            return Some(found);
+        }
+        let resolved = path.canonicalize().ok().or_else(|| {
+            let parent = path.parent()?.canonicalize().ok()?;
+            Some(parent.join(path.file_name()?))
+        })?;
+        self.locate_exact(&resolved)
+    }
+
+    fn locate_exact(&self, path: &Path) -> Option<(Arc<Root>, String)> {
+        let roots = self.roots();
+        let root = roots
+            .iter()
+            .filter(|r| path.starts_with(&r.path))
+            .max_by_key(|r| r.path.as_os_str().len())?;
+        let rel = path.strip_prefix(&root.path).ok()?;
+        let parts: Option<Vec<&str>> = rel
+            .components()
+            .map(|c| match c {
+                std::path::Component::Normal(part) => part.to_str(),
+                _ => None,
+            })
+            .collect();
+        let rel = parts?.join("/");
+        (!rel.is_empty()).then(|| (root.clone(), rel))
+    }
+
+    pub(crate) fn report_error(&self, message: String) {
+        let mut errors = self.errors.lock().expect("errors lock");
+        if !errors.contains(&message) {
+            errors.push(message);
+        }
+    }
+
+    pub(crate) fn update_state(&self, change: impl FnOnce(&mut IndexState)) {
+        self.state.send_modify(change);
+    }
+
+    /// The state as the engines have it now, with the writer's phase.
+    pub(crate) fn refresh_state(&self, phase: Phase, work: Option<Work>, building: bool) {
+        let roots = self.roots();
+        let mut state = IndexState {
+            phase,
+            work,
+            graphs_building: building,
+            ..IndexState::default()
+        };
+        let mut degraded = Vec::new();
+        for root in &roots {
+            let engine = &root.engine;
+            let (files, chunks) = engine.counts();
+            let (vectors, _) = engine.vector_coverage();
+            let stats = engine.activity();
+            state.files += files;
+            state.chunks += chunks;
+            state.vectors += vectors;
+            state.vectors_total += chunks;
+            state.open_buffers += stats.open_buffers;
+            state.disk_commits += stats.disk_commits;
+            if let Some(reason) = engine.semantic_unavailable() {
+                degraded.push(format!("keyword search only: {reason}"));
+            }
+            if let Some(owner) = engine.read_only_owner() {
+                degraded.push(format!(
+                    "{} is read-only: another dowse process (pid {owner}) writes its index",
+                    root.path.display()
+                ));
+            }
+            state.roots.push(RootState {
+                name: root.name.clone(),
+                path: root.path.display().to_string(),
+                files,
+                chunks,
+                vectors,
+                read_only: engine.read_only_owner().is_some(),
+            });
+        }
+        degraded.dedup();
+        let pending = state.vectors < state.vectors_total && degraded.is_empty();
+        state.health = HealthSummary(if degraded.is_empty() && !pending {
+            Status::Healthy
+        } else {
+            Status::Degraded
+        });
+        if !degraded.is_empty() {
+            state.degraded = Some(degraded.join("; "));
+        }
+        self.state.send_if_modified(|current| {
+            if *current == state {
+                false
+            } else {
+                *current = state;
+                true
+            }
+        });
+    }
+}

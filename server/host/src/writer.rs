@@ -1,0 +1,564 @@
+//! The one writer: a thread that owns every change to the index.
+//!
+//! Front ends and the watcher only enqueue [`Change`]s. The writer takes
+//! them in arrival order, coalesces them (a newer text of a buffer replaces
+//! an older one not yet applied; file events within the quiet time join one
+//! update), and applies them by priority:
+//!
+//! 1. closed buffers, then buffers whose debounce has passed: into the
+//!    overlay (nothing written to disk), their new chunks embedded at once;
+//! 2. changes on disk (the watcher, the editor's file events, saves) and
+//!    reindex requests: the committed index is brought up to date and
+//!    committed;
+//! 3. in the gaps, one batch of background embedding at a time, so that a
+//!    change never waits for more than one batch;
+//! 4. when nothing is left to embed, HNSW graphs on a thread of their own:
+//!    built from a snapshot and published atomically, so neither edits nor
+//!    queries wait for a build (they use exact search meanwhile);
+//! 5. when idle for a second, new embedding-cache records are flushed.
+//!
+//! Changes that race in the editor (open, edit, save, close on two tasks)
+//! cannot race here: there is one thread and one queue.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use dowse_engine::{EngineError, Progress};
+use ropey::Rope;
+
+use crate::state::{Phase, Work};
+use crate::{Root, Shared};
+
+/// A change for the writer.
+pub(crate) enum Change {
+    /// A buffer's text (open or edited), applied after the debounce.
+    Buffer { path: PathBuf, text: Rope },
+    /// A buffer closed: the file returns to its disk content.
+    Close { path: PathBuf },
+    /// Files changed on disk; an empty list means "anything may have".
+    Files { paths: Vec<PathBuf> },
+    /// Reconcile every root with the disk now; answer when committed.
+    Reindex {
+        reply: Sender<Result<ReindexReport, String>>,
+    },
+    /// A root was added (its engine already open) or removed.
+    RootsChanged,
+    /// Quiet time after an edit before it is applied.
+    Debounce(Duration),
+    /// A graph build finished.
+    GraphsBuilt,
+    /// Apply everything enqueued so far now (debounce and quiet times cut
+    /// short), and with `vectors` embed everything too; answer when done.
+    Settle { vectors: bool, reply: Sender<()> },
+    /// Flush and stop; answer when done.
+    Shutdown { reply: Sender<()> },
+}
+
+/// What a reindex did, summed over the roots.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ReindexReport {
+    pub files: u64,
+    pub chunks: u64,
+    pub files_indexed: u64,
+    pub files_removed: u64,
+    pub seconds: f64,
+}
+
+/// Quiet time after a file event before the index is brought up to date.
+const WATCH_QUIET: Duration = Duration::from_millis(200);
+
+/// Idle time after which new cache records are written to disk.
+const FLUSH_IDLE: Duration = Duration::from_secs(1);
+
+/// A change to a file's disk content that touches more files than this is
+/// left to background embedding; fewer are embedded at once.
+const EMBED_NOW_MAX_FILES: usize = 32;
+
+struct PendingBuffer {
+    text: Rope,
+    due: Instant,
+}
+
+pub(crate) struct Writer {
+    shared: Arc<Shared>,
+    inbox: Receiver<Change>,
+    debounce: Duration,
+    buffers: HashMap<PathBuf, PendingBuffer>,
+    closes: Vec<PathBuf>,
+    disk: HashSet<PathBuf>,
+    /// Some event could not name its files: reconcile everything.
+    disk_all: bool,
+    disk_due: Option<Instant>,
+    reindex: Vec<Sender<Result<ReindexReport, String>>>,
+    /// Embedding progress since the backlog last started: (done, total).
+    embedding: Option<(u64, u64)>,
+    building: bool,
+    last_activity: Instant,
+    unflushed: bool,
+    /// The next root to embed for, round robin.
+    next_root: usize,
+    /// Embedding failed (a broken model): not tried again until then.
+    embed_retry: Option<Instant>,
+    /// Waiting for everything enqueued before them to be applied: (with
+    /// vectors, answer).
+    settling: Vec<(bool, Sender<()>)>,
+}
+
+impl Writer {
+    pub(crate) fn new(shared: Arc<Shared>, inbox: Receiver<Change>, debounce: Duration) -> Writer {
+        Writer {
+            shared,
+            inbox,
+            debounce,
+            buffers: HashMap::new(),
+            closes: Vec::new(),
+            disk: HashSet::new(),
+            disk_all: false,
+            disk_due: None,
+            reindex: Vec::new(),
+            embedding: None,
+            building: false,
+            last_activity: Instant::now(),
+            unflushed: false,
+            next_root: 0,
+            embed_retry: None,
+            settling: Vec::new(),
+        }
+    }
+
+    pub(crate) fn run(mut self) {
+        self.initial_index();
+        loop {
+            let first = match self.timeout() {
+                None => self
+                    .inbox
+                    .recv()
+                    .map_err(|_| RecvTimeoutError::Disconnected),
+                Some(timeout) => self.inbox.recv_timeout(timeout),
+            };
+            let mut stop = None;
+            match first {
+                Ok(change) => stop = self.take(change),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => stop = Some(None),
+            }
+            while stop.is_none()
+                && let Ok(change) = self.inbox.try_recv()
+            {
+                stop = self.take(change);
+            }
+            if let Some(reply) = stop {
+                self.stop(reply);
+                return;
+            }
+            let now = Instant::now();
+            let mut worked = self.apply_buffers(now);
+            worked |= self.apply_disk(now);
+            if worked {
+                self.last_activity = Instant::now();
+                self.publish();
+            }
+            self.answer_settled(false);
+            if self.embed_step() {
+                self.publish();
+                continue;
+            }
+            self.answer_settled(true);
+            self.build_graphs();
+            if self.unflushed && self.last_activity.elapsed() >= FLUSH_IDLE {
+                self.flush();
+            }
+            self.publish();
+        }
+    }
+
+    /// How long to wait for the next change: not at all while background
+    /// work is left, until the next debounce or quiet time ends, until the
+    /// idle flush, or for ever.
+    fn timeout(&self) -> Option<Duration> {
+        if self.has_backlog() {
+            return Some(Duration::ZERO);
+        }
+        let now = Instant::now();
+        let mut due: Vec<Instant> = self.buffers.values().map(|b| b.due).collect();
+        if !self.closes.is_empty() {
+            due.push(now);
+        }
+        due.extend(self.disk_due);
+        if self.unflushed {
+            due.push(self.last_activity + FLUSH_IDLE);
+        }
+        due.into_iter()
+            .min()
+            .map(|at| at.saturating_duration_since(now))
+    }
+
+    /// Takes one change into the pending state; `Some` to stop (with the
+    /// sender to answer, if any).
+    fn take(&mut self, change: Change) -> Option<Option<Sender<()>>> {
+        let now = Instant::now();
+        match change {
+            Change::Buffer { path, text } => {
+                // A newer text supersedes one not yet applied; a reopened
+                // buffer cancels its pending close.
+                self.closes.retain(|p| p != &path);
+                self.buffers.insert(
+                    path,
+                    PendingBuffer {
+                        text,
+                        due: now + self.debounce,
+                    },
+                );
+            }
+            Change::Close { path } => {
+                self.buffers.remove(&path);
+                if !self.closes.contains(&path) {
+                    self.closes.push(path);
+                }
+            }
+            Change::Files { paths } => {
+                if paths.is_empty() {
+                    self.disk_all = true;
+                }
+                self.disk.extend(paths);
+                self.disk_due.get_or_insert(now + WATCH_QUIET);
+            }
+            Change::Reindex { reply } => {
+                self.reindex.push(reply);
+                self.disk_all = true;
+                self.disk_due = Some(now);
+            }
+            Change::RootsChanged => {
+                self.disk_all = true;
+                self.disk_due = Some(now);
+            }
+            Change::Debounce(debounce) => self.debounce = debounce,
+            Change::GraphsBuilt => self.building = false,
+            Change::Settle { vectors, reply } => {
+                for pending in self.buffers.values_mut() {
+                    pending.due = now;
+                }
+                if self.disk_due.is_some() {
+                    self.disk_due = Some(now);
+                }
+                self.settling.push((vectors, reply));
+            }
+            Change::Shutdown { reply } => return Some(Some(reply)),
+        }
+        None
+    }
+
+    fn roots(&self) -> Vec<Arc<Root>> {
+        self.shared.roots()
+    }
+
+    /// Closes, then buffers whose debounce has passed, into the overlay;
+    /// their chunks are embedded at once.
+    fn apply_buffers(&mut self, now: Instant) -> bool {
+        let closes = std::mem::take(&mut self.closes);
+        let due: Vec<PathBuf> = self
+            .buffers
+            .iter()
+            .filter(|(_, b)| b.due <= now)
+            .map(|(p, _)| p.clone())
+            .collect();
+        if closes.is_empty() && due.is_empty() {
+            return false;
+        }
+        for path in closes {
+            let Some((root, rel)) = self.shared.locate(&path) else {
+                continue;
+            };
+            let closed = root
+                .engine
+                .close_buffer(&rel)
+                .and_then(|()| root.engine.embed_paths(&[&rel]));
+            if let Err(err) = closed {
+                tracing::warn!("closing {}: {err}", path.display());
+            }
+        }
+        for path in due {
+            let Some(pending) = self.buffers.remove(&path) else {
+                continue;
+            };
+            let Some((root, rel)) = self.shared.locate(&path) else {
+                continue;
+            };
+            let text = pending.text.to_string();
+            let applied = root.engine.set_buffer(&rel, &text).and_then(|changed| {
+                if changed {
+                    root.engine.embed_paths(&[&rel]).map(|_| ())
+                } else {
+                    Ok(())
+                }
+            });
+            match applied {
+                Ok(()) => self.unflushed = true,
+                Err(err) => tracing::warn!("re-indexing {}: {err}", path.display()),
+            }
+        }
+        true
+    }
+
+    /// Changes on disk, once their quiet time has passed (at once for a
+    /// reindex): the committed index brought up to date and committed.
+    fn apply_disk(&mut self, now: Instant) -> bool {
+        if self.disk_due.is_none_or(|due| due > now) {
+            return false;
+        }
+        self.disk_due = None;
+        let all = std::mem::take(&mut self.disk_all);
+        let paths = std::mem::take(&mut self.disk);
+        let started = Instant::now();
+        let mut report = ReindexReport::default();
+        let mut failure = None;
+        for root in self.roots() {
+            let rels: Vec<String> = paths
+                .iter()
+                .filter_map(|p| self.shared.locate(p))
+                .filter(|(r, _)| Arc::ptr_eq(r, &root))
+                .map(|(_, rel)| rel)
+                .collect();
+            if !all && rels.is_empty() {
+                continue;
+            }
+            let updated = if all {
+                root.engine.update(&dowse_engine::NoProgress)
+            } else {
+                let rels: Vec<&str> = rels.iter().map(String::as_str).collect();
+                root.engine.update_paths(&rels)
+            };
+            match updated {
+                Ok(update) => {
+                    report.files += update.files;
+                    report.chunks += update.chunks;
+                    report.files_indexed += update.files_indexed;
+                    report.files_removed += update.files_removed;
+                    // A few changed files get their vectors now; a large
+                    // change is left to background embedding.
+                    if !all && (1..=EMBED_NOW_MAX_FILES).contains(&rels.len()) {
+                        let rels: Vec<&str> = rels.iter().map(String::as_str).collect();
+                        if let Err(err) = root.engine.embed_paths(&rels) {
+                            tracing::warn!("embedding changed files: {err}");
+                        }
+                    }
+                }
+                Err(EngineError::Cancelled) => {}
+                Err(err) => {
+                    tracing::warn!("updating {}: {err}", root.path.display());
+                    failure = Some(err.to_string());
+                }
+            }
+        }
+        report.seconds = started.elapsed().as_secs_f64();
+        for reply in self.reindex.drain(..) {
+            let _ = reply.send(match &failure {
+                Some(err) => Err(err.clone()),
+                None => Ok(report.clone()),
+            });
+        }
+        self.unflushed = true;
+        true
+    }
+
+    /// The first reconciliation of every root with the disk, with progress.
+    fn initial_index(&mut self) {
+        self.set_phase(Phase::Indexing, None);
+        for root in self.roots() {
+            let progress = StateProgress {
+                shared: &self.shared,
+            };
+            match root.engine.update(&progress) {
+                Ok(report) => tracing::info!(
+                    "indexed {} files ({} chunks) of {} in {:?}",
+                    report.files,
+                    report.chunks,
+                    root.path.display(),
+                    report.duration
+                ),
+                Err(EngineError::Cancelled) => return,
+                Err(err) => {
+                    tracing::warn!("indexing {}: {err}", root.path.display());
+                    self.shared.report_error(format!(
+                        "dowse could not index {}: {err}",
+                        root.path.display()
+                    ));
+                }
+            }
+        }
+        self.publish();
+    }
+
+    fn has_backlog(&self) -> bool {
+        if self.embed_retry.is_some_and(|at| Instant::now() < at) {
+            return false;
+        }
+        self.embedding.is_some_and(|(done, total)| done < total)
+            || self.roots().iter().any(|r| r.engine.embedding_pending())
+    }
+
+    /// One batch of background embedding, for the next root with work.
+    fn embed_step(&mut self) -> bool {
+        if self.embed_retry.is_some_and(|at| Instant::now() < at) {
+            return false;
+        }
+        let roots = self.roots();
+        if roots.is_empty() {
+            return false;
+        }
+        for i in 0..roots.len() {
+            let root = &roots[(self.next_root + i) % roots.len()];
+            match root.engine.embed_step() {
+                Ok(step) if step.embedded > 0 || step.remaining > 0 => {
+                    self.next_root = (self.next_root + i + 1) % roots.len();
+                    let (done, total) = self.embedding.unwrap_or((0, 0));
+                    let done = done + step.embedded;
+                    let total = total.max(done + step.remaining);
+                    self.embedding = Some((done, total));
+                    self.unflushed = true;
+                    return true;
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    // Keyword search goes on; embedding is tried again later.
+                    tracing::warn!(
+                        "embedding {}: {err}; trying again in a minute",
+                        root.path.display()
+                    );
+                    self.embed_retry = Some(Instant::now() + Duration::from_secs(60));
+                    return false;
+                }
+            }
+        }
+        self.embedding = None;
+        false
+    }
+
+    /// Answers settle requests whose work is done: everything applied, and
+    /// (when they asked) nothing left to embed.
+    fn answer_settled(&mut self, embedded: bool) {
+        if !self.buffers.is_empty() || !self.closes.is_empty() || self.disk_due.is_some() {
+            return;
+        }
+        self.settling.retain(|(vectors, reply)| {
+            if *vectors && !embedded {
+                return true;
+            }
+            let _ = reply.send(());
+            false
+        });
+    }
+
+    /// Starts a graph build on its own thread when vectors need one and
+    /// none is running.
+    fn build_graphs(&mut self) {
+        if self.building || self.shared.stopping.load(Ordering::Acquire) {
+            return;
+        }
+        let Some(root) = self
+            .roots()
+            .into_iter()
+            .find(|r| r.engine.vectors_need_optimizing())
+        else {
+            return;
+        };
+        let shared = self.shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("dowse-graphs".into())
+            .spawn(move || {
+                let took = root.engine.optimize_vectors();
+                let (graphs, blocks) = root.engine.vector_segments();
+                tracing::info!(
+                    "vector graphs of {} built in {took:?}: {graphs} HNSW segments, {blocks} exact blocks",
+                    root.path.display()
+                );
+                let _ = shared.inbox.send(Change::GraphsBuilt);
+            });
+        match spawned {
+            Ok(_) => {
+                self.building = true;
+                self.publish();
+            }
+            Err(err) => tracing::warn!("could not start building vector graphs: {err}"),
+        }
+    }
+
+    fn flush(&mut self) {
+        for root in self.roots() {
+            if let Err(err) = root.engine.flush() {
+                tracing::warn!("writing the embedding cache: {err}");
+            }
+        }
+        self.unflushed = false;
+    }
+
+    fn stop(&mut self, reply: Option<Sender<()>>) {
+        self.set_phase(Phase::Stopping, None);
+        self.flush();
+        if let Some(reply) = reply {
+            let _ = reply.send(());
+        }
+    }
+
+    fn set_phase(&self, phase: Phase, work: Option<Work>) {
+        self.shared.update_state(|state| {
+            state.phase = phase;
+            state.work = work;
+        });
+    }
+
+    /// Publishes the state as the engines have it now.
+    fn publish(&self) {
+        let phase = if self.shared.stopping.load(Ordering::Acquire) {
+            Phase::Stopping
+        } else if self.has_backlog() {
+            Phase::Embedding
+        } else {
+            Phase::Ready
+        };
+        let work = match (phase, self.embedding) {
+            (Phase::Embedding, Some((done, total))) => Some(Work {
+                stage: "embedding".to_owned(),
+                done,
+                total,
+            }),
+            _ => None,
+        };
+        let building = self.building;
+        self.shared.refresh_state(phase, work, building);
+    }
+}
+
+/// Engine progress (the initial indexing) into the published state.
+struct StateProgress<'a> {
+    shared: &'a Shared,
+}
+
+impl Progress for StateProgress<'_> {
+    fn begin(&self, stage: &str, total: u64) {
+        self.shared.update_state(|state| {
+            state.phase = Phase::Indexing;
+            state.work = Some(Work {
+                stage: stage.to_owned(),
+                done: 0,
+                total,
+            });
+        });
+    }
+
+    fn advance(&self, done: u64) {
+        self.shared.update_state(|state| {
+            if let Some(work) = &mut state.work {
+                work.done = (work.done + done).min(work.total);
+            }
+        });
+    }
+
+    fn end(&self) {
+        self.shared.update_state(|state| state.work = None);
+    }
+}
