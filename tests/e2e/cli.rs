@@ -18,6 +18,54 @@ fn first(response: &Value) -> (String, Option<String>) {
 }
 
 #[test]
+fn files_that_look_like_secrets_are_skipped_unless_included() {
+    let ws = TestWorkspace::fixture("workspace");
+    ws.write("certs/server.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n");
+    ws.write(
+        "deploy/id_rsa",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n",
+    );
+    let report = ws.dowse(&["index", "--json"]).json();
+    let secret = "looks like a secret (a key, certificate, credential store or environment file); \
+                  name it in `include` to index it";
+    let skipped: Vec<(&str, &str)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["path"].as_str().unwrap(), s["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        skipped,
+        [("certs/server.pem", secret), ("deploy/id_rsa", secret)],
+        "{report:#}"
+    );
+    let search = ws.dowse(&["search", "BEGIN CERTIFICATE", "--json"]).json();
+    assert!(
+        search["results"].as_array().unwrap().is_empty(),
+        "{search:#}"
+    );
+    // Named explicitly, it is indexed.
+    let included = ws
+        .dowse(&[
+            "index",
+            "--json",
+            "--include",
+            "**/*.py",
+            "--include",
+            "certs/server.pem",
+        ])
+        .json();
+    assert!(
+        !included["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["path"] == "certs/server.pem"),
+        "{included:#}"
+    );
+}
+
+#[test]
 fn index_reports_files_chunks_and_skipped_files() {
     let ws = TestWorkspace::fixture("workspace");
     ws.write("assets/logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR");

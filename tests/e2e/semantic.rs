@@ -208,3 +208,35 @@ fn model_status_says_what_was_resolved() {
             .contains("dowse model install")
     );
 }
+
+/// Right after `dowse index`, health and stats agree on the vectors: a new
+/// process loads the cached vectors with the model, so health does not
+/// report them as pending (it once said "0 chunks have vectors, N pending"
+/// while stats said "N (0 pending)").
+#[test]
+fn health_and_stats_agree_on_vectors_after_indexing() {
+    let ws = TestWorkspace::fixture("workspace");
+    let index = ws.dowse_with_model(&["index", "--json"]).json();
+    let chunks = index["chunks"].as_u64().unwrap();
+    let health = ws.dowse_with_model(&["health", "--json"]).json();
+    let vectors = &health["components"]["vectors"];
+    assert_eq!(vectors["status"], "healthy", "{health:#}");
+    assert_eq!(
+        vectors["message"],
+        format!("{chunks} chunks have vectors, 0 pending"),
+        "{health:#}"
+    );
+    assert_eq!(
+        health["components"]["usages"]["status"], "healthy",
+        "{health:#}"
+    );
+    assert!(
+        health["components"]["embedder"]["latency_ms"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    let stats = ws.dowse_with_model(&["stats", "--json"]).json();
+    assert_eq!(stats["vectors"], chunks, "{stats:#}");
+    assert_eq!(stats["pending_embeddings"], 0, "{stats:#}");
+}

@@ -101,18 +101,23 @@ pub fn index_report_json<'a>(
     embedded: Option<&EmbedReport>,
 ) -> IndexReportJson<'a> {
     let none = EmbedReport::default();
-    let (embedded, degraded) = match embedded {
-        Some(embedded) => (embedded, engine.semantic_unavailable()),
+    let (embedded, degraded, vectors) = match embedded {
+        Some(embedded) => (
+            embedded,
+            engine.semantic_unavailable(),
+            engine.vector_coverage().0,
+        ),
         None => (
             &none,
             Some("embeddings were not asked for (--lexical-only)".to_owned()),
+            0,
         ),
     };
     IndexReportJson {
         embedded: embedded.embedded,
         embed_seconds: embedded.duration.as_secs_f64(),
         vector_maintenance_seconds: embedded.maintenance.as_secs_f64(),
-        vectors: engine.vector_coverage().0,
+        vectors,
         degraded,
         workspace: engine.root().display().to_string(),
         index_dir: engine.index_dir().root().display().to_string(),
