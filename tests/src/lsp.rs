@@ -113,6 +113,17 @@ impl LspClient {
         Some(message)
     }
 
+    /// Takes every message that has arrived, without waiting, and returns
+    /// the last notification of `method` seen so far.
+    pub fn latest(&mut self, method: &str) -> Option<Value> {
+        while self.next_message(Instant::now()).is_some() {}
+        self.notifications
+            .iter()
+            .rev()
+            .find(|n| n["method"] == method)
+            .cloned()
+    }
+
     /// Waits until a notification (or server request) satisfies `pred`.
     pub fn wait_for(&mut self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Option<Value> {
         if let Some(found) = self.notifications.iter().find(|n| pred(n)) {
