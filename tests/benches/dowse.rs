@@ -388,6 +388,7 @@ fn query_latencies(args: &Args, index_dir: &Path) -> Vec<f64> {
         query: q.to_owned(),
         mode: SearchMode::Lexical,
         limit: 10,
+        path_prefix: None,
     };
     for q in LEXICAL_QUERIES {
         engine.search(&request(q)).expect("search");

@@ -151,6 +151,7 @@ fn main() {
                 query: q["query"].as_str().expect("query").to_owned(),
                 mode: *mode,
                 limit: 10,
+                path_prefix: None,
             };
             let response = engine.search(&request).expect("search");
             let row = serde_json::json!({"id": q["id"], "results": response.results});

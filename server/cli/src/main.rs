@@ -5,6 +5,7 @@
 //! stderr and prints results: human-readable by default, JSON with `--json`.
 //! Exit codes: 0 success, 1 failure, 2 bad input (arguments, query, path).
 
+mod mcp_endpoint;
 mod model;
 mod output;
 mod progress;
@@ -101,6 +102,12 @@ enum Command {
     },
     /// Serve the Language Server Protocol on stdin/stdout (started by an editor).
     Lsp,
+    /// Serve the Model Context Protocol on stdin/stdout (started by an agent).
+    Mcp {
+        /// The workspace root (default: the current directory).
+        #[arg(long, value_name = "P")]
+        path: Option<PathBuf>,
+    },
     /// Install or inspect the embedding model used by semantic search.
     Model {
         #[command(subcommand)]
@@ -318,6 +325,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 query,
                 mode: request_mode,
                 limit,
+                path_prefix: None,
             };
             let response = engine.search(&request)?;
             if json {
@@ -394,15 +402,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let shutdown_timeout = config(&globals, &workspace)?.shutdown_timeout;
             // An index directory given (flag or DOWSE_INDEX_DIR) is the
             // first workspace root's.
+            let endpoint = mcp_endpoint::Slot::default();
             let options = dowse_lsp::ServerOptions {
                 flags: sources(&globals).flags,
                 shutdown_timeout,
+                on_host: Some(endpoint.starter()),
+                on_exit: Some(endpoint.stopper()),
             };
             let code = runtime.block_on(dowse_lsp::run_stdio(options));
             // Blocking tasks still running (an embedding pass) are not
             // waited for beyond this bound.
             runtime.shutdown_timeout(std::time::Duration::from_secs(5));
             std::process::exit(code);
+        }
+        Command::Mcp { path } => {
+            let root = workspace(path)?;
+            let config = config(&globals, &root)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let served =
+                runtime.block_on(mcp_endpoint::serve_stdio(root, config, sources(&globals)));
+            runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+            served?;
         }
         Command::Model { action } => match action {
             ModelAction::Install { force } => {

@@ -34,6 +34,31 @@ pub struct Config {
     /// to reach its next commit before the process exits anyway (the index
     /// stays consistent either way: commits are atomic).
     pub shutdown_timeout: std::time::Duration,
+    /// The MCP endpoint of the language server (the engine does not use
+    /// these; they share the one schema of settings).
+    pub mcp: McpConfig,
+}
+
+/// Where and whether `dowse lsp` serves MCP over HTTP.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct McpConfig {
+    pub enabled: bool,
+    /// 0 for any free port.
+    pub port: u16,
+    pub bind: std::net::IpAddr,
+    /// Serve on a non-loopback address (refused otherwise).
+    pub allow_remote: bool,
+}
+
+impl Default for McpConfig {
+    fn default() -> McpConfig {
+        McpConfig {
+            enabled: true,
+            port: 0,
+            bind: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            allow_remote: false,
+        }
+    }
 }
 
 impl Default for Config {
@@ -51,6 +76,7 @@ impl Default for Config {
             ranking: Default::default(),
             backups: 2,
             shutdown_timeout: std::time::Duration::from_secs(5),
+            mcp: McpConfig::default(),
         }
     }
 }
@@ -92,6 +118,16 @@ pub const KEYS: &[(&str, &str)] = &[
     ("semantic", "true or false (false: keyword search only)"),
     ("backups", "a number of backups to keep, 0 to 100"),
     ("shutdown_timeout_ms", "milliseconds, 0 to 600000"),
+    (
+        "mcp",
+        "true or false (false: no MCP endpoint in the language server)",
+    ),
+    ("mcp_port", "a port number, 0 for any free one"),
+    ("mcp_bind", "an IP address, e.g. 127.0.0.1"),
+    (
+        "mcp_allow_remote",
+        "true or false (true lets mcp_bind be reachable from other machines)",
+    ),
 ];
 
 /// A rejected setting: where it came from, the key, the value and the fix.
@@ -168,6 +204,20 @@ impl Config {
                 let ms = value.as_u64().filter(|n| *n <= 600_000).ok_or_else(bad)?;
                 self.shutdown_timeout = std::time::Duration::from_millis(ms);
             }
+            "mcp" => self.mcp.enabled = value.as_bool().ok_or_else(bad)?,
+            "mcp_port" => {
+                self.mcp.port = value
+                    .as_u64()
+                    .and_then(|n| u16::try_from(n).ok())
+                    .ok_or_else(bad)?
+            }
+            "mcp_bind" => {
+                self.mcp.bind = value
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(bad)?
+            }
+            "mcp_allow_remote" => self.mcp.allow_remote = value.as_bool().ok_or_else(bad)?,
             _ => return Err(bad()),
         }
         Ok(())
@@ -184,7 +234,7 @@ impl Config {
                     .map(|g| g.into())
                     .collect(),
             ),
-            "index_dir" | "model_dir" => text.into(),
+            "index_dir" | "model_dir" | "mcp_bind" => text.into(),
             _ => serde_json::from_str(text.trim()).unwrap_or_else(|_| text.into()),
         };
         self.set(source, key, &value)

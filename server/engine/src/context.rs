@@ -85,6 +85,7 @@ impl Engine {
             query: query.to_owned(),
             mode: SearchMode::Hybrid,
             limit: CANDIDATES,
+            path_prefix: None,
         };
         // Parts of large definitions are sent as themselves.
         let response = self.search_chunks(&request, false)?;

@@ -29,12 +29,11 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use dowse_index::files::FileTable;
 use dowse_index::lexical::{LexicalError, LexicalIndex, LexicalWriter};
-use dowse_index::store::default_index_dir;
 
 pub use config::{Config, ConfigError, ConfigSources};
 pub use context::{ContextChunk, ContextResponse, TokenCount};
 pub use dowse_embed as embed;
-pub use dowse_index::store::{IndexDir, index_key};
+pub use dowse_index::store::{IndexDir, default_index_dir, index_key};
 pub use dowse_syntax::ChunkKind;
 pub use indexer::IndexReport;
 pub use progress::{NoProgress, Progress};

@@ -76,6 +76,9 @@ pub struct SearchRequest {
     pub query: String,
     pub mode: SearchMode,
     pub limit: usize,
+    /// Only chunks of files under this workspace-relative path (`src/net`
+    /// or `src/net/`; a file's own path works too).
+    pub path_prefix: Option<String>,
 }
 
 impl SearchRequest {
@@ -87,6 +90,7 @@ impl SearchRequest {
             query: query.into(),
             mode: SearchMode::default(),
             limit: SearchRequest::DEFAULT_LIMIT,
+            path_prefix: None,
         }
     }
 
@@ -315,6 +319,11 @@ impl Engine {
     ) -> Result<Ranked> {
         request.validate()?;
         let query = request.query.trim();
+        let prefix = request
+            .path_prefix
+            .as_deref()
+            .map(|p| p.trim_matches('/'))
+            .filter(|p| !p.is_empty() && *p != ".");
         let ranking = &self.config.ranking;
         let name_weight = ranking.name_weight(query);
         let boosts = Boosts {
@@ -322,7 +331,9 @@ impl Engine {
             symbol: name_weight,
         };
         let snapshot = self.snapshot();
-        let depth = ranking.candidates.max(request.limit * 3);
+        // A path filter drops candidates after ranking: rank deeper.
+        let depth =
+            ranking.candidates.max(request.limit * 3) * if prefix.is_some() { 10 } else { 1 };
         let lexical_ranking = || -> Result<Vec<(u64, f32)>> {
             Ok(snapshot
                 .lexical(query, &boosts, depth)?
@@ -362,6 +373,11 @@ impl Engine {
             // comes first), and a committed chunk of a file open in an
             // editor is masked: such hits are skipped.
             if let Some(mut chunk) = snapshot.chunk(chunk_id)? {
+                if let Some(prefix) = &prefix
+                    && !under(&chunk.path, prefix)
+                {
+                    continue;
+                }
                 if !whole_definitions {
                     chunk.definition = None;
                 }
@@ -380,6 +396,12 @@ impl Engine {
             degraded,
         })
     }
+}
+
+/// Whether workspace-relative `path` lies under `prefix` (a directory or
+/// the file itself), by whole path components.
+fn under(path: &str, prefix: &str) -> bool {
+    path == prefix || path.starts_with(prefix) && path[prefix.len()..].starts_with('/')
 }
 
 /// The `degraded` message of a keyword-only answer.

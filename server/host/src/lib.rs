@@ -165,6 +165,28 @@ impl Host {
         self.shared.state.subscribe()
     }
 
+    /// Waits until the first reconciliation of the roots with the disk is
+    /// committed (vectors may still be coming), or `timeout` passes. For
+    /// front ends that must not answer from an empty index: the first
+    /// question of an agent on a workspace never indexed before.
+    pub async fn indexed(&self, timeout: Duration) -> bool {
+        let mut updates = self.subscribe();
+        let waiting = async {
+            loop {
+                if !matches!(
+                    updates.borrow_and_update().phase,
+                    Phase::Starting | Phase::Indexing
+                ) {
+                    return;
+                }
+                if updates.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        tokio::time::timeout(timeout, waiting).await.is_ok()
+    }
+
     /// Problems to show to the user (rejected settings, roots that failed to
     /// open or index), each returned once.
     pub fn take_errors(&self) -> Vec<String> {
@@ -205,6 +227,24 @@ impl Host {
                     .join(", ")
             ))
         };
+        // `..` climbing out is refused before anything is looked up; links
+        // are resolved next, so a link that leads out is refused too.
+        let mut lexical = PathBuf::new();
+        for component in joined.components() {
+            match component {
+                std::path::Component::ParentDir => {
+                    if !lexical.pop() {
+                        return Err(outside());
+                    }
+                }
+                std::path::Component::CurDir => {}
+                other => lexical.push(other),
+            }
+        }
+        if self.shared.locate_exact(&lexical).is_none() {
+            return Err(outside());
+        }
+        let joined = lexical;
         let resolved = match joined.canonicalize() {
             Ok(resolved) => resolved,
             Err(_) => {

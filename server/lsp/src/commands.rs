@@ -126,6 +126,7 @@ fn search_request(args: &[Value], command: &str) -> Result<SearchRequest> {
         query,
         mode,
         limit: limit_field(map, command, SearchRequest::DEFAULT_LIMIT)?,
+        path_prefix: string_field(map, "pathPrefix", command, SEARCH_ARGS)?,
     })
 }
 
@@ -352,9 +353,8 @@ pub(crate) async fn workspace_symbol(
         return Ok(Some(WorkspaceSymbolResponse::Flat(Vec::new())));
     }
     let request = SearchRequest {
-        query,
-        mode: SearchMode::Hybrid,
         limit: 50,
+        ..SearchRequest::new(query)
     };
     let response = backend.blocking(move |host| host.search(&request)).await?;
     #[allow(deprecated)]

@@ -54,13 +54,21 @@ pub const COMMANDS: &[&str] = &[
 /// engine's schema, shared with `dowse.toml`, the environment and flags).
 const DEBOUNCE_KEY: &str = "debounce_ms";
 
+/// A front end started beside the language server on its host (the MCP
+/// endpoint): called once the host exists.
+pub type HostHook = Arc<dyn Fn(&Host) + Send + Sync>;
+
 /// How the server was started: the command line's settings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ServerOptions {
     /// Settings given as flags (they win over everything else).
     pub flags: Vec<(String, Value)>,
     /// How long shutdown may wait for in-flight work.
     pub shutdown_timeout: Duration,
+    /// Called with the host when the workspace is open.
+    pub on_host: Option<HostHook>,
+    /// Called once before the process ends, however it ends.
+    pub on_exit: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 /// How the server ended: 0 after `shutdown` then `exit` (or stdin closed),
@@ -69,6 +77,7 @@ pub async fn run_stdio(options: ServerOptions) -> i32 {
     let shutdown = Arc::new(AtomicBool::new(false));
     let eof = Arc::new(AtomicBool::new(false));
     let timeout = options.shutdown_timeout;
+    let on_exit = options.on_exit.clone();
     let backend_cell: Arc<OnceLock<Arc<Backend>>> = Arc::new(OnceLock::new());
     let (service, socket) = {
         let shutdown = shutdown.clone();
@@ -79,7 +88,7 @@ pub async fn run_stdio(options: ServerOptions) -> i32 {
             Lsp(backend)
         })
     };
-    tokio::spawn(on_signals(backend_cell.clone(), timeout));
+    tokio::spawn(on_signals(backend_cell.clone(), timeout, on_exit.clone()));
     let stdin = EofReader {
         inner: tokio::io::stdin(),
         eof: eof.clone(),
@@ -90,6 +99,9 @@ pub async fn run_stdio(options: ServerOptions) -> i32 {
     // `exit`, or stdin closed: stop the host (a no-op after `shutdown`).
     if let Some(host) = backend_cell.get().and_then(|b| b.host.get().cloned()) {
         let _ = tokio::task::spawn_blocking(move || host.shutdown(timeout)).await;
+    }
+    if let Some(on_exit) = on_exit {
+        on_exit();
     }
     if shutdown.load(Ordering::Acquire) || eof.load(Ordering::Acquire) {
         0
@@ -102,7 +114,11 @@ pub async fn run_stdio(options: ServerOptions) -> i32 {
 /// SIGTERM / SIGINT: stop intake and long work (indexing stops at its next
 /// commit), wait for it within `timeout`, and exit 0; a second signal exits
 /// at once. Commits are atomic: neither way damages the index.
-async fn on_signals(backend: Arc<OnceLock<Arc<Backend>>>, timeout: Duration) {
+async fn on_signals(
+    backend: Arc<OnceLock<Arc<Backend>>>,
+    timeout: Duration,
+    on_exit: Option<Arc<dyn Fn() + Send + Sync>>,
+) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),
@@ -122,11 +138,15 @@ async fn on_signals(backend: Arc<OnceLock<Arc<Backend>>>, timeout: Duration) {
             host.shutdown(timeout);
         }
     });
-    tokio::select! {
-        _ = finish => std::process::exit(0),
-        _ = term.recv() => std::process::exit(1),
-        _ = int.recv() => std::process::exit(1),
+    let code = tokio::select! {
+        _ = finish => 0,
+        _ = term.recv() => 1,
+        _ = int.recv() => 1,
+    };
+    if let Some(on_exit) = on_exit {
+        on_exit();
     }
+    std::process::exit(code)
 }
 
 /// Notes when stdin reaches its end, to tell a closed pipe from `exit`.
@@ -394,6 +414,9 @@ impl LanguageServer for Lsp {
             .await
             .map_err(|e| internal(e.to_string()))?;
         let host = started.map_err(Error::invalid_params)?;
+        if let Some(hook) = &self.options.on_host {
+            hook(&host);
+        }
         let _ = self.host.set(host);
         for message in messages.drain(..) {
             self.client.show_message(MessageType::ERROR, message).await;
