@@ -420,21 +420,21 @@ struct MeaningScorer<'a> {
 impl MeaningScorer<'_> {
     /// The score of the chunk whose text has `embed_key`, given its body
     /// cosine when known; 0 for a chunk without a vector yet.
-    fn score(&self, embed_key: u64, cos_body: Option<f32>) -> f32 {
+    fn score(&self, embed_key: u64, cos_body: Option<f32>) -> Option<f32> {
         match self.ready.cache.get_embedding(embed_key) {
             Some(e) => {
                 let cos_body = cos_body.unwrap_or_else(|| e.body.similarity(self.query));
                 if self.name_weight == 0.0 {
-                    return cos_body;
+                    return Some(cos_body);
                 }
-                mixed_similarity(
+                Some(mixed_similarity(
                     cos_body,
                     e.name.dot(self.query),
                     e.name.dot(&e.body),
                     self.name_weight,
-                )
+                ))
             }
-            None => cos_body.unwrap_or(0.0),
+            None => cos_body,
         }
     }
 
@@ -444,7 +444,7 @@ impl MeaningScorer<'_> {
         let mut out = Vec::with_capacity(hits.len());
         for (chunk_id, cos_body) in hits {
             if let Some(key) = snapshot.embed_key(chunk_id)? {
-                out.push((chunk_id, self.score(key, Some(cos_body))));
+                out.push((chunk_id, self.score(key, Some(cos_body)).unwrap_or(cos_body)));
             }
         }
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -466,8 +466,9 @@ fn fuse(
 ) -> Result<Vec<(u64, f32)>> {
     let deep = snapshot.lexical(query, boosts, LEXICAL_DEPTH)?;
     let mut bm25: HashMap<u64, f32> = HashMap::with_capacity(deep.len());
-    // (bm25, meaning) per candidate.
-    let mut candidates: HashMap<u64, (f32, f32)> = HashMap::new();
+    // (bm25, meaning) per candidate; meaning is `None` for a chunk without
+    // a vector yet (while embedding runs).
+    let mut candidates: HashMap<u64, (f32, Option<f32>)> = HashMap::new();
     for (rank, hit) in deep.iter().enumerate() {
         bm25.insert(hit.chunk_id, hit.score);
         if rank < ranking.candidates {
@@ -490,20 +491,24 @@ fn fuse(
                 .values()
                 .map(|c| c.0)
                 .fold(f32::EPSILON, f32::max);
-            let sim_max = candidates.values().map(|c| c.1).fold(f32::MIN, f32::max);
-            let sim_min = candidates.values().map(|c| c.1).fold(f32::MAX, f32::min);
+            let sims = || candidates.values().filter_map(|c| c.1);
+            let sim_max = sims().fold(f32::MIN, f32::max);
+            let sim_min = sims().fold(f32::MAX, f32::min);
             let sim_range = (sim_max - sim_min).max(f32::EPSILON);
             candidates
                 .into_iter()
                 .map(|(id, (b, c))| {
-                    let score = lexical_weight * b / bm25_max
-                        + (1.0 - lexical_weight) * (c - sim_min) / sim_range;
-                    (id, score)
+                    let keywords = b / bm25_max;
+                    // Without a vector yet, the keyword score stands for
+                    // both: no evidence of meaning either way, rather than
+                    // the worst meaning.
+                    let meaning = c.map_or(keywords, |c| (c - sim_min) / sim_range);
+                    (id, lexical_weight * keywords + (1.0 - lexical_weight) * meaning)
                 })
                 .collect()
         }
         Fusion::Rrf { k } => {
-            let rank_of = |side: fn(&(f32, f32)) -> f32| -> HashMap<u64, usize> {
+            let rank_of = |side: fn(&(f32, Option<f32>)) -> f32| -> HashMap<u64, usize> {
                 let mut order: Vec<(u64, f32)> =
                     candidates.iter().map(|(id, c)| (*id, side(c))).collect();
                 order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -514,7 +519,7 @@ fn fuse(
                     .collect()
             };
             let by_keywords = rank_of(|c| c.0);
-            let by_meaning = rank_of(|c| c.1);
+            let by_meaning = rank_of(|c| c.1.unwrap_or(f32::MIN));
             candidates
                 .iter()
                 .map(|(id, (b, _))| {

@@ -7,9 +7,9 @@
 //! bucket per session, or per connection without one, in a table of bounded
 //! size) gets 429 with `Retry-After`; at most `max_concurrent` requests run
 //! at once, others wait a little and then get 503. rmcp itself checks `Host`
-//! (loopback names only), `Origin` (any present Origin is foreign: a browser
-//! page must not drive a local tool, and the MCP spec asks for 403) and the
-//! body size (413). The listener binds 127.0.0.1 unless told otherwise, and a
+//! (loopback names only), `Origin` (only loopback origins: a page from
+//! anywhere else must not drive a local tool, and the MCP spec asks for 403)
+//! and the body size (413). The listener binds 127.0.0.1 unless told otherwise, and a
 //! non-loopback address is refused unless explicitly allowed.
 
 use std::collections::HashMap;
@@ -114,8 +114,13 @@ pub async fn serve(host: Host, options: HttpOptions) -> Result<Endpoint, String>
     if !options.bind.is_loopback() {
         allowed_hosts.push(options.bind.to_string());
     }
+    // Browsers send an Origin; local tools send none or a loopback one.
+    let allowed_origins = ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .flat_map(|host| [format!("http://{host}:*"), format!("https://{host}:*")]);
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(allowed_hosts)
+        .with_allowed_origins(allowed_origins)
         .enforce_origin_validation()
         .with_max_request_body_bytes(options.max_body_bytes)
         .with_json_response(true)

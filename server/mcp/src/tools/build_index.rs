@@ -10,8 +10,9 @@ use serde_json::json;
 
 use super::{DowseTools, answer, failure, schema};
 
-/// How long the tool keeps reporting the embedding that follows a reindex
-/// before it answers (embedding goes on in the background either way).
+/// How long the tool waits for the embedding that follows a reindex before
+/// it answers with the coverage so far (embedding goes on in the background
+/// either way).
 const EMBEDDING_WAIT: Duration = Duration::from_secs(300);
 
 pub(crate) fn input_schema() -> std::sync::Arc<JsonObject> {
@@ -70,13 +71,13 @@ pub(crate) async fn call(
         Ok(Ok(Err(err))) => return failure(format!("indexing failed: {err}")),
         _ => return failure("dowse is shutting down"),
     };
-    // Vectors follow in the background; with a progress token the tool
-    // reports them until they are done (or for a while).
+    // Vectors follow in the background: the tool waits for them (for a
+    // while), reporting them when asked for progress.
     let mut state = tools.host.state();
-    if token.is_some() {
+    {
         let mut updates = tools.host.subscribe();
         while state.phase == Phase::Embedding && started.elapsed() < EMBEDDING_WAIT {
-            if let Some(work) = &state.work {
+            if let (Some(work), true) = (&state.work, token.is_some()) {
                 progress(
                     work.done as f64,
                     Some(work.total as f64),
