@@ -21,7 +21,8 @@
 //!
 //! ```text
 //! cargo bench -p dowse-tests --bench dowse -- [--corpus DIR] [--include GLOB]...
-//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|persistence|usages|semantic|lsp]...
+//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|persistence|usages|semantic|lsp|mcp]...
+//!     [--mcp-clients N] [--mcp-calls N] [--mcp-think-ms N] [--mcp-fuzz N]
 //!     [--crash-rounds N]
 //!     [--raw-sample N] [--edits N] [--seed-embeddings FILE]
 //! ```
@@ -42,8 +43,15 @@ use dowse_engine::walk::{WalkOptions, walk};
 use dowse_engine::{Config, Engine, SearchMode, SearchRequest};
 use serde_json::{Value, json};
 
+mod mcp_load;
+
 struct Args {
     only: Vec<String>,
+    /// The MCP section's load: clients, calls each, fuzz cases.
+    mcp_clients: usize,
+    mcp_calls: usize,
+    mcp_think_ms: u64,
+    mcp_fuzz: usize,
     /// An embedding cache to start the LSP section's index from (its
     /// vectors are looked up by text, so any earlier run's cache serves).
     seed_embeddings: Option<PathBuf>,
@@ -125,6 +133,18 @@ fn main() {
             &args,
             semantic_index.as_ref().map(|d| d.path().join("index")),
         );
+        if args.out.is_some() {
+            write_report(&args, &report);
+        }
+    }
+    if wants("mcp") {
+        let scratch = tempfile::tempdir().expect("temp dir");
+        let index = embedded_index(
+            &args,
+            semantic_index.as_ref().map(|d| d.path().join("index")),
+            scratch.path(),
+        );
+        report["mcp"] = mcp_load::run(&args, index);
     }
     print_table(&report);
     write_report(&args, &report);
@@ -142,6 +162,10 @@ fn write_report(args: &Args, report: &Value) {
 fn parse_args() -> Args {
     let mut args = Args {
         only: Vec::new(),
+        mcp_clients: 64,
+        mcp_calls: 500,
+        mcp_think_ms: 200,
+        mcp_fuzz: 10_000,
         seed_embeddings: None,
         edits: 60,
         crash_rounds: 100,
@@ -167,6 +191,10 @@ fn parse_args() -> Args {
             "--seed-embeddings" => args.seed_embeddings = Some(PathBuf::from(value())),
             "--edits" => args.edits = value().parse().expect("--edits N"),
             "--crash-rounds" => args.crash_rounds = value().parse().expect("--crash-rounds N"),
+            "--mcp-clients" => args.mcp_clients = value().parse().expect("--mcp-clients N"),
+            "--mcp-calls" => args.mcp_calls = value().parse().expect("--mcp-calls N"),
+            "--mcp-think-ms" => args.mcp_think_ms = value().parse().expect("--mcp-think-ms N"),
+            "--mcp-fuzz" => args.mcp_fuzz = value().parse().expect("--mcp-fuzz N"),
             "--bench" => {} // cargo bench passes this
             other => panic!("unknown argument {other}"),
         }
@@ -493,34 +521,39 @@ fn usages(args: &Args) -> Value {
 /// (an unsaved `didChange` → the first `dowse.search` whose results hold the
 /// new text, lexical, then semantic with the chunk's vector updated) over
 /// `--edits` edits of different files, and `workspace/symbol` latency.
+/// A fully embedded index of the corpus: the semantic section's, or one
+/// made here (from `--seed-embeddings` when given: its vectors are looked
+/// up by text, so any earlier run's cache serves).
+fn embedded_index(args: &Args, semantic_index: Option<PathBuf>, scratch: &Path) -> PathBuf {
+    if let Some(dir) = semantic_index {
+        return dir;
+    }
+    let dir = scratch.join("index");
+    std::fs::create_dir_all(&dir).expect("index dir");
+    if let Some(seed) = &args.seed_embeddings {
+        std::fs::copy(seed, dir.join("embeddings.bin")).expect("seed the embedding cache");
+    }
+    eprintln!("indexing the corpus with the model...");
+    let mut cmd = Command::new(dowse_bin());
+    cmd.arg("index").arg(&args.corpus).arg("--json");
+    cmd.env("DOWSE_INDEX_DIR", &dir)
+        .env("DOWSE_MODEL_DIR", dowse_tests::real_model_dir());
+    for glob in &args.include {
+        cmd.args(["--include", glob]);
+    }
+    for glob in &args.exclude {
+        cmd.args(["--exclude", glob]);
+    }
+    let (wall, _, _) = measure(cmd);
+    eprintln!("indexed in {:.1} s", wall.as_secs_f64());
+    dir
+}
+
 fn lsp(args: &Args, semantic_index: Option<PathBuf>) -> Value {
     use dowse_tests::lsp::LspClient;
     let model_dir = dowse_tests::real_model_dir();
     let scratch = tempfile::tempdir().expect("temp dir");
-    let index_dir = match semantic_index {
-        Some(dir) => dir,
-        None => {
-            let dir = scratch.path().join("index");
-            std::fs::create_dir_all(&dir).expect("index dir");
-            if let Some(seed) = &args.seed_embeddings {
-                std::fs::copy(seed, dir.join("embeddings.bin")).expect("seed the embedding cache");
-            }
-            eprintln!("lsp: indexing the corpus with the model...");
-            let mut cmd = Command::new(dowse_bin());
-            cmd.arg("index").arg(&args.corpus).arg("--json");
-            cmd.env("DOWSE_INDEX_DIR", &dir)
-                .env("DOWSE_MODEL_DIR", &model_dir);
-            for glob in &args.include {
-                cmd.args(["--include", glob]);
-            }
-            for glob in &args.exclude {
-                cmd.args(["--exclude", glob]);
-            }
-            let (wall, _, _) = measure(cmd);
-            eprintln!("lsp: indexed in {:.1} s", wall.as_secs_f64());
-            dir
-        }
-    };
+    let index_dir = embedded_index(args, semantic_index, scratch.path());
     let root = args.corpus.canonicalize().expect("corpus");
     let mut cmd = Command::new(dowse_bin());
     cmd.arg("lsp")
@@ -1166,6 +1199,52 @@ fn print_table(report: &Value) {
             format!("{:.3}", f("ann_recall_at_10")),
         );
         row("targets met", format!("{}", s["targets"]["met"]));
+    }
+    let m = &report["mcp"];
+    if !m.is_null() {
+        let f = |key: &str| m[key].as_f64().unwrap_or(f64::NAN);
+        eprintln!("mcp (streamable HTTP)");
+        row(
+            "load",
+            format!(
+                "{} clients x {} calls, think {} ms: {} done, {} failures, {} answered 429",
+                m["clients"],
+                m["calls_per_client"],
+                m["think_ms"],
+                m["calls_completed"],
+                m["failures"],
+                m["rate_limited_429"]
+            ),
+        );
+        for tool in mcp_load::TOOLS {
+            let t = &m["tools"][tool];
+            row(
+                &format!("{tool} p50 / p99"),
+                format!(
+                    "{:.2} / {:.2} ms ({} calls)",
+                    t["p50_ms"].as_f64().unwrap_or(f64::NAN),
+                    t["p99_ms"].as_f64().unwrap_or(f64::NAN),
+                    t["calls"]
+                ),
+            );
+        }
+        row(
+            "server RSS before / after",
+            format!(
+                "{:.0} / {:.0} MB ({:+.1}%, target < 10%)",
+                f("rss_before_mb"),
+                f("rss_after_mb"),
+                100.0 * f("rss_growth")
+            ),
+        );
+        row(
+            "fuzz",
+            format!(
+                "{} cases, server alive: {}, statuses {}",
+                m["fuzz_cases"], m["fuzz_server_alive"], m["fuzz_statuses"]
+            ),
+        );
+        row("targets met", format!("{}", m["pass"]));
     }
     let l = &report["lexical"];
     if l.is_null() {

@@ -444,7 +444,10 @@ impl MeaningScorer<'_> {
         let mut out = Vec::with_capacity(hits.len());
         for (chunk_id, cos_body) in hits {
             if let Some(key) = snapshot.embed_key(chunk_id)? {
-                out.push((chunk_id, self.score(key, Some(cos_body)).unwrap_or(cos_body)));
+                out.push((
+                    chunk_id,
+                    self.score(key, Some(cos_body)).unwrap_or(cos_body),
+                ));
             }
         }
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -503,7 +506,10 @@ fn fuse(
                     // both: no evidence of meaning either way, rather than
                     // the worst meaning.
                     let meaning = c.map_or(keywords, |c| (c - sim_min) / sim_range);
-                    (id, lexical_weight * keywords + (1.0 - lexical_weight) * meaning)
+                    (
+                        id,
+                        lexical_weight * keywords + (1.0 - lexical_weight) * meaning,
+                    )
                 })
                 .collect()
         }

@@ -153,6 +153,13 @@ pub async fn serve(host: Host, options: HttpOptions) -> Result<Endpoint, String>
         .local_addr()
         .map_err(|e| format!("the listener has no address: {e}"))?;
     let shutdown = stop.clone();
+    // Answers go out at once: with Nagle's algorithm a streamed answer
+    // waited on the client's delayed ACK, 40 ms a call.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {err}");
+        }
+    });
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
