@@ -350,7 +350,7 @@ fn context_fits_the_budget_and_sends_whole_chunks() {
     let result = &response["result"];
     assert!(result["tokens"].as_u64().unwrap() <= 300, "{result:#}");
     assert_eq!(
-        result["token_count"], "estimate",
+        result["tokenCount"], "estimate",
         "no model here: {result:#}"
     );
     let chunks = result["chunks"].as_array().unwrap();
@@ -361,8 +361,8 @@ fn context_fits_the_budget_and_sends_whole_chunks() {
         let file = std::fs::read_to_string(ws.path(chunk["path"].as_str().unwrap())).unwrap();
         let lines: Vec<&str> = file.lines().collect();
         let (start, end) = (
-            chunk["start_line"].as_u64().unwrap() as usize,
-            chunk["end_line"].as_u64().unwrap() as usize,
+            chunk["startLine"].as_u64().unwrap() as usize,
+            chunk["endLine"].as_u64().unwrap() as usize,
         );
         assert_eq!(chunk["text"], lines[start - 1..end].join("\n"), "{chunk:#}");
         assert!(chunk["uri"].as_str().unwrap().starts_with("file://"));
@@ -439,7 +439,7 @@ fn edits_commit_nothing_until_the_file_is_saved() {
     let mut client = start(&ws);
     wait_ready(&mut client);
     let commits = |client: &mut LspClient| {
-        client.command("dowse.stats", json!([]))["result"]["disk_commits"]
+        client.command("dowse.stats", json!([]))["result"]["diskCommits"]
             .as_u64()
             .unwrap()
     };
@@ -597,7 +597,7 @@ fn random_editor_sessions_end_where_a_fresh_index_of_the_disk_is() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| format!("{}:{}-{}", r["path"], r["start_line"], r["end_line"]))
+            .map(|r| format!("{}:{}-{}", r["path"], r["startLine"], r["endLine"]))
             .collect();
         found.sort();
         found
@@ -617,7 +617,7 @@ fn random_editor_sessions_end_where_a_fresh_index_of_the_disk_is() {
         );
     }
     let stats = client.command("dowse.stats", json!([]));
-    assert_eq!(stats["result"]["open_buffers"], 0, "{stats}");
+    assert_eq!(stats["result"]["openBuffers"], 0, "{stats}");
 }
 
 /// With the real model: search by meaning (not only keywords) over LSP,

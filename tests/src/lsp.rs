@@ -168,6 +168,15 @@ impl LspClient {
         )
     }
 
+    /// `shutdown`, `exit`, and the process ends with 0.
+    pub fn shutdown(&mut self) {
+        let response = self.request("shutdown", Value::Null);
+        assert!(response.get("error").is_none(), "shutdown: {response}");
+        self.notify("exit", Value::Null);
+        let status = self.wait(Duration::from_secs(30));
+        assert_eq!(status.and_then(|s| s.code()), Some(0), "exit status");
+    }
+
     /// Closes stdin and waits for the process to end.
     pub fn close_stdin_and_wait(&mut self, timeout: Duration) -> Option<ExitStatus> {
         self.stdin.take();

@@ -411,6 +411,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 shutdown_timeout,
                 on_host: Some(endpoint.starter()),
                 on_exit: Some(endpoint.stopper()),
+                mcp_endpoint: Some(endpoint.reader()),
             };
             let code = runtime.block_on(dowse_lsp::run_stdio(options));
             // Blocking tasks still running (an embedding pass) are not

@@ -16,6 +16,8 @@ use dowse_mcp::http::{self, HttpOptions};
 #[derive(Clone, Default)]
 pub struct Slot {
     written: Arc<Mutex<Vec<PathBuf>>>,
+    /// The endpoint's URL and token, once it serves.
+    served: Arc<Mutex<Option<(String, String)>>>,
 }
 
 impl Slot {
@@ -23,6 +25,7 @@ impl Slot {
     /// runtime when the host exists (unless `mcp = false`).
     pub fn starter(&self) -> dowse_lsp::HostHook {
         let written = self.written.clone();
+        let served = self.served.clone();
         Arc::new(move |host: &Host| {
             let Some(first) = host.roots().into_iter().next() else {
                 return;
@@ -31,7 +34,7 @@ impl Slot {
             if !settings.enabled {
                 return;
             }
-            let (host, written) = (host.clone(), written.clone());
+            let (host, written, served) = (host.clone(), written.clone(), served.clone());
             tokio::spawn(async move {
                 let options = HttpOptions {
                     bind: settings.bind,
@@ -47,6 +50,8 @@ impl Slot {
                     }
                 };
                 tracing::info!("MCP endpoint at {}", endpoint.url);
+                *served.lock().expect("slot lock") =
+                    Some((endpoint.url.clone(), endpoint.token.clone()));
                 let found = Discovery {
                     url: endpoint.url.clone(),
                     token: endpoint.token.clone(),
@@ -67,6 +72,19 @@ impl Slot {
                 // rest of the process.
                 drop(endpoint);
             });
+        })
+    }
+
+    /// The language server's `dowse/mcpEndpoint`: the URL and token, once
+    /// the endpoint serves.
+    pub fn reader(&self) -> dowse_lsp::EndpointReader {
+        let served = self.served.clone();
+        Arc::new(move || {
+            served
+                .lock()
+                .expect("slot lock")
+                .as_ref()
+                .map(|(url, token)| serde_json::json!({"url": url, "token": token}))
         })
     }
 

@@ -152,6 +152,17 @@ pub struct SearchResult {
     /// Byte range of the chunk in the file.
     #[serde(skip)]
     pub byte_range: std::ops::Range<usize>,
+    /// Where the query's words occur in the snippet, for highlighting.
+    #[serde(skip)]
+    pub matches: Vec<SnippetMatch>,
+}
+
+/// A query word in a snippet: its line (1-based, in the file) and the byte
+/// range of the word in that line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnippetMatch {
+    pub line: u32,
+    pub bytes: std::ops::Range<usize>,
 }
 
 /// Kinds serialise as their lower-case names: `function`, `method`, ...
@@ -573,6 +584,14 @@ pub(crate) fn to_result(
     terms: &[String],
 ) -> SearchResult {
     let (snippet, offset) = snippet(text.unwrap_or(""), terms);
+    let snippet_line = chunk.start_line + offset as u32;
+    let matches = snippet_matches(&snippet, terms)
+        .into_iter()
+        .map(|(line, bytes)| SnippetMatch {
+            line: snippet_line + line as u32,
+            bytes,
+        })
+        .collect();
     let (start_line, end_line) = chunk.reported_lines();
     SearchResult {
         root: root.to_string_lossy().into_owned(),
@@ -585,9 +604,38 @@ pub(crate) fn to_result(
         language: chunk.language,
         score,
         snippet,
-        snippet_line: chunk.start_line + offset as u32,
+        snippet_line,
         byte_range: chunk.byte_range,
+        matches,
     }
+}
+
+/// The words of `snippet` that are query terms, as (0-based line, byte
+/// range in the line), in order, overlapping ranges merged: for "retry
+/// uploads", `retry_upload` matches as its two words, `Retry` as itself.
+pub fn snippet_matches(snippet: &str, terms: &[String]) -> Vec<(usize, std::ops::Range<usize>)> {
+    if terms.is_empty() {
+        return Vec::new();
+    }
+    let mut analyzer = tokenizer::code_analyzer();
+    let mut out = Vec::new();
+    for (index, line) in snippet.lines().enumerate() {
+        let mut ranges: Vec<std::ops::Range<usize>> = tokenizer::term_spans(&mut analyzer, line)
+            .into_iter()
+            .filter(|(term, _)| terms.contains(term))
+            .map(|(_, range)| range)
+            .collect();
+        ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+        let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
+        for range in ranges {
+            match merged.last_mut() {
+                Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+                _ => merged.push(range),
+            }
+        }
+        out.extend(merged.into_iter().map(|r| (index, r)));
+    }
+    out
 }
 
 /// The `SNIPPET_LINES` consecutive lines of `content` holding the most
@@ -764,6 +812,28 @@ mod tests {
         let (text, offset) = snippet(content, &["nothing".to_owned()]);
         assert_eq!(offset, 0);
         assert!(text.starts_with("def handler"));
+    }
+
+    #[test]
+    fn snippet_matches_cover_whole_and_split_identifiers() {
+        let terms = LexicalSnapshot::query_terms("retries uploads");
+        let whole = LexicalSnapshot::query_terms("retry_upload");
+        let text = "x = 1\n    retry_upload(event.file)  # Retry later\nuploaded = True";
+        let found: Vec<(usize, &str)> = snippet_matches(text, &terms)
+            .into_iter()
+            .map(|(line, r)| (line, &text.lines().nth(line).unwrap()[r]))
+            .collect();
+        assert_eq!(
+            found,
+            vec![(1, "retry"), (1, "upload"), (1, "Retry"), (2, "uploaded")]
+        );
+        // A whole identifier in the query covers its words: one match.
+        let found: Vec<_> = snippet_matches(text, &whole)
+            .into_iter()
+            .map(|(l, r)| (l, r.len()))
+            .collect();
+        assert_eq!(found[0], (1, "retry_upload".len()));
+        assert!(snippet_matches(text, &[]).is_empty());
     }
 
     #[test]

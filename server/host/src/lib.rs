@@ -96,6 +96,8 @@ pub(crate) struct Shared {
     /// Directories the watcher ignores (the index directories).
     ignored: Arc<RwLock<Vec<PathBuf>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Bumped whenever answers may have changed (see [`IndexState::generation`]).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Host {
@@ -122,6 +124,7 @@ impl Host {
             watcher: Mutex::new(None),
             ignored: Arc::new(RwLock::new(Vec::new())),
             writer: Mutex::new(None),
+            generation: std::sync::atomic::AtomicU64::new(0),
         });
         if options.watch {
             match watcher::Watcher::start(shared.inbox.clone(), shared.ignored.clone()) {
@@ -653,12 +656,18 @@ impl Shared {
     }
 
     /// The state as the engines have it now, with the writer's phase.
+    /// Answers may have changed: an edit, a file or a commit was applied.
+    pub(crate) fn bump_generation(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     pub(crate) fn refresh_state(&self, phase: Phase, work: Option<Work>, building: bool) {
         let roots = self.roots();
         let mut state = IndexState {
             phase,
             work,
             graphs_building: building,
+            generation: self.generation.load(Ordering::Acquire),
             ..IndexState::default()
         };
         let mut degraded = Vec::new();

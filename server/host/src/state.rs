@@ -70,6 +70,10 @@ pub struct IndexState {
     pub open_buffers: u64,
     /// Commits of the index to disk since the host started.
     pub disk_commits: u64,
+    /// Changes whenever answers may have changed (a buffer edit, a file on
+    /// disk, a commit applied): a view showing results refreshes when it
+    /// moves.
+    pub generation: u64,
     pub roots: Vec<RootState>,
 }
 

@@ -160,6 +160,7 @@ impl Writer {
             worked |= self.apply_disk(now);
             if worked {
                 self.last_activity = Instant::now();
+                self.shared.bump_generation();
                 self.publish();
             }
             self.answer_settled(false);
@@ -390,6 +391,7 @@ impl Writer {
                 }
             }
         }
+        self.shared.bump_generation();
         self.publish();
     }
 

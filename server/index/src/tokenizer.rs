@@ -71,6 +71,21 @@ pub fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     out
 }
 
+/// Runs `analyzer` over `text` and returns every term with its byte range
+/// in `text` (an identifier and each of its words, in order).
+pub fn term_spans(
+    analyzer: &mut TextAnalyzer,
+    text: &str,
+) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        let token = stream.token();
+        out.push((token.text.clone(), token.offset_from..token.offset_to));
+    }
+    out
+}
+
 /// Emits, for every run of letters, digits and `_`, the whole run and then its
 /// words when there is more than one.
 #[derive(Clone, Copy, Debug, Default)]

@@ -1,64 +1,199 @@
-//! `workspace/executeCommand`, `workspace/symbol` and
-//! `textDocument/references`: the host's answers in the shapes of DESIGN.md
-//! §3, each location also carrying `uri` and an LSP `range`.
+//! The editor protocol's requests (`dowse/*`) and commands (`dowse.*`),
+//! `workspace/symbol` and `textDocument/references`: the host's answers in
+//! the shapes of [`protocol`].
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use dowse_engine::{SearchMode, SearchRequest, SearchResult, UsageLocation, UsagesQuery};
+use dowse_engine::{
+    ChunkKind, SearchMode, SearchRequest, SearchResult, UsageLocation, UsagesQuery,
+};
 use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 
-use crate::text::{self, Encoding};
-use crate::{Backend, COMMANDS};
-use dowse_engine::ChunkKind;
+use crate::text;
+use crate::{Backend, COMMANDS, internal, protocol};
+
+/// What the editor asks: a `dowse.*` command or a `dowse/*` request (the
+/// same seven, with the same arguments and answers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ask {
+    Search,
+    FindUsages,
+    FindSimilar,
+    Context,
+    Health,
+    Stats,
+    Reindex,
+}
+
+impl Ask {
+    pub(crate) const ALL: [Ask; 7] = [
+        Ask::Search,
+        Ask::FindUsages,
+        Ask::FindSimilar,
+        Ask::Context,
+        Ask::Health,
+        Ask::Stats,
+        Ask::Reindex,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Ask::Search => "search",
+            Ask::FindUsages => "findUsages",
+            Ask::FindSimilar => "findSimilar",
+            Ask::Context => "context",
+            Ask::Health => "health",
+            Ask::Stats => "stats",
+            Ask::Reindex => "reindex",
+        }
+    }
+
+    /// `dowse.search`: the command's name.
+    pub(crate) fn command(self) -> String {
+        format!("dowse.{}", self.name())
+    }
+
+    /// `dowse/search`: the request's method.
+    pub(crate) fn method(self) -> String {
+        format!("dowse/{}", self.name())
+    }
+}
 
 pub(crate) async fn execute(
     backend: &Arc<Backend>,
     params: ExecuteCommandParams,
 ) -> Result<Option<Value>> {
     let args = params.arguments;
-    let value = match params.command.as_str() {
-        "dowse.search" => search(backend, &args).await?,
-        "dowse.findUsages" => find_usages(backend, &args).await?,
-        "dowse.findSimilar" => find_similar(backend, &args).await?,
-        "dowse.context" => context(backend, &args).await?,
-        "dowse.health" => health(backend).await?,
-        "dowse.stats" => stats(backend).await?,
-        "dowse.reindex" => reindex(backend).await?,
-        // For the end-to-end tests only: proves a panic is an error response.
-        "dowse.debugPanic" if std::env::var_os("DOWSE_TEST_HOOKS").is_some() => {
-            backend
-                .blocking(
-                    |_| -> std::result::Result<Value, dowse_engine::EngineError> {
-                        panic!("dowse.debugPanic was called")
-                    },
-                )
-                .await?
+    let command = params.command.as_str();
+    // For the end-to-end tests only: proves a panic is an error response.
+    if command == "dowse.debugPanic" && std::env::var_os("DOWSE_TEST_HOOKS").is_some() {
+        return backend
+            .blocking(
+                |_| -> std::result::Result<Value, dowse_engine::EngineError> {
+                    panic!("dowse.debugPanic was called")
+                },
+            )
+            .await
+            .map(Some);
+    }
+    let Some(ask) = Ask::ALL.into_iter().find(|a| a.command() == command) else {
+        return Err(Error::invalid_params(format!(
+            "unknown command `{command}`; dowse knows {}",
+            COMMANDS.join(", ")
+        )));
+    };
+    let name = ask.command();
+    let map = match (ask, args.as_slice()) {
+        (_, []) => serde_json::Map::new(),
+        (_, [Value::Object(map)]) => map.clone(),
+        // A bare string: the query of a search, the symbol of usages.
+        (Ask::Search, [Value::String(q)]) => {
+            serde_json::Map::from_iter([("query".to_owned(), Value::String(q.clone()))])
         }
-        other => {
+        (Ask::FindUsages, [Value::String(s)]) => {
+            serde_json::Map::from_iter([("symbol".to_owned(), Value::String(s.clone()))])
+        }
+        _ => {
             return Err(Error::invalid_params(format!(
-                "unknown command `{other}`; dowse knows {}",
-                COMMANDS.join(", ")
+                "{name} takes one argument, {}",
+                expected(ask)
             )));
         }
     };
-    Ok(Some(value))
+    answer(backend, ask, &name, &map).await.map(Some)
 }
 
-/// The single object argument of a command (a bare string is taken as
-/// `{"query": ...}` / `{"symbol": ...}`).
-fn object_arg<'a>(
-    args: &'a [Value],
-    command: &str,
-    expected: &str,
-) -> Result<&'a serde_json::Map<String, Value>> {
-    match args.first() {
-        Some(Value::Object(map)) if args.len() == 1 => Ok(map),
-        _ => Err(Error::invalid_params(format!(
-            "{command} takes one argument, {expected}"
-        ))),
+/// A `dowse/*` request: `params` is the one argument object (or nothing,
+/// for the requests that take none).
+pub(crate) async fn request(backend: &Arc<Backend>, ask: Ask, params: Value) -> Result<Value> {
+    let name = ask.method();
+    let map = match params {
+        Value::Null => serde_json::Map::new(),
+        Value::Object(map) => map,
+        _ => {
+            return Err(Error::invalid_params(format!(
+                "{name} takes an object, {}",
+                expected(ask)
+            )));
+        }
+    };
+    answer(backend, ask, &name, &map).await
+}
+
+fn expected(ask: Ask) -> &'static str {
+    match ask {
+        Ask::Search => SEARCH_ARGS,
+        Ask::FindUsages => USAGES_ARGS,
+        Ask::FindSimilar => SIMILAR_ARGS,
+        Ask::Context => CONTEXT_ARGS,
+        Ask::Health | Ask::Stats | Ask::Reindex => "no arguments",
+    }
+}
+
+async fn answer(
+    backend: &Arc<Backend>,
+    ask: Ask,
+    name: &str,
+    map: &serde_json::Map<String, Value>,
+) -> Result<Value> {
+    let encoding = backend.encoding();
+    let to_value = |v: std::result::Result<Value, serde_json::Error>| {
+        v.map_err(|e| internal(format!("{name}: {e}")))
+    };
+    match ask {
+        Ask::Search => {
+            let request = search_request(map, name)?;
+            let response = backend.blocking(move |host| host.search(&request)).await?;
+            to_value(serde_json::to_value(protocol::search(&response, encoding)))
+        }
+        Ask::FindUsages => {
+            let query = match string_field(map, "symbol", name, USAGES_ARGS)? {
+                Some(symbol) => UsagesQuery::Symbol(symbol),
+                None => {
+                    let (path, line, column) = position_query(backend, map, name, USAGES_ARGS)?;
+                    UsagesQuery::Position { path, line, column }
+                }
+            };
+            let response = backend.blocking(move |host| host.usages(&query)).await?;
+            to_value(serde_json::to_value(protocol::usages(&response, encoding)))
+        }
+        Ask::FindSimilar => {
+            let (path, line, _) = position_query(backend, map, name, SIMILAR_ARGS)?;
+            let limit = limit_field(map, name, SearchRequest::DEFAULT_LIMIT)?;
+            let response = backend
+                .blocking(move |host| host.similar(&path, line, limit))
+                .await?;
+            to_value(serde_json::to_value(protocol::similar(&response, encoding)))
+        }
+        Ask::Context => {
+            let query = string_field(map, "query", name, CONTEXT_ARGS)?.ok_or_else(|| {
+                Error::invalid_params(format!(
+                    "{name}: `query` is missing; expected {CONTEXT_ARGS}"
+                ))
+            })?;
+            let budget = match map.get("maxTokens") {
+                None | Some(Value::Null) => 4000,
+                Some(v) => v.as_u64().ok_or_else(|| {
+                    Error::invalid_params(format!("{name}: `maxTokens` must be a number of tokens"))
+                })? as usize,
+            };
+            let response = backend
+                .blocking(move |host| host.context(&query, budget))
+                .await?;
+            Ok(protocol::context(&response))
+        }
+        Ask::Health => {
+            let health = backend.blocking(|host| Ok(host.health())).await?;
+            to_value(serde_json::to_value(health)).map(protocol::camel_case)
+        }
+        Ask::Stats => {
+            let stats = backend.blocking(|host| Ok(host.stats())).await?;
+            to_value(serde_json::to_value(stats)).map(protocol::camel_case)
+        }
+        Ask::Reindex => reindex(backend).await,
     }
 }
 
@@ -94,19 +229,9 @@ fn limit_field(
     }
 }
 
-const SEARCH_ARGS: &str =
-    "{\"query\": string, \"limit\"?: number, \"mode\"?: \"hybrid\"|\"lexical\"|\"semantic\"}";
+const SEARCH_ARGS: &str = "{\"query\": string, \"limit\"?: number, \"mode\"?: \"hybrid\"|\"lexical\"|\"semantic\", \"pathPrefix\"?: string}";
 
-fn search_request(args: &[Value], command: &str) -> Result<SearchRequest> {
-    let query_only;
-    let map = match args.first() {
-        Some(Value::String(q)) if args.len() == 1 => {
-            query_only =
-                serde_json::Map::from_iter([("query".to_owned(), Value::String(q.clone()))]);
-            &query_only
-        }
-        _ => object_arg(args, command, SEARCH_ARGS)?,
-    };
+fn search_request(map: &serde_json::Map<String, Value>, command: &str) -> Result<SearchRequest> {
     let query = string_field(map, "query", command, SEARCH_ARGS)?.ok_or_else(|| {
         Error::invalid_params(format!(
             "{command}: `query` is missing; expected {SEARCH_ARGS}"
@@ -128,28 +253,6 @@ fn search_request(args: &[Value], command: &str) -> Result<SearchRequest> {
         limit: limit_field(map, command, SearchRequest::DEFAULT_LIMIT)?,
         path_prefix: string_field(map, "pathPrefix", command, SEARCH_ARGS)?,
     })
-}
-
-/// A search result as JSON, with `uri` and `range` (the chunk's lines).
-fn result_json(result: &SearchResult) -> Value {
-    let mut value = serde_json::to_value(result).unwrap_or(Value::Null);
-    if let Some(uri) = Backend::uri_of(&result.root, &result.path) {
-        value["uri"] = json!(uri.as_str());
-    }
-    value["range"] = json!(Range::new(
-        Position::new(result.start_line.saturating_sub(1), 0),
-        Position::new(result.end_line, 0)
-    ));
-    value
-}
-
-async fn search(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
-    let request = search_request(args, "dowse.search")?;
-    let response = backend.blocking(move |host| host.search(&request)).await?;
-    let results: Vec<Value> = response.results.iter().map(result_json).collect();
-    let mut value = serde_json::to_value(&response).unwrap_or(Value::Null);
-    value["results"] = Value::Array(results);
-    Ok(value)
 }
 
 const USAGES_ARGS: &str =
@@ -202,101 +305,10 @@ fn position_in(backend: &Backend, uri: &Uri, position: Position) -> Option<(Stri
     Some((path.to_string_lossy().into_owned(), line, column))
 }
 
-fn location_json(u: &UsageLocation, encoding: Encoding) -> Value {
-    let mut value = serde_json::to_value(u).unwrap_or(Value::Null);
-    if let Some(uri) = Backend::uri_of(&u.root, &u.path) {
-        value["uri"] = json!(uri.as_str());
-    }
-    value["range"] = json!(text::range(
-        u.line, u.column, u.length, &u.context, encoding
-    ));
-    value
-}
-
-async fn find_usages(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
-    let map = match args.first() {
-        Some(Value::String(s)) if args.len() == 1 => {
-            serde_json::Map::from_iter([("symbol".to_owned(), Value::String(s.clone()))])
-        }
-        _ => object_arg(args, "dowse.findUsages", USAGES_ARGS)?.clone(),
-    };
-    let query = match string_field(&map, "symbol", "dowse.findUsages", USAGES_ARGS)? {
-        Some(symbol) => UsagesQuery::Symbol(symbol),
-        None => {
-            let (path, line, column) =
-                position_query(backend, &map, "dowse.findUsages", USAGES_ARGS)?;
-            UsagesQuery::Position { path, line, column }
-        }
-    };
-    let response = backend.blocking(move |host| host.usages(&query)).await?;
-    let encoding = backend.encoding();
-    Ok(json!({
-        "symbol": response.symbol,
-        "definitions": response.definitions.iter().map(|u| location_json(u, encoding)).collect::<Vec<_>>(),
-        "references": response.references.iter().map(|u| location_json(u, encoding)).collect::<Vec<_>>(),
-    }))
-}
-
 const SIMILAR_ARGS: &str =
     "{\"uri\": string, \"position\": {\"line\", \"character\"}, \"limit\"?: number}";
 
-async fn find_similar(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
-    let map = object_arg(args, "dowse.findSimilar", SIMILAR_ARGS)?.clone();
-    let (path, line, _) = position_query(backend, &map, "dowse.findSimilar", SIMILAR_ARGS)?;
-    let limit = limit_field(&map, "dowse.findSimilar", SearchRequest::DEFAULT_LIMIT)?;
-    let response = backend
-        .blocking(move |host| host.similar(&path, line, limit))
-        .await?;
-    let mut value = serde_json::to_value(&response).unwrap_or(Value::Null);
-    value["source"] = result_json(&response.source);
-    value["results"] = Value::Array(response.results.iter().map(result_json).collect());
-    Ok(value)
-}
-
 const CONTEXT_ARGS: &str = "{\"query\": string, \"maxTokens\"?: number}";
-
-/// The best chunks for a query, whole, merged where they touch, within a
-/// token budget (the engine's context).
-async fn context(backend: &Arc<Backend>, args: &[Value]) -> Result<Value> {
-    let map = object_arg(args, "dowse.context", CONTEXT_ARGS)?.clone();
-    let query = string_field(&map, "query", "dowse.context", CONTEXT_ARGS)?.ok_or_else(|| {
-        Error::invalid_params(format!(
-            "dowse.context: `query` is missing; expected {CONTEXT_ARGS}"
-        ))
-    })?;
-    let budget = match map.get("maxTokens").or_else(|| map.get("max_tokens")) {
-        None | Some(Value::Null) => 4000,
-        Some(v) => v.as_u64().ok_or_else(|| {
-            Error::invalid_params("dowse.context: `maxTokens` must be a number of tokens")
-        })? as usize,
-    };
-    let response = backend
-        .blocking(move |host| host.context(&query, budget))
-        .await?;
-    let mut value = serde_json::to_value(&response).unwrap_or(Value::Null);
-    if let Some(chunks) = value["chunks"].as_array_mut() {
-        for chunk in chunks {
-            let (root, path) = (
-                chunk["root"].as_str().unwrap_or_default().to_owned(),
-                chunk["path"].as_str().unwrap_or_default().to_owned(),
-            );
-            if let Some(uri) = Backend::uri_of(&root, &path) {
-                chunk["uri"] = json!(uri.as_str());
-            }
-        }
-    }
-    Ok(value)
-}
-
-async fn health(backend: &Arc<Backend>) -> Result<Value> {
-    let health = backend.blocking(|host| Ok(host.health())).await?;
-    Ok(serde_json::to_value(health).unwrap_or(Value::Null))
-}
-
-async fn stats(backend: &Arc<Backend>) -> Result<Value> {
-    let stats = backend.blocking(|host| Ok(host.stats())).await?;
-    Ok(serde_json::to_value(stats).unwrap_or(Value::Null))
-}
 
 /// Reconciles every root with the disk and answers when committed (vectors
 /// follow in the background, reported by `dowse/status`).

@@ -21,6 +21,7 @@
 //!   engine's lines and columns in [`text`], nowhere else.
 
 mod commands;
+mod protocol;
 mod status;
 pub mod text;
 
@@ -37,6 +38,7 @@ use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
+use crate::commands::Ask;
 use crate::text::{Document, Encoding};
 
 /// The commands of `workspace/executeCommand`.
@@ -54,6 +56,9 @@ pub const COMMANDS: &[&str] = &[
 /// engine's schema, shared with `dowse.toml`, the environment and flags).
 const DEBOUNCE_KEY: &str = "debounce_ms";
 
+/// The MCP endpoint's `{"url", "token"}`, once it serves.
+pub type EndpointReader = Arc<dyn Fn() -> Option<Value> + Send + Sync>;
+
 /// A front end started beside the language server on its host (the MCP
 /// endpoint): called once the host exists.
 pub type HostHook = Arc<dyn Fn(&Host) + Send + Sync>;
@@ -69,6 +74,8 @@ pub struct ServerOptions {
     pub on_host: Option<HostHook>,
     /// Called once before the process ends, however it ends.
     pub on_exit: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// Where the MCP endpoint beside the server is (`dowse/mcpEndpoint`).
+    pub mcp_endpoint: Option<EndpointReader>,
 }
 
 /// How the server ended: 0 after `shutdown` then `exit` (or stdin closed),
@@ -82,11 +89,20 @@ pub async fn run_stdio(options: ServerOptions) -> i32 {
     let (service, socket) = {
         let shutdown = shutdown.clone();
         let cell = backend_cell.clone();
-        LspService::new(move |client| {
+        LspService::build(move |client| {
             let backend = Arc::new(Backend::new(client, options, shutdown));
             let _ = cell.set(backend.clone());
             Lsp(backend)
         })
+        .custom_method("dowse/search", Lsp::search)
+        .custom_method("dowse/findUsages", Lsp::find_usages)
+        .custom_method("dowse/findSimilar", Lsp::find_similar)
+        .custom_method("dowse/context", Lsp::context)
+        .custom_method("dowse/health", Lsp::health)
+        .custom_method("dowse/stats", Lsp::stats)
+        .custom_method("dowse/reindex", Lsp::reindex)
+        .custom_method("dowse/mcpEndpoint", Lsp::mcp_endpoint)
+        .finish()
     };
     tokio::spawn(on_signals(backend_cell.clone(), timeout, on_exit.clone()));
     let stdin = EofReader {
@@ -351,6 +367,50 @@ impl std::ops::Deref for Lsp {
 
     fn deref(&self) -> &Arc<Backend> {
         &self.0
+    }
+}
+
+/// The editor protocol's requests (docs/protocol.md): the `dowse.*`
+/// commands under names an extension can call without colliding with the
+/// commands its client registers.
+impl Lsp {
+    async fn search(&self, params: Value) -> Result<Value> {
+        commands::request(&self.0, Ask::Search, params).await
+    }
+
+    async fn find_usages(&self, params: Value) -> Result<Value> {
+        commands::request(&self.0, Ask::FindUsages, params).await
+    }
+
+    async fn find_similar(&self, params: Value) -> Result<Value> {
+        commands::request(&self.0, Ask::FindSimilar, params).await
+    }
+
+    async fn context(&self, params: Value) -> Result<Value> {
+        commands::request(&self.0, Ask::Context, params).await
+    }
+
+    async fn health(&self) -> Result<Value> {
+        commands::request(&self.0, Ask::Health, Value::Null).await
+    }
+
+    async fn stats(&self) -> Result<Value> {
+        commands::request(&self.0, Ask::Stats, Value::Null).await
+    }
+
+    async fn reindex(&self) -> Result<Value> {
+        commands::request(&self.0, Ask::Reindex, Value::Null).await
+    }
+
+    /// `{"url", "token"}` of the MCP endpoint beside this server, or null
+    /// while it is starting (or off: `mcp = false`).
+    async fn mcp_endpoint(&self) -> Result<Value> {
+        Ok(self
+            .options
+            .mcp_endpoint
+            .as_ref()
+            .and_then(|read| read())
+            .unwrap_or(Value::Null))
     }
 }
 

@@ -31,6 +31,7 @@ pub(crate) fn status_json(state: &IndexState) -> Value {
         "graphsBuilding": state.graphs_building,
         "openBuffers": state.open_buffers,
         "diskCommits": state.disk_commits,
+        "generation": state.generation,
         "roots": state.roots.iter().map(|r| json!({
             "name": r.name,
             "path": r.path,
