@@ -53,7 +53,7 @@ for _ = 1, 200 do
 end
 if #results == 0 then return fail('dowse.search did not find the unsaved text') end
 if results[1].path ~= 'src/util/duration.py' then return fail('wrong file: ' .. results[1].path) end
-say('OK dowse.search ' .. results[1].path .. ':' .. results[1].start_line)
+say('OK dowse.search ' .. results[1].path .. ':' .. results[1].startLine)
 
 local reply = client:request_sync('workspace/symbol', { query = 'wallaby_quux' }, 5000, buf)
 local symbols = reply and reply.result or {}
