@@ -101,7 +101,12 @@ enum Command {
         json: bool,
     },
     /// Serve the Language Server Protocol on stdin/stdout (started by an editor).
-    Lsp,
+    Lsp {
+        /// Accepted and ignored: stdio is the only transport (clients such
+        /// as vscode-languageclient pass it).
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
     /// Serve the Model Context Protocol on stdin/stdout (started by an agent).
     Mcp {
         /// The workspace root (default: the current directory).
@@ -397,7 +402,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 output::stats(&stats);
             }
         }
-        Command::Lsp => {
+        Command::Lsp { stdio: _ } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
