@@ -240,3 +240,61 @@ fn health_and_stats_agree_on_vectors_after_indexing() {
     assert_eq!(stats["vectors"], chunks, "{stats:#}");
     assert_eq!(stats["pending_embeddings"], 0, "{stats:#}");
 }
+
+/// Ctrl-C during `dowse index` keeps the vectors computed so far: the run
+/// says how many, exits 130, and the next run embeds only the rest.
+#[test]
+#[allow(unsafe_code)]
+fn ctrl_c_during_indexing_keeps_the_embedded_vectors() {
+    let ws = TestWorkspace::empty();
+    // Enough distinct chunks that embedding takes seconds.
+    for file in 0..40 {
+        let text: String = (0..15)
+            .map(|f| {
+                format!(
+                    "def step_{file}_{f}(record, ledger):\n    \"\"\"Posts record {f} of batch {file} to the ledger, rounding to {f} places.\"\"\"\n    \
+                     amount = round(record.amount * {file}.{f}, {f})\n    ledger.post(record.account, amount)\n    return amount\n\n\n"
+                )
+            })
+            .collect();
+        ws.write(&format!("pkg{}/m{file}.py", file % 4), text);
+    }
+    let mut delay = std::time::Duration::from_millis(2500);
+    for attempt in 0.. {
+        assert!(attempt < 4, "never interrupted in time");
+        let _ = std::fs::remove_dir_all(&ws.index_dir);
+        let mut cmd = ws.command(&["index", "--json"]);
+        cmd.env("DOWSE_MODEL_DIR", real_model_dir())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = cmd.spawn().expect("dowse index");
+        std::thread::sleep(delay);
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+        let first = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&first.stderr).into_owned();
+        if first.status.code() == Some(0) {
+            panic!("indexing finished before the signal: make the workspace larger\n{stderr}");
+        }
+        assert_eq!(first.status.code(), Some(130), "{stderr}");
+        let kept: u64 = stderr
+            .split("interrupted: ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no interruption note: {stderr}"));
+        if kept == 0 {
+            // The signal came before the first batch: wait longer.
+            delay *= 2;
+            continue;
+        }
+        let second = ws.dowse_with_model(&["index", "--json"]).json();
+        let chunks = second["chunks"].as_u64().unwrap();
+        assert_eq!(second["vectors"], chunks, "{second:#}");
+        assert_eq!(
+            second["embedded"].as_u64().unwrap(),
+            chunks - kept,
+            "the second run embeds exactly what the first did not: {second:#}"
+        );
+        break;
+    }
+}

@@ -265,9 +265,18 @@ fn open(path: Option<PathBuf>, cli: &Globals) -> anyhow::Result<Engine> {
 }
 
 /// Brings the index up to date, lexical then vectors, with progress bars.
+/// Interrupted (Ctrl-C), it keeps every vector computed so far: the next
+/// run embeds only the rest.
 fn update(engine: &Engine) -> anyhow::Result<(IndexReport, EmbedReport)> {
     let report = engine.update(&progress::Bar::new())?;
     let embedded = engine.embed(&progress::Bar::new())?;
+    if engine.is_cancelled() {
+        output::note(&format!(
+            "interrupted: {} chunks embedded and kept; run `dowse index` again to embed the rest",
+            embedded.embedded
+        ));
+        return Err(EngineError::Cancelled.into());
+    }
     Ok((report, embedded))
 }
 

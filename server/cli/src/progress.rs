@@ -21,10 +21,17 @@ impl Bar {
 impl Progress for Bar {
     fn begin(&self, title: &str, total: u64) {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        // Embedding counts chunks (and takes long: the rate and the time
+        // left matter most there); indexing counts files.
+        let unit = if title == "embedding" {
+            "chunks"
+        } else {
+            "files"
+        };
         bar.set_style(
-            ProgressStyle::with_template(
-                "{msg:>10} [{bar:30}] {pos}/{len} files ({per_sec}, {eta} left)",
-            )
+            ProgressStyle::with_template(&format!(
+                "{{msg:>10}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{per_sec}}, {{eta}} left)"
+            ))
             .expect("valid template")
             .progress_chars("=> "),
         );

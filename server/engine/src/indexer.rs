@@ -471,6 +471,9 @@ impl Engine {
         writer.commit(generation)?;
         table.generation = generation;
         self.lexical.reload()?;
+        // New files and times: the embedding order is computed again.
+        self.focus_version
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.counters.committed();
         if let Some(crate::semantic::SemanticState::Ready(ready)) = self.semantic.get() {
             ready.mark_stale();

@@ -10,6 +10,7 @@
 
 pub mod config;
 mod context;
+mod focus;
 pub mod health;
 mod indexer;
 mod integrity;
@@ -132,6 +133,12 @@ pub struct Engine {
     read_only: Option<u32>,
     /// Set to stop long work (indexing, embedding) at the next safe point.
     cancel: Arc<std::sync::atomic::AtomicBool>,
+    /// Files open in an editor, which are embedded first (see [`focus`]).
+    focused: Mutex<std::collections::BTreeSet<String>>,
+    /// Bumped when `focused` changes.
+    focus_version: std::sync::atomic::AtomicU64,
+    /// The embedding order for `focus_version`, once computed.
+    focus: Mutex<Option<(u64, Arc<focus::Focus>)>>,
 }
 
 impl Engine {
@@ -214,6 +221,9 @@ impl Engine {
             _lock: lock,
             read_only,
             cancel: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            focused: Mutex::new(std::collections::BTreeSet::new()),
+            focus_version: std::sync::atomic::AtomicU64::new(1),
+            focus: Mutex::new(None),
         };
         *engine.recovered.lock().expect("recoveries lock") = checked.recoveries;
         if checked.rewrite_manifest {
@@ -326,6 +336,7 @@ impl Engine {
         if self.read_only.is_some() {
             return Ok(EmbedStep::default());
         }
+        let focus = self.focus();
         ready.embed_step(
             &self.root,
             &self.lexical,
@@ -333,7 +344,82 @@ impl Engine {
                 self.config.semantic.batch_size,
                 self.config.semantic.batch_tokens,
             ),
+            &focus,
         )
+    }
+
+    /// A file (workspace-relative) was opened in an editor (`open`) or
+    /// closed: its chunks and the files around it are embedded first.
+    pub fn set_focus(&self, rel: &str, open: bool) {
+        let mut focused = self.focused.lock().expect("focus lock");
+        let changed = if open {
+            focused.insert(rel.to_owned())
+        } else {
+            focused.remove(rel)
+        };
+        if changed {
+            self.focus_version
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
+    }
+
+    /// The embedding order now: computed again when the open files changed
+    /// (their imports are read) or the committed index did.
+    fn focus(&self) -> (u64, Arc<focus::Focus>) {
+        let version = self
+            .focus_version
+            .load(std::sync::atomic::Ordering::Acquire);
+        let mut slot = self.focus.lock().expect("focus lock");
+        if let Some((v, focus)) = slot.as_ref()
+            && *v == version
+        {
+            return (*v, focus.clone());
+        }
+        let open: Vec<(String, String)> = {
+            let overlay = self.overlay.view();
+            let focused = self.focused.lock().expect("focus lock").clone();
+            focused
+                .into_iter()
+                .map(|rel| {
+                    let text = match overlay.files.get(&rel) {
+                        Some(file) => file.text.to_string(),
+                        None => std::fs::read_to_string(self.root.join(&rel)).unwrap_or_default(),
+                    };
+                    (rel, text)
+                })
+                .collect()
+        };
+        let mtimes = self
+            .files
+            .read()
+            .expect("files lock")
+            .files
+            .iter()
+            .map(|(path, record)| (path.clone(), record.mtime_ns))
+            .collect();
+        let focus = Arc::new(focus::Focus::new(&open, mtimes));
+        *slot = Some((version, focus.clone()));
+        (version, focus)
+    }
+
+    /// How many of a file's committed chunks have a vector, of how many.
+    pub fn file_coverage(&self, rel: &str) -> Result<(u64, u64)> {
+        let snapshot = self.lexical.snapshot();
+        let docs = snapshot.file_chunks(rel)?;
+        let total = docs.len() as u64;
+        let with = match self.semantic.get() {
+            Some(semantic::SemanticState::Ready(ready)) => {
+                let mut with = 0;
+                for doc in docs {
+                    if ready.vectors.contains(snapshot.keys(doc)?.chunk_id) {
+                        with += 1;
+                    }
+                }
+                with
+            }
+            _ => 0,
+        };
+        Ok((with, total))
     }
 
     /// Whether [`Engine::embed_step`] has work to do: chunks without a
@@ -479,6 +565,11 @@ impl Engine {
         self.cancel.load(std::sync::atomic::Ordering::Acquire)
     }
 
+    /// Whether long work was told to stop (a signal, shutdown).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled()
+    }
+
     /// What recovery did when the index was opened (empty when nothing).
     pub fn recoveries(&self) -> Vec<String> {
         self.recovered.lock().expect("recoveries lock").clone()
@@ -509,6 +600,91 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Open files are embedded before anything else, then the files around
+    /// them (same directory, imports), then the rest: checked by coverage
+    /// after each step, not by timing.
+    #[test]
+    fn open_files_and_their_neighbours_are_embedded_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        for package in ["alpha", "beta", "gamma", "delta"] {
+            std::fs::create_dir_all(root.join(package)).unwrap();
+            for i in 0..6 {
+                let text = (0..3)
+                    .map(|f| {
+                        format!(
+                            "def {package}_{i}_{f}(value, scale):\n    \"\"\"Scales the {package} value {f} of batch {i}.\"\"\"\n    \
+                             total = value * scale\n    if total > {f}:\n        total -= {i}\n    return total + {f}\n\n\n"
+                        )
+                    })
+                    .collect::<String>();
+                std::fs::write(root.join(format!("{package}/m{i}.py")), text).unwrap();
+            }
+        }
+        // beta/m3 imports a module of delta.
+        let opened = "beta/m3.py";
+        let mut text = std::fs::read_to_string(root.join(opened)).unwrap();
+        text.insert_str(0, "from delta import m5\n\n\n");
+        std::fs::write(root.join(opened), text).unwrap();
+        let config = Config {
+            index_dir: Some(dir.path().join("index")),
+            ..Config::default()
+        };
+        let engine =
+            Engine::open_with_embedder(&root, config, Arc::new(dowse_embed::FakeEmbedder::new(32)))
+                .unwrap();
+        engine.update(&NoProgress).unwrap();
+        let (_, total) = engine.vector_coverage();
+        assert!(total > 60, "{total} chunks");
+        engine.set_focus(opened, true);
+        let covered = |paths: &[String]| -> bool {
+            paths.iter().all(|p| {
+                let (with, all) = engine.file_coverage(p).unwrap();
+                all > 0 && with == all
+            })
+        };
+        let batch = engine.config.semantic.batch_size as u64;
+        let near: Vec<String> = (0..6)
+            .map(|i| format!("beta/m{i}.py"))
+            .chain(["delta/m5.py".to_owned()])
+            .collect();
+        let near_chunks: u64 = near
+            .iter()
+            .map(|p| engine.file_coverage(p).unwrap().1)
+            .sum();
+        let own = engine.file_coverage(opened).unwrap().1;
+        let mut steps = 0;
+        while !covered(&[opened.to_owned()]) {
+            engine.embed_step().unwrap();
+            steps += 1;
+            assert!(steps < 100);
+        }
+        let (done, _) = engine.vector_coverage();
+        assert!(
+            done < own + batch,
+            "{done} chunks embedded before the open file's {own} were done"
+        );
+        while !covered(&near) {
+            engine.embed_step().unwrap();
+            steps += 1;
+            assert!(steps < 200);
+        }
+        let (done, left) = engine.vector_coverage();
+        assert!(
+            done < near_chunks + batch,
+            "{done} chunks embedded before the neighbours' {near_chunks} were done"
+        );
+        assert!(left > 0, "the rest is still to do");
+        // The rest goes newest first: nothing of it before the neighbours
+        // but the tail of their last batch.
+        let far: u64 = ["alpha", "gamma"]
+            .iter()
+            .flat_map(|p| (0..6).map(move |i| format!("{p}/m{i}.py")))
+            .map(|p| engine.file_coverage(&p).unwrap().0)
+            .sum();
+        assert!(far < batch, "{far} chunks of unrelated files came early");
+    }
 
     /// A one-shot process answers from exact search and never pays for a
     /// graph build; the server's optimiser builds the graph later, and the

@@ -23,6 +23,7 @@ use dowse_index::vectors::{
 use dowse_syntax::ChunkKind;
 use dowse_syntax::text::split_identifier;
 
+use crate::focus::Focus;
 use crate::source::SourceReader;
 use crate::{EngineError, Result};
 
@@ -394,16 +395,23 @@ pub(crate) struct Ready {
     backlog: Mutex<Backlog>,
 }
 
-/// Committed chunks without a vector yet, worked off a batch at a time.
+/// Committed chunks without a vector yet, worked off a batch at a time, in
+/// the order of the engine's [`Focus`] (what the user looks at first).
 #[derive(Default)]
 struct Backlog {
-    /// (chunk id, embedding key), not yet read.
-    pending: VecDeque<(u64, u64)>,
+    /// (chunk id, embedding key, file), not yet read.
+    pending: VecDeque<(u64, u64, Arc<str>)>,
+    /// The focus `pending` is sorted by.
+    focus_version: u64,
     /// The next chunks' views, sorted by length: (id, key, body, name).
-    prepared: VecDeque<(u64, u64, String, String)>,
+    prepared: VecDeque<Prepared>,
     /// The committed index changed since `pending` was computed.
     stale: bool,
 }
+
+/// A chunk of the backlog whose texts are read: (id, key, file, body view,
+/// name view).
+type Prepared = (u64, u64, Arc<str>, String, String);
 
 /// What one step of background embedding did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -475,9 +483,9 @@ impl Ready {
     /// Brings the vector index in line with the lexical index: vectors of
     /// chunks that are gone are dropped, chunks whose text is in the cache
     /// get their vector at once. Returns the chunks that still need one.
-    pub(crate) fn sync(&self, lexical: &LexicalIndex) -> Result<Vec<(u64, u64)>> {
-        let live = lexical.snapshot().live_chunks()?;
-        let live_ids: HashSet<u64> = live.iter().map(|(id, _)| *id).collect();
+    pub(crate) fn sync(&self, lexical: &LexicalIndex) -> Result<Vec<(u64, u64, Arc<str>)>> {
+        let live = lexical.snapshot().live_chunks_with_paths()?;
+        let live_ids: HashSet<u64> = live.iter().map(|(id, _, _)| *id).collect();
         let removed: Vec<u64> = self
             .vectors
             .chunk_ids()
@@ -486,13 +494,13 @@ impl Ready {
             .collect();
         let mut added = Vec::new();
         let mut pending = Vec::new();
-        for (id, key) in live {
+        for (id, key, path) in live {
             if self.vectors.contains(id) {
                 continue;
             }
             match self.cache.get(key) {
                 Some(q) => added.push((id, q)),
-                None => pending.push((id, key)),
+                None => pending.push((id, key, path)),
             }
         }
         self.vectors.apply(&removed, &added);
@@ -515,6 +523,7 @@ impl Ready {
         root: &std::path::Path,
         lexical: &LexicalIndex,
         (batch_size, batch_tokens): (usize, usize),
+        focus: &(u64, Arc<Focus>),
     ) -> Result<EmbedStep> {
         let mut step = EmbedStep::default();
         let mut backlog = self.backlog.lock().expect("backlog lock");
@@ -523,6 +532,22 @@ impl Ready {
             backlog.pending = pending.into();
             backlog.prepared.clear();
             backlog.stale = false;
+            backlog.focus_version = u64::MAX;
+        }
+        if backlog.focus_version != focus.0 {
+            // The prepared window goes back to the queue: an opened file
+            // must not wait for a thousand chunks read before it opened.
+            let prepared: Vec<Prepared> = backlog.prepared.drain(..).collect();
+            for (id, key, path, _, _) in prepared.into_iter().rev() {
+                backlog.pending.push_front((id, key, path));
+            }
+            // Stable: within a class and a file, chunks keep their order.
+            let (version, order) = (focus.0, &focus.1);
+            backlog
+                .pending
+                .make_contiguous()
+                .sort_by_cached_key(|(_, _, path)| (order.rank(path), path.clone()));
+            backlog.focus_version = version;
         }
         if backlog.prepared.is_empty() && !backlog.pending.is_empty() {
             // Texts are read and sorted a window at a time, to keep memory
@@ -530,13 +555,13 @@ impl Ready {
             // lengths (padding goes to the longest text of a batch).
             const WINDOW: usize = 1024;
             let take = backlog.pending.len().min(WINDOW);
-            let window: Vec<(u64, u64)> = backlog.pending.drain(..take).collect();
+            let window: Vec<(u64, u64, Arc<str>)> = backlog.pending.drain(..take).collect();
             let snapshot = lexical.snapshot();
             let mut sources = SourceReader::disk(root);
             let mut prepared = Vec::with_capacity(window.len());
             let mut cached = Vec::new();
             let mut seen: HashSet<u64> = HashSet::new();
-            for (id, key) in window {
+            for (id, key, path) in window {
                 // The same text twice (a copied function) embeds once; the
                 // second copy takes its vector from the cache afterwards.
                 if let Some(q) = self.cache.get(key) {
@@ -544,7 +569,7 @@ impl Ready {
                     continue;
                 }
                 if !seen.insert(key) {
-                    backlog.pending.push_back((id, key));
+                    backlog.pending.push_back((id, key, path));
                     continue;
                 }
                 // A chunk whose file changed since it was indexed is left
@@ -554,13 +579,14 @@ impl Ready {
                     match sources.text(&chunk) {
                         Some(code) => {
                             let (body, name) = chunk_views(&chunk, &code);
-                            prepared.push((id, key, body, name));
+                            prepared.push((id, key, path, body, name));
                         }
                         None => step.skipped_stale += 1,
                     }
                 }
             }
-            prepared.sort_by_key(|(_, _, body, _)| body.len());
+            // Open files first; then by length, so that a batch pads little.
+            prepared.sort_by_key(|(_, _, path, body, _)| (focus.1.rank(path).0, body.len()));
             backlog.prepared = prepared.into();
             step.embedded += cached.len() as u64;
             self.vectors.apply(&[], &cached);
@@ -568,7 +594,7 @@ impl Ready {
         // One batch from the front of the prepared window.
         let mut tokens = 0;
         let mut count = 0;
-        for (_, _, body, _) in &backlog.prepared {
+        for (_, _, _, body, _) in &backlog.prepared {
             let cost = estimated_tokens(body);
             if count > 0 && (count == batch_size.max(1) || tokens + cost > batch_tokens) {
                 break;
@@ -577,10 +603,10 @@ impl Ready {
             count += 1;
         }
         if count > 0 {
-            let batch: Vec<(u64, u64, String, String)> = backlog.prepared.drain(..count).collect();
+            let batch: Vec<Prepared> = backlog.prepared.drain(..count).collect();
             let views: Vec<(&str, &str)> = batch
                 .iter()
-                .map(|(_, _, b, n)| (b.as_str(), n.as_str()))
+                .map(|(_, _, _, b, n)| (b.as_str(), n.as_str()))
                 .collect();
             let embeddings = self
                 .model
@@ -588,7 +614,7 @@ impl Ready {
                 .map_err(EngineError::Semantic)?;
             let mut added = Vec::with_capacity(batch.len());
             let mut cached = Vec::with_capacity(batch.len());
-            for ((id, key, _, _), embedding) in batch.into_iter().zip(embeddings) {
+            for ((id, key, _, _, _), embedding) in batch.into_iter().zip(embeddings) {
                 added.push((id, embedding.body.clone()));
                 cached.push((key, embedding));
             }

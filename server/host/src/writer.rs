@@ -274,6 +274,7 @@ impl Writer {
             let Some((root, rel)) = self.shared.locate(&path) else {
                 continue;
             };
+            root.engine.set_focus(&rel, false);
             let closed = root
                 .engine
                 .close_buffer(&rel)
@@ -289,6 +290,8 @@ impl Writer {
             let Some((root, rel)) = self.shared.locate(&path) else {
                 continue;
             };
+            // Open files are embedded first (their neighbours next).
+            root.engine.set_focus(&rel, true);
             let text = pending.text.to_string();
             let applied = root.engine.set_buffer(&rel, &text).and_then(|changed| {
                 if changed {

@@ -546,6 +546,45 @@ impl LexicalSnapshot {
         Ok(out)
     }
 
+    /// [`LexicalSnapshot::live_chunks`] with each chunk's file: one shared
+    /// string per file.
+    pub fn live_chunks_with_paths(&self) -> Result<Vec<(u64, u64, std::sync::Arc<str>)>> {
+        let mut out = Vec::with_capacity(self.searcher.num_docs() as usize);
+        for segment in self.searcher.segment_readers() {
+            let fast = segment.fast_fields();
+            let ids = fast.u64("chunk_id")?;
+            let keys = fast.u64("embed_key")?;
+            let Some(paths) = fast.str("path")? else {
+                return Err(LexicalError::MissingField("path"));
+            };
+            let mut names: std::collections::HashMap<u64, std::sync::Arc<str>> =
+                std::collections::HashMap::new();
+            let alive = segment.alive_bitset();
+            for doc in 0..segment.max_doc() {
+                if alive.is_some_and(|bits| !bits.is_alive(doc)) {
+                    continue;
+                }
+                let (Some(id), Some(key), Some(ord)) =
+                    (ids.first(doc), keys.first(doc), paths.term_ords(doc).next())
+                else {
+                    continue;
+                };
+                let path = match names.get(&ord) {
+                    Some(path) => path.clone(),
+                    None => {
+                        let mut name = String::new();
+                        paths.ord_to_str(ord, &mut name)?;
+                        let path: std::sync::Arc<str> = name.into();
+                        names.insert(ord, path.clone());
+                        path
+                    }
+                };
+                out.push((id, key, path));
+            }
+        }
+        Ok(out)
+    }
+
     /// A document's chunk id, embedding key and kind, from fast fields.
     pub fn keys(&self, doc: DocAddress) -> Result<DocKeys> {
         let columns = self.columns[doc.segment_ord as usize]
