@@ -686,6 +686,56 @@ mod tests {
         assert!(far < batch, "{far} chunks of unrelated files came early");
     }
 
+    /// While the first embedding runs, similar code still answers: the few
+    /// neighbours by meaning first, keyword matches in the places left, and
+    /// a note saying how much of the workspace was compared.
+    #[test]
+    fn similar_fills_in_with_keywords_while_coverage_is_partial() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(&root).unwrap();
+        for i in 0..30 {
+            std::fs::write(
+                root.join(format!("m{i}.py")),
+                format!(
+                    "def parse_duration_{i}(text):\n    \"\"\"Parses a duration such as 5m.\"\"\"\n    \
+                     return int(text[:-1]) * {i}\n"
+                ),
+            )
+            .unwrap();
+        }
+        let config = Config {
+            index_dir: Some(dir.path().join("index")),
+            ..Config::default()
+        };
+        let engine =
+            Engine::open_with_embedder(&root, config, Arc::new(dowse_embed::FakeEmbedder::new(32)))
+                .unwrap();
+        engine.update(&NoProgress).unwrap();
+        engine.set_focus("m3.py", true);
+        while engine.file_coverage("m3.py").unwrap().0 == 0 {
+            engine.embed_step().unwrap();
+        }
+        let (embedded, pending) = engine.vector_coverage();
+        assert!(
+            pending > 0 && embedded < 30,
+            "{embedded} embedded, {pending} pending"
+        );
+        let response = engine.similar("m3.py", 1, 5).unwrap();
+        assert_eq!(response.results.len(), 5, "{response:#?}");
+        assert!(response.results.iter().all(|r| r.path != "m3.py"));
+        let note = response.degraded.expect("a note on partial coverage");
+        assert!(
+            note.contains(&format!("{embedded} of 30 chunks embedded")),
+            "{note}"
+        );
+
+        engine.embed(&NoProgress).unwrap();
+        let response = engine.similar("m3.py", 1, 5).unwrap();
+        assert_eq!(response.degraded, None);
+        assert_eq!(response.results.len(), 5);
+    }
+
     /// A one-shot process answers from exact search and never pays for a
     /// graph build; the server's optimiser builds the graph later, and the
     /// answers stay those of exact search.

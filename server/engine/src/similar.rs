@@ -5,7 +5,9 @@
 //! it has not been embedded yet) and the vector index returns its
 //! neighbours, minus the chunk itself and anything overlapping it. Without a
 //! model, the chunk's own words are the query of a keyword search, and the
-//! answer says so.
+//! answer says so; while the first embedding is still running, that keyword
+//! search fills the places the few embedded neighbours leave, and the answer
+//! says how much was compared by meaning.
 
 use std::path::Path;
 
@@ -64,6 +66,28 @@ impl Engine {
                 && source.start_line <= c.end_line
         };
 
+        let keyword_query = || {
+            let mut end = source_text.len().min(FALLBACK_QUERY_BYTES);
+            while !source_text.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!(
+                "{} {}",
+                source.symbol.as_deref().unwrap_or(""),
+                &source_text[..end]
+            )
+        };
+        let keyword_hits = |depth: usize| -> Result<Vec<(f32, StoredChunk)>> {
+            let mut ranked = Vec::new();
+            for hit in snapshot.lexical(&keyword_query(), &Boosts::default(), depth)? {
+                if let Some(chunk) = snapshot.chunk(hit.chunk_id)? {
+                    ranked.push((hit.score, chunk));
+                }
+            }
+            Ok(ranked)
+        };
+
+        let depth = limit * 3 + 10;
         let (ranked, degraded): (Vec<(f32, StoredChunk)>, Option<String>) = match self.semantic() {
             SemanticState::Ready(ready) => {
                 let vector = match ready.cache.get(source.embed_key) {
@@ -80,7 +104,7 @@ impl Engine {
                     }
                 };
                 let mut ranked = Vec::new();
-                for (chunk_id, score) in snapshot.vector_hits(ready, &vector, limit * 3 + 10) {
+                for (chunk_id, score) in snapshot.vector_hits(ready, &vector, depth) {
                     if chunk_id == source.chunk_id {
                         continue;
                     }
@@ -88,25 +112,42 @@ impl Engine {
                         ranked.push((score, chunk));
                     }
                 }
-                (ranked, None)
+                // While the first embedding runs, most chunks have no vector
+                // yet and the nearest neighbours may be few or none: an empty
+                // answer would read as "nothing is similar". Keyword matches
+                // fill the places left, after every match by meaning, and the
+                // answer says how much of the workspace was compared.
+                let (embedded, pending) = self.vector_coverage();
+                let found = ranked.iter().filter(|(_, c)| !overlaps_source(c)).count();
+                let mut degraded = None;
+                if pending > 0 && found < limit {
+                    let floor = ranked.iter().map(|(s, _)| *s).fold(f32::INFINITY, f32::min);
+                    // With no match by meaning at all, keyword scores stand alone.
+                    let floor = if floor.is_finite() {
+                        floor.max(0.0)
+                    } else {
+                        2.0
+                    };
+                    let seen: std::collections::HashSet<u64> =
+                        ranked.iter().map(|(_, c)| c.chunk_id).collect();
+                    let hits = keyword_hits(depth)?;
+                    let best = hits.first().map_or(1.0, |(s, _)| *s).max(f32::EPSILON);
+                    for (score, chunk) in hits {
+                        if !seen.contains(&chunk.chunk_id) {
+                            // Below every match by meaning, in keyword order.
+                            ranked.push((floor * 0.5 * score / best, chunk));
+                        }
+                    }
+                    degraded = Some(format!(
+                        "semantic coverage is partial ({embedded} of {} chunks embedded so far); \
+                         keyword matches fill the results that meaning could not",
+                        embedded + pending
+                    ));
+                }
+                (ranked, degraded)
             }
             SemanticState::Unavailable(reason) => {
-                let mut end = source_text.len().min(FALLBACK_QUERY_BYTES);
-                while !source_text.is_char_boundary(end) {
-                    end -= 1;
-                }
-                let query = format!(
-                    "{} {}",
-                    source.symbol.as_deref().unwrap_or(""),
-                    &source_text[..end]
-                );
-                let mut ranked = Vec::new();
-                for hit in snapshot.lexical(&query, &Boosts::default(), limit * 3 + 10)? {
-                    if let Some(chunk) = snapshot.chunk(hit.chunk_id)? {
-                        ranked.push((hit.score, chunk));
-                    }
-                }
-                (ranked, Some(keyword_only(reason)))
+                (keyword_hits(depth)?, Some(keyword_only(reason)))
             }
         };
         let ranked: Vec<(f32, StoredChunk)> = ranked
