@@ -168,8 +168,22 @@ pub(crate) fn embed_views(
 ) -> std::result::Result<Vec<Embedding>, String> {
     let bodies: Vec<&str> = views.iter().map(|(b, _)| *b).collect();
     let names: Vec<&str> = views.iter().map(|(_, n)| *n).collect();
-    let bodies = model.embed(&bodies).map_err(|e| e.to_string())?;
-    let names = model.embed(&names).map_err(|e| e.to_string())?;
+    let (bodies, names) = if views.len() <= 2 {
+        // An edit's few chunks: one run of the model (each run has a fixed
+        // cost; padding names to a short body costs little).
+        let mut both = bodies;
+        both.extend(&names);
+        let mut vectors = model.embed(&both).map_err(|e| e.to_string())?;
+        let names = vectors.split_off(views.len());
+        (vectors, names)
+    } else {
+        // Batches of similar lengths: names apart, or they would pad to
+        // the longest body.
+        (
+            model.embed(&bodies).map_err(|e| e.to_string())?,
+            model.embed(&names).map_err(|e| e.to_string())?,
+        )
+    };
     Ok(bodies
         .into_iter()
         .zip(names)
@@ -643,6 +657,11 @@ impl Ready {
         let mut seen = HashSet::new();
         let mut cached = Vec::new();
         for chunk in chunks {
+            // A committed chunk that has its vector already keeps it (an
+            // edit of one function leaves the rest of the file as it was).
+            if index_vectors && self.vectors.contains(chunk.chunk_id) {
+                continue;
+            }
             if let Some(q) = self.cache.get(chunk.embed_key) {
                 cached.push((chunk.chunk_id, q));
                 continue;
@@ -676,7 +695,8 @@ impl Ready {
         if index_vectors {
             // Copies of one text share a vector.
             for chunk in chunks {
-                if !cached.iter().any(|(id, _)| *id == chunk.chunk_id)
+                if !self.vectors.contains(chunk.chunk_id)
+                    && !cached.iter().any(|(id, _)| *id == chunk.chunk_id)
                     && let Some(q) = self.cache.get(chunk.embed_key)
                 {
                     cached.push((chunk.chunk_id, q));

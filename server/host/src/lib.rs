@@ -263,8 +263,9 @@ impl Host {
         self.shared.locate_exact(&resolved).ok_or_else(outside)
     }
 
-    /// A buffer's text, opened or edited in an editor: applied after the
-    /// debounce, superseding a text of the same file not yet applied.
+    /// A buffer's text, opened or edited in an editor: applied at once
+    /// after a quiet spell, else when typing pauses for the debounce,
+    /// superseding a text of the same file not yet applied.
     /// Nothing is written to disk.
     pub fn buffer(&self, path: &Path, text: Rope) {
         self.send(Change::Buffer {

@@ -5,8 +5,10 @@
 //! an older one not yet applied; file events within the quiet time join one
 //! update), and applies them by priority:
 //!
-//! 1. closed buffers, then buffers whose debounce has passed: into the
-//!    overlay (nothing written to disk), their new chunks embedded at once;
+//! 1. closed buffers, then buffers whose debounce has passed (the first
+//!    change after a quiet spell at once, the rest when typing pauses):
+//!    into the overlay (nothing written to disk), their new chunks
+//!    embedded at once;
 //! 2. changes on disk (the watcher, the editor's file events, saves) and
 //!    reindex requests: the committed index is brought up to date and
 //!    committed;
@@ -88,6 +90,9 @@ pub(crate) struct Writer {
     inbox: Receiver<Change>,
     debounce: Duration,
     buffers: HashMap<PathBuf, PendingBuffer>,
+    /// When each buffer was last applied (for the leading edge of the
+    /// debounce).
+    applied: HashMap<PathBuf, Instant>,
     closes: Vec<PathBuf>,
     disk: HashSet<PathBuf>,
     /// Some event could not name its files: reconcile everything.
@@ -115,6 +120,7 @@ impl Writer {
             inbox,
             debounce,
             buffers: HashMap::new(),
+            applied: HashMap::new(),
             closes: Vec::new(),
             disk: HashSet::new(),
             disk_all: false,
@@ -205,18 +211,23 @@ impl Writer {
         match change {
             Change::Buffer { path, text } => {
                 // A newer text supersedes one not yet applied; a reopened
-                // buffer cancels its pending close.
+                // buffer cancels its pending close. The first change after
+                // a quiet spell applies at once (an isolated edit, a paste,
+                // an open is searchable without waiting); changes that
+                // follow within the debounce wait for typing to pause, so
+                // a burst costs two applications, not one a keystroke.
                 self.closes.retain(|p| p != &path);
-                self.buffers.insert(
-                    path,
-                    PendingBuffer {
-                        text,
-                        due: now + self.debounce,
-                    },
-                );
+                let quiet = !self.buffers.contains_key(&path)
+                    && self
+                        .applied
+                        .get(&path)
+                        .is_none_or(|at| now.duration_since(*at) >= self.debounce);
+                let due = if quiet { now } else { now + self.debounce };
+                self.buffers.insert(path, PendingBuffer { text, due });
             }
             Change::Close { path } => {
                 self.buffers.remove(&path);
+                self.applied.remove(&path);
                 if !self.closes.contains(&path) {
                     self.closes.push(path);
                 }
@@ -287,18 +298,25 @@ impl Writer {
             let Some(pending) = self.buffers.remove(&path) else {
                 continue;
             };
+            self.applied.insert(path.clone(), Instant::now());
             let Some((root, rel)) = self.shared.locate(&path) else {
                 continue;
             };
             // Open files are embedded first (their neighbours next).
             root.engine.set_focus(&rel, true);
             let text = pending.text.to_string();
+            let started = Instant::now();
             let applied = root.engine.set_buffer(&rel, &text).and_then(|changed| {
+                let overlaid = started.elapsed();
                 if changed {
-                    root.engine.embed_paths(&[&rel]).map(|_| ())
-                } else {
-                    Ok(())
+                    let report = root.engine.embed_paths(&[&rel])?;
+                    tracing::debug!(
+                        "buffer {rel}: overlaid in {overlaid:?}, {} chunks embedded in {:?}",
+                        report.embedded,
+                        report.duration
+                    );
                 }
+                Ok(())
             });
             match applied {
                 Ok(()) => self.unflushed = true,
