@@ -1,4 +1,5 @@
-//! Helix, as far as it can be tried here (it is in no package registry):
+//! The editor and agent configurations of editors/, and Helix as far as it
+//! can be tried here (it is in no package registry):
 //! editors/helix/languages.toml is valid and starts `dowse lsp` for every
 //! language it lists, and the server answers the standard requests Helix
 //! sends for Space S (`workspace/symbol`, re-sent as the user types) and
@@ -13,6 +14,57 @@ use std::time::Duration;
 use dowse_tests::TestWorkspace;
 use dowse_tests::lsp::{LspClient, file_uri};
 use serde_json::{Value, json};
+
+/// Every ready-to-paste MCP client configuration parses and starts
+/// `dowse mcp --path ...`.
+#[test]
+fn the_mcp_client_configs_start_dowse_mcp() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../editors/mcp");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (command, args): (String, Vec<String>) = match path.extension().and_then(|e| e.to_str())
+        {
+            Some("json") => {
+                let value: Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let server = ["mcpServers", "servers", "context_servers"]
+                    .iter()
+                    .find_map(|k| value.get(k))
+                    .and_then(|servers| servers.get("dowse"))
+                    .unwrap_or_else(|| panic!("{}: no dowse server", path.display()));
+                let command = server.get("command").unwrap();
+                let (command, args) = match command {
+                    Value::Object(c) => (c["path"].clone(), c["args"].clone()),
+                    other => (other.clone(), server["args"].clone()),
+                };
+                (
+                    command.as_str().unwrap().to_owned(),
+                    serde_json::from_value(args).unwrap(),
+                )
+            }
+            Some("toml") => {
+                let value: toml::Table = toml::from_str(&text).unwrap();
+                let server = &value["mcp_servers"]["dowse"];
+                (
+                    server["command"].as_str().unwrap().to_owned(),
+                    server["args"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_owned())
+                        .collect(),
+                )
+            }
+            _ => continue,
+        };
+        assert_eq!(command, "dowse", "{}", path.display());
+        assert_eq!(args[..2], ["mcp", "--path"], "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 5, "{checked} configurations");
+}
 
 #[test]
 fn the_languages_toml_starts_dowse_for_every_language_it_lists() {
