@@ -758,7 +758,7 @@ impl EditTimes {
                         .map(|r| {
                             (
                                 r["path"].as_str().unwrap_or("").to_owned(),
-                                r["start_line"].as_u64().unwrap_or(0),
+                                r["startLine"].as_u64().unwrap_or(0),
                             )
                         })
                         .collect::<Vec<_>>()

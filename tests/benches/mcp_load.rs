@@ -51,6 +51,23 @@ fn rss_mb(pid: u32) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// CPU seconds the server has used (user + system), from /proc.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command (which may hold spaces): state is field 3;
+    // utime and stime are fields 14 and 15.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // The clock tick is 100 Hz on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 struct Endpoint {
     url: String,
     token: String,
@@ -244,6 +261,47 @@ async fn one_client(
     report
 }
 
+/// The positions where `find_usages` finds an identifier.
+async fn usable_positions(
+    http: &HttpClient,
+    endpoint: &Endpoint,
+    positions: Vec<(String, u32, u32)>,
+) -> Vec<(String, u32, u32)> {
+    let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "dowse-load-setup", "version": "1"}}});
+    let response = http
+        .request(endpoint.post(init.to_string().into_bytes(), None))
+        .await
+        .expect("initialize");
+    let session = response
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("a session");
+    let _ = messages(response).await;
+    let mut kept = Vec::new();
+    for (i, (file, line, column)) in positions.into_iter().enumerate() {
+        let call = json!({"jsonrpc": "2.0", "id": i + 1, "method": "tools/call",
+            "params": {"name": "find_usages", "arguments": {"file": file, "line": line, "column": column}}});
+        let Ok(response) = http
+            .request(endpoint.post(call.to_string().into_bytes(), Some(&session)))
+            .await
+        else {
+            continue;
+        };
+        let answers = messages(response).await;
+        if answers
+            .iter()
+            .any(|a| a["id"] == json!(i + 1) && a["result"]["isError"] == json!(false))
+        {
+            kept.push((file, line, column));
+        }
+    }
+    kept
+}
+
 /// Malformed request bodies, reproducibly.
 fn fuzz_case(i: u64) -> Vec<u8> {
     let mut state = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
@@ -329,18 +387,15 @@ pub fn run(args: &Args, index_dir: PathBuf) -> Value {
         url: found["url"].as_str().expect("url").to_owned(),
         token: found["token"].as_str().expect("token").to_owned(),
     });
-    let workload = Arc::new(Workload {
-        queries: semantic_queries(args, 200),
-        positions: usage_queries(args, 200)
-            .iter()
-            .filter_map(|q| {
-                let mut parts = q.rsplitn(3, ':');
-                let column = parts.next()?.parse().ok()?;
-                let line = parts.next()?.parse().ok()?;
-                Some((parts.next()?.to_owned(), line, column))
-            })
-            .collect(),
-    });
+    let positions: Vec<(String, u32, u32)> = usage_queries(args, 200)
+        .iter()
+        .filter_map(|q| {
+            let mut parts = q.rsplitn(3, ':');
+            let column = parts.next()?.parse().ok()?;
+            let line = parts.next()?.parse().ok()?;
+            Some((parts.next()?.to_owned(), line, column))
+        })
+        .collect();
     let (clients, calls) = (args.mcp_clients, args.mcp_calls);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -349,6 +404,15 @@ pub fn run(args: &Args, index_dir: PathBuf) -> Value {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     let http: HttpClient = Client::builder(TokioExecutor::new()).build(connector);
+    // Positions are picked by a pattern (`def name` lines), some of which
+    // are inside strings (test sources, docstring examples), where find
+    // usages rightly finds no identifier: keep the ones that are code.
+    let positions = runtime.block_on(usable_positions(&http, &endpoint, positions));
+    eprintln!("mcp: {} usage positions that are code", positions.len());
+    let workload = Arc::new(Workload {
+        queries: semantic_queries(args, 200),
+        positions,
+    });
     // Warm up: the model's first query, the usages workspace.
     runtime.block_on(async {
         let warm = one_client(
@@ -365,6 +429,7 @@ pub fn run(args: &Args, index_dir: PathBuf) -> Value {
         );
     });
     let rss_before = rss_mb(pid);
+    let cpu_before = cpu_seconds(pid);
     eprintln!("mcp: {clients} clients x {calls} calls...");
     let started = Instant::now();
     let reports: Vec<ClientReport> = runtime.block_on(async {
@@ -386,6 +451,7 @@ pub fn run(args: &Args, index_dir: PathBuf) -> Value {
     });
     let wall = started.elapsed().as_secs_f64();
     let rss_after = rss_mb(pid);
+    let cpu_used = cpu_seconds(pid) - cpu_before;
     let mut per_tool = serde_json::Map::new();
     for tool in TOOLS {
         let mut times: Vec<f64> = reports
@@ -465,6 +531,9 @@ pub fn run(args: &Args, index_dir: PathBuf) -> Value {
         "rate_limited_429": rate_limited,
         "wall_seconds": wall,
         "calls_per_second": completed as f64 / wall,
+        "server_cpu_seconds": cpu_used,
+        "server_cpu_ms_per_call": 1000.0 * cpu_used / completed.max(1) as f64,
+        "server_cores_busy": cpu_used / wall,
         "tools": per_tool,
         "rss_before_mb": rss_before,
         "rss_after_mb": rss_after,

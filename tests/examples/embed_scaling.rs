@@ -132,6 +132,24 @@ fn main() {
     // Warm-up, then each layout.
     let single = load(1);
     single.embed(&batches[0]).expect("warm up");
+    // One edited function: its body and its name, in one run and in two.
+    let body = "json/decoder.py\nfunction average_readings\ndef average_readings(readings):\n    \"\"\"Average the sensor readings of a batch, skipping gaps.\"\"\"\n    values = [r for r in readings if r is not None]\n    return sum(values) / max(len(values), 1)";
+    let name = "function average_readings: def average_readings(readings):";
+    let time = |f: &dyn Fn()| {
+        let started = Instant::now();
+        for _ in 0..30 {
+            f();
+        }
+        started.elapsed().as_secs_f64() * 1000.0 / 30.0
+    };
+    let one_run = time(&|| {
+        single.embed(&[body, name]).expect("embed");
+    });
+    let two_runs = time(&|| {
+        single.embed(&[body]).expect("embed");
+        single.embed(&[name]).expect("embed");
+    });
+    eprintln!("one edited chunk: {one_run:.1} ms in one run, {two_runs:.1} ms in two");
     let base = run_one(&single);
     let wide = load(threads);
     wide.embed(&batches[0]).expect("warm up");
@@ -167,6 +185,8 @@ fn main() {
     println!(
         "{}",
         json!({
+            "edit_one_run_ms": one_run,
+            "edit_two_runs_ms": two_runs,
             "texts": texts.len(),
             "batches": batches.len(),
             "threads": threads,
