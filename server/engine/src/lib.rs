@@ -39,7 +39,7 @@ pub use dowse_syntax::ChunkKind;
 pub use indexer::IndexReport;
 pub use progress::{NoProgress, Progress};
 pub use search::{SearchMode, SearchRequest, SearchResponse, SearchResult};
-pub use semantic::{EmbedReport, EmbedStep, ModelHandle, SemanticConfig};
+pub use semantic::{EmbedReport, EmbedStep, INTERACTIVE_QUIET, ModelHandle, SemanticConfig};
 pub use similar::SimilarResponse;
 pub use usages::{UsageLocation, UsagesQuery, UsagesResponse};
 
@@ -326,16 +326,28 @@ impl Engine {
         Ok(report)
     }
 
-    /// One step of embedding the committed chunks that lack a vector: at
-    /// most one batch through the model. The host calls it between other
-    /// work, so an edit waits for one batch at most.
+    /// One step of embedding the committed chunks that lack a vector: one
+    /// batch per core (the `threads` setting), or one batch on one core
+    /// while a query is under way or just ended. The host calls it between
+    /// other work, so an edit waits for one batch at most.
     pub fn embed_step(&self) -> Result<EmbedStep> {
+        self.embed_step_with(self.config.worker_threads())
+    }
+
+    /// [`Engine::embed_step`] on at most `workers` cores (the host passes 1
+    /// while the user types).
+    pub fn embed_step_with(&self, workers: usize) -> Result<EmbedStep> {
         let semantic::SemanticState::Ready(ready) = self.semantic() else {
             return Ok(EmbedStep::default());
         };
         if self.read_only.is_some() {
             return Ok(EmbedStep::default());
         }
+        let workers = if ready.model.queries_recent() {
+            1
+        } else {
+            workers.clamp(1, self.config.worker_threads())
+        };
         let focus = self.focus();
         ready.embed_step(
             &self.root,
@@ -345,6 +357,7 @@ impl Engine {
                 self.config.semantic.batch_tokens,
             ),
             &focus,
+            workers,
         )
     }
 
@@ -400,6 +413,12 @@ impl Engine {
         let focus = Arc::new(focus::Focus::new(&open, mtimes));
         *slot = Some((version, focus.clone()));
         (version, focus)
+    }
+
+    /// Marks a query under way (for the embedding's choice of cores) until
+    /// the guard is dropped; nothing without a loaded model.
+    pub(crate) fn query_started(&self) -> Option<semantic::QueryGuard> {
+        self.model.loaded().map(|model| model.query_started())
     }
 
     /// How many of a file's committed chunks have a vector, of how many.
@@ -656,7 +675,7 @@ mod tests {
         let own = engine.file_coverage(opened).unwrap().1;
         let mut steps = 0;
         while !covered(&[opened.to_owned()]) {
-            engine.embed_step().unwrap();
+            engine.embed_step_with(1).unwrap();
             steps += 1;
             assert!(steps < 100);
         }
@@ -666,7 +685,7 @@ mod tests {
             "{done} chunks embedded before the open file's {own} were done"
         );
         while !covered(&near) {
-            engine.embed_step().unwrap();
+            engine.embed_step_with(1).unwrap();
             steps += 1;
             assert!(steps < 200);
         }
@@ -684,6 +703,63 @@ mod tests {
             .map(|p| engine.file_coverage(&p).unwrap().0)
             .sum();
         assert!(far < batch, "{far} chunks of unrelated files came early");
+    }
+
+    /// A step on two cores embeds two batches, and the vectors are the ones
+    /// one core computes.
+    #[test]
+    fn embedding_on_two_cores_halves_the_steps_and_changes_no_vector() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(&root).unwrap();
+        for i in 0..24 {
+            std::fs::write(
+                root.join(format!("m{i}.py")),
+                format!(
+                    "def settle_{i}(ledger, amount):\n    \"\"\"Settles entry {i}.\"\"\"\n    \
+                     return ledger.post(amount * {i})\n"
+                ),
+            )
+            .unwrap();
+        }
+        let run = |workers: usize, index: &str| {
+            let config = Config {
+                index_dir: Some(dir.path().join(index)),
+                threads: 2,
+                ..Config::default()
+            };
+            let engine = Engine::open_with_embedder(
+                &root,
+                config,
+                Arc::new(dowse_embed::FakeEmbedder::new(32)),
+            )
+            .unwrap();
+            engine.update(&NoProgress).unwrap();
+            let mut steps = 0;
+            loop {
+                let step = engine.embed_step_with(workers).unwrap();
+                steps += 1;
+                if step.remaining == 0 {
+                    break;
+                }
+            }
+            let similar = engine.similar("m5.py", 1, 10).unwrap();
+            let ranked: Vec<(String, u32)> = similar
+                .results
+                .iter()
+                .map(|r| (r.path.clone(), (r.score * 1e4) as u32))
+                .collect();
+            (steps, engine.vector_coverage(), ranked)
+        };
+        let (one_steps, one_coverage, one_ranked) = run(1, "one");
+        let (two_steps, two_coverage, two_ranked) = run(2, "two");
+        assert_eq!(one_coverage, (24, 0));
+        assert_eq!(two_coverage, (24, 0));
+        assert_eq!(one_ranked, two_ranked);
+        assert!(
+            two_steps * 2 <= one_steps + 2,
+            "{two_steps} steps on two cores, {one_steps} on one"
+        );
     }
 
     /// While the first embedding runs, similar code still answers: the few
@@ -714,15 +790,16 @@ mod tests {
         engine.update(&NoProgress).unwrap();
         engine.set_focus("m3.py", true);
         while engine.file_coverage("m3.py").unwrap().0 == 0 {
-            engine.embed_step().unwrap();
+            engine.embed_step_with(1).unwrap();
         }
         let (embedded, pending) = engine.vector_coverage();
         assert!(
             pending > 0 && embedded < 30,
             "{embedded} embedded, {pending} pending"
         );
-        let response = engine.similar("m3.py", 1, 5).unwrap();
-        assert_eq!(response.results.len(), 5, "{response:#?}");
+        assert!(embedded < 10, "one batch embedded {embedded} chunks");
+        let response = engine.similar("m3.py", 1, 10).unwrap();
+        assert_eq!(response.results.len(), 10, "{response:#?}");
         assert!(response.results.iter().all(|r| r.path != "m3.py"));
         let note = response.degraded.expect("a note on partial coverage");
         assert!(
@@ -731,9 +808,9 @@ mod tests {
         );
 
         engine.embed(&NoProgress).unwrap();
-        let response = engine.similar("m3.py", 1, 5).unwrap();
+        let response = engine.similar("m3.py", 1, 10).unwrap();
         assert_eq!(response.degraded, None);
-        assert_eq!(response.results.len(), 5);
+        assert_eq!(response.results.len(), 10);
     }
 
     /// A one-shot process answers from exact search and never pays for a

@@ -329,6 +329,7 @@ impl Engine {
         whole_definitions: bool,
     ) -> Result<Ranked> {
         request.validate()?;
+        let _query = self.query_started();
         let query = request.query.trim();
         let prefix = request
             .path_prefix

@@ -168,22 +168,12 @@ pub(crate) fn embed_views(
 ) -> std::result::Result<Vec<Embedding>, String> {
     let bodies: Vec<&str> = views.iter().map(|(b, _)| *b).collect();
     let names: Vec<&str> = views.iter().map(|(_, n)| *n).collect();
-    let (bodies, names) = if views.len() <= 2 {
-        // An edit's few chunks: one run of the model (each run has a fixed
-        // cost; padding names to a short body costs little).
-        let mut both = bodies;
-        both.extend(&names);
-        let mut vectors = model.embed(&both).map_err(|e| e.to_string())?;
-        let names = vectors.split_off(views.len());
-        (vectors, names)
-    } else {
-        // Batches of similar lengths: names apart, or they would pad to
-        // the longest body.
-        (
-            model.embed(&bodies).map_err(|e| e.to_string())?,
-            model.embed(&names).map_err(|e| e.to_string())?,
-        )
-    };
+    // Bodies and names in separate runs, even for an edit's one chunk: a
+    // name padded to its body's length costs more than a second run
+    // (measured by tests/examples/embed_scaling.rs: 21.8 ms in two runs,
+    // 30.1 ms in one).
+    let bodies = model.embed(&bodies).map_err(|e| e.to_string())?;
+    let names = model.embed(&names).map_err(|e| e.to_string())?;
     Ok(bodies
         .into_iter()
         .zip(names)
@@ -227,11 +217,25 @@ impl Default for SemanticConfig {
 }
 
 /// The embedding model, loaded once per process and shared by every
-/// workspace root's engine: the instance that embeds chunks, a second one
-/// for queries while chunks are being embedded (so that a query never waits
-/// behind a batch), and the vectors of recent queries.
+/// workspace root's engine: the instance that embeds chunks, more of them
+/// to embed on every core while the user is idle, a second one for queries
+/// while chunks are being embedded (so that a query never waits behind a
+/// batch), and the vectors of recent queries.
+///
+/// More cores come from more single-thread sessions, each embedding its own
+/// batch, not from one session with more intra-op threads: measured with
+/// `tests/examples/embed_scaling.rs` on this 2-core machine (1,200
+/// chunk-sized texts, batched as the engine does), two sessions embed 2.02x
+/// as fast as one, one session with two threads 1.67x (a batch of a few
+/// short texts has too little work to split between threads), and dropping
+/// to one core costs nothing but not starting the second batch.
 pub struct Model {
     pub(crate) indexer: Arc<dyn Embedder>,
+    /// Single-thread sessions beside `indexer`, loaded when a step first
+    /// asks for more workers (or why they could not be).
+    helpers: Mutex<Vec<Arc<dyn Embedder>>>,
+    helpers_failed: AtomicBool,
+    queries: Queries,
     /// True while chunks are being embedded.
     indexing: AtomicBool,
     /// Loaded when first needed.
@@ -324,6 +328,9 @@ impl Model {
         }
         Model {
             indexer,
+            helpers: Mutex::new(Vec::new()),
+            helpers_failed: AtomicBool::new(false),
+            queries: Queries::default(),
             indexing: AtomicBool::new(false),
             query_model,
             model_files,
@@ -389,6 +396,133 @@ impl Model {
         let embedded = embed_views(self.indexer.as_ref(), views);
         self.indexing.store(false, Ordering::Release);
         embedded
+    }
+
+    /// Up to `n` instances to embed with, `indexer` first; helpers are
+    /// loaded on first need (0.3 s each). A helper that cannot load leaves
+    /// fewer workers, never an error: the indexer alone still works.
+    fn workers(&self, n: usize) -> Vec<Arc<dyn Embedder>> {
+        let mut workers = vec![self.indexer.clone()];
+        if n <= 1 {
+            return workers;
+        }
+        let mut helpers = self.helpers.lock().expect("helpers lock");
+        while helpers.len() + 1 < n && !self.helpers_failed.load(Ordering::Acquire) {
+            let Some(files) = self.model_files.as_ref() else {
+                // A given embedder (tests) is shared: it takes `&self`.
+                helpers.push(self.indexer.clone());
+                continue;
+            };
+            let single = OnnxOptions {
+                threads: 1,
+                ..self.options.clone()
+            };
+            match OnnxEmbedder::load(files, &single) {
+                Ok(helper) => helpers.push(Arc::new(helper)),
+                Err(err) => {
+                    tracing::warn!("embedding stays on {} core(s): {err}", helpers.len() + 1);
+                    self.helpers_failed.store(true, Ordering::Release);
+                }
+            }
+        }
+        workers.extend(helpers.iter().take(n - 1).cloned());
+        workers
+    }
+
+    /// Embeds several batches at once, one per worker (the indexer takes
+    /// the first on this thread); vectors in the batches' order.
+    pub(crate) fn embed_batches(
+        &self,
+        batches: &[Vec<(&str, &str)>],
+    ) -> std::result::Result<Vec<Vec<Embedding>>, String> {
+        if batches.len() <= 1 {
+            return batches.iter().map(|b| self.embed_chunks(b)).collect();
+        }
+        let workers = self.workers(batches.len());
+        self.indexing.store(true, Ordering::Release);
+        // Batches beyond the workers loaded run on the indexer, after its
+        // own.
+        let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); workers.len()];
+        for i in 0..batches.len() {
+            lanes[i % workers.len()].push(i);
+        }
+        let mut results: Vec<Option<std::result::Result<Vec<Embedding>, String>>> =
+            (0..batches.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let run = |worker: &Arc<dyn Embedder>, lane: &[usize]| {
+                lane.iter()
+                    .map(|&i| (i, embed_views(worker.as_ref(), &batches[i])))
+                    .collect::<Vec<_>>()
+            };
+            let handles: Vec<_> = workers
+                .iter()
+                .zip(&lanes)
+                .skip(1)
+                .map(|(worker, lane)| scope.spawn(move || run(worker, lane)))
+                .collect();
+            for (i, result) in run(&workers[0], &lanes[0]) {
+                results[i] = Some(result);
+            }
+            for handle in handles {
+                match handle.join() {
+                    Ok(done) => {
+                        for (i, result) in done {
+                            results[i] = Some(result);
+                        }
+                    }
+                    Err(_) => {
+                        tracing::error!("an embedding worker panicked");
+                    }
+                }
+            }
+        });
+        self.indexing.store(false, Ordering::Release);
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err("an embedding worker failed".to_owned())))
+            .collect()
+    }
+}
+
+/// How long after a query or an edit embedding stays on one core: a user
+/// who asked or typed is likely to again (a second query, the next
+/// keystroke), and going back to all cores costs only the next batch.
+pub const INTERACTIVE_QUIET: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Queries (search, similar, context) under way with one model, and when
+/// the last one ended: background embedding keeps to one core while the
+/// user is asking, so that the answer has the other cores.
+#[derive(Default)]
+struct Queries {
+    in_flight: std::sync::atomic::AtomicUsize,
+    last_ended: Mutex<Option<std::time::Instant>>,
+}
+
+/// Marks a query under way until dropped.
+pub(crate) struct QueryGuard(Arc<Model>);
+
+impl Model {
+    pub(crate) fn query_started(self: &Arc<Model>) -> QueryGuard {
+        self.queries.in_flight.fetch_add(1, Ordering::AcqRel);
+        QueryGuard(self.clone())
+    }
+
+    /// Whether a query is under way or ended within [`INTERACTIVE_QUIET`].
+    pub(crate) fn queries_recent(&self) -> bool {
+        self.queries.in_flight.load(Ordering::Acquire) > 0
+            || self
+                .queries
+                .last_ended
+                .lock()
+                .expect("queries lock")
+                .is_some_and(|at| at.elapsed() < INTERACTIVE_QUIET)
+    }
+}
+
+impl Drop for QueryGuard {
+    fn drop(&mut self) {
+        *self.0.queries.last_ended.lock().expect("queries lock") = Some(std::time::Instant::now());
+        self.0.queries.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -538,6 +672,7 @@ impl Ready {
         lexical: &LexicalIndex,
         (batch_size, batch_tokens): (usize, usize),
         focus: &(u64, Arc<Focus>),
+        workers: usize,
     ) -> Result<EmbedStep> {
         let mut step = EmbedStep::default();
         let mut backlog = self.backlog.lock().expect("backlog lock");
@@ -605,32 +740,42 @@ impl Ready {
             step.embedded += cached.len() as u64;
             self.vectors.apply(&[], &cached);
         }
-        // One batch from the front of the prepared window.
-        let mut tokens = 0;
-        let mut count = 0;
-        for (_, _, _, body, _) in &backlog.prepared {
-            let cost = estimated_tokens(body);
-            if count > 0 && (count == batch_size.max(1) || tokens + cost > batch_tokens) {
-                break;
+        // One batch per worker from the front of the prepared window.
+        let mut batches: Vec<Vec<Prepared>> = Vec::new();
+        while batches.len() < workers.max(1) && !backlog.prepared.is_empty() {
+            let mut tokens = 0;
+            let mut count = 0;
+            for (_, _, _, body, _) in &backlog.prepared {
+                let cost = estimated_tokens(body);
+                if count > 0 && (count == batch_size.max(1) || tokens + cost > batch_tokens) {
+                    break;
+                }
+                tokens += cost;
+                count += 1;
             }
-            tokens += cost;
-            count += 1;
+            batches.push(backlog.prepared.drain(..count).collect());
         }
-        if count > 0 {
-            let batch: Vec<Prepared> = backlog.prepared.drain(..count).collect();
-            let views: Vec<(&str, &str)> = batch
+        if !batches.is_empty() {
+            let views: Vec<Vec<(&str, &str)>> = batches
                 .iter()
-                .map(|(_, _, _, b, n)| (b.as_str(), n.as_str()))
+                .map(|batch| {
+                    batch
+                        .iter()
+                        .map(|(_, _, _, b, n)| (b.as_str(), n.as_str()))
+                        .collect()
+                })
                 .collect();
             let embeddings = self
                 .model
-                .embed_chunks(&views)
+                .embed_batches(&views)
                 .map_err(EngineError::Semantic)?;
-            let mut added = Vec::with_capacity(batch.len());
-            let mut cached = Vec::with_capacity(batch.len());
-            for ((id, key, _, _, _), embedding) in batch.into_iter().zip(embeddings) {
-                added.push((id, embedding.body.clone()));
-                cached.push((key, embedding));
+            let mut added = Vec::new();
+            let mut cached = Vec::new();
+            for (batch, embeddings) in batches.iter().zip(embeddings) {
+                for ((id, key, _, _, _), embedding) in batch.iter().zip(embeddings) {
+                    added.push((*id, embedding.body.clone()));
+                    cached.push((*key, embedding));
+                }
             }
             self.cache.put(&cached);
             self.vectors.apply(&[], &added);

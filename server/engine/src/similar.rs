@@ -37,6 +37,7 @@ impl Engine {
     /// (workspace-relative, or absolute inside the workspace).
     pub fn similar(&self, path: &str, line: u32, limit: usize) -> Result<SimilarResponse> {
         crate::search::validate_limit(limit)?;
+        let _query = self.query_started();
         let rel = self.workspace_relative(path)?;
         let snapshot = self.snapshot();
         let chunks = snapshot.file_chunks(&rel)?;

@@ -93,6 +93,9 @@ pub(crate) struct Writer {
     /// When each buffer was last applied (for the leading edge of the
     /// debounce).
     applied: HashMap<PathBuf, Instant>,
+    /// When the last buffer change came (background embedding keeps to one
+    /// core for a while after).
+    last_typed: Option<Instant>,
     closes: Vec<PathBuf>,
     disk: HashSet<PathBuf>,
     /// Some event could not name its files: reconcile everything.
@@ -121,6 +124,7 @@ impl Writer {
             debounce,
             buffers: HashMap::new(),
             applied: HashMap::new(),
+            last_typed: None,
             closes: Vec::new(),
             disk: HashSet::new(),
             disk_all: false,
@@ -217,6 +221,7 @@ impl Writer {
                 // follow within the debounce wait for typing to pause, so
                 // a burst costs two applications, not one a keystroke.
                 self.closes.retain(|p| p != &path);
+                self.last_typed = Some(now);
                 let quiet = !self.buffers.contains_key(&path)
                     && self
                         .applied
@@ -424,6 +429,19 @@ impl Writer {
             || self.roots().iter().any(|r| r.engine.embedding_pending())
     }
 
+    /// Cores for the next embedding step: one while the user types (a
+    /// buffer waits, or changed within the quiet time), so that the edit's
+    /// own embedding finds a free core; every core otherwise (the engine
+    /// also keeps to one while a query runs).
+    fn embed_workers(&self) -> usize {
+        let typing = !self.buffers.is_empty()
+            || !self.closes.is_empty()
+            || self
+                .last_typed
+                .is_some_and(|at| at.elapsed() < dowse_engine::INTERACTIVE_QUIET);
+        if typing { 1 } else { usize::MAX }
+    }
+
     /// One batch of background embedding, for the next root with work.
     fn embed_step(&mut self) -> bool {
         if self.embed_retry.is_some_and(|at| Instant::now() < at) {
@@ -435,7 +453,7 @@ impl Writer {
         }
         for i in 0..roots.len() {
             let root = &roots[(self.next_root + i) % roots.len()];
-            match root.engine.embed_step() {
+            match root.engine.embed_step_with(self.embed_workers()) {
                 Ok(step) if step.embedded > 0 || step.remaining > 0 => {
                     self.next_root = (self.next_root + i + 1) % roots.len();
                     let (done, total) = self.embedding.unwrap_or((0, 0));
