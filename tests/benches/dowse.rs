@@ -1373,7 +1373,7 @@ fn print_table(report: &Value) {
         row(
             "pipeline throughput",
             format!(
-                "{:.1} chunks/s = {:.0}% of raw (target >= 90%)",
+                "{:.1} chunks/s on all cores; on one, {:.0}% of raw (target >= 90%)",
                 f("pipeline_chunks_per_s"),
                 100.0 * f("pipeline_vs_raw")
             ),
@@ -1751,7 +1751,11 @@ fn semantic(args: &Args) -> (Value, tempfile::TempDir) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: a valid out-pointer for the calling process's own usage.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    let ratio = pipeline_rate / raw_rate;
+    // The raw model runs on one thread: compare the pipeline on one too.
+    let one_thread_rate = one_thread.as_ref().map(|(r, _)| {
+        r["embedded"].as_f64().unwrap_or(0.0) / r["embed_seconds"].as_f64().unwrap_or(f64::NAN)
+    });
+    let ratio = one_thread_rate.unwrap_or(pipeline_rate) / raw_rate;
     let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
     let value = json!({
         "raw_sample_chunks": views.len(),
@@ -1761,6 +1765,7 @@ fn semantic(args: &Args) -> (Value, tempfile::TempDir) {
         "pipeline_embed_seconds": embed_seconds,
         "pipeline_chunks_per_s": pipeline_rate,
         "pipeline_vs_raw": ratio,
+        "one_thread_chunks_per_s": one_thread_rate,
         "lexical_index_seconds": lexical_seconds,
         "full_coverage_seconds": lexical_seconds + embed_seconds,
         "cores": cores,

@@ -68,6 +68,15 @@ impl ContextResponse {
 /// Search results considered for a context.
 const CANDIDATES: usize = 30;
 
+/// Fewer tokens than a span's header and one line of code take.
+const MIN_SPAN_TOKENS: usize = 8;
+
+/// The longest token of the model in bytes, with room to spare (WordPiece
+/// pieces are words or parts of words, at most about 20 characters; an
+/// unknown character is one token): a text of N bytes has at least
+/// N / MAX_TOKEN_BYTES tokens.
+const MAX_TOKEN_BYTES: usize = 32;
+
 /// The smallest and largest budgets accepted.
 pub const MIN_TOKENS: usize = 100;
 pub const MAX_TOKENS: usize = 200_000;
@@ -108,6 +117,10 @@ impl Engine {
         let mut chosen: Vec<ContextChunk> = Vec::new();
         let mut used = 0;
         for (score, chunk) in response.chunks {
+            // Nothing fits any more: every span has a header of a few tokens.
+            if max_tokens - used < MIN_SPAN_TOKENS {
+                break;
+            }
             let Some(file) = sources.file(&chunk.path) else {
                 continue;
             };
@@ -144,7 +157,14 @@ impl Engine {
                 tokens: 0,
                 text,
             };
-            span.tokens = count(&ContextResponse::header(&span)) + count(&span.text);
+            // A span whose bytes alone rule it out is not tokenised: no
+            // token of the model is longer than MAX_TOKEN_BYTES.
+            let header = ContextResponse::header(&span);
+            let at_least = (header.len() + span.text.len()) / MAX_TOKEN_BYTES;
+            if used - old_tokens + at_least > max_tokens {
+                continue;
+            }
+            span.tokens = count(&header) + count(&span.text);
             if used - old_tokens + span.tokens > max_tokens {
                 continue;
             }

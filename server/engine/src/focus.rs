@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 /// Priority classes, lowest first.
-const OPEN: u8 = 0;
+pub(crate) const OPEN: u8 = 0;
 const NEAR: u8 = 1;
 const REST: u8 = 2;
 

@@ -343,10 +343,11 @@ impl Engine {
         if self.read_only.is_some() {
             return Ok(EmbedStep::default());
         }
+        let all = self.config.worker_threads();
         let workers = if ready.model.queries_recent() {
             1
         } else {
-            workers.clamp(1, self.config.worker_threads())
+            workers.clamp(1, all)
         };
         let focus = self.focus();
         ready.embed_step(
@@ -357,7 +358,7 @@ impl Engine {
                 self.config.semantic.batch_tokens,
             ),
             &focus,
-            workers,
+            (workers, all),
         )
     }
 
@@ -476,11 +477,25 @@ impl Engine {
         }
     }
 
-    /// Gives a vector to every committed chunk of these files
-    /// (workspace-relative paths) that lacks one, and to the overlay's
-    /// chunks of them: the fast path after an edit or a change on disk,
-    /// which looks at nothing else.
+    /// Gives a vector to the committed chunks of these files
+    /// (workspace-relative paths) that lack one — at most
+    /// [`EMBED_NOW_MAX_CHUNKS`] through the model, the rest left to
+    /// background embedding — and to the overlay's chunks of them: the fast
+    /// path after a change on disk, which looks at nothing else.
     pub fn embed_paths(&self, paths: &[&str]) -> Result<EmbedReport> {
+        self.embed_now(paths, true)
+    }
+
+    /// The vectors an open buffer needs now: its chunks whose text is not
+    /// a committed chunk of the file (what the user typed). Chunks the
+    /// buffer shares with the disk get theirs from background embedding,
+    /// which takes open files first; embedding a whole file not embedded
+    /// yet on every keystroke would hold the writer for seconds.
+    pub fn embed_buffer(&self, path: &str) -> Result<EmbedReport> {
+        self.embed_now(&[path], false)
+    }
+
+    fn embed_now(&self, paths: &[&str], committed_too: bool) -> Result<EmbedReport> {
         let semantic::SemanticState::Ready(ready) = self.semantic() else {
             return Ok(EmbedReport::default());
         };
@@ -490,24 +505,42 @@ impl Engine {
         let mut committed = Vec::new();
         let mut overlaid = Vec::new();
         for path in paths {
-            if let Some(file) = snapshot.overlay.files.get(*path) {
-                overlaid.extend(file.chunks.iter().cloned());
-            }
-            if self.read_only.is_none() {
+            let mut on_disk = std::collections::HashSet::new();
+            if self.read_only.is_none() || !committed_too {
                 for doc in snapshot.disk.file_chunks(path)? {
-                    committed.push(snapshot.disk.chunk(doc)?);
+                    let chunk = snapshot.disk.chunk(doc)?;
+                    on_disk.insert(chunk.embed_key);
+                    if committed_too && self.read_only.is_none() {
+                        committed.push(chunk);
+                    }
                 }
             }
+            if let Some(file) = snapshot.overlay.files.get(*path) {
+                overlaid.extend(
+                    file.chunks
+                        .iter()
+                        .filter(|c| committed_too || !on_disk.contains(&c.embed_key))
+                        .cloned(),
+                );
+            }
         }
+        let batching = (
+            self.config.semantic.batch_size,
+            self.config.semantic.batch_tokens,
+        );
+        // What the user typed is embedded whatever its size (nothing else
+        // would embed it); committed chunks up to a budget.
         report.embedded += ready.embed_now(
             &overlaid,
             &mut source::SourceReader::new(&self.root, &snapshot.overlay),
             false,
+            (batching.0, batching.1, usize::MAX),
         )?;
         report.embedded += ready.embed_now(
             &committed,
             &mut source::SourceReader::disk(&self.root),
             true,
+            (batching.0, batching.1, EMBED_NOW_MAX_CHUNKS),
         )?;
         report.duration = started.elapsed();
         Ok(report)
@@ -615,6 +648,10 @@ impl Engine {
         (files.files.len() as u64, files.chunk_count())
     }
 }
+
+/// Committed chunks a change on disk embeds at once, at most (about a second
+/// of one core); the rest goes to background embedding.
+const EMBED_NOW_MAX_CHUNKS: usize = 24;
 
 #[cfg(test)]
 mod tests {
@@ -760,6 +797,53 @@ mod tests {
             two_steps * 2 <= one_steps + 2,
             "{two_steps} steps on two cores, {one_steps} on one"
         );
+    }
+
+    /// An edit to a file the first embedding has not reached embeds what
+    /// was typed, not the whole file; closing embeds nothing; the rest is
+    /// the background's, open files first.
+    #[test]
+    fn an_edit_embeds_what_was_typed_not_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(&root).unwrap();
+        let text: String = (0..20)
+            .map(|i| {
+                format!(
+                    "def step_{i}(ledger, entry):\n    \"\"\"Posts entry {i} to the ledger.\"\"\"\n    \
+                     amount = entry.amount * {i}\n    if amount > {i}:\n        amount -= 1\n    \
+                     ledger.post(entry.account, amount)\n    return amount\n\n\n"
+                )
+            })
+            .collect();
+        std::fs::write(root.join("steps.py"), &text).unwrap();
+        let config = Config {
+            index_dir: Some(dir.path().join("index")),
+            ..Config::default()
+        };
+        let engine =
+            Engine::open_with_embedder(&root, config, Arc::new(dowse_embed::FakeEmbedder::new(32)))
+                .unwrap();
+        engine.update(&NoProgress).unwrap();
+        assert_eq!(engine.file_coverage("steps.py").unwrap().0, 0);
+        let edited = format!(
+            "def settle_all(ledger):\n    \"\"\"Closes the ledger after the last entry.\"\"\"\n    \
+             ledger.flush()\n    ledger.seal()\n    return ledger.close()\n\n\n{text}"
+        );
+        assert!(engine.set_buffer("steps.py", &edited).unwrap());
+        let report = engine.embed_buffer("steps.py").unwrap();
+        assert_eq!(report.embedded, 1, "only the typed function");
+        let found = engine
+            .search(&SearchRequest {
+                mode: SearchMode::Semantic,
+                ..SearchRequest::new("settle_all closes the ledger after the last entry")
+            })
+            .unwrap();
+        assert_eq!(found.results[0].symbol.as_deref(), Some("settle_all"));
+        engine.close_buffer("steps.py").unwrap();
+        assert_eq!(engine.file_coverage("steps.py").unwrap().0, 0);
+        engine.embed(&NoProgress).unwrap();
+        assert_eq!(engine.file_coverage("steps.py").unwrap(), (20, 20));
     }
 
     /// While the first embedding runs, similar code still answers: the few

@@ -228,7 +228,11 @@ impl Default for SemanticConfig {
 /// chunk-sized texts, batched as the engine does), two sessions embed 2.02x
 /// as fast as one, one session with two threads 1.67x (a batch of a few
 /// short texts has too little work to split between threads), and dropping
-/// to one core costs nothing but not starting the second batch.
+/// to one core costs nothing but not starting the second batch. In the
+/// whole pipeline (`scripts/bench`, the CPython stdlib) two sessions give
+/// 1.64x: each step waits for its slower batch, and two busy cores run each
+/// a little slower. Long-lived helper threads instead of one scoped thread
+/// per step were measured too: no difference (idlelib, 62.5 vs 64.1 s).
 pub struct Model {
     pub(crate) indexer: Arc<dyn Embedder>,
     /// Single-thread sessions beside `indexer`, loaded when a step first
@@ -672,7 +676,7 @@ impl Ready {
         lexical: &LexicalIndex,
         (batch_size, batch_tokens): (usize, usize),
         focus: &(u64, Arc<Focus>),
-        workers: usize,
+        (workers, open_workers): (usize, usize),
     ) -> Result<EmbedStep> {
         let mut step = EmbedStep::default();
         let mut backlog = self.backlog.lock().expect("backlog lock");
@@ -740,7 +744,18 @@ impl Ready {
             step.embedded += cached.len() as u64;
             self.vectors.apply(&[], &cached);
         }
-        // One batch per worker from the front of the prepared window.
+        // One batch per worker from the front of the prepared window; every
+        // worker for a file open in an editor, even while the user asks (the
+        // user is waiting for that file).
+        let open_first = backlog
+            .prepared
+            .front()
+            .is_some_and(|(_, _, path, _, _)| focus.1.rank(path).0 == crate::focus::OPEN);
+        let workers = if open_first {
+            workers.max(open_workers)
+        } else {
+            workers
+        };
         let mut batches: Vec<Vec<Prepared>> = Vec::new();
         while batches.len() < workers.max(1) && !backlog.prepared.is_empty() {
             let mut tokens = 0;
@@ -797,6 +812,7 @@ impl Ready {
         chunks: &[StoredChunk],
         sources: &mut SourceReader<'_>,
         index_vectors: bool,
+        (batch_size, batch_tokens, budget): (usize, usize, usize),
     ) -> Result<u64> {
         let mut views = Vec::new();
         let mut seen = HashSet::new();
@@ -819,8 +835,20 @@ impl Ready {
                 views.push((chunk.chunk_id, chunk.embed_key, body, name));
             }
         }
+        // At most `budget` chunks through the model now; committed ones
+        // left over are the background's (the backlog has them, the open
+        // file's first). Sorted by length and cut by tokens as the backlog
+        // is: one batch of many long texts grows ONNX Runtime's arena for
+        // the life of the process.
+        views.truncate(budget);
+        views.sort_by_key(|(_, _, body, _)| body.len());
         let mut embedded = 0;
-        for batch in views.chunks(16) {
+        for batch in batches(
+            &views,
+            |(_, _, body, _)| body.as_str(),
+            batch_size,
+            batch_tokens,
+        ) {
             let pairs: Vec<(&str, &str)> = batch
                 .iter()
                 .map(|(_, _, b, n)| (b.as_str(), n.as_str()))

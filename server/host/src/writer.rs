@@ -291,10 +291,9 @@ impl Writer {
                 continue;
             };
             root.engine.set_focus(&rel, false);
-            let closed = root
-                .engine
-                .close_buffer(&rel)
-                .and_then(|()| root.engine.embed_paths(&[&rel]));
+            // The file's committed chunks that lack a vector are the
+            // background's: closing costs only the overlay.
+            let closed = root.engine.close_buffer(&rel);
             if let Err(err) = closed {
                 tracing::warn!("closing {}: {err}", path.display());
             }
@@ -314,7 +313,7 @@ impl Writer {
             let applied = root.engine.set_buffer(&rel, &text).and_then(|changed| {
                 let overlaid = started.elapsed();
                 if changed {
-                    let report = root.engine.embed_paths(&[&rel])?;
+                    let report = root.engine.embed_buffer(&rel)?;
                     tracing::debug!(
                         "buffer {rel}: overlaid in {overlaid:?}, {} chunks embedded in {:?}",
                         report.embedded,
