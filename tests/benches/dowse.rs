@@ -270,6 +270,27 @@ fn dowse_bin() -> PathBuf {
     dowse_tests::dowse_bin()
 }
 
+/// `--include` and `--exclude` for every glob the benchmark was given.
+fn corpus_globs(cmd: &mut Command, args: &Args) {
+    for glob in &args.include {
+        cmd.args(["--include", glob]);
+    }
+    for glob in &args.exclude {
+        cmd.args(["--exclude", glob]);
+    }
+}
+
+/// `dowse lsp` in the corpus, on the index in `index_dir`, with the model.
+fn lsp_command(args: &Args, index_dir: &Path) -> Command {
+    let mut cmd = Command::new(dowse_bin());
+    cmd.arg("lsp")
+        .current_dir(args.corpus.canonicalize().expect("corpus"))
+        .env("DOWSE_INDEX_DIR", index_dir)
+        .env("DOWSE_MODEL_DIR", dowse_tests::real_model_dir());
+    corpus_globs(&mut cmd, args);
+    cmd
+}
+
 /// Runs `cmd`, returning its wall time, stdout and peak RSS in KiB.
 // The child is reaped by `wait4`, which also reports its rusage.
 #[allow(clippy::zombie_processes)]
@@ -348,12 +369,7 @@ fn lexical(args: &Args) -> Value {
             .arg(&args.corpus)
             .args(["--json", "--lexical-only"])
             .env("DOWSE_INDEX_DIR", &index_dir);
-        for glob in &args.include {
-            cmd.args(["--include", glob]);
-        }
-        for glob in &args.exclude {
-            cmd.args(["--exclude", glob]);
-        }
+        corpus_globs(&mut cmd, args);
         let (wall, stdout, max_rss) = measure(cmd);
         last_report = serde_json::from_str(&stdout).expect("dowse index --json");
         walls.push(wall.as_secs_f64());
@@ -544,12 +560,7 @@ fn embedded_index(args: &Args, semantic_index: Option<PathBuf>, scratch: &Path) 
     cmd.arg("index").arg(&args.corpus).arg("--json");
     cmd.env("DOWSE_INDEX_DIR", &dir)
         .env("DOWSE_MODEL_DIR", dowse_tests::real_model_dir());
-    for glob in &args.include {
-        cmd.args(["--include", glob]);
-    }
-    for glob in &args.exclude {
-        cmd.args(["--exclude", glob]);
-    }
+    corpus_globs(&mut cmd, args);
     let (wall, _, _) = measure(cmd);
     eprintln!("indexed in {:.1} s", wall.as_secs_f64());
     dir
@@ -557,22 +568,10 @@ fn embedded_index(args: &Args, semantic_index: Option<PathBuf>, scratch: &Path) 
 
 fn lsp(args: &Args, semantic_index: Option<PathBuf>) -> Value {
     use dowse_tests::lsp::LspClient;
-    let model_dir = dowse_tests::real_model_dir();
     let scratch = tempfile::tempdir().expect("temp dir");
     let index_dir = embedded_index(args, semantic_index, scratch.path());
     let root = args.corpus.canonicalize().expect("corpus");
-    let mut cmd = Command::new(dowse_bin());
-    cmd.arg("lsp")
-        .current_dir(&root)
-        .env("DOWSE_INDEX_DIR", &index_dir)
-        .env("DOWSE_MODEL_DIR", &model_dir);
-    for glob in &args.include {
-        cmd.args(["--include", glob]);
-    }
-    for glob in &args.exclude {
-        cmd.args(["--exclude", glob]);
-    }
-    let mut client = LspClient::spawn(cmd);
+    let mut client = LspClient::spawn(lsp_command(args, &index_dir));
     let started = Instant::now();
     // Progress ends when every chunk has a vector; graphs come after.
     client.initialize(
@@ -718,18 +717,7 @@ fn coverage(args: &Args) -> Value {
     let scratch = tempfile::tempdir().expect("temp dir");
     let index_dir = scratch.path().join("index");
     let root = args.corpus.canonicalize().expect("corpus");
-    let mut cmd = Command::new(dowse_bin());
-    cmd.arg("lsp")
-        .current_dir(&root)
-        .env("DOWSE_INDEX_DIR", &index_dir)
-        .env("DOWSE_MODEL_DIR", dowse_tests::real_model_dir());
-    for glob in &args.include {
-        cmd.args(["--include", glob]);
-    }
-    for glob in &args.exclude {
-        cmd.args(["--exclude", glob]);
-    }
-    let mut client = LspClient::spawn(cmd);
+    let mut client = LspClient::spawn(lsp_command(args, &index_dir));
     let started = Instant::now();
     client.initialize(
         &root,
@@ -1673,12 +1661,7 @@ fn semantic(args: &Args) -> (Value, tempfile::TempDir) {
         .arg("--json")
         .env("DOWSE_INDEX_DIR", &index_dir)
         .env("DOWSE_MODEL_DIR", &model_dir);
-    for glob in &args.include {
-        cmd.args(["--include", glob]);
-    }
-    for glob in &args.exclude {
-        cmd.args(["--exclude", glob]);
-    }
+    corpus_globs(&mut cmd, args);
     let (wall, stdout, max_rss) = measure(cmd);
     let report: Value = serde_json::from_str(&stdout).expect("dowse index --json");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -1694,12 +1677,7 @@ fn semantic(args: &Args) -> (Value, tempfile::TempDir) {
             .env("DOWSE_INDEX_DIR", &dir)
             .env("DOWSE_MODEL_DIR", &model_dir)
             .env("DOWSE_THREADS", "1");
-        for glob in &args.include {
-            cmd.args(["--include", glob]);
-        }
-        for glob in &args.exclude {
-            cmd.args(["--exclude", glob]);
-        }
+        corpus_globs(&mut cmd, args);
         let (_, stdout, rss) = measure(cmd);
         let _ = std::fs::remove_dir_all(&dir);
         let report: Value = serde_json::from_str(&stdout).expect("dowse index --json");

@@ -350,18 +350,7 @@ fn fuzz_case(i: u64) -> Vec<u8> {
 pub fn run(args: &Args, index_dir: PathBuf) -> Value {
     use dowse_tests::lsp::LspClient;
     let root = args.corpus.canonicalize().expect("corpus");
-    let mut cmd = std::process::Command::new(super::dowse_bin());
-    cmd.arg("lsp")
-        .current_dir(&root)
-        .env("DOWSE_INDEX_DIR", &index_dir)
-        .env("DOWSE_MODEL_DIR", dowse_tests::real_model_dir());
-    for glob in &args.include {
-        cmd.args(["--include", glob]);
-    }
-    for glob in &args.exclude {
-        cmd.args(["--exclude", glob]);
-    }
-    let mut lsp = LspClient::spawn(cmd);
+    let mut lsp = LspClient::spawn(super::lsp_command(args, &index_dir));
     lsp.initialize(&root, json!({}), json!({}));
     let ready = lsp.wait_for(Duration::from_secs(1800), |n| {
         n["method"] == "dowse/status" && n["params"]["phase"] == "ready"
