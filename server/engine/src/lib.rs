@@ -657,6 +657,22 @@ const EMBED_NOW_MAX_CHUNKS: usize = 24;
 mod tests {
     use super::*;
 
+    /// An engine on `root` with the fake embedder, its index in
+    /// `index_dir`, the configuration adjusted by `tweak`; indexed by
+    /// keywords, nothing embedded yet.
+    fn fake_engine(root: &Path, index_dir: PathBuf, tweak: impl FnOnce(&mut Config)) -> Engine {
+        let mut config = Config {
+            index_dir: Some(index_dir),
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let engine =
+            Engine::open_with_embedder(root, config, Arc::new(dowse_embed::FakeEmbedder::new(32)))
+                .unwrap();
+        engine.update(&NoProgress).unwrap();
+        engine
+    }
+
     /// Open files are embedded before anything else, then the files around
     /// them (same directory, imports), then the rest: checked by coverage
     /// after each step, not by timing.
@@ -683,14 +699,7 @@ mod tests {
         let mut text = std::fs::read_to_string(root.join(opened)).unwrap();
         text.insert_str(0, "from delta import m5\n\n\n");
         std::fs::write(root.join(opened), text).unwrap();
-        let config = Config {
-            index_dir: Some(dir.path().join("index")),
-            ..Config::default()
-        };
-        let engine =
-            Engine::open_with_embedder(&root, config, Arc::new(dowse_embed::FakeEmbedder::new(32)))
-                .unwrap();
-        engine.update(&NoProgress).unwrap();
+        let engine = fake_engine(&root, dir.path().join("index"), |_| {});
         let (_, total) = engine.vector_coverage();
         assert!(total > 60, "{total} chunks");
         engine.set_focus(opened, true);
@@ -760,18 +769,7 @@ mod tests {
             .unwrap();
         }
         let run = |workers: usize, index: &str| {
-            let config = Config {
-                index_dir: Some(dir.path().join(index)),
-                threads: 2,
-                ..Config::default()
-            };
-            let engine = Engine::open_with_embedder(
-                &root,
-                config,
-                Arc::new(dowse_embed::FakeEmbedder::new(32)),
-            )
-            .unwrap();
-            engine.update(&NoProgress).unwrap();
+            let engine = fake_engine(&root, dir.path().join(index), |config| config.threads = 2);
             let mut steps = 0;
             loop {
                 let step = engine.embed_step_with(workers).unwrap();
@@ -817,14 +815,7 @@ mod tests {
             })
             .collect();
         std::fs::write(root.join("steps.py"), &text).unwrap();
-        let config = Config {
-            index_dir: Some(dir.path().join("index")),
-            ..Config::default()
-        };
-        let engine =
-            Engine::open_with_embedder(&root, config, Arc::new(dowse_embed::FakeEmbedder::new(32)))
-                .unwrap();
-        engine.update(&NoProgress).unwrap();
+        let engine = fake_engine(&root, dir.path().join("index"), |_| {});
         assert_eq!(engine.file_coverage("steps.py").unwrap().0, 0);
         let edited = format!(
             "def settle_all(ledger):\n    \"\"\"Closes the ledger after the last entry.\"\"\"\n    \
@@ -864,14 +855,7 @@ mod tests {
             )
             .unwrap();
         }
-        let config = Config {
-            index_dir: Some(dir.path().join("index")),
-            ..Config::default()
-        };
-        let engine =
-            Engine::open_with_embedder(&root, config, Arc::new(dowse_embed::FakeEmbedder::new(32)))
-                .unwrap();
-        engine.update(&NoProgress).unwrap();
+        let engine = fake_engine(&root, dir.path().join("index"), |_| {});
         engine.set_focus("m3.py", true);
         while engine.file_coverage("m3.py").unwrap().0 == 0 {
             engine.embed_step_with(1).unwrap();
@@ -912,15 +896,9 @@ mod tests {
             )
             .unwrap();
         }
-        let mut config = Config {
-            index_dir: Some(dir.path().join("index")),
-            ..Config::default()
-        };
-        config.semantic.vectors.seal_threshold = 16;
-        let engine =
-            Engine::open_with_embedder(&root, config, Arc::new(dowse_embed::FakeEmbedder::new(32)))
-                .unwrap();
-        engine.update(&NoProgress).unwrap();
+        let engine = fake_engine(&root, dir.path().join("index"), |config| {
+            config.semantic.vectors.seal_threshold = 16;
+        });
         engine.embed(&NoProgress).unwrap();
         let (graphs, blocks) = engine.vector_segments();
         assert_eq!(graphs, 0, "embedding built a graph");
