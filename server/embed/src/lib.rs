@@ -19,7 +19,7 @@ use std::fmt;
 
 pub use fake::FakeEmbedder;
 pub use model::{ModelFiles, ModelSource, Resolution, resolve};
-pub use onnx::{OnnxEmbedder, OnnxOptions};
+pub use onnx::{OnnxEmbedder, OnnxOptions, environment as onnx_environment};
 
 /// What a model produces.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,20 +1,43 @@
-//! all-MiniLM-L6-v2 through fastembed and a dynamically loaded ONNX Runtime.
+//! all-MiniLM-L6-v2 on a dynamically loaded ONNX Runtime, every session of a
+//! process running one copy of the model's weights.
 //!
 //! ONNX Runtime allows one environment per process and loads its library
-//! once, so both live in a process-wide slot: the first embedder to load
-//! creates them, later ones reuse them. Every step that can fail (a missing
-//! library, a truncated model, a bad tokenizer file) returns an error, which
-//! the engine turns into keyword-only search with the reason attached.
-//! `TextEmbedding::embed` needs `&mut self`, hence the mutex: callers that
+//! once, so both live in a process-wide slot. Every step that can fail (a
+//! missing library, a truncated model, a bad tokenizer file) returns an
+//! error, which the engine turns into keyword-only search with the reason
+//! attached.
+//!
+//! Where the memory goes, and why the model is loaded this way (measured
+//! with `server/embed/examples/session_memory.rs`, one single-thread session
+//! each, this 2-core machine): the int8 file's weights are dequantised to
+//! f32 by ONNX Runtime's constant folding at every load (90 MB; without the
+//! folding inference is 40% slower), through two transient 90 MB buffers,
+//! and each session kept its own copy plus its prepacked matrices: fastembed
+//! (which builds the session itself from the .onnx bytes) held 180 MB after
+//! one session with a 255 MB peak, 313 MB after two. So the model is
+//! optimised once, saved in ONNX Runtime's own format beside the model
+//! (or in the user cache), and that file's bytes are read once per process and shared by
+//! every session, which reads its weights from them in place
+//! (`commit_from_memory_directly`): one session 139 MB, three 141 MB, and no
+//! load peak. Prepacking stays off: it made each session 40 MB larger for 9%
+//! faster batches. Tokenising and the input tensors are done here; mean
+//! pooling is fastembed's, on the session's output, so the vectors are the
+//! ones fastembed computed before (a test compares them).
+//!
+//! `Session::run` needs `&mut`, hence one mutex per session: callers that
 //! must not wait on each other (queries vs. background indexing) each load
-//! their own [`OnnxEmbedder`].
+//! their own [`OnnxEmbedder`], which costs a few MB, not a model.
 
-use std::path::Path;
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-use fastembed::{
-    InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
-};
+use fastembed::Pooling;
+use fastembed::output::{OutputKey, SingleBatchOutput};
+use ort::session::InMemorySession;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
+use ort::value::Tensor;
+use tokenizers::{AddedToken, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use crate::model::ModelFiles;
 use crate::{EmbedError, Embedder, ModelInfo};
@@ -40,16 +63,21 @@ impl Default for OnnxOptions {
 
 pub struct OnnxEmbedder {
     info: ModelInfo,
-    model: Mutex<TextEmbedding>,
-    /// A copy of the model's tokenizer, so that counting tokens never waits
-    /// for the model's lock.
-    tokenizer: tokenizers::Tokenizer,
+    session: Mutex<InMemorySession<'static>>,
+    needs_token_types: bool,
+    /// Pads and truncates to the model's window.
+    batcher: Arc<Tokenizer>,
+    /// The same without truncation, so that counting the tokens of a long
+    /// text sees all of it and never waits for the session's lock.
+    counter: Arc<Tokenizer>,
 }
 
 /// The process's ONNX Runtime environment, once created.
 static ENVIRONMENT: Mutex<Option<ort::environment::Environment>> = Mutex::new(None);
 
-fn environment(runtime: &Path) -> Result<ort::environment::Environment, EmbedError> {
+/// The process's ONNX Runtime environment, created from the library at
+/// `runtime` by the first caller (later callers get the same one).
+pub fn environment(runtime: &Path) -> Result<ort::environment::Environment, EmbedError> {
     let mut slot = ENVIRONMENT.lock().expect("environment lock");
     if let Some(env) = slot.as_ref() {
         return Ok(env.clone());
@@ -71,59 +99,267 @@ fn environment(runtime: &Path) -> Result<ort::environment::Environment, EmbedErr
     Ok(env)
 }
 
+/// What every session of one model shares in a process: the optimised
+/// model's bytes (kept for the life of the process, because sessions read
+/// their weights from them) and the tokenizers.
+struct Shared {
+    digest: String,
+    bytes: &'static [u8],
+    /// True when the bytes were read from an earlier run's file, which a
+    /// different runtime may have written: such a file is made again if a
+    /// session cannot be built from it.
+    from_cache: bool,
+    batcher: Arc<Tokenizer>,
+    counter: Arc<Tokenizer>,
+}
+
+/// Keyed by the model file, its length and time, and the token window.
+type SharedKey = (PathBuf, u64, Option<std::time::SystemTime>, usize);
+
+static SHARED: Mutex<Option<HashMap<SharedKey, Arc<Shared>>>> = Mutex::new(None);
+
+/// Where the optimised form of a model may be kept, first choice first:
+/// beside the model (so every user and test of that directory shares one),
+/// else the user cache, else the temporary directory. It depends on the
+/// model's bytes and on the runtime that wrote it, so both are in the name.
+fn optimized_paths(files: &ModelFiles, digest: &str) -> [PathBuf; 2] {
+    let runtime_name = files
+        .runtime
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("onnxruntime");
+    let key = blake3::hash(format!("{digest}:{runtime_name}").as_bytes()).to_hex();
+    let name = format!("optimized-{}.ort", &key[..24]);
+    [
+        files.dir.join(&name),
+        dirs::cache_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("dowse")
+            .join("optimized")
+            .join(&name),
+    ]
+}
+
+/// Writes `onnx` optimised to the first of `paths` that can be written (to
+/// a temporary file, then renamed, so a crash or a concurrent process never
+/// leaves half a file), returning the bytes.
+fn write_optimized(
+    env: &ort::environment::Environment,
+    onnx: &[u8],
+    paths: &[PathBuf],
+) -> Result<Vec<u8>, String> {
+    let mut last_error = String::new();
+    for path in paths {
+        let dir = path.parent().expect("a file in a directory");
+        let partial = dir.join(format!(".optimized.{}.partial.ort", std::process::id()));
+        // Whether the directory takes files at all, before any work.
+        let writable = std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::File::create(&partial))
+            .map_err(|e| e.to_string());
+        if let Err(e) = writable {
+            last_error = format!("cannot write in {}: {e}", dir.display());
+            continue;
+        }
+        let made = builder(env, 1)
+            .and_then(|b| Ok(b.with_optimized_model_path(&partial)?))
+            .and_then(|mut b| b.commit_from_memory(onnx))
+            .map_err(|e| e.to_string())
+            .and_then(|_| {
+                std::fs::read(&partial)
+                    .map_err(|e| format!("cannot read {}: {e}", partial.display()))
+            })
+            .and_then(|bytes| {
+                std::fs::rename(&partial, path)
+                    .map(|()| bytes)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            });
+        if made.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        return made;
+    }
+    Err(last_error)
+}
+
+fn builder(env: &ort::environment::Environment, threads: usize) -> ort::Result<SessionBuilder> {
+    Ok(ort::session::Session::builder(env)?
+        .with_optimization_level(GraphOptimizationLevel::Level3)?
+        .with_intra_threads(threads)?
+        .with_config_entry("session.disable_prepacking", "1")?)
+}
+
+/// ONNX Runtime's format is a flatbuffer whose identifier is `ORTM`.
+fn looks_like_ort_format(bytes: &[u8]) -> bool {
+    bytes.get(4..8) == Some(b"ORTM")
+}
+
+/// The model's shared parts, made on first use: on the first use on this
+/// machine the .onnx is loaded once with every graph optimisation and the
+/// result saved in ONNX Runtime's format (to a temporary file, then renamed,
+/// so a crash or a concurrent process never leaves half a file).
+fn shared(
+    env: &ort::environment::Environment,
+    files: &ModelFiles,
+    max_tokens: usize,
+    remake: bool,
+) -> Result<Arc<Shared>, String> {
+    let meta = std::fs::metadata(&files.model)
+        .map_err(|e| format!("cannot read {}: {e}", files.model.display()))?;
+    let key = (
+        files.model.clone(),
+        meta.len(),
+        meta.modified().ok(),
+        max_tokens,
+    );
+    let mut slot = SHARED.lock().expect("shared lock");
+    let known = slot.get_or_insert_with(HashMap::new);
+    if !remake && let Some(shared) = known.get(&key) {
+        return Ok(shared.clone());
+    }
+    let onnx = std::fs::read(&files.model)
+        .map_err(|e| format!("cannot read {}: {e}", files.model.display()))?;
+    let digest = blake3::hash(&onnx).to_hex().to_string();
+    let (batcher, counter) = tokenizer(files, max_tokens)?;
+    let paths = optimized_paths(files, &digest);
+    let cached = if remake {
+        None
+    } else {
+        paths
+            .iter()
+            .find_map(|p| std::fs::read(p).ok().filter(|b| looks_like_ort_format(b)))
+    };
+    let from_cache = cached.is_some();
+    let bytes = match cached {
+        Some(bytes) => bytes,
+        None => write_optimized(env, &onnx, &paths)?,
+    };
+    let shared = Arc::new(Shared {
+        digest,
+        bytes: Box::leak(bytes.into_boxed_slice()),
+        from_cache,
+        batcher: Arc::new(batcher),
+        counter: Arc::new(counter),
+    });
+    known.insert(key, shared.clone());
+    Ok(shared)
+}
+
+/// The model's tokenizer, padding a batch to its longest text and cutting
+/// each at `max_tokens`, with the special tokens the model files name.
+fn tokenizer(files: &ModelFiles, max_tokens: usize) -> Result<(Tokenizer, Tokenizer), String> {
+    let [
+        tokenizer_file,
+        config_file,
+        special_file,
+        tokenizer_config_file,
+    ] = &files.tokenizer;
+    let json = |path: &Path| -> Result<serde_json::Value, String> {
+        let text =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let config = json(config_file)?;
+    let special = json(special_file)?;
+    let tokenizer_config = json(tokenizer_config_file)?;
+    let mut tokenizer = Tokenizer::from_file(tokenizer_file)
+        .map_err(|e| format!("{}: {e}", tokenizer_file.display()))?;
+    let model_max = tokenizer_config["model_max_length"]
+        .as_f64()
+        .map_or(max_tokens, |m| m as usize);
+    let pad_token = tokenizer_config["pad_token"]
+        .as_str()
+        .or_else(|| tokenizer_config["pad_token"]["content"].as_str())
+        .unwrap_or("[PAD]")
+        .to_owned();
+    let pad_id = config["pad_token_id"]
+        .as_u64()
+        .map(|id| id as u32)
+        .or_else(|| tokenizer.token_to_id(&pad_token))
+        .unwrap_or(0);
+    let specials: Vec<AddedToken> = special
+        .as_object()
+        .into_iter()
+        .flat_map(|map| map.values())
+        .filter_map(|value| {
+            let content = value.as_str().or_else(|| value["content"].as_str())?;
+            let flag = |key: &str| value[key].as_bool().unwrap_or(false);
+            Some(AddedToken {
+                content: content.to_owned(),
+                special: true,
+                single_word: flag("single_word"),
+                lstrip: flag("lstrip"),
+                rstrip: flag("rstrip"),
+                normalized: flag("normalized"),
+            })
+        })
+        .collect();
+    tokenizer
+        .add_special_tokens(specials)
+        .map_err(|e| format!("the tokenizer's special tokens: {e}"))?;
+    let mut counter = tokenizer.clone();
+    counter
+        .with_truncation(None)
+        .map_err(|e| format!("the tokenizer: {e}"))?;
+    tokenizer
+        .with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            pad_token,
+            pad_id,
+            ..PaddingParams::default()
+        }))
+        .with_truncation(Some(TruncationParams {
+            max_length: max_tokens.min(model_max),
+            ..TruncationParams::default()
+        }))
+        .map_err(|e| format!("the tokenizer: {e}"))?;
+    Ok((tokenizer, counter))
+}
+
 impl OnnxEmbedder {
-    /// Loads the model in `files`; 0.3–1 s.
+    /// Loads the model in `files`: 0.1–0.3 s once the optimised form exists,
+    /// about a second more the first time on a machine.
     pub fn load(files: &ModelFiles, options: &OnnxOptions) -> Result<OnnxEmbedder, EmbedError> {
         let env = environment(&files.runtime)?;
         let model_err = |reason: String| EmbedError::Model {
             dir: files.dir.display().to_string(),
             reason,
         };
-        let read = |path: &Path| {
-            std::fs::read(path)
-                .map_err(|e| model_err(format!("cannot read {}: {e}", path.display())))
-        };
-        let onnx = read(&files.model)?;
-        let [tokenizer, config, special, tokenizer_config] = &files.tokenizer;
-        let tokenizer_files = TokenizerFiles {
-            tokenizer_file: read(tokenizer)?,
-            config_file: read(config)?,
-            special_tokens_map_file: read(special)?,
-            tokenizer_config_file: read(tokenizer_config)?,
-        };
-        let digest = blake3::hash(&onnx).to_hex();
-        let model =
-            UserDefinedEmbeddingModel::new(onnx, tokenizer_files).with_pooling(Pooling::Mean);
-        let init = InitOptionsUserDefined::new()
-            .with_max_length(options.max_tokens)
-            .with_intra_threads(options.threads.max(1))
-            .with_environment(env);
-        let mut model = TextEmbedding::try_new_from_user_defined(model, init)
-            .map_err(|e| model_err(e.to_string()))?;
-        // A model that loads but cannot run (a wrong graph) fails here, not
-        // on the first query.
-        let probe = model
-            .embed(["probe"], Some(1))
-            .map_err(|e| model_err(format!("the model does not run: {e}")))?;
-        let dimensions = probe.first().map_or(0, Vec::len);
-        if dimensions == 0 {
-            return Err(model_err("the model returns empty vectors".to_owned()));
+        let threads = options.threads.max(1);
+        let mut model = shared(&env, files, options.max_tokens, false).map_err(model_err)?;
+        let mut attempt =
+            builder(&env, threads).and_then(|mut b| b.commit_from_memory_directly(model.bytes));
+        if attempt.is_err() && model.from_cache {
+            // Written by another runtime version, or damaged: make it again.
+            model = shared(&env, files, options.max_tokens, true).map_err(model_err)?;
+            attempt =
+                builder(&env, threads).and_then(|mut b| b.commit_from_memory_directly(model.bytes));
         }
-        // The model's tokenizer truncates to its window; counting the tokens
-        // of a longer text needs it whole.
-        let mut tokenizer = model.tokenizer.clone();
-        tokenizer
-            .with_truncation(None)
-            .map_err(|e| model_err(format!("the tokenizer: {e}")))?;
-        Ok(OnnxEmbedder {
+        let session = attempt.map_err(|e| model_err(e.to_string()))?;
+        let needs_token_types = session
+            .inputs()
+            .iter()
+            .any(|input| input.name() == "token_type_ids");
+        let mut embedder = OnnxEmbedder {
             info: ModelInfo {
-                id: format!("{}:{}", crate::model::DEFAULT_MODEL, &digest[..12]),
-                dimensions,
+                id: format!("{}:{}", crate::model::DEFAULT_MODEL, &model.digest[..12]),
+                dimensions: 0,
                 max_tokens: options.max_tokens,
             },
-            model: Mutex::new(model),
-            tokenizer,
-        })
+            session: Mutex::new(session),
+            needs_token_types,
+            batcher: model.batcher.clone(),
+            counter: model.counter.clone(),
+        };
+        // A model that loads but cannot run (a wrong graph) fails here, not
+        // on the first query.
+        let probe = embedder
+            .embed(&["probe"])
+            .map_err(|e| model_err(format!("the model does not run: {e}")))?;
+        embedder.info.dimensions = probe.first().map_or(0, Vec::len);
+        if embedder.info.dimensions == 0 {
+            return Err(model_err("the model returns empty vectors".to_owned()));
+        }
+        Ok(embedder)
     }
 }
 
@@ -136,14 +372,60 @@ impl Embedder for OnnxEmbedder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let mut model = self.model.lock().expect("model lock");
-        model
-            .embed(texts, Some(texts.len()))
-            .map_err(|e| EmbedError::Inference(e.to_string()))
+        let failed = |e: &dyn std::fmt::Display| EmbedError::Inference(e.to_string());
+        let encodings = self
+            .batcher
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| failed(&e))?;
+        let width = encodings.first().map_or(0, |e| e.len());
+        let shape = [encodings.len(), width];
+        let column = |pick: fn(&tokenizers::Encoding) -> &[u32]| -> Vec<i64> {
+            encodings
+                .iter()
+                .flat_map(|e| pick(e).iter().map(|&x| i64::from(x)))
+                .collect()
+        };
+        let mask = column(|e| e.get_attention_mask());
+        let mut inputs = ort::inputs![
+            "input_ids" => Tensor::from_array((shape, column(|e| e.get_ids()))).map_err(|e| failed(&e))?,
+            "attention_mask" => Tensor::from_array((shape, mask.clone())).map_err(|e| failed(&e))?,
+        ];
+        if self.needs_token_types {
+            let types = Tensor::from_array((shape, column(|e| e.get_type_ids())))
+                .map_err(|e| failed(&e))?;
+            inputs.push(("token_type_ids".into(), types.into()));
+        }
+        let mut session = self.session.lock().expect("session lock");
+        let outputs: Vec<(String, ort::value::Value)> = session
+            .run(inputs)
+            .map_err(|e| failed(&e))?
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+        drop(session);
+        let batch = SingleBatchOutput {
+            outputs,
+            attention_mask_array: ndarray::Array2::from_shape_vec(shape, mask)
+                .map_err(|e| failed(&e))?,
+        };
+        let precedence: &[OutputKey] =
+            &[OutputKey::OnlyOne, OutputKey::ByName("last_hidden_state")];
+        let pooled = batch
+            .select_and_pool_output(&precedence, Some(Pooling::Mean))
+            .map_err(|e| failed(&e))?;
+        Ok(pooled
+            .rows()
+            .into_iter()
+            .map(|row| {
+                let mut v = row.to_vec();
+                crate::normalize(&mut v);
+                v
+            })
+            .collect())
     }
 
     fn count_tokens(&self, text: &str) -> Option<usize> {
-        self.tokenizer
+        self.counter
             .encode(text, false)
             .ok()
             .map(|encoding| encoding.get_ids().len())

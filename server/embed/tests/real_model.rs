@@ -91,3 +91,55 @@ fn a_bad_tokenizer_file_is_an_error_not_a_panic() {
         "{err}"
     );
 }
+
+/// The embedder tokenises and builds its own session (so that sessions share
+/// one copy of the weights); its vectors must stay fastembed's, or every
+/// embedding cache made before would silently mix two models.
+#[test]
+fn vectors_equal_fastembeds_for_the_same_model() {
+    use fastembed::{
+        InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
+    };
+    let files = model();
+    let read = |p: &std::path::Path| std::fs::read(p).unwrap();
+    let [tokenizer, config, special, tokenizer_config] = &files.tokenizer;
+    let reference = UserDefinedEmbeddingModel::new(
+        read(&files.model),
+        TokenizerFiles {
+            tokenizer_file: read(tokenizer),
+            config_file: read(config),
+            special_tokens_map_file: read(special),
+            tokenizer_config_file: read(tokenizer_config),
+        },
+    )
+    .with_pooling(Pooling::Mean);
+    let ours = OnnxEmbedder::load(&files, &OnnxOptions::default()).expect("the model loads");
+    let mut theirs = TextEmbedding::try_new_from_user_defined(
+        reference,
+        InitOptionsUserDefined::new()
+            .with_max_length(256)
+            .with_intra_threads(1)
+            .with_environment(dowse_embed::onnx_environment(&files.runtime).unwrap()),
+    )
+    .expect("fastembed loads the same model");
+    let long = "def upload(self, path):\n    return self.client.put(path)\n".repeat(40);
+    let texts = [
+        "retry failed uploads",
+        "def parse_config(path):\n    with open(path) as f:\n        return toml.load(f)",
+        "[CLS] special [SEP] tokens and ünïcödé text",
+        "",
+        long.as_str(),
+    ];
+    // One batch with padding, and each text alone.
+    let batched = ours.embed(&texts).unwrap();
+    let expected = theirs.embed(texts, Some(texts.len())).unwrap();
+    for (i, (a, b)) in batched.iter().zip(&expected).enumerate() {
+        assert!(cosine(a, b) > 0.99999, "text {i}: cosine {}", cosine(a, b));
+        let alone = ours.embed(&[texts[i]]).unwrap();
+        assert!(cosine(&alone[0], b) > 0.99999, "text {i} alone");
+    }
+    assert!(
+        ours.count_tokens(&long).unwrap() > 256,
+        "counting sees the whole text"
+    );
+}

@@ -650,12 +650,16 @@ impl Ready {
             if self.vectors.contains(id) {
                 continue;
             }
-            match self.cache.get(key) {
-                Some(q) => added.push((id, q)),
-                None => pending.push((id, key, path)),
+            if self.cache.contains(key) {
+                added.push((id, key));
+            } else {
+                pending.push((id, key, path));
             }
         }
-        self.vectors.apply(&removed, &added);
+        // Each vector is copied from the cache as it is stored: a whole
+        // index's worth at start must not be held twice on the way.
+        self.vectors
+            .apply_with(&removed, &added, |key| self.cache.get(*key));
         Ok(pending)
     }
 

@@ -521,6 +521,23 @@ impl Block {
         &self.values[i * dims..(i + 1) * dims]
     }
 
+    /// A copy of `from` with room for `extra` more vectors: a large
+    /// addition allocates once instead of doubling (and copying) its way up.
+    fn with_capacity(from: &Block, extra: usize, dims: usize) -> Block {
+        let n = from.len() + extra;
+        let mut block = Block {
+            rows: Vec::with_capacity(n),
+            chunks: Vec::with_capacity(n),
+            scales: Vec::with_capacity(n),
+            values: Vec::with_capacity(n * dims),
+        };
+        block.rows.extend_from_slice(&from.rows);
+        block.chunks.extend_from_slice(&from.chunks);
+        block.scales.extend_from_slice(&from.scales);
+        block.values.extend_from_slice(&from.values);
+        block
+    }
+
     fn push(&mut self, row: u64, chunk: u64, q: &Quantized) {
         self.rows.push(row);
         self.chunks.push(chunk);
@@ -756,6 +773,18 @@ impl VectorIndex {
     /// Removes the vectors of `removed` chunks and adds `added` ones (a chunk
     /// already present is replaced), publishing one new snapshot.
     pub fn apply(&self, removed: &[u64], added: &[(u64, Quantized)]) {
+        self.apply_with(removed, added, |q| Some(q.clone()));
+    }
+
+    /// [`VectorIndex::apply`] with each added chunk's vector made by
+    /// `vector` as it is stored, so that adding a whole cache's worth of
+    /// vectors never holds a second copy of them (`None` adds nothing).
+    pub fn apply_with<T>(
+        &self,
+        removed: &[u64],
+        added: &[(u64, T)],
+        mut vector: impl FnMut(&T) -> Option<Quantized>,
+    ) {
         if removed.is_empty() && added.is_empty() {
             return;
         }
@@ -773,25 +802,21 @@ impl VectorIndex {
         // tiny segments behind.
         let mut block = match segments.last().map(|s| &**s) {
             Some(Segment::Flat(last)) if last.len() + added.len() <= SMALL_BLOCK => {
-                let copy = Block {
-                    rows: last.rows.clone(),
-                    chunks: last.chunks.clone(),
-                    scales: last.scales.clone(),
-                    values: last.values.clone(),
-                };
+                let copy = Block::with_capacity(last, added.len(), self.dims);
                 segments.pop();
                 copy
             }
-            _ => Block::default(),
+            _ => Block::with_capacity(&Block::default(), added.len(), self.dims),
         };
-        for (chunk, q) in added {
+        for (chunk, item) in added {
+            let Some(q) = vector(item) else { continue };
             if q.values.len() != self.dims {
                 continue;
             }
             let row = rows.next;
             rows.next += 1;
             rows.by_chunk.insert(*chunk, row);
-            block.push(row, *chunk, q);
+            block.push(row, *chunk, &q);
         }
         if block.len() > 0 {
             segments.push(Arc::new(Segment::Flat(block)));

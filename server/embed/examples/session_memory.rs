@@ -1,0 +1,198 @@
+//! Where an embedding session's memory goes: loads N sessions one way or
+//! another and prints resident and peak memory after each step.
+//!
+//! `cargo run --release -p dowse-embed --example session_memory -- MODE N [OPTIONS]`
+//! MODE: dowse (N `OnnxEmbedder`s, as the engine loads them) | fastembed (N
+//! fastembed `TextEmbedding`s, as dowse loaded them before) | ort (N raw
+//! sessions from the .onnx) | ort-shared (the same with one prepacked-weights
+//! container) | ort-format-shared (N sessions reading one optimised model's
+//! bytes in place). OPTIONS for the ort modes: `noarena`, `nopattern`, and
+//! session config entries as `key=value` (e.g. `session.disable_prepacking=1`).
+
+#![allow(clippy::print_stderr)]
+
+use std::path::Path;
+
+use ort::session::Session;
+use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights};
+use ort::value::Tensor;
+
+fn status(label: &str) {
+    let text = std::fs::read_to_string("/proc/self/status").unwrap();
+    let field = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .map(|l| l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024)
+            .unwrap()
+    };
+    eprintln!(
+        "{label:40} rss {:4} MB  peak {:4} MB",
+        field("VmRSS:"),
+        field("VmHWM:")
+    );
+}
+
+enum Any {
+    Plain(Session),
+    Mem(ort::session::InMemorySession<'static>),
+}
+
+fn run(session: &mut Any, batch: usize, len: usize) {
+    let shape = [batch, len];
+    let ids = Tensor::from_array((shape, vec![101i64; batch * len])).unwrap();
+    let mask = Tensor::from_array((shape, vec![1i64; batch * len])).unwrap();
+    let types = Tensor::from_array((shape, vec![0i64; batch * len])).unwrap();
+    let inputs = ort::inputs![
+        "input_ids" => ids,
+        "attention_mask" => mask,
+        "token_type_ids" => types,
+    ];
+    match session {
+        Any::Plain(s) => drop(s.run(inputs).unwrap()),
+        Any::Mem(s) => drop(s.run(inputs).unwrap()),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mode = args.get(1).map(String::as_str).unwrap_or("ort");
+    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let dir = dowse_embed::model::user_cache_dir();
+    let files = dowse_embed::model::check_dir(&dir, dowse_embed::model::ModelSource::UserCache)
+        .expect("model installed");
+    status("start");
+    if mode == "fastembed" {
+        use fastembed::{
+            InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles,
+            UserDefinedEmbeddingModel,
+        };
+        let read = |p: &Path| std::fs::read(p).unwrap();
+        let [tokenizer, config, special, tokenizer_config] = &files.tokenizer;
+        let env = dowse_embed::onnx_environment(&files.runtime).unwrap();
+        let mut models = Vec::new();
+        for i in 0..n {
+            let model = UserDefinedEmbeddingModel::new(
+                read(&files.model),
+                TokenizerFiles {
+                    tokenizer_file: read(tokenizer),
+                    config_file: read(config),
+                    special_tokens_map_file: read(special),
+                    tokenizer_config_file: read(tokenizer_config),
+                },
+            )
+            .with_pooling(Pooling::Mean);
+            let init = InitOptionsUserDefined::new()
+                .with_intra_threads(1)
+                .with_environment(env.clone());
+            models.push(TextEmbedding::try_new_from_user_defined(model, init).unwrap());
+            status(&format!("loaded {}", i + 1));
+        }
+        let text = "def retry(upload): return upload.send() ".repeat(20);
+        for m in &mut models {
+            m.embed([text.as_str()], None).unwrap();
+        }
+        status("after one text each");
+        return;
+    }
+    if mode == "dowse" {
+        let mut models = Vec::new();
+        for i in 0..n {
+            let threads = std::env::var("THREADS")
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(1);
+            let m = dowse_embed::OnnxEmbedder::load(
+                &files,
+                &dowse_embed::OnnxOptions {
+                    threads,
+                    max_tokens: 256,
+                },
+            )
+            .unwrap();
+            status(&format!("loaded {}", i + 1));
+            models.push(m);
+        }
+        let text = "def retry(upload): return upload.send() ".repeat(20);
+        for m in &models {
+            use dowse_embed::Embedder;
+            m.embed(&[text.as_str()]).unwrap();
+        }
+        status("after one text each");
+        return;
+    }
+    let env = ort::init_from(&files.runtime)
+        .unwrap()
+        .with_name("x")
+        .build()
+        .unwrap();
+    let onnx = std::fs::read(&files.model).unwrap();
+    let prepacked = PrepackedWeights::new();
+    let ort_path = Path::new("/tmp/session_memory_model.ort");
+    let ort_bytes: &'static [u8] = if mode == "ort-format-shared" {
+        if !ort_path.exists() {
+            let mut b = Session::builder(&env)
+                .unwrap()
+                .with_optimization_level(GraphOptimizationLevel::Level3)
+                .unwrap()
+                .with_intra_threads(1)
+                .unwrap()
+                .with_optimized_model_path(ort_path)
+                .unwrap();
+            b.commit_from_memory(&onnx).unwrap();
+            status("saved ort format");
+        }
+        Box::leak(std::fs::read(ort_path).unwrap().into_boxed_slice())
+    } else {
+        &[]
+    };
+    let mut sessions = Vec::new();
+    for i in 0..n {
+        let mut b = Session::builder(&env)
+            .unwrap()
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .unwrap()
+            .with_intra_threads(1)
+            .unwrap();
+        if mode != "ort" {
+            b = b.with_prepacked_weights(&prepacked).unwrap();
+        }
+        if args.iter().any(|a| a == "noarena") {
+            b = b
+                .with_execution_providers([ort::ep::CPU::default()
+                    .with_arena_allocator(false)
+                    .build()])
+                .unwrap();
+        }
+        if args.iter().any(|a| a == "nopattern") {
+            b = b.with_memory_pattern(false).unwrap();
+        }
+        for kv in args.iter().skip(3).filter(|a| a.contains('=')) {
+            let (k, v) = kv.split_once('=').unwrap();
+            b = b.with_config_entry(k, v).unwrap();
+        }
+        let s = if mode == "ort-format-shared" {
+            Any::Mem(b.commit_from_memory_directly(ort_bytes).unwrap())
+        } else {
+            Any::Plain(b.commit_from_memory(&onnx).unwrap())
+        };
+        status(&format!("loaded {}", i + 1));
+        sessions.push(s);
+    }
+    let started = std::time::Instant::now();
+    for _ in 0..40 {
+        for s in sessions.iter_mut() {
+            run(s, 1, 128);
+            run(s, 4, 32);
+            run(s, 16, 8);
+        }
+    }
+    eprintln!(
+        "40x (1x128, 4x32, 16x8) per session: {:?}",
+        started.elapsed()
+    );
+    status("after a batch 8x128 each");
+    for s in sessions.iter_mut() {
+        run(s, 16, 256);
+    }
+    status("after a batch 16x256 each");
+}
