@@ -57,7 +57,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).map(String::as_str).unwrap_or("ort");
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
-    let dir = dowse_embed::model::user_cache_dir();
+    let dir = std::env::var_os("DOWSE_MODEL_DIR")
+        .map_or_else(dowse_embed::model::user_cache_dir, std::path::PathBuf::from);
     let files = dowse_embed::model::check_dir(&dir, dowse_embed::model::ModelSource::UserCache)
         .expect("model installed");
     status("start");

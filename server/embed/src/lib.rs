@@ -11,6 +11,7 @@
 //! why: every failure here is an error value, never a panic.
 
 pub mod fake;
+mod graph;
 pub mod install;
 pub mod model;
 mod onnx;

@@ -128,7 +128,10 @@ fn optimized_paths(files: &ModelFiles, digest: &str) -> [PathBuf; 2] {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("onnxruntime");
-    let key = blake3::hash(format!("{digest}:{runtime_name}").as_bytes()).to_hex();
+    // The version of what dowse does to the graph before optimising it
+    // (`graph.rs`): a file made by an older dowse is made again.
+    const REWRITE: u32 = 2;
+    let key = blake3::hash(format!("{digest}:{runtime_name}:{REWRITE}").as_bytes()).to_hex();
     let name = format!("optimized-{}.ort", &key[..24]);
     [
         files.dir.join(&name),
@@ -173,8 +176,11 @@ fn write_optimized(
                     .map(|()| bytes)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))
             });
-        if made.is_err() {
-            let _ = std::fs::remove_file(&partial);
+        match &made {
+            Ok(_) => remove_older_versions(dir, path),
+            Err(_) => {
+                let _ = std::fs::remove_file(&partial);
+            }
         }
         return made;
     }
@@ -186,6 +192,22 @@ fn builder(env: &ort::environment::Environment, threads: usize) -> ort::Result<S
         .with_optimization_level(GraphOptimizationLevel::Level3)?
         .with_intra_threads(threads)?
         .with_config_entry("session.disable_prepacking", "1")?)
+}
+
+/// Removes the optimised files in `dir` other than `keep`: made for an
+/// earlier model, runtime or dowse, each 55–90 MB nothing reads any more.
+fn remove_older_versions(dir: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path != keep && name.starts_with("optimized-") && name.ends_with(".ort") {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 /// ONNX Runtime's format is a flatbuffer whose identifier is `ORTM`.
@@ -231,7 +253,10 @@ fn shared(
     let from_cache = cached.is_some();
     let bytes = match cached {
         Some(bytes) => bytes,
-        None => write_optimized(env, &onnx, &paths)?,
+        None => {
+            let rewritten = crate::graph::gather_before_dequantize(&onnx);
+            write_optimized(env, rewritten.as_deref().unwrap_or(&onnx), &paths)?
+        }
     };
     let shared = Arc::new(Shared {
         digest,
