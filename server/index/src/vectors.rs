@@ -159,12 +159,20 @@ pub struct EmbeddingCache {
     file: Mutex<Option<File>>,
     /// Encoded records not yet written.
     pending: Mutex<Vec<u8>>,
+    /// Reads body vectors back from the file.
+    reader: Option<File>,
+    header_len: u64,
 }
 
 #[derive(Default)]
 struct CacheData {
     slots: HashMap<u64, u32>,
     scales: Vec<f32>,
+    /// Slots below this have their body vector in the file (record `slot`),
+    /// read back when asked for: the vector index holds every body vector
+    /// already, so a second copy here cost 25 MB for the CPython stdlib.
+    on_disk: usize,
+    /// Body values of the slots from `on_disk` on, not yet in the file.
     values: Vec<i8>,
     name_scales: Vec<f32>,
     name_values: Vec<u8>,
@@ -228,6 +236,8 @@ impl EmbeddingCache {
                             break;
                         };
                         insert(&mut data, dims, key, &embedding);
+                        data.on_disk += 1;
+                        data.values.clear();
                         valid_len += record.len() as u64;
                     }
                     load.dropped_bytes = file_len - valid_len;
@@ -239,16 +249,24 @@ impl EmbeddingCache {
             Err(err) => return Err(err),
         }
         load.vectors = data.slots.len();
-        let cache = |file: Option<File>| EmbeddingCache {
-            path: path.to_path_buf(),
-            dims,
-            model_id: model_id.to_owned(),
-            inner: RwLock::new(data),
-            file: Mutex::new(file),
-            pending: Mutex::new(Vec::new()),
+        let cache = |file: Option<File>, data: CacheData| {
+            Ok(EmbeddingCache {
+                path: path.to_path_buf(),
+                dims,
+                model_id: model_id.to_owned(),
+                inner: RwLock::new(data),
+                file: Mutex::new(file),
+                pending: Mutex::new(Vec::new()),
+                reader: match File::open(path) {
+                    Ok(reader) => Some(reader),
+                    Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+                    Err(err) => return Err(err),
+                },
+                header_len: header.len() as u64,
+            })
         };
         if read_only {
-            return Ok((cache(None), load));
+            return Ok((cache(None, data)?, load));
         }
         let file = OpenOptions::new()
             .create(true)
@@ -267,7 +285,7 @@ impl EmbeddingCache {
             file.sync_all()?;
         }
         let file = OpenOptions::new().append(true).open(path)?;
-        Ok((cache(Some(file)), load))
+        Ok((cache(Some(file), data)?, load))
     }
 
     pub fn path(&self) -> &Path {
@@ -304,8 +322,30 @@ impl EmbeddingCache {
         let slot = *data.slots.get(&key)? as usize;
         Some(Quantized {
             scale: data.scales[slot],
-            values: data.values[slot * self.dims..(slot + 1) * self.dims].to_vec(),
+            values: self.body_values(&data, key, slot)?,
         })
+    }
+
+    /// A slot's body values: from the file for a written slot (a read from
+    /// the page cache, about a microsecond), else from memory.
+    fn body_values(&self, data: &CacheData, key: u64, slot: usize) -> Option<Vec<i8>> {
+        if slot >= data.on_disk {
+            let at = (slot - data.on_disk) * self.dims;
+            return data.values.get(at..at + self.dims).map(<[i8]>::to_vec);
+        }
+        // The whole record, so that its checksum is checked again: a file
+        // damaged since it was opened gives no vector (the chunk is
+        // embedded again), never a wrong one.
+        use std::os::unix::fs::FileExt;
+        let len = record_len(self.dims);
+        let mut record = vec![0u8; len];
+        let offset = self.header_len + (slot * len) as u64;
+        self.reader
+            .as_ref()?
+            .read_exact_at(&mut record, offset)
+            .ok()?;
+        let (found, embedding) = decode_record(&record, self.dims)?;
+        (found == key).then_some(embedding.body.values)
     }
 
     /// Both vectors of `key`.
@@ -316,7 +356,7 @@ impl EmbeddingCache {
         Some(Embedding {
             body: Quantized {
                 scale: data.scales[slot],
-                values: data.values[slot * self.dims..(slot + 1) * self.dims].to_vec(),
+                values: self.body_values(&data, key, slot)?,
             },
             name: Quantized4 {
                 scale: data.name_scales[slot],
@@ -367,6 +407,14 @@ impl EmbeddingCache {
             let newer = std::mem::replace(&mut *pending, records);
             pending.extend_from_slice(&newer);
             return Err(err);
+        }
+        // The written slots are the first in memory (records are queued in
+        // slot order): read them from the file from now on.
+        let written = records.len() / record_len(self.dims);
+        let mut data = self.inner.write().expect("cache lock");
+        if self.reader.is_some() {
+            data.on_disk += written;
+            data.values.drain(..written * self.dims);
         }
         Ok(())
     }
@@ -1202,6 +1250,43 @@ mod tests {
         let (cache, load) = EmbeddingCache::open(&path, "m2", 8).unwrap();
         assert!(load.discarded_other_model);
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn written_vectors_are_read_back_from_the_file_and_damage_gives_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("embeddings.bin");
+        let vs = clustered(30, 3, 8, 5);
+        let entry = |i: usize| (i as u64, embedding(&vs[i]));
+        let (cache, _) = EmbeddingCache::open(&path, "m1", 8).unwrap();
+        cache.put(&(0..10).map(entry).collect::<Vec<_>>());
+        cache.flush().unwrap();
+        // Ten in the file, five only in memory, one a key put twice.
+        cache.put(&(10..15).map(entry).collect::<Vec<_>>());
+        cache.put(&[entry(3)]);
+        assert_eq!(cache.inner.read().unwrap().on_disk, 10);
+        for (i, v) in vs.iter().enumerate().take(15) {
+            assert_eq!(cache.get(i as u64), Some(quantize(v)), "slot {i}");
+            assert_eq!(cache.get_embedding(i as u64), Some(embedding(v)));
+        }
+        cache.flush().unwrap();
+        assert_eq!(cache.inner.read().unwrap().on_disk, 15);
+        assert!(cache.inner.read().unwrap().values.is_empty());
+        assert_eq!(cache.get(12), Some(quantize(&vs[12])));
+
+        // A record damaged after the cache was opened is not read as a
+        // vector: the chunk is embedded again instead.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let header = header_bytes("m1", 8).len();
+        bytes[header + 4 * record_len(8) + 14] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(cache.get(4), None);
+        assert_eq!(cache.get(5), Some(quantize(&vs[5])));
+
+        // A read-only cache reads the same file.
+        let (reader, load) = EmbeddingCache::open_read_only(&path, "m1", 8).unwrap();
+        assert_eq!(load.vectors, 4, "the scan stops at the damaged record");
+        assert_eq!(reader.get(2), Some(quantize(&vs[2])));
     }
 
     #[test]
