@@ -8,7 +8,7 @@
 //! cargo run --release -p dowse-tests --example eval_search -- \
 //!     CORPUS INDEX_DIR OUT_PREFIX --queries FILE... [--mode hybrid|lexical|semantic]...
 //!     [--fusion normalized|rrf] [--lexical-weight W] [--candidates N]
-//!     [--names rule|always|never] [--test-factor F] [--parts]
+//!     [--names rule|always|never] [--test-factor F] [--parts] [--max-tokens N]
 //! ```
 //!
 //! The ranking switches exist to measure what each setting of
@@ -32,13 +32,16 @@ struct Args {
     queries: Vec<PathBuf>,
     modes: Vec<SearchMode>,
     ranking: Ranking,
+    /// The model's window (`--max-tokens`); give each window its own
+    /// INDEX_DIR, or the embedding cache of the other is started anew.
+    max_tokens: usize,
 }
 
 fn usage(problem: &str) -> ! {
     eprintln!(
         "eval_search: {problem}\nusage: eval_search CORPUS INDEX_DIR OUT_PREFIX --queries FILE... \
          [--mode MODE]... [--fusion normalized|rrf] [--lexical-weight W] [--candidates N] \
-         [--names rule|always|never] [--test-factor F] [--parts]"
+         [--names rule|always|never] [--test-factor F] [--parts] [--max-tokens N]"
     );
     std::process::exit(2)
 }
@@ -52,6 +55,7 @@ fn parse_args() -> Args {
         queries: Vec::new(),
         modes: Vec::new(),
         ranking: Ranking::default(),
+        max_tokens: 256,
     };
     let mut it = std::env::args().skip(1);
     let value = |it: &mut dyn Iterator<Item = String>, flag: &str| {
@@ -95,6 +99,9 @@ fn parse_args() -> Args {
             }
             "--test-factor" => args.ranking.test_factor = number(value(&mut it, &arg), &arg),
             "--parts" => args.ranking.whole_definitions = false,
+            "--max-tokens" => {
+                args.max_tokens = number(value(&mut it, &arg), &arg) as usize;
+            }
             flag if flag.starts_with("--") => usage(&format!("unknown option {flag}")),
             _ => positional.push(arg),
         }
@@ -118,6 +125,10 @@ fn main() {
     let config = Config {
         index_dir: Some(args.index_dir.clone()),
         ranking: args.ranking.clone(),
+        semantic: dowse_engine::SemanticConfig {
+            max_tokens: args.max_tokens,
+            ..dowse_engine::SemanticConfig::default()
+        },
         ..Config::default()
     };
     let engine = Engine::open(&args.corpus, config).expect("open engine");

@@ -366,7 +366,15 @@ impl OnnxEmbedder {
             .any(|input| input.name() == "token_type_ids");
         let mut embedder = OnnxEmbedder {
             info: ModelInfo {
-                id: format!("{}:{}", crate::model::DEFAULT_MODEL, &model.digest[..12]),
+                // Vectors made through another window are other vectors.
+                id: match options.max_tokens {
+                    256 => format!("{}:{}", crate::model::DEFAULT_MODEL, &model.digest[..12]),
+                    window => format!(
+                        "{}:{}:{window}t",
+                        crate::model::DEFAULT_MODEL,
+                        &model.digest[..12]
+                    ),
+                },
                 dimensions: 0,
                 max_tokens: options.max_tokens,
             },

@@ -200,6 +200,10 @@ pub struct SemanticConfig {
     /// 16 chunks / 2048 tokens took 150 s and 660 MB, 16 / 128 took 120 s
     /// and 290 MB (one long text per batch, short ones together).
     pub batch_tokens: usize,
+    /// The model's input window in tokens: longer texts are cut there.
+    /// MiniLM was trained on 256; a shorter window embeds faster, and
+    /// `tests/eval/run.py -- --max-tokens N` measures what it costs.
+    pub max_tokens: usize,
     pub vectors: VectorConfig,
 }
 
@@ -211,6 +215,7 @@ impl Default for SemanticConfig {
             threads: 1,
             batch_size: 16,
             batch_tokens: 128,
+            max_tokens: 256,
             vectors: VectorConfig::default(),
         }
     }
@@ -308,7 +313,7 @@ impl Model {
         }
         let options = OnnxOptions {
             threads: config.threads.max(1),
-            max_tokens: 256,
+            max_tokens: config.max_tokens.clamp(16, 512),
         };
         match dowse_embed::resolve(config.model_dir.as_deref()) {
             Resolution::Found(files) => match OnnxEmbedder::load(&files, &options) {
