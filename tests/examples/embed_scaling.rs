@@ -116,7 +116,7 @@ fn main() {
                 &files,
                 &OnnxOptions {
                     threads,
-                    max_tokens: 256,
+                    ..Default::default()
                 },
             )
             .expect("model"),

@@ -176,7 +176,7 @@ impl From<Mode> for SearchMode {
 /// left 45 MB of free-but-resident memory at the peak of indexing the
 /// CPython stdlib (306 → 261 MB with one arena per core). One arena in all
 /// made indexing twice as slow, hence one per core. Set before any thread
-/// starts.
+/// starts, for the one-shot commands.
 #[allow(unsafe_code)]
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -204,9 +204,14 @@ fn release_free_memory() {
 }
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
-    init_logging();
     let cli = Cli::parse();
+    // The servers keep glibc's default: under many concurrent requests
+    // fewer arenas mean threads waiting for each other's allocations (the
+    // MCP load's p50 went from 10 to 14 ms); one-shot commands want memory.
+    if !matches!(cli.command, Command::Lsp { .. } | Command::Mcp { .. }) {
+        limit_malloc_arenas();
+    }
+    init_logging();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -298,13 +303,17 @@ fn open(path: Option<PathBuf>, cli: &Globals) -> anyhow::Result<Engine> {
     Ok(engine)
 }
 
-/// Brings the index up to date, lexical then vectors, with progress bars.
+/// Brings the index up to date, lexical then vectors, with progress bars;
+/// a command that searches next (`then_search`) merges the vector blocks.
 /// Interrupted (Ctrl-C), it keeps every vector computed so far: the next
 /// run embeds only the rest.
-fn update(engine: &Engine) -> anyhow::Result<(IndexReport, EmbedReport)> {
+fn update(engine: &Engine, then_search: bool) -> anyhow::Result<(IndexReport, EmbedReport)> {
     let report = engine.update(&progress::Bar::new())?;
     release_free_memory();
-    let embedded = engine.embed(&progress::Bar::new())?;
+    let mut embedded = engine.embed(&progress::Bar::new())?;
+    if then_search && !engine.is_cancelled() {
+        embedded.maintenance = engine.merge_vector_blocks();
+    }
     if engine.is_cancelled() {
         output::note(&format!(
             "interrupted: {} chunks embedded and kept; run `dowse index` again to embed the rest",
@@ -343,7 +352,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     EmbedReport::default(),
                 )
             } else {
-                update(&engine)?
+                update(&engine, false)?
             };
             let semantic = (!lexical_only).then_some(&embedded);
             if json {
@@ -370,7 +379,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     EmbedReport::default(),
                 )
             } else {
-                update(&engine)?
+                update(&engine, true)?
             };
             report_background_indexing(&report, &embedded);
             let request = SearchRequest {
@@ -394,7 +403,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let (file, line) = parse_location(&location)?;
             let engine = open(path, &globals)?;
-            let (report, embedded) = update(&engine)?;
+            let (report, embedded) = update(&engine, true)?;
             report_background_indexing(&report, &embedded);
             // FILE is relative to where the user is, like any shell argument.
             let file = std::env::current_dir()?.join(file);
@@ -437,7 +446,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Stats { path, json } => {
             let engine = open(path, &globals)?;
-            let (report, embedded) = update(&engine)?;
+            let (report, embedded) = update(&engine, true)?;
             report_background_indexing(&report, &embedded);
             let stats = engine.stats();
             if json {

@@ -106,7 +106,7 @@ fn main() {
                 &files,
                 &dowse_embed::OnnxOptions {
                     threads,
-                    max_tokens: 256,
+                    ..Default::default()
                 },
             )
             .unwrap();

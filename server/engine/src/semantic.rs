@@ -204,6 +204,10 @@ pub struct SemanticConfig {
     /// MiniLM was trained on 256; a shorter window embeds faster, and
     /// `tests/eval/run.py -- --max-tokens N` measures what it costs.
     pub max_tokens: usize,
+    /// A long-running server embeds every query on a session of its own
+    /// whose weights stay prepacked (40 MB) for 30% faster short queries;
+    /// a one-shot command asks once and saves the memory.
+    pub prepack_queries: bool,
     pub vectors: VectorConfig,
 }
 
@@ -216,6 +220,7 @@ impl Default for SemanticConfig {
             batch_size: 16,
             batch_tokens: 128,
             max_tokens: 256,
+            prepack_queries: false,
             vectors: VectorConfig::default(),
         }
     }
@@ -251,6 +256,8 @@ pub struct Model {
     query_model: OnceLock<std::result::Result<Arc<dyn Embedder>, String>>,
     model_files: Option<dowse_embed::ModelFiles>,
     options: OnnxOptions,
+    /// Queries always on `query_model`, its weights prepacked.
+    prepack_queries: bool,
     recent_queries: Mutex<QueryCache>,
 }
 
@@ -302,7 +309,12 @@ impl Model {
     fn load(sourcing: &ModelSourcing) -> std::result::Result<Model, String> {
         let config = match sourcing {
             ModelSourcing::Given(embedder) => {
-                return Ok(Model::with(embedder.clone(), None, OnnxOptions::default()));
+                return Ok(Model::with(
+                    embedder.clone(),
+                    None,
+                    OnnxOptions::default(),
+                    false,
+                ));
             }
             ModelSourcing::Resolve(config) => config,
         };
@@ -314,10 +326,16 @@ impl Model {
         let options = OnnxOptions {
             threads: config.threads.max(1),
             max_tokens: config.max_tokens.clamp(16, 512),
+            prepack: false,
         };
         match dowse_embed::resolve(config.model_dir.as_deref()) {
             Resolution::Found(files) => match OnnxEmbedder::load(&files, &options) {
-                Ok(embedder) => Ok(Model::with(Arc::new(embedder), Some(files), options)),
+                Ok(embedder) => Ok(Model::with(
+                    Arc::new(embedder),
+                    Some(files),
+                    options,
+                    config.prepack_queries,
+                )),
                 Err(err) => Err(format!(
                     "{err}; reinstall it with `dowse model install`, or point DOWSE_MODEL_DIR at a working model"
                 )),
@@ -330,6 +348,7 @@ impl Model {
         indexer: Arc<dyn Embedder>,
         model_files: Option<dowse_embed::ModelFiles>,
         options: OnnxOptions,
+        prepack_queries: bool,
     ) -> Model {
         let query_model = OnceLock::new();
         if model_files.is_none() {
@@ -344,6 +363,7 @@ impl Model {
             query_model,
             model_files,
             options,
+            prepack_queries,
             recent_queries: Mutex::new(QueryCache::default()),
         }
     }
@@ -370,7 +390,7 @@ impl Model {
         &self,
         query: &str,
     ) -> std::result::Result<Quantized, String> {
-        let model = if !self.indexing.load(Ordering::Acquire) {
+        let model = if !self.prepack_queries && !self.indexing.load(Ordering::Acquire) {
             self.indexer.clone()
         } else {
             self.query_model()?
@@ -388,7 +408,11 @@ impl Model {
                     .model_files
                     .as_ref()
                     .expect("a resolved model has files");
-                OnnxEmbedder::load(files, &self.options)
+                let options = OnnxOptions {
+                    prepack: self.prepack_queries,
+                    ..self.options.clone()
+                };
+                OnnxEmbedder::load(files, &options)
                     .map(|e| Arc::new(e) as Arc<dyn Embedder>)
                     .map_err(|e| e.to_string())
             })

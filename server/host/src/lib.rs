@@ -109,7 +109,9 @@ impl Host {
             return Err("no workspace root to open".to_owned());
         }
         let model = options.model.clone().unwrap_or_else(|| {
-            let (config, _) = Config::layered(&roots[0], &options.sources);
+            let (mut config, _) = Config::layered(&roots[0], &options.sources);
+            // A server answers many queries: a prepacked query session.
+            config.semantic.prepack_queries = true;
             ModelHandle::resolve(&config.semantic)
         });
         let (inbox, receiver) = crossbeam_channel::unbounded();
