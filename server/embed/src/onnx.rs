@@ -10,19 +10,20 @@
 //! Where the memory goes, and why the model is loaded this way (measured
 //! with `server/embed/examples/session_memory.rs`, one single-thread session
 //! each, this 2-core machine): the int8 file's weights are dequantised to
-//! f32 by ONNX Runtime's constant folding at every load (90 MB; without the
-//! folding inference is 40% slower), through two transient 90 MB buffers,
-//! and each session kept its own copy plus its prepacked matrices: fastembed
-//! (which builds the session itself from the .onnx bytes) held 180 MB after
-//! one session with a 255 MB peak, 313 MB after two. So the model is
-//! optimised once, saved in ONNX Runtime's own format beside the model
-//! (or in the user cache), and that file's bytes are read once per process and shared by
-//! every session, which reads its weights from them in place
-//! (`commit_from_memory_directly`): one session 139 MB, three 141 MB, and no
-//! load peak. Prepacking is off but for a server's query session: it makes a
-//! session 40 MB larger, batches of chunks 9% faster, one short query 30%. Tokenising and the input tensors are done here; mean
-//! pooling is fastembed's, on the session's output, so the vectors are the
-//! ones fastembed computed before (a test compares them).
+//! f32 by ONNX Runtime's constant folding at every load (without the folding
+//! inference is 40% slower), through two transient 90 MB buffers, and each
+//! session kept its own copy: fastembed (which builds the session itself
+//! from the .onnx bytes) held 179 MB after one session with a 255 MB peak,
+//! 401 MB after three. So the model is optimised once (its token table kept
+//! int8, `graph.rs`), saved in ONNX Runtime's own format beside the model
+//! (or in the user cache), and that file's bytes are read once per process
+//! and shared by every session, which reads its weights from them in place
+//! (`commit_from_memory_directly`): three sessions 101 MB, no load peak.
+//! Prepacking is off but for a server's query session: it makes a session
+//! 40 MB larger, batches of chunks 9% faster, one short query 30%.
+//! Tokenising and the input tensors are done here; mean pooling is
+//! fastembed's, on the session's output, so the vectors are the ones
+//! fastembed computed before (a test compares them).
 //!
 //! `Session::run` needs `&mut`, hence one mutex per session: callers that
 //! must not wait on each other (queries vs. background indexing) each load
