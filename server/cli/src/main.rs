@@ -287,8 +287,18 @@ fn sources(cli: &Globals) -> ConfigSources {
 }
 
 fn open(path: Option<PathBuf>, cli: &Globals) -> anyhow::Result<Engine> {
+    open_with(path, cli, |_| ())
+}
+
+/// [`open`] with the configuration adjusted for one command.
+fn open_with(
+    path: Option<PathBuf>,
+    cli: &Globals,
+    adjust: impl FnOnce(&mut Config),
+) -> anyhow::Result<Engine> {
     let root = workspace(path)?;
-    let config = config(cli, &root)?;
+    let mut config = config(cli, &root)?;
+    adjust(&mut config);
     let timeout = config.shutdown_timeout;
     let engine = Engine::open(&root, config)?;
     on_signals(engine.cancel_handle(), timeout);
@@ -345,7 +355,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             lexical_only,
             json,
         } => {
-            let engine = open(path, &globals)?;
+            // It exits without searching: the vectors go to the embedding
+            // cache, where the next command loads them from, and are not
+            // held in memory too (25 MB for the CPython stdlib).
+            let engine = open_with(path, &globals, |config| {
+                config.semantic.vectors.ids_only = true;
+            })?;
             let (report, embedded) = if lexical_only {
                 (
                     engine.update(&progress::Bar::new())?,

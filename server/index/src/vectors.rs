@@ -514,6 +514,11 @@ pub struct VectorConfig {
     /// machine it doubled edit-to-searchable latency (p95 452 ms against
     /// 200 ms), so it leaves the other half to them.
     pub build_threads: usize,
+    /// Keep which chunks have a vector, not the vectors: for a process that
+    /// embeds and exits without searching (`dowse index`), whose vectors
+    /// are in the embedding cache for the next process to load. Searches
+    /// find nothing. The CPython stdlib's index is 25 MB of vectors.
+    pub ids_only: bool,
 }
 
 impl Default for VectorConfig {
@@ -525,6 +530,7 @@ impl Default for VectorConfig {
             ef_construction: 100,
             ef_search: 128,
             build_threads: 0,
+            ids_only: false,
         }
     }
 }
@@ -827,6 +833,8 @@ impl VectorIndex {
     /// [`VectorIndex::apply`] with each added chunk's vector made by
     /// `vector` as it is stored, so that adding a whole cache's worth of
     /// vectors never holds a second copy of them (`None` adds nothing).
+    /// With [`VectorConfig::ids_only`], `vector` is not called and every
+    /// added chunk counts as having its vector.
     pub fn apply_with<T>(
         &self,
         removed: &[u64],
@@ -848,23 +856,30 @@ impl VectorIndex {
         // Small additions go into a copy of the last exact block while it is
         // small, so that a stream of batches does not leave thousands of
         // tiny segments behind.
+        let stored = if self.config.ids_only { 0 } else { added.len() };
         let mut block = match segments.last().map(|s| &**s) {
-            Some(Segment::Flat(last)) if last.len() + added.len() <= SMALL_BLOCK => {
-                let copy = Block::with_capacity(last, added.len(), self.dims);
+            Some(Segment::Flat(last)) if last.len() + stored <= SMALL_BLOCK => {
+                let copy = Block::with_capacity(last, stored, self.dims);
                 segments.pop();
                 copy
             }
-            _ => Block::with_capacity(&Block::default(), added.len(), self.dims),
+            _ => Block::with_capacity(&Block::default(), stored, self.dims),
         };
         for (chunk, item) in added {
-            let Some(q) = vector(item) else { continue };
-            if q.values.len() != self.dims {
-                continue;
-            }
+            let q = if self.config.ids_only {
+                None
+            } else {
+                match vector(item) {
+                    Some(q) if q.values.len() == self.dims => Some(q),
+                    _ => continue,
+                }
+            };
             let row = rows.next;
             rows.next += 1;
             rows.by_chunk.insert(*chunk, row);
-            block.push(row, *chunk, &q);
+            if let Some(q) = q {
+                block.push(row, *chunk, &q);
+            }
         }
         if block.len() > 0 {
             segments.push(Arc::new(Segment::Flat(block)));
@@ -1314,6 +1329,34 @@ mod tests {
             index.snapshot().search(&quantize(&vs[42]), 1)[0].chunk_id,
             42
         );
+    }
+
+    #[test]
+    fn an_ids_only_index_knows_which_chunks_have_vectors_and_holds_none() {
+        let vs = clustered(100, 5, 64, 7);
+        let index = VectorIndex::new(
+            64,
+            VectorConfig {
+                ids_only: true,
+                ..VectorConfig::default()
+            },
+        );
+        let mut asked = 0;
+        let added: Vec<(u64, usize)> = (0..vs.len()).map(|i| (i as u64, i)).collect();
+        index.apply_with(&[], &added, |&i| {
+            asked += 1;
+            Some(quantize(&vs[i]))
+        });
+        assert_eq!(asked, 0, "no vector is made");
+        assert_eq!(index.len(), 100);
+        assert!(index.contains(42));
+        assert!(index.snapshot().segments.is_empty());
+        assert!(index.snapshot().search(&quantize(&vs[42]), 5).is_empty());
+
+        index.apply(&[42], &[]);
+        assert!(!index.contains(42));
+        assert_eq!(index.len(), 99);
+        assert!(!index.needs_maintenance());
     }
 
     #[test]
