@@ -190,19 +190,6 @@ fn limit_malloc_arenas() {
     }
 }
 
-/// Hands the heap's free pages back to the system. The lexical phase's
-/// indexing threads free what they used in arenas of their own, which the
-/// embedding threads that come next do not reuse; without this, that free
-/// space stays resident under the embedding's peak.
-#[allow(unsafe_code)]
-fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the system.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The servers keep glibc's default: under many concurrent requests
@@ -319,7 +306,11 @@ fn open_with(
 /// run embeds only the rest.
 fn update(engine: &Engine, then_search: bool) -> anyhow::Result<(IndexReport, EmbedReport)> {
     let report = engine.update(&progress::Bar::new())?;
-    release_free_memory();
+    // The lexical phase's indexing threads free what they used in arenas
+    // of their own, which the embedding threads that come next do not
+    // reuse; without this, that free space stays resident under the
+    // embedding's peak.
+    dowse_engine::release_free_memory();
     let mut embedded = engine.embed(&progress::Bar::new())?;
     if then_search && !engine.is_cancelled() {
         embedded.maintenance = engine.merge_vector_blocks();

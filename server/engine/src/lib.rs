@@ -34,6 +34,7 @@ use dowse_index::lexical::{LexicalError, LexicalIndex, LexicalWriter};
 pub use config::{Config, ConfigError, ConfigSources};
 pub use context::{ContextChunk, ContextResponse, TokenCount};
 pub use dowse_embed as embed;
+pub use dowse_index::memory::release_free_memory;
 pub use dowse_index::store::{IndexDir, default_index_dir, index_key};
 pub use dowse_syntax::ChunkKind;
 pub use indexer::IndexReport;

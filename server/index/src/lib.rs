@@ -14,6 +14,7 @@
 pub mod files;
 pub mod lexical;
 pub mod manifest;
+pub mod memory;
 pub mod store;
 pub mod tokenizer;
 pub mod vectors;
