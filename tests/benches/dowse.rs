@@ -15,7 +15,13 @@
 //!   (`dowse index` with the model, chunks/s), the time until every chunk of
 //!   the corpus has a vector, peak RSS, hybrid query latency p50/p99 with the
 //!   query embedding included (every query distinct, so no query cache hits),
-//!   and ANN recall@10 against exact search on the real vectors.
+//!   and ANN recall@10 against exact search on the real vectors. The queries
+//!   are answered by a process of their own (this program again, with
+//!   `DOWSE_BENCH_ANSWER_INDEX=DIR`): it loads the model and the vectors,
+//!   builds the HNSW graph as the language server does, answers, and reports
+//!   its peak RSS and its resident memory after each step, heap apart from
+//!   mapped files. Run it alone against an index `dowse index` built:
+//!   `DOWSE_BENCH_ANSWER_INDEX=DIR cargo bench -p dowse-tests --bench dowse`.
 //!
 //! Usage (release build; `scripts/bench` builds the binary first):
 //!
