@@ -843,15 +843,7 @@ fn coverage(args: &Args) -> Value {
     let (last_vectors, _) = vectors(&mut client);
     let rate = (last_vectors - first_vectors) as f64 / rate_from.elapsed().as_secs_f64();
     let still_embedding = last_vectors < total;
-    let rss = {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", client.pid())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
-    };
+    let rss = status_mb(&client.pid().to_string(), &["VmHWM"])[0];
     client.request("shutdown", Value::Null);
     client.notify("exit", Value::Null);
     let status = client.wait(Duration::from_secs(60));
@@ -1674,14 +1666,15 @@ fn answer_in_child(index_dir: &Path) -> Value {
     serde_json::from_slice(&output.stdout).expect("the answering process's JSON")
 }
 
-/// Fields of this process's `/proc/self/status`, in MB.
-fn own_memory_mb(names: &[&str]) -> Vec<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// Memory fields (`VmRSS`, `VmHWM`, …) of a process's `/proc/PID/status`
+/// (`self`: this process), in MB; NaN for one it cannot read.
+fn status_mb(pid: &str, names: &[&str]) -> Vec<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
             .lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
             .map_or(f64::NAN, |kb| kb / 1024.0)
     };
     names.iter().map(|name| field(name)).collect()
@@ -1696,7 +1689,7 @@ fn answer(args: &Args, index_dir: PathBuf) {
     // (anonymous) apart from mapped files (the model, tantivy's segments),
     // which the kernel can drop and read again.
     let mut stage = |name: &str| {
-        let m = own_memory_mb(&["VmRSS", "VmHWM", "RssAnon", "RssFile"]);
+        let m = status_mb("self", &["VmRSS", "VmHWM", "RssAnon", "RssFile"]);
         stages.insert(
             name.to_owned(),
             json!({"rss_mb": m[0], "peak_mb": m[1], "anon_mb": m[2], "file_mb": m[3]}),
@@ -1745,7 +1738,7 @@ fn answer(args: &Args, index_dir: PathBuf) {
     let recall_queries: Vec<&str> = queries.iter().map(String::as_str).collect();
     let recall = engine.vector_recall(&recall_queries, 10).expect("recall");
     stage("recall_measured");
-    let peak = own_memory_mb(&["VmHWM"])[0];
+    let peak = status_mb("self", &["VmHWM"])[0];
     let value = json!({
         "hnsw_build_seconds": hnsw_build.as_secs_f64(),
         "vector_segments_loaded": segments_loaded,

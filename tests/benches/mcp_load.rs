@@ -43,12 +43,7 @@ pub const TOOLS: [&str; 6] = [
 
 /// The server's resident memory, from /proc.
 fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    crate::status_mb(&pid.to_string(), &["VmRSS"])[0]
 }
 
 /// CPU seconds the server has used (user + system), from /proc.

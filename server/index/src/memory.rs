@@ -5,9 +5,8 @@
 /// of threads that are done, and under a mapping threshold that grows with
 /// every large block freed — resident until the same arena allocates again.
 /// Called after such bursts: the CLI's lexical phase before embedding, and
-/// an HNSW graph build (its construction-time copies of the graph, 36 MB of
-/// growth for the CPython stdlib's 63,783 vectors, of which 8 MB is the
-/// graph).
+/// an HNSW graph build (instant-distance holds its bottom layer twice at the
+/// end of one, 17 MB for the CPython stdlib's 63,783 vectors).
 #[allow(unsafe_code)]
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -625,6 +625,16 @@ impl Block {
         self.push_values(row, chunk, q.scale, &q.values);
     }
 
+    /// Appends row `i` of `from`.
+    fn push_row(&mut self, from: &Block, i: usize, dims: usize) {
+        self.push_values(
+            from.rows[i],
+            from.chunks[i],
+            from.scales[i],
+            from.vector(i, dims),
+        );
+    }
+
     fn push_values(&mut self, row: u64, chunk: u64, scale: f32, values: &[i8]) {
         self.rows.push(row);
         self.chunks.push(chunk);
@@ -1017,56 +1027,23 @@ impl VectorIndex {
                 true,
             ),
         };
-        // Gather the live vectors of the chosen segments: a single exact
-        // block with none removed becomes the graph's as it is.
-        let whole = match chosen.as_slice() {
-            [segment] => match &**segment {
-                Segment::Flat(block)
-                    if seal && !block.rows.iter().any(|r| snapshot.tombstones.contains(r)) =>
-                {
-                    Some(block.clone())
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        // Sized once: grown by doubling, the copy's reallocations left a
-        // hole as large as the copy behind in the heap.
-        let capacity = if whole.is_some() {
-            0
+        // A single exact block with none removed becomes the graph's as it
+        // is; otherwise the chosen segments' live vectors are gathered.
+        let source = if seal
+            && let [segment] = chosen.as_slice()
+            && let Segment::Flat(block) = &**segment
+            && !block.rows.iter().any(|r| snapshot.tombstones.contains(r))
+        {
+            block.clone()
         } else {
-            chosen.iter().map(|s| s.len()).sum()
+            Arc::new(self.live_vectors(&chosen, &snapshot.tombstones))
         };
-        let mut merged = Block::with_capacity(&Block::default(), capacity, self.dims);
-        for segment in chosen.iter().filter(|_| whole.is_none()) {
-            match &**segment {
-                Segment::Flat(block) => {
-                    for i in 0..block.len() {
-                        if !snapshot.tombstones.contains(&block.rows[i]) {
-                            merged.rows.push(block.rows[i]);
-                            merged.chunks.push(block.chunks[i]);
-                            merged.scales.push(block.scales[i]);
-                            merged.values.extend_from_slice(block.vector(i, self.dims));
-                        }
-                    }
-                }
-                Segment::Graph(graph) => {
-                    for ((row, chunk), (_, point)) in
-                        graph.hnsw.values.iter().zip(graph.hnsw.iter())
-                    {
-                        if !snapshot.tombstones.contains(row) {
-                            merged.push_values(*row, *chunk, point.scale(), point.values());
-                        }
-                    }
-                }
-            }
-        }
-        let graph_built = seal && (whole.is_some() || merged.len() > 0);
-        let replacement = match whole {
-            Some(block) => Segment::Graph(self.build_graph(block)),
-            None if seal && merged.len() > 0 => Segment::Graph(self.build_graph(Arc::new(merged))),
-            None => Segment::Flat(Arc::new(merged)),
+        let replacement = if seal && source.len() > 0 {
+            Segment::Graph(self.build_graph(source))
+        } else {
+            Segment::Flat(source)
         };
+        let graph_built = matches!(replacement, Segment::Graph(_));
         // Publish: the chosen segments give way to the replacement. Rows
         // tombstoned while building are still in the tombstone set.
         let rows = self.rows.lock().expect("rows lock");
@@ -1085,10 +1062,7 @@ impl VectorIndex {
                     let mut rest = Block::default();
                     for i in 0..block.len() {
                         if !taken.contains(&block.rows[i]) {
-                            rest.rows.push(block.rows[i]);
-                            rest.chunks.push(block.chunks[i]);
-                            rest.scales.push(block.scales[i]);
-                            rest.values.extend_from_slice(block.vector(i, self.dims));
+                            rest.push_row(block, i, self.dims);
                         }
                     }
                     (rest.len() > 0).then(|| Arc::new(Segment::Flat(Arc::new(rest))))
@@ -1124,6 +1098,35 @@ impl VectorIndex {
         true
     }
 
+    /// The live vectors of these segments, in one exact block sized once
+    /// (grown by doubling, the copy's reallocations left a hole as large as
+    /// the copy behind in the heap).
+    fn live_vectors(&self, segments: &[Arc<Segment>], tombstones: &HashSet<u64>) -> Block {
+        let capacity = segments.iter().map(|s| s.len()).sum();
+        let mut live = Block::with_capacity(&Block::default(), capacity, self.dims);
+        for segment in segments {
+            match &**segment {
+                Segment::Flat(block) => {
+                    for i in 0..block.len() {
+                        if !tombstones.contains(&block.rows[i]) {
+                            live.push_row(block, i, self.dims);
+                        }
+                    }
+                }
+                Segment::Graph(graph) => {
+                    for ((row, chunk), (_, point)) in
+                        graph.hnsw.values.iter().zip(graph.hnsw.iter())
+                    {
+                        if !tombstones.contains(row) {
+                            live.push_values(*row, *chunk, point.scale(), point.values());
+                        }
+                    }
+                }
+            }
+        }
+        live
+    }
+
     /// A graph over the block's vectors, which it keeps (not a copy).
     fn build_graph(&self, block: Arc<Block>) -> Graph {
         let len = block.len();
@@ -1140,7 +1143,6 @@ impl VectorIndex {
                 dims: self.dims as u32,
             })
             .collect();
-        drop(block);
         let builder = Builder::default()
             .ef_construction(self.config.ef_construction)
             .ef_search(self.config.ef_search);
@@ -1464,10 +1466,11 @@ mod tests {
         assert!(recall >= 0.95, "recall@10 {recall}");
     }
 
-    #[test]
-    fn a_graph_with_many_tombstones_is_rebuilt() {
+    /// An index holding one exact block of 1,000 clustered 32-dimensional
+    /// vectors (chunk ids 0..1000), large enough to be sealed; and the vectors.
+    fn one_block_to_seal(seed: u64) -> (VectorIndex, Vec<Vec<f32>>) {
         let dims = 32;
-        let vs = clustered(1000, 20, dims, 5);
+        let vs = clustered(1000, 20, dims, seed);
         let index = VectorIndex::new(
             dims,
             VectorConfig {
@@ -1481,6 +1484,12 @@ mod tests {
             .map(|(i, v)| (i as u64, quantize(v)))
             .collect();
         index.apply(&[], &added);
+        (index, vs)
+    }
+
+    #[test]
+    fn a_graph_with_many_tombstones_is_rebuilt() {
+        let (index, _) = one_block_to_seal(5);
         assert!(index.maintain());
         assert_eq!(index.snapshot().segment_counts(), (1, 0));
         let removed: Vec<u64> = (0..400).collect();
@@ -1498,21 +1507,7 @@ mod tests {
 
     #[test]
     fn sealing_one_exact_block_keeps_its_vectors_once() {
-        let dims = 32;
-        let vs = clustered(1000, 20, dims, 7);
-        let index = VectorIndex::new(
-            dims,
-            VectorConfig {
-                seal_threshold: 500,
-                ..VectorConfig::default()
-            },
-        );
-        let added: Vec<(u64, Quantized)> = vs
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (i as u64, quantize(v)))
-            .collect();
-        index.apply(&[], &added);
+        let (index, vs) = one_block_to_seal(7);
         let Segment::Flat(block) = &*index.snapshot().segments[0] else {
             panic!("expected an exact block first");
         };
