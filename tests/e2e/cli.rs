@@ -27,7 +27,7 @@ fn files_that_look_like_secrets_are_skipped_unless_included() {
     );
     let report = ws.dowse(&["index", "--json"]).json();
     let secret = "looks like a secret (a key, certificate, credential store or environment file); \
-                  name it in `include` to index it";
+                  name its path in `include` in your own settings to index it";
     let skipped: Vec<(&str, &str)> = report["skipped"]
         .as_array()
         .unwrap()

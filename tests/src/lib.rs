@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 /// The `dowse` binary under test: `$DOWSE_BIN`, or the one cargo built next
 /// to this test executable (`target/<profile>/dowse`).
 pub mod lsp;
+pub mod mcp;
 
 pub fn dowse_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("DOWSE_BIN") {

@@ -237,11 +237,16 @@ fn workspace(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// The settings for a workspace: defaults < `dowse.toml` < `DOWSE_*`
-/// environment < flags. A bad setting anywhere is an error (exit code 2)
-/// naming the key, the value and the fix.
+/// The settings for a workspace: defaults < the user's config file <
+/// `dowse.toml` (narrowing only) < `DOWSE_*` environment < flags. A bad
+/// setting anywhere is an error (exit code 2) naming the key, the value and
+/// the fix; a key the workspace may not set is said on stderr and ignored.
 fn config(cli: &Globals, root: &std::path::Path) -> anyhow::Result<Config> {
     let (config, errors) = Config::layered(root, &sources(cli));
+    let (ignored, errors): (Vec<_>, Vec<_>) = errors.into_iter().partition(|e| e.ignored);
+    for notice in ignored {
+        output::note(&notice.to_string());
+    }
     if !errors.is_empty() {
         let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
         return Err(EngineError::InvalidInput(said.join("\n")).into());

@@ -110,16 +110,27 @@ pub async fn serve_stdio(
     let index_dir = config
         .index_dir
         .clone()
-        .unwrap_or_else(|| dowse_engine::default_index_dir(&root));
-    if let Some(found) = discovery::read(&index_dir)
-        && found.pid != std::process::id()
-        && discovery::alive(found.pid)
-        && dowse_mcp::relay::answers(&found).await
-    {
-        tracing::info!("relaying to the language server at {}", found.url);
-        return dowse_mcp::relay::relay(found)
-            .await
-            .map_err(anyhow::Error::msg);
+        .map_or_else(|| dowse_engine::default_index_dir(&root), Ok)?;
+    // The relay hands the agent's whole conversation over: only to a live
+    // dowse of this user on loopback that proves it knows the token.
+    if index_dir.join(discovery::FILE).exists() {
+        let trusted = match discovery::trusted(&index_dir) {
+            Ok(found) => dowse_mcp::relay::verify(&found).await.map(|()| found),
+            Err(why) => Err(why),
+        };
+        match trusted {
+            Ok(found) => {
+                tracing::info!("relaying to the language server at {}", found.url);
+                return dowse_mcp::relay::relay(found)
+                    .await
+                    .map_err(anyhow::Error::msg);
+            }
+            Err(why) => crate::output::note(&format!(
+                "not relaying to the language server named in {}: {why}; serving from an index \
+                 of this process's own",
+                index_dir.join(discovery::FILE).display()
+            )),
+        }
     }
     let options = HostOptions {
         sources,

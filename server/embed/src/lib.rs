@@ -19,8 +19,22 @@ mod onnx;
 use std::fmt;
 
 pub use fake::FakeEmbedder;
-pub use model::{ModelFiles, ModelSource, Resolution, resolve};
+pub use model::{ModelFiles, ModelSource, Pins, Resolution, resolve};
 pub use onnx::{OnnxEmbedder, OnnxOptions, environment as onnx_environment};
+
+/// dowse's directory in the user cache: `$XDG_CACHE_HOME/dowse` or
+/// `~/.cache/dowse`, else `$XDG_RUNTIME_DIR/dowse` (private to the user).
+/// Never a shared temporary directory, where another user could plant files
+/// for dowse to load or follow: `None` when there is no such directory.
+pub fn user_cache_root() -> Option<std::path::PathBuf> {
+    dirs::cache_dir()
+        .or_else(|| {
+            std::env::var_os("XDG_RUNTIME_DIR")
+                .map(std::path::PathBuf::from)
+                .filter(|p| p.is_absolute())
+        })
+        .map(|dir| dir.join("dowse"))
+}
 
 /// What a model produces.
 #[derive(Clone, Debug, PartialEq, Eq)]

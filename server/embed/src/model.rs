@@ -5,6 +5,13 @@
 //! (`~/.cache/dowse/models/all-MiniLM-L6-v2-int8`, where `dowse model install`
 //! puts it, so a provisioned model needs no environment variable), and
 //! otherwise nothing: the caller runs keyword-only and shows the fix.
+//!
+//! Nothing is loaded that dowse did not install or the user did not vouch
+//! for: the ONNX Runtime library (native code, `dlopen`ed) and the model are
+//! checked against pinned sha256 digests before use, and a user who points
+//! `model_dir` at another model states its digests in their own settings
+//! (`model_sha256`, `runtime_sha256`). Only the user's settings name a
+//! model directory; a workspace's never do (SECURITY.md).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -23,6 +30,69 @@ pub const TOKENIZER_FILES: [&str; 4] = [
 
 /// The ONNX Runtime library kept beside the model.
 pub const RUNTIME_LIBRARY: &str = "libonnxruntime.so.1.31.1";
+
+/// sha256 of the default model's `model.onnx` (MODEL.md).
+pub const MODEL_SHA256: &str = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6";
+
+/// sha256 of `libonnxruntime.so.1.31.1` as `dowse model install` unpacks
+/// it from the pinned `onnxruntime==1.31.1` wheel.
+pub const RUNTIME_SHA256: &str = "fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3";
+
+/// The digests the model's files must have before anything of them is
+/// loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pins {
+    /// sha256 of `model.onnx`, lower-case hex.
+    pub model: String,
+    /// sha256 of the ONNX Runtime library, lower-case hex.
+    pub runtime: String,
+}
+
+impl Default for Pins {
+    fn default() -> Pins {
+        Pins {
+            model: MODEL_SHA256.to_owned(),
+            runtime: RUNTIME_SHA256.to_owned(),
+        }
+    }
+}
+
+impl Pins {
+    /// The default pins, with the digests the user stated for files of
+    /// their own in place of them.
+    pub fn stated(model: Option<&str>, runtime: Option<&str>) -> Pins {
+        let default = Pins::default();
+        Pins {
+            model: model.map_or(default.model, str::to_owned),
+            runtime: runtime.map_or(default.runtime, str::to_owned),
+        }
+    }
+}
+
+/// Checks that the file at `path` has the sha256 `expected` (lower-case
+/// hex); the error names the file, both digests and the fix.
+pub fn verify_sha256(path: &Path, expected: &str, what: &str) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    verify_bytes(&bytes, path, expected, what)
+}
+
+/// [`verify_sha256`] of bytes already read from `path`.
+pub fn verify_bytes(bytes: &[u8], path: &Path, expected: &str, what: &str) -> Result<(), String> {
+    use sha2::Digest;
+    let actual: String = sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if actual == expected {
+        return Ok(());
+    }
+    Err(format!(
+        "{} has sha256 {actual}, not the {expected} dowse expects of {what}, so it was not loaded; \
+         reinstall with `dowse model install`, or, if you chose this file on purpose, state its \
+         digest in your own settings (`model_sha256` / `runtime_sha256`)",
+        path.display()
+    ))
+}
 
 /// Where a model directory came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +120,8 @@ pub struct ModelFiles {
     pub model: PathBuf,
     pub tokenizer: [PathBuf; 4],
     pub runtime: PathBuf,
+    /// What `model` and `runtime` must hash to.
+    pub pins: Pins,
 }
 
 /// The outcome of resolution.
@@ -63,13 +135,10 @@ pub enum Resolution {
     },
 }
 
-/// The user cache's model directory.
-pub fn user_cache_dir() -> PathBuf {
-    dirs::cache_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("dowse")
-        .join("models")
-        .join(DEFAULT_MODEL)
+/// The user cache's model directory (`None` without a cache directory or
+/// `XDG_RUNTIME_DIR`: never a shared temporary directory).
+pub fn user_cache_dir() -> Option<PathBuf> {
+    crate::user_cache_root().map(|root| root.join("models").join(DEFAULT_MODEL))
 }
 
 /// The ONNX Runtime library for a model directory: `ORT_DYLIB_PATH` when set,
@@ -124,6 +193,7 @@ pub fn check_dir(dir: &Path, source: ModelSource) -> Result<ModelFiles, String> 
         model,
         tokenizer,
         runtime: runtime.expect("checked above"),
+        pins: Pins::default(),
     })
 }
 
@@ -142,7 +212,14 @@ pub fn resolve(configured: Option<&Path>) -> Resolution {
             },
         };
     }
-    let cache = user_cache_dir();
+    let Some(cache) = user_cache_dir() else {
+        return Resolution::Missing {
+            reason: "there is no user cache directory (neither HOME, XDG_CACHE_HOME nor \
+                     XDG_RUNTIME_DIR is set)"
+                .to_owned(),
+            fix: FIX.to_owned(),
+        };
+    };
     match check_dir(&cache, ModelSource::UserCache) {
         Ok(files) => Resolution::Found(files),
         Err(reason) if cache.exists() => Resolution::Missing {

@@ -86,8 +86,13 @@ pub struct OnnxEmbedder {
 static ENVIRONMENT: Mutex<Option<ort::environment::Environment>> = Mutex::new(None);
 
 /// The process's ONNX Runtime environment, created from the library at
-/// `runtime` by the first caller (later callers get the same one).
-pub fn environment(runtime: &Path) -> Result<ort::environment::Environment, EmbedError> {
+/// `runtime` by the first caller (later callers get the same one). The
+/// library is native code: it is loaded only when its sha256 is
+/// `expected_sha256`.
+pub fn environment(
+    runtime: &Path,
+    expected_sha256: &str,
+) -> Result<ort::environment::Environment, EmbedError> {
     let mut slot = ENVIRONMENT.lock().expect("environment lock");
     if let Some(env) = slot.as_ref() {
         return Ok(env.clone());
@@ -100,6 +105,8 @@ pub fn environment(runtime: &Path) -> Result<ort::environment::Environment, Embe
     if !runtime.is_file() {
         return Err(err("no such file".to_owned()));
     }
+    crate::model::verify_sha256(runtime, expected_sha256, "the ONNX Runtime library")
+        .map_err(err)?;
     let env = ort::init_from(runtime)
         .map_err(|e| err(e.to_string()))?
         .with_name("dowse")
@@ -130,9 +137,9 @@ static SHARED: Mutex<Option<HashMap<SharedKey, Arc<Shared>>>> = Mutex::new(None)
 
 /// Where the optimised form of a model may be kept, first choice first:
 /// beside the model (so every user and test of that directory shares one),
-/// else the user cache, else the temporary directory. It depends on the
+/// else the user cache. It depends on the
 /// model's bytes and on the runtime that wrote it, so both are in the name.
-fn optimized_paths(files: &ModelFiles, digest: &str) -> [PathBuf; 2] {
+fn optimized_paths(files: &ModelFiles, digest: &str) -> Vec<PathBuf> {
     let runtime_name = files
         .runtime
         .file_name()
@@ -143,14 +150,11 @@ fn optimized_paths(files: &ModelFiles, digest: &str) -> [PathBuf; 2] {
     const REWRITE: u32 = 2;
     let key = blake3::hash(format!("{digest}:{runtime_name}:{REWRITE}").as_bytes()).to_hex();
     let name = format!("optimized-{}.ort", &key[..24]);
-    [
-        files.dir.join(&name),
-        dirs::cache_dir()
-            .unwrap_or_else(std::env::temp_dir)
-            .join("dowse")
-            .join("optimized")
-            .join(&name),
-    ]
+    // Never a shared temporary directory: another user could plant a file
+    // there for this process to load.
+    let mut paths = vec![files.dir.join(&name)];
+    paths.extend(crate::user_cache_root().map(|root| root.join("optimized").join(&name)));
+    paths
 }
 
 /// Writes `onnx` optimised to the first of `paths` that can be written (to
@@ -266,6 +270,7 @@ fn shared(
     }
     let onnx = std::fs::read(&files.model)
         .map_err(|e| format!("cannot read {}: {e}", files.model.display()))?;
+    crate::model::verify_bytes(&onnx, &files.model, &files.pins.model, "the model")?;
     let digest = blake3::hash(&onnx).to_hex().to_string();
     let (batcher, counter) = tokenizer(files, max_tokens)?;
     let paths = optimized_paths(files, &digest);
@@ -370,7 +375,7 @@ impl OnnxEmbedder {
     /// Loads the model in `files`: 0.1–0.3 s once the optimised form exists,
     /// about a second more the first time on a machine.
     pub fn load(files: &ModelFiles, options: &OnnxOptions) -> Result<OnnxEmbedder, EmbedError> {
-        let env = environment(&files.runtime)?;
+        let env = environment(&files.runtime, &files.pins.runtime)?;
         let model_err = |reason: String| EmbedError::Model {
             dir: files.dir.display().to_string(),
             reason,

@@ -8,7 +8,10 @@ use dowse_embed::model::{ModelSource, check_dir, user_cache_dir};
 use dowse_embed::{Embedder, ModelFiles, OnnxEmbedder, OnnxOptions, cosine};
 
 fn model() -> ModelFiles {
-    let dir = std::env::var_os("DOWSE_MODEL_DIR").map_or_else(user_cache_dir, PathBuf::from);
+    let dir = std::env::var_os("DOWSE_MODEL_DIR").map_or_else(
+        || user_cache_dir().expect("a user cache directory"),
+        PathBuf::from,
+    );
     check_dir(&dir, ModelSource::UserCache).unwrap_or_else(|reason| {
         panic!("the real model is needed: {reason}; run `dowse model install` (scripts/test does)")
     })
@@ -119,7 +122,9 @@ fn vectors_equal_fastembeds_for_the_same_model() {
         InitOptionsUserDefined::new()
             .with_max_length(256)
             .with_intra_threads(1)
-            .with_environment(dowse_embed::onnx_environment(&files.runtime).unwrap()),
+            .with_environment(
+                dowse_embed::onnx_environment(&files.runtime, &files.pins.runtime).unwrap(),
+            ),
     )
     .expect("fastembed loads the same model");
     let long = "def upload(self, path):\n    return self.client.put(path)\n".repeat(40);

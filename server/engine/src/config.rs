@@ -7,20 +7,27 @@ use dowse_syntax::ChunkConfig;
 use crate::semantic::SemanticConfig;
 use crate::walk::WalkOptions;
 
-/// Everything the engine can be told. Front ends (CLI flags, the config file,
-/// environment variables, LSP settings) fill one of these.
+/// Everything the engine can be told. Front ends (CLI flags, the config
+/// files, environment variables, LSP settings) fill one of these.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Where the index lives; `None` for the per-user cache default.
     pub index_dir: Option<PathBuf>,
     /// Files larger than this many bytes are skipped.
     pub max_file_size: u64,
-    /// Globs a file must match to be indexed (all files when empty).
+    /// Globs a file must match to be indexed (all files when empty), from
+    /// the user's own settings: an entry that names a path literally also
+    /// admits that path when it is hidden or looks like a secret.
     pub include: Vec<String>,
+    /// Globs from the workspace's `dowse.toml` a file must match as well:
+    /// a workspace may narrow what is indexed, never widen it.
+    pub workspace_include: Vec<String>,
     /// Globs of files and directories to leave out.
     pub exclude: Vec<String>,
     pub follow_symlinks: bool,
-    /// Worker threads for indexing; 0 for one per core.
+    /// Worker threads for indexing and embedding sessions; 0 for one per
+    /// core, and never more than the cores (more sessions cost memory and
+    /// buy no speed).
     pub threads: usize,
     /// Memory for the lexical indexer's buffers, in bytes.
     pub index_heap_bytes: usize,
@@ -67,6 +74,7 @@ impl Default for Config {
             index_dir: None,
             max_file_size: 1024 * 1024,
             include: Vec::new(),
+            workspace_include: Vec::new(),
             exclude: Vec::new(),
             follow_symlinks: true,
             threads: 0,
@@ -81,13 +89,20 @@ impl Default for Config {
     }
 }
 
+/// The cores of this machine.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 impl Config {
-    /// The number of worker threads to use.
+    /// The number of worker threads to use: the setting, one per core when
+    /// it is 0, and never more than the cores.
     pub fn worker_threads(&self) -> usize {
+        let cores = cores();
         if self.threads > 0 {
-            self.threads
+            self.threads.min(cores)
         } else {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
+            cores
         }
     }
 
@@ -95,6 +110,7 @@ impl Config {
         WalkOptions {
             max_file_size: self.max_file_size,
             include: self.include.clone(),
+            workspace_include: self.workspace_include.clone(),
             exclude: self.exclude.clone(),
             follow_symlinks: self.follow_symlinks,
             skip_dirs,
@@ -103,42 +119,122 @@ impl Config {
     }
 }
 
-/// One schema for every source of settings: `dowse.toml` at the workspace
-/// root, `DOWSE_*` environment variables, LSP settings and CLI flags.
-/// Later sources win: defaults < `dowse.toml` < LSP settings < environment
-/// < CLI flags.
-pub const KEYS: &[(&str, &str)] = &[
-    ("index_dir", "a directory path"),
-    ("include", "a list of globs, e.g. [\"src/**\"]"),
-    ("exclude", "a list of globs, e.g. [\"vendor/**\"]"),
-    ("max_file_size", "a size in bytes, from 1"),
-    ("follow_symlinks", "true or false"),
-    ("threads", "a number of threads, 0 for one per core"),
-    ("model_dir", "a directory path"),
-    ("semantic", "true or false (false: keyword search only)"),
-    ("backups", "a number of backups to keep, 0 to 100"),
-    ("shutdown_timeout_ms", "milliseconds, 0 to 600000"),
-    (
+/// What a workspace's own `dowse.toml` may do with a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkspaceMay {
+    /// Set it only to narrow or lessen what the user's settings give
+    /// (fewer files, fewer threads, a smaller cap, semantic search off).
+    Narrow,
+    /// Nothing: the key names a location or opens a door, so it comes from
+    /// the user only (SECURITY.md).
+    Never,
+}
+
+/// One key of the schema.
+pub struct Key {
+    pub name: &'static str,
+    /// What a value must be, said for people.
+    pub expected: &'static str,
+    pub workspace: WorkspaceMay,
+}
+
+const fn key(name: &'static str, expected: &'static str, workspace: WorkspaceMay) -> Key {
+    Key {
+        name,
+        expected,
+        workspace,
+    }
+}
+
+/// One schema for every source of settings: the user's config file, a
+/// workspace's `dowse.toml`, `DOWSE_*` environment variables, LSP settings
+/// and CLI flags. Later sources win: defaults < user config file <
+/// `dowse.toml` (narrowing only) < editor settings < environment < flags.
+pub const KEYS: &[Key] = &[
+    key("index_dir", "a directory path", WorkspaceMay::Never),
+    key(
+        "include",
+        "a list of globs, e.g. [\"src/**\"]",
+        WorkspaceMay::Narrow,
+    ),
+    key(
+        "exclude",
+        "a list of globs, e.g. [\"vendor/**\"]",
+        WorkspaceMay::Narrow,
+    ),
+    key(
+        "max_file_size",
+        "a size in bytes, from 1",
+        WorkspaceMay::Narrow,
+    ),
+    key("follow_symlinks", "true or false", WorkspaceMay::Never),
+    key(
+        "threads",
+        "a number of threads, 0 for one per core",
+        WorkspaceMay::Narrow,
+    ),
+    key("model_dir", "a directory path", WorkspaceMay::Never),
+    key(
+        "model_sha256",
+        "the sha256 of model.onnx in model_dir, 64 hex digits",
+        WorkspaceMay::Never,
+    ),
+    key(
+        "runtime_sha256",
+        "the sha256 of the ONNX Runtime library, 64 hex digits",
+        WorkspaceMay::Never,
+    ),
+    key(
+        "semantic",
+        "true or false (false: keyword search only)",
+        WorkspaceMay::Narrow,
+    ),
+    key(
+        "backups",
+        "a number of backups to keep, 0 to 100",
+        WorkspaceMay::Narrow,
+    ),
+    key(
+        "shutdown_timeout_ms",
+        "milliseconds, 0 to 600000",
+        WorkspaceMay::Narrow,
+    ),
+    key(
         "mcp",
         "true or false (false: no MCP endpoint in the language server)",
+        WorkspaceMay::Never,
     ),
-    ("mcp_port", "a port number, 0 for any free one"),
-    ("mcp_bind", "an IP address, e.g. 127.0.0.1"),
-    (
+    key(
+        "mcp_port",
+        "a port number, 0 for any free one",
+        WorkspaceMay::Never,
+    ),
+    key(
+        "mcp_bind",
+        "an IP address, e.g. 127.0.0.1",
+        WorkspaceMay::Never,
+    ),
+    key(
         "mcp_allow_remote",
         "true or false (true lets mcp_bind be reachable from other machines)",
+        WorkspaceMay::Never,
     ),
 ];
 
-/// A rejected setting: where it came from, the key, the value and the fix.
+/// A setting that was not applied: where it came from, the key, the value
+/// and the fix. `ignored` marks a key a workspace may not set, which is
+/// reported and skipped; anything else is a mistake to correct.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{origin}: invalid setting `{key}` = {value}: {fix}")]
+#[error("{origin}: {} `{key}` = {value}: {fix}", if *.ignored { "ignored setting" } else { "invalid setting" })]
 pub struct ConfigError {
     /// The file, variable or protocol message it came from.
     pub origin: String,
     pub key: String,
     pub value: String,
     pub fix: String,
+    /// A workspace file set a key only the user may set: not an error in
+    /// what the user did, so it never stops a command.
+    pub ignored: bool,
 }
 
 /// The environment variable of each key.
@@ -146,9 +242,21 @@ pub fn env_var(key: &str) -> String {
     format!("DOWSE_{}", key.to_uppercase())
 }
 
+/// The user's own config file: `$XDG_CONFIG_HOME/dowse/config.toml`
+/// (`~/.config/dowse/config.toml`).
+pub fn user_config_file() -> Option<PathBuf> {
+    dirs::config_dir().map(|dir| dir.join("dowse").join("config.toml"))
+}
+
+fn sha256_hex(value: &serde_json::Value) -> Option<String> {
+    let text = value.as_str()?.trim().to_lowercase();
+    (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())).then_some(text)
+}
+
 impl Config {
     /// Sets one key from a JSON value (TOML and LSP settings arrive as
-    /// such; environment values are parsed by [`Config::set_str`]).
+    /// such; environment values are parsed by [`Config::set_str`]), from a
+    /// source the user controls.
     pub fn set(
         &mut self,
         source: &str,
@@ -160,16 +268,16 @@ impl Config {
             key: key.to_owned(),
             value: value.to_string(),
             fix,
+            ignored: false,
         };
-        let expected = KEYS.iter().find(|(k, _)| *k == key).map(|(_, e)| *e);
-        let Some(expected) = expected else {
-            let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+        let Some(schema) = KEYS.iter().find(|k| k.name == key) else {
+            let known: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
             return Err(error(format!(
                 "unknown key; known keys: {}",
                 known.join(", ")
             )));
         };
-        let bad = || error(format!("expected {expected}"));
+        let bad = || error(format!("expected {}", schema.expected));
         let globs = |v: &serde_json::Value| -> Option<Vec<String>> {
             v.as_array()?
                 .iter()
@@ -186,6 +294,10 @@ impl Config {
                 self.semantic.model_dir = Some(PathBuf::from(
                     value.as_str().filter(|s| !s.is_empty()).ok_or_else(bad)?,
                 ))
+            }
+            "model_sha256" => self.semantic.model_sha256 = Some(sha256_hex(value).ok_or_else(bad)?),
+            "runtime_sha256" => {
+                self.semantic.runtime_sha256 = Some(sha256_hex(value).ok_or_else(bad)?)
             }
             "include" => self.include = globs(value).ok_or_else(bad)?,
             "exclude" => self.exclude = globs(value).ok_or_else(bad)?,
@@ -223,6 +335,60 @@ impl Config {
         Ok(())
     }
 
+    /// Sets one key from a workspace's own `dowse.toml`: only to narrow or
+    /// lessen what the settings below it give. A key the workspace may not
+    /// set at all is returned as an `ignored` error naming where it
+    /// belongs.
+    pub fn narrow(
+        &mut self,
+        source: &str,
+        key: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), ConfigError> {
+        if let Some(schema) = KEYS.iter().find(|k| k.name == key)
+            && schema.workspace == WorkspaceMay::Never
+        {
+            let user_file = user_config_file().map_or_else(
+                || "your own config file".to_owned(),
+                |p| p.display().to_string(),
+            );
+            return Err(ConfigError {
+                origin: source.to_owned(),
+                key: key.to_owned(),
+                value: value.to_string(),
+                fix: format!(
+                    "a workspace's own files cannot set it (it names a location or opens a door); \
+                     set it in {user_file}, the editor's settings, {} or --{}",
+                    env_var(key),
+                    key.replace('_', "-")
+                ),
+                ignored: true,
+            });
+        }
+        // Checked and parsed as any source would be, then kept only where
+        // it narrows.
+        let mut given = Config::default();
+        given.set(source, key, value)?;
+        match key {
+            "include" => self.workspace_include = given.include,
+            "exclude" => self.exclude.extend(given.exclude),
+            "max_file_size" => self.max_file_size = self.max_file_size.min(given.max_file_size),
+            "threads" => {
+                let fewer = given.worker_threads();
+                if fewer < self.worker_threads() {
+                    self.threads = fewer;
+                }
+            }
+            "semantic" => self.semantic.enabled &= given.semantic.enabled,
+            "backups" => self.backups = self.backups.min(given.backups),
+            "shutdown_timeout_ms" => {
+                self.shutdown_timeout = self.shutdown_timeout.min(given.shutdown_timeout)
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Sets one key from text (an environment variable): lists are
     /// comma-separated, booleans `true`/`false`.
     pub fn set_str(&mut self, source: &str, key: &str, text: &str) -> Result<(), ConfigError> {
@@ -234,16 +400,19 @@ impl Config {
                     .map(|g| g.into())
                     .collect(),
             ),
-            "index_dir" | "model_dir" | "mcp_bind" => text.into(),
+            "index_dir" | "model_dir" | "mcp_bind" | "model_sha256" | "runtime_sha256" => {
+                text.into()
+            }
             _ => serde_json::from_str(text.trim()).unwrap_or_else(|_| text.into()),
         };
         self.set(source, key, &value)
     }
 
-    /// Applies `dowse.toml` of `root`, if there is one.
-    pub fn apply_file(&mut self, root: &std::path::Path) -> Vec<ConfigError> {
-        let path = root.join("dowse.toml");
-        let Ok(text) = std::fs::read_to_string(&path) else {
+    /// Applies a TOML settings file: the user's own (`trust` = User) or a
+    /// workspace's `dowse.toml` (Workspace, which only narrows). A missing
+    /// file is no error.
+    fn apply_toml(&mut self, path: &std::path::Path, trust: Trust) -> Vec<ConfigError> {
+        let Ok(text) = std::fs::read_to_string(path) else {
             return Vec::new();
         };
         let source = path.display().to_string();
@@ -255,27 +424,38 @@ impl Config {
                     key: "(file)".into(),
                     value: "(unparsable)".into(),
                     fix: format!("not valid TOML: {}", err.message()),
+                    ignored: false,
                 }];
             }
         };
         let mut errors = Vec::new();
         for (key, value) in table {
             let value = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
-            if let Err(err) = self.set(&source, &key, &value) {
+            let applied = match trust {
+                Trust::User => self.set(&source, &key, &value),
+                Trust::Workspace => self.narrow(&source, &key, &value),
+            };
+            if let Err(err) = applied {
                 errors.push(err);
             }
         }
         errors
     }
 
+    /// Applies `dowse.toml` of `root`, if there is one: a workspace's own
+    /// file, which may only narrow (see [`Config::narrow`]).
+    pub fn apply_file(&mut self, root: &std::path::Path) -> Vec<ConfigError> {
+        self.apply_toml(&root.join("dowse.toml"), Trust::Workspace)
+    }
+
     /// Applies the `DOWSE_*` variables of the schema found in `vars`.
     pub fn apply_env(&mut self, vars: impl Iterator<Item = (String, String)>) -> Vec<ConfigError> {
         let mut errors = Vec::new();
         for (name, value) in vars {
-            let Some((key, _)) = KEYS.iter().find(|(k, _)| env_var(k) == name) else {
+            let Some(key) = KEYS.iter().find(|k| env_var(k.name) == name) else {
                 continue;
             };
-            if let Err(err) = self.set_str(&name, key, &value) {
+            if let Err(err) = self.set_str(&name, key.name, &value) {
                 errors.push(err);
             }
         }
@@ -283,10 +463,21 @@ impl Config {
     }
 }
 
+/// Who a setting file belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trust {
+    /// The user: every key.
+    User,
+    /// A workspace (untrusted): narrowing keys only.
+    Workspace,
+}
+
 /// Settings from every source but the workspace's own `dowse.toml`, which
 /// [`Config::layered`] reads per workspace root.
 #[derive(Clone, Debug, Default)]
 pub struct ConfigSources {
+    /// The user's own config file (`None`: none read).
+    pub user_file: Option<PathBuf>,
     /// Editor settings (LSP `initializationOptions`, `didChangeConfiguration`),
     /// with where they came from: (origin, key, value).
     pub settings: Vec<(String, String, serde_json::Value)>,
@@ -297,9 +488,10 @@ pub struct ConfigSources {
 }
 
 impl ConfigSources {
-    /// Sources with this process's environment.
+    /// Sources with this process's environment and the user's config file.
     pub fn from_env() -> ConfigSources {
         ConfigSources {
+            user_file: user_config_file(),
             env: std::env::vars().collect(),
             ..ConfigSources::default()
         }
@@ -308,11 +500,16 @@ impl ConfigSources {
 
 impl Config {
     /// The settings of the workspace at `root`, in the documented order:
-    /// defaults < `dowse.toml` < editor settings < environment < flags. A
-    /// rejected setting keeps the value below it and is returned, once.
+    /// defaults < the user's config file < `dowse.toml` (narrowing only) <
+    /// editor settings < environment < flags. A rejected setting keeps the
+    /// value below it and is returned, once.
     pub fn layered(root: &std::path::Path, sources: &ConfigSources) -> (Config, Vec<ConfigError>) {
         let mut config = Config::default();
-        let mut errors = config.apply_file(root);
+        let mut errors = Vec::new();
+        if let Some(file) = &sources.user_file {
+            errors.extend(config.apply_toml(file, Trust::User));
+        }
+        errors.extend(config.apply_file(root));
         for (origin, key, value) in &sources.settings {
             if let Err(err) = config.set(origin, key, value) {
                 errors.push(err);
@@ -335,12 +532,21 @@ mod tests {
     #[test]
     fn layers_apply_in_the_documented_order() {
         let dir = tempfile::tempdir().unwrap();
+        let user = dir.path().join("user.toml");
         std::fs::write(
-            dir.path().join("dowse.toml"),
-            "threads = 3\nbackups = 4\nmax_file_size = 10\n",
+            &user,
+            "backups = 5\nmax_file_size = 100\nexclude = [\"tmp/**\"]\n",
+        )
+        .unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(
+            root.join("dowse.toml"),
+            "backups = 4\nmax_file_size = 10\nexclude = [\"vendor/**\"]\n",
         )
         .unwrap();
         let sources = ConfigSources {
+            user_file: Some(user),
             settings: vec![
                 ("initializationOptions".into(), "threads".into(), 5.into()),
                 ("initializationOptions".into(), "backups".into(), 6.into()),
@@ -349,10 +555,12 @@ mod tests {
             env: vec![("DOWSE_THREADS".into(), "7".into())],
             flags: vec![("backups".into(), 8.into())],
         };
-        let (config, errors) = Config::layered(dir.path(), &sources);
-        // The file beats the defaults, settings beat the file, the
-        // environment beats settings, flags beat everything.
+        let (config, errors) = Config::layered(&root, &sources);
+        // The user's file beats the defaults, the workspace narrows it,
+        // settings beat both, the environment beats settings, flags beat
+        // everything.
         assert_eq!(config.max_file_size, 10);
+        assert_eq!(config.exclude, ["tmp/**", "vendor/**"]);
         assert_eq!(config.threads, 7);
         assert_eq!(config.backups, 8);
         let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
@@ -368,12 +576,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("dowse.toml"),
-            "threads = 3\nexclude = [\"vendor/**\"]\nbackups = \"many\"\ncolour = 1\n",
+            "threads = 1\nexclude = [\"vendor/**\"]\nbackups = \"many\"\ncolour = 1\n",
         )
         .unwrap();
         let mut config = Config::default();
         let errors = config.apply_file(dir.path());
-        assert_eq!(config.threads, 3);
+        assert_eq!(config.worker_threads(), 1);
         assert_eq!(config.exclude, ["vendor/**"]);
         assert_eq!(config.backups, 2, "a bad value keeps the default");
         let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
@@ -403,5 +611,102 @@ mod tests {
             errors[0].to_string(),
             "DOWSE_SEMANTIC: invalid setting `semantic` = \"maybe\": expected true or false (false: keyword search only)"
         );
+    }
+
+    /// A workspace's own file may narrow and tune, nothing else: keys that
+    /// name a location or open a door are reported, once each, and ignored;
+    /// limits only go down; an include narrows without admitting anything.
+    #[test]
+    fn a_workspace_file_only_narrows() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("dowse.toml"),
+            "index_dir = \"/tmp/elsewhere\"\nmodel_dir = \"models\"\nmcp_port = 9\n\
+             mcp_bind = \"0.0.0.0\"\nfollow_symlinks = true\nmodel_sha256 = \"ab\"\n\
+             threads = 64\nmax_file_size = 999999999\nbackups = 90\nsemantic = true\n\
+             shutdown_timeout_ms = 600000\ninclude = [\"**\"]\n",
+        )
+        .unwrap();
+        let sources = ConfigSources {
+            env: vec![("DOWSE_SEMANTIC".into(), "false".into())],
+            ..ConfigSources::default()
+        };
+        let (config, errors) = Config::layered(dir.path(), &sources);
+        let defaults = Config::default();
+        assert_eq!(config.index_dir, None);
+        assert_eq!(config.semantic.model_dir, None);
+        assert_eq!(config.semantic.model_sha256, None);
+        assert_eq!(config.mcp, McpConfig::default());
+        assert_eq!(
+            config.worker_threads(),
+            cores(),
+            "never more than the cores"
+        );
+        assert_eq!(config.max_file_size, defaults.max_file_size);
+        assert_eq!(config.backups, defaults.backups);
+        assert_eq!(config.shutdown_timeout, defaults.shutdown_timeout);
+        assert!(!config.semantic.enabled, "the user's `false` stands");
+        assert!(
+            config.include.is_empty(),
+            "a workspace include admits nothing"
+        );
+        assert_eq!(config.workspace_include, ["**"]);
+        let ignored: Vec<&str> = errors
+            .iter()
+            .filter(|e| e.ignored)
+            .map(|e| e.key.as_str())
+            .collect();
+        assert_eq!(
+            ignored,
+            [
+                "follow_symlinks",
+                "index_dir",
+                "mcp_bind",
+                "mcp_port",
+                "model_dir",
+                "model_sha256"
+            ]
+        );
+        assert!(errors.iter().all(|e| e.ignored), "{errors:?}");
+        let said = errors
+            .iter()
+            .find(|e| e.key == "model_dir")
+            .unwrap()
+            .to_string();
+        assert!(
+            said.contains("ignored setting `model_dir`")
+                && said.contains("cannot set it")
+                && said.contains("DOWSE_MODEL_DIR"),
+            "{said}"
+        );
+    }
+
+    /// The user's own config file may set every key.
+    #[test]
+    fn the_user_file_sets_every_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let user = dir.path().join("config.toml");
+        let hash = "a".repeat(64);
+        std::fs::write(
+            &user,
+            format!(
+                "index_dir = \"/tmp/idx\"\nmodel_dir = \"/opt/models\"\nmodel_sha256 = \"{hash}\"\n\
+                 mcp_port = 4321\ninclude = [\"certs/dev.pem\"]\n"
+            ),
+        )
+        .unwrap();
+        let sources = ConfigSources {
+            user_file: Some(user),
+            ..ConfigSources::default()
+        };
+        let (config, errors) = Config::layered(dir.path(), &sources);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            config.index_dir.as_deref(),
+            Some(std::path::Path::new("/tmp/idx"))
+        );
+        assert_eq!(config.semantic.model_sha256.as_deref(), Some(hash.as_str()));
+        assert_eq!(config.mcp.port, 4321);
+        assert_eq!(config.include, ["certs/dev.pem"]);
     }
 }

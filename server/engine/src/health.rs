@@ -49,10 +49,16 @@ impl Health {
 }
 
 fn overall(components: &BTreeMap<String, Component>) -> Status {
-    let critical = ["lexical", "storage"];
+    // Without these nothing can be answered (or edits are lost); a root's
+    // component is named "root: lexical" when there are several.
+    let critical = ["lexical", "storage", "writer"];
+    let is_critical = |name: &str| {
+        let component = name.rsplit(": ").next().unwrap_or(name);
+        critical.contains(&component)
+    };
     if components
         .iter()
-        .any(|(name, c)| critical.contains(&name.as_str()) && c.status == Status::Unhealthy)
+        .any(|(name, c)| is_critical(name) && c.status == Status::Unhealthy)
     {
         Status::Unhealthy
     } else if components.values().any(|c| c.status != Status::Healthy) {
@@ -263,10 +269,17 @@ impl Engine {
         Ok(docs)
     }
 
-    /// Writes and removes a file in the index directory.
+    /// Writes and removes a file in the index directory: one of its own
+    /// per probe, so that checks at the same time never race.
     fn storage_probe(&self) -> std::result::Result<String, String> {
-        let probe = self.dir.root().join(".health-probe");
-        std::fs::write(&probe, b"ok")
+        static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let probe = self
+            .dir
+            .root()
+            .join(format!(".health-probe.{}.{n}", std::process::id()));
+        dowse_index::store::create_new(&probe)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, b"ok"))
             .and_then(|()| std::fs::remove_file(&probe))
             .map_err(|e| {
                 format!(

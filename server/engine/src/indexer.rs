@@ -13,10 +13,9 @@ use std::time::{Duration, Instant};
 
 use dowse_index::files::{FileRecord, FileTable};
 use dowse_index::lexical::LexicalWriter;
-use dowse_syntax::{Digest, chunk_file, language_label};
+use dowse_syntax::Digest;
 use rayon::prelude::*;
 
-use crate::semantic::{embed_key, embedding_text};
 use crate::walk::{SkipReason, Skipped, WalkedFile, walk};
 use crate::{Engine, EngineError, Progress, Result};
 
@@ -250,7 +249,26 @@ impl Engine {
         outcomes.into_iter().collect()
     }
 
+    /// Reads, chunks and indexes one file. A file dowse fails on (a panic:
+    /// a bug) is skipped with the reason, and the others are indexed all
+    /// the same.
     fn index_file(
+        &self,
+        writer: &LexicalWriter,
+        file: &WalkedFile,
+        old: Option<&FileRecord>,
+    ) -> Result<Outcome> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.read_and_index(writer, file, old)
+        }))
+        .unwrap_or_else(|panic| {
+            let reason = crate::panic_message(panic.as_ref());
+            tracing::error!("indexing {}: {reason}", file.rel_path);
+            Ok(Outcome::Skipped(SkipReason::Failed(reason)))
+        })
+    }
+
+    fn read_and_index(
         &self,
         writer: &LexicalWriter,
         file: &WalkedFile,
@@ -295,27 +313,14 @@ impl Engine {
                 ..old.clone()
             }));
         }
-        let path = std::path::Path::new(rel_path);
-        let chunked = chunk_file(path, text, &self.config.chunk);
-        let language = chunked
-            .language
-            .map_or_else(|| language_label(path), |l| l.name());
+        let crate::chunked::Chunked {
+            file: chunked,
+            language,
+            keys,
+        } = crate::chunked::chunk_and_key(rel_path, text, &self.config.chunk);
         if old.is_some() {
             writer.delete_file(rel_path);
         }
-        let keys: Vec<u64> = chunked
-            .chunks
-            .iter()
-            .map(|chunk| {
-                embed_key(&embedding_text(
-                    rel_path,
-                    chunk.kind,
-                    chunk.symbol.as_deref(),
-                    &chunk.enclosing,
-                    chunk.text(text),
-                ))
-            })
-            .collect();
         writer.add_file(rel_path, language, &chunked.chunks, text, &keys)?;
         let chunks = chunked.chunks.len() as u64;
         Ok(Outcome::Indexed(
@@ -426,14 +431,43 @@ impl Engine {
     /// was already the overlay's.
     pub fn set_buffer(&self, path: &str, text: &str) -> Result<bool> {
         let rel = self.workspace_relative(path)?;
-        // What the walk leaves out as a secret stays out when an editor
-        // opens it too: agents read this index.
-        if crate::walk::looks_secret(&rel)
-            && !crate::walk::explicitly_included(&self.root, &self.config.include, &rel)
-        {
+        // What the walk leaves out stays out when an editor opens it too
+        // (hidden, ignored, excluded, secret, too large, binary): agents
+        // read this index.
+        if let Err(reason) = self.admits_buffer(&rel, text) {
+            tracing::info!("{rel} is open in an editor but not indexed: {reason}");
+            if self.overlay.view().contains(&rel) {
+                self.overlay.remove(&rel)?;
+            }
             return Ok(false);
         }
         self.overlay.set(&rel, text, &self.config.chunk)
+    }
+
+    /// Whether the walk's rules let a buffer of `text` at `rel` in: a file
+    /// the last walk indexed is in (if its text is still text of a size the
+    /// walk takes); any other is checked as the walk would check it.
+    fn admits_buffer(&self, rel: &str, text: &str) -> std::result::Result<(), SkipReason> {
+        if text.as_bytes()[..text.len().min(BINARY_SNIFF_BYTES)].contains(&0) {
+            return Err(SkipReason::Binary);
+        }
+        let size = text.len() as u64;
+        let known = self
+            .files
+            .read()
+            .expect("file table lock")
+            .files
+            .contains_key(rel);
+        if !known {
+            return self.filters.check(rel, size, self.config.max_file_size);
+        }
+        if size > self.config.max_file_size {
+            return Err(SkipReason::TooLarge {
+                size,
+                limit: self.config.max_file_size,
+            });
+        }
+        Ok(())
     }
 
     /// Returns a file to its disk content after its editor closed it: drops

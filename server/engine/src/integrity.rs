@@ -61,7 +61,7 @@ pub(crate) fn check(dir: &IndexDir) -> Checked {
                 m.format
             );
             for backup in manifest::list_backups(dir) {
-                let _ = std::fs::remove_dir_all(backup);
+                let _ = dir.remove_dir_all(&backup);
             }
             if let Err(err) = manifest::discard(dir) {
                 checked

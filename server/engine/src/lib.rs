@@ -8,6 +8,7 @@
 //! writer held in the engine; queries take a snapshot (a tantivy `Searcher`)
 //! and never wait for indexing.
 
+mod chunked;
 pub mod config;
 mod context;
 mod focus;
@@ -31,11 +32,12 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use dowse_index::files::FileTable;
 use dowse_index::lexical::{LexicalError, LexicalIndex, LexicalWriter};
 
+pub use chunked::test_hooks;
 pub use config::{Config, ConfigError, ConfigSources};
 pub use context::{ContextChunk, ContextResponse, TokenCount};
 pub use dowse_embed as embed;
 pub use dowse_index::memory::release_free_memory;
-pub use dowse_index::store::{IndexDir, default_index_dir, index_key};
+pub use dowse_index::store::{IndexDir, index_key};
 pub use dowse_syntax::ChunkKind;
 pub use indexer::IndexReport;
 pub use progress::{NoProgress, Progress};
@@ -66,6 +68,10 @@ pub enum EngineError {
     Cancelled,
     #[error("semantic search: {0}")]
     Semantic(String),
+    /// The service cannot answer at all (its writer is gone): why, and
+    /// what to do.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("index directory `{path}`: {source}")]
     Io {
         path: PathBuf,
@@ -98,6 +104,34 @@ impl EngineError {
 
 pub type Result<T> = std::result::Result<T, EngineError>;
 
+/// What a caught panic said, for logs and health.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// The default index directory of a workspace: under the user cache dir
+/// (`$XDG_CACHE_HOME/dowse/indexes` or `~/.cache/dowse/indexes`, else
+/// `$XDG_RUNTIME_DIR/dowse/indexes`), named after the workspace and a hash
+/// of its canonical path, so two checkouts of one project never share an
+/// index. Never a shared temporary directory: without any of those, an
+/// error that says what to set.
+pub fn default_index_dir(workspace: &Path) -> Result<PathBuf> {
+    dowse_embed::user_cache_root()
+        .map(|root| root.join("indexes").join(index_key(workspace)))
+        .ok_or_else(|| {
+            EngineError::InvalidInput(
+                "there is no user cache directory for the index (HOME, XDG_CACHE_HOME and \
+                 XDG_RUNTIME_DIR are all unset): set one of them, or give --index-dir or \
+                 DOWSE_INDEX_DIR"
+                    .to_owned(),
+            )
+        })
+}
+
 /// One workspace root's index and the queries over it.
 ///
 /// Reads (search, similar, usages, context, health, stats) may come from any
@@ -121,6 +155,9 @@ pub struct Engine {
     usage_state: usages::SharedUsages,
     /// Files open in an editor: their unsaved text, in memory.
     overlay: overlay::Overlay,
+    /// The include and exclude settings, compiled: a buffer the walk would
+    /// leave out is not overlaid.
+    filters: walk::Filters,
     counters: health::Counters,
     opened: std::time::Instant,
     /// What recovery did when the index was opened, for health and stats.
@@ -170,20 +207,36 @@ impl Engine {
             return Err(EngineError::NotADirectory(root.to_path_buf()));
         }
         let root = root.canonicalize().map_err(|e| EngineError::io(root, e))?;
-        let dir = IndexDir::new(
-            config
-                .index_dir
-                .clone()
-                .unwrap_or_else(|| default_index_dir(&root)),
-        );
-        std::fs::create_dir_all(dir.root()).map_err(|e| EngineError::io(dir.root(), e))?;
+        let dir_path = match &config.index_dir {
+            Some(dir) => dir.clone(),
+            None => default_index_dir(&root)?,
+        };
+        let dir = IndexDir::open(&dir_path).map_err(|e| EngineError::io(&dir_path, e))?;
         let (lock, read_only) = lock::acquire(&dir)?;
         let checked = match read_only {
             // The owner may be mid-commit: read what is there, fix nothing.
             Some(_) => integrity::Checked::default(),
-            None => integrity::check(&dir),
+            None => {
+                // Links and special files are never followed: removed first,
+                // then the check finds what they stood for missing.
+                let scrubbed = dir.scrub();
+                let mut checked = integrity::check(&dir);
+                if !scrubbed.is_empty() {
+                    checked.recoveries.insert(
+                        0,
+                        format!(
+                            "removed what dowse never writes from the index directory (symbolic \
+                             links or special files, not followed): {}",
+                            scrubbed.join(", ")
+                        ),
+                    );
+                }
+                checked
+            }
         };
         dir.create().map_err(|e| EngineError::io(dir.root(), e))?;
+        let filters =
+            walk::Filters::new(&root, &config.walk_options(vec![dir.root().to_path_buf()]))?;
         let lexical = LexicalIndex::open(&dir.lexical())?;
         let mut files = FileTable::load(&dir.files()).unwrap_or_else(|err| {
             tracing::warn!("the file table is unreadable ({err}); every file will be checked");
@@ -215,6 +268,7 @@ impl Engine {
             semantic: OnceLock::new(),
             usage_state: Default::default(),
             overlay: Default::default(),
+            filters,
             counters: Default::default(),
             opened: std::time::Instant::now(),
             recovered: Mutex::new(Vec::new()),

@@ -4,7 +4,7 @@
 //! live process sees the lock held, reads the owner's pid, and serves
 //! read-only from the last commit.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 
 use dowse_index::store::IndexDir;
@@ -14,13 +14,40 @@ use crate::{EngineError, Result};
 /// The lock (when this process is the writer), or the owner's pid.
 pub(crate) fn acquire(dir: &IndexDir) -> Result<(Option<File>, Option<u32>)> {
     let path = dir.lock();
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| EngineError::io(&path, e))?;
+    let open = || {
+        dowse_index::store::no_follow()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+    };
+    let mut file = match open() {
+        // A link where the lock belongs is never followed (it would have
+        // the pid written over whatever it points at): it goes, and the
+        // lock is made again.
+        Err(err) if err.raw_os_error() == Some(libc::ELOOP) => {
+            tracing::warn!(
+                "{} is a symbolic link: removed, not followed",
+                path.display()
+            );
+            dir.remove_file(&path)
+                .map_err(|e| EngineError::io(&path, e))?;
+            open()
+        }
+        other => other,
+    }
+    .map_err(|e| EngineError::io(&path, e))?;
+    if !file
+        .metadata()
+        .map_err(|e| EngineError::io(&path, e))?
+        .is_file()
+    {
+        return Err(EngineError::io(
+            &path,
+            std::io::Error::other("the lock is not a regular file"),
+        ));
+    }
     match file.try_lock() {
         Ok(()) => {
             let pid = std::process::id();

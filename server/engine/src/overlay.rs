@@ -14,13 +14,11 @@
 //! `Arc` that stays consistent for as long as they hold it.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use dowse_index::lexical::{LexicalIndex, LexicalSnapshot, LexicalWriter, StoredChunk, chunk_id};
-use dowse_syntax::{ChunkConfig, Digest, chunk_file, language_label};
+use dowse_syntax::{ChunkConfig, Digest};
 
-use crate::semantic::{embed_key, embedding_text};
 use crate::{EngineError, Result};
 
 /// One file's text in the overlay, chunked.
@@ -90,24 +88,12 @@ impl Overlay {
         {
             return Ok(false);
         }
-        let chunked = chunk_file(Path::new(path), text, config);
-        let language = chunked
-            .language
-            .map_or_else(|| language_label(Path::new(path)), |l| l.name())
-            .to_owned();
-        let keys: Vec<u64> = chunked
-            .chunks
-            .iter()
-            .map(|chunk| {
-                embed_key(&embedding_text(
-                    path,
-                    chunk.kind,
-                    chunk.symbol.as_deref(),
-                    &chunk.enclosing,
-                    chunk.text(text),
-                ))
-            })
-            .collect();
+        let crate::chunked::Chunked {
+            file: chunked,
+            language,
+            keys,
+        } = crate::chunked::chunk_and_key(path, text, config);
+        let language = language.to_owned();
         let chunks = chunked
             .chunks
             .iter()

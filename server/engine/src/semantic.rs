@@ -191,6 +191,12 @@ pub struct SemanticConfig {
     pub enabled: bool,
     /// The model directory (`DOWSE_MODEL_DIR`); the user cache otherwise.
     pub model_dir: Option<PathBuf>,
+    /// The sha256 of `model.onnx` the user states for a model of their own
+    /// in `model_dir` (the default model's is pinned).
+    pub model_sha256: Option<String>,
+    /// The sha256 of the ONNX Runtime library the user states for a
+    /// runtime of their own (the installed one's is pinned).
+    pub runtime_sha256: Option<String>,
     /// ONNX Runtime threads per model instance.
     pub threads: usize,
     /// Chunks per batch, at most.
@@ -216,6 +222,8 @@ impl Default for SemanticConfig {
         SemanticConfig {
             enabled: true,
             model_dir: None,
+            model_sha256: None,
+            runtime_sha256: None,
             threads: 1,
             batch_size: 16,
             batch_tokens: 128,
@@ -274,6 +282,22 @@ enum ModelSourcing {
     Given(Arc<dyn Embedder>),
 }
 
+/// The model files `config` names, with the digests the user stated for
+/// files of their own (the pinned ones otherwise): what is checked before
+/// anything is loaded.
+pub fn resolve_model(config: &SemanticConfig) -> Resolution {
+    match dowse_embed::resolve(config.model_dir.as_deref()) {
+        Resolution::Found(mut files) => {
+            files.pins = dowse_embed::Pins::stated(
+                config.model_sha256.as_deref(),
+                config.runtime_sha256.as_deref(),
+            );
+            Resolution::Found(files)
+        }
+        missing => missing,
+    }
+}
+
 impl ModelHandle {
     /// The real model, as `config` says where to find it.
     pub fn resolve(config: &SemanticConfig) -> ModelHandle {
@@ -328,7 +352,7 @@ impl Model {
             max_tokens: config.max_tokens.clamp(16, 512),
             prepack: false,
         };
-        match dowse_embed::resolve(config.model_dir.as_deref()) {
+        match resolve_model(config) {
             Resolution::Found(files) => match OnnxEmbedder::load(&files, &options) {
                 Ok(embedder) => Ok(Model::with(
                     Arc::new(embedder),

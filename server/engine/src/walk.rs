@@ -1,12 +1,20 @@
-//! The workspace walker: which files on disk belong to the index.
+//! The workspace walker: which files on disk belong to the index, and the
+//! same rules for one path (an editor's buffer).
 //!
 //! It honours `.gitignore` (inside a git repository or not), `.ignore`, the
-//! workspace's `.dowseignore`, skips hidden files and directories, and applies
-//! the configured include/exclude globs. It follows symbolic links but never
-//! out of the workspace, survives symlink loops and unreadable entries, and
-//! reports every file it skipped with the reason, because "why is this file
-//! not found?" is the first question users ask of a code search tool.
-//! Content checks (binary, not UTF-8) happen when a file is read, not here.
+//! workspace's `.dowseignore`, skips hidden files and directories (`.git/`
+//! always), and applies the include/exclude globs. It follows symbolic links
+//! but never out of the workspace, survives symlink loops and unreadable
+//! entries, and reports every file it skipped with the reason, because "why
+//! is this file not found?" is the first question users ask of a code search
+//! tool. Content checks (binary, not UTF-8) happen when a file is read, not
+//! here.
+//!
+//! A workspace is untrusted (SECURITY.md): `include` only ever narrows the
+//! set. Its globs never bring back an ignored, hidden or secret-looking file;
+//! only an entry of the *user's* `include` that names a path literally
+//! (`certs/dev.pem`, `.github/workflows/ci.yml`) admits that one secret or
+//! hidden path, and `.git/` is never walked at all.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -14,23 +22,33 @@ use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
 
 use ignore::WalkState;
-use ignore::overrides::OverrideBuilder;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::overrides::{Override, OverrideBuilder};
 
 /// The name of dowse's own ignore file, with `.gitignore` syntax.
 pub const IGNORE_FILE: &str = ".dowseignore";
+
+/// Ignore files a directory may hold, strongest first (as the `ignore`
+/// crate ranks them: a custom file over `.ignore` over `.gitignore`).
+const IGNORE_FILES: [&str; 3] = [IGNORE_FILE, ".ignore", ".gitignore"];
 
 /// What the walker needs to know.
 #[derive(Clone, Debug)]
 pub struct WalkOptions {
     /// Files larger than this are skipped.
     pub max_file_size: u64,
-    /// Globs a file must match to be indexed (all files when empty).
+    /// Globs from the user's own settings a file must match (all files when
+    /// empty). An entry without glob characters names a path literally and
+    /// also admits that path when it is hidden or looks like a secret.
     pub include: Vec<String>,
+    /// Globs from the workspace's `dowse.toml` a file must match as well:
+    /// they narrow, never admit.
+    pub workspace_include: Vec<String>,
     /// Globs of files and directories to leave out.
     pub exclude: Vec<String>,
     pub follow_symlinks: bool,
     /// Directories never to descend into (the index directory, when it lives
-    /// inside the workspace).
+    /// inside the workspace): canonical paths.
     pub skip_dirs: Vec<PathBuf>,
     pub threads: usize,
 }
@@ -40,6 +58,7 @@ impl Default for WalkOptions {
         WalkOptions {
             max_file_size: 1024 * 1024,
             include: Vec::new(),
+            workspace_include: Vec::new(),
             exclude: Vec::new(),
             follow_symlinks: true,
             skip_dirs: Vec::new(),
@@ -72,8 +91,18 @@ pub enum SkipReason {
     SymlinkLoop,
     OutsideWorkspace,
     /// A key, certificate, credential store or environment file: left out
-    /// unless an `include` glob names it, since agents read the index.
+    /// unless the user's own `include` names it, since agents read the
+    /// index.
     Secret,
+    /// A hidden file or directory, or inside `.git/`.
+    Hidden,
+    /// Left out by `.gitignore`, `.ignore` or `.dowseignore`.
+    Ignored,
+    /// Matches an `exclude` glob, or no `include` glob.
+    Excluded,
+    /// dowse failed on the file (a bug): the reason, so that one file never
+    /// stops the rest.
+    Failed(String),
     Unreadable(String),
 }
 
@@ -88,6 +117,10 @@ impl SkipReason {
             SkipReason::SymlinkLoop => "symlink loop",
             SkipReason::OutsideWorkspace => "outside the workspace",
             SkipReason::Secret => "looks like a secret",
+            SkipReason::Hidden => "hidden",
+            SkipReason::Ignored => "ignored",
+            SkipReason::Excluded => "excluded",
+            SkipReason::Failed(_) => "failed",
             SkipReason::Unreadable(_) => "unreadable",
         }
     }
@@ -104,12 +137,19 @@ impl fmt::Display for SkipReason {
             SkipReason::PathNotUtf8 => f.write_str("path is not valid UTF-8"),
             SkipReason::SymlinkLoop => f.write_str("symbolic link loop"),
             SkipReason::OutsideWorkspace => {
-                f.write_str("symbolic link to a file or directory outside the workspace")
+                f.write_str("outside the workspace (or a symbolic link that leads out of it)")
             }
             SkipReason::Secret => f.write_str(
                 "looks like a secret (a key, certificate, credential store or environment file); \
-                 name it in `include` to index it",
+                 name its path in `include` in your own settings to index it",
             ),
+            SkipReason::Hidden => f.write_str(
+                "hidden (a dot file or directory); name its path in `include` in your own \
+                 settings to index it (`.git/` never is)",
+            ),
+            SkipReason::Ignored => f.write_str("left out by .gitignore, .ignore or .dowseignore"),
+            SkipReason::Excluded => f.write_str("left out by the include and exclude settings"),
+            SkipReason::Failed(err) => write!(f, "dowse failed on it (a bug): {err}"),
             SkipReason::Unreadable(err) => write!(f, "unreadable: {err}"),
         }
     }
@@ -135,25 +175,216 @@ pub enum WalkError {
     BadGlob { glob: String, reason: String },
 }
 
+/// The include and exclude settings of one workspace, compiled: what the
+/// walk and a single buffer are both checked against.
+pub struct Filters {
+    root: PathBuf,
+    /// Excludes, as negated overrides: a match leaves the path out.
+    exclude: Override,
+    /// The user's includes (whitelist overrides), when there are any.
+    include: Option<Override>,
+    /// The workspace's own includes, which only narrow.
+    workspace_include: Option<Override>,
+    /// The user's include entries that name a path literally.
+    literal: Vec<String>,
+    skip_dirs: Vec<PathBuf>,
+}
+
+impl Filters {
+    /// Compiles `options`' globs for the workspace at `root` (canonical).
+    pub fn new(root: &Path, options: &WalkOptions) -> Result<Filters, WalkError> {
+        let bad_glob = |glob: &str, err: ignore::Error| WalkError::BadGlob {
+            glob: glob.to_owned(),
+            reason: err.to_string(),
+        };
+        let whitelist = |globs: &[String]| -> Result<Option<Override>, WalkError> {
+            if globs.is_empty() {
+                return Ok(None);
+            }
+            let mut builder = OverrideBuilder::new(root);
+            for glob in globs {
+                builder.add(glob).map_err(|e| bad_glob(glob, e))?;
+            }
+            builder.build().map(Some).map_err(|e| bad_glob("(all)", e))
+        };
+        let mut exclude = OverrideBuilder::new(root);
+        for glob in &options.exclude {
+            exclude
+                .add(&format!("!{glob}"))
+                .map_err(|e| bad_glob(glob, e))?;
+        }
+        Ok(Filters {
+            root: root.to_path_buf(),
+            exclude: exclude.build().map_err(|e| bad_glob("(all)", e))?,
+            include: whitelist(&options.include)?,
+            workspace_include: whitelist(&options.workspace_include)?,
+            literal: options
+                .include
+                .iter()
+                .filter_map(|glob| literal_path(glob))
+                .collect(),
+            skip_dirs: options.skip_dirs.clone(),
+        })
+    }
+
+    /// Whether the include and exclude globs keep the file `rel`.
+    fn selects(&self, rel: &str) -> bool {
+        let path = self.root.join(rel);
+        !self.exclude.matched(&path, false).is_ignore()
+            && [&self.include, &self.workspace_include]
+                .into_iter()
+                .flatten()
+                .all(|o| o.matched(&path, false).is_whitelist())
+    }
+
+    /// Whether an exclude glob leaves out the directory `rel`.
+    fn excludes_dir(&self, rel: &str) -> bool {
+        self.exclude.matched(self.root.join(rel), true).is_ignore()
+    }
+
+    /// Whether the user's include names the file `rel` literally.
+    fn names(&self, rel: &str) -> bool {
+        self.literal.iter().any(|l| l == rel)
+    }
+
+    /// The walk's verdict on one file that is not on the walk's list (an
+    /// editor's buffer): `Ok` when the walk would index a file of `size`
+    /// bytes at `rel`, else why not. Ignore files are read from disk, as
+    /// the walk reads them.
+    pub fn check(&self, rel: &str, size: u64, max_file_size: u64) -> Result<(), SkipReason> {
+        if rel.is_empty()
+            || rel
+                .split('/')
+                .any(|p| p.is_empty() || p == "." || p == "..")
+        {
+            return Err(SkipReason::OutsideWorkspace);
+        }
+        let abs = self.root.join(rel);
+        // A link anywhere on the way that leads out, as the walk refuses it.
+        let resolved = abs.canonicalize().ok().or_else(|| {
+            let parent = abs.parent()?.canonicalize().ok()?;
+            Some(parent.join(abs.file_name()?))
+        });
+        match resolved {
+            Some(resolved)
+                if resolved.starts_with(&self.root)
+                    && !self.skip_dirs.iter().any(|d| resolved.starts_with(d)) => {}
+            _ => return Err(SkipReason::OutsideWorkspace),
+        }
+        if self.skip_dirs.iter().any(|d| abs.starts_with(d)) {
+            return Err(SkipReason::OutsideWorkspace);
+        }
+        let parts: Vec<&str> = rel.split('/').collect();
+        for depth in 1..=parts.len() {
+            let prefix = parts[..depth].join("/");
+            let is_dir = depth < parts.len();
+            let name = parts[depth - 1];
+            if name.starts_with('.') && !admits_hidden(&self.literal, &prefix) {
+                return Err(SkipReason::Hidden);
+            }
+            if is_dir && self.excludes_dir(&prefix) {
+                return Err(SkipReason::Excluded);
+            }
+            if ignored_by_files(&self.root, &parts[..depth], is_dir) {
+                return Err(SkipReason::Ignored);
+            }
+        }
+        if !self.selects(rel) {
+            return Err(SkipReason::Excluded);
+        }
+        if looks_secret(rel) && !self.names(rel) {
+            return Err(SkipReason::Secret);
+        }
+        if size > max_file_size {
+            return Err(SkipReason::TooLarge {
+                size,
+                limit: max_file_size,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The path an include entry names, when it is a path and not a pattern:
+/// no glob characters, relative, without `..`.
+fn literal_path(entry: &str) -> Option<String> {
+    let trimmed = entry
+        .trim()
+        .trim_start_matches("./")
+        .trim_start_matches('/');
+    let trimmed = trimmed.trim_end_matches('/');
+    let plain = !trimmed.is_empty()
+        && !trimmed.contains(['*', '?', '[', ']', '{', '}', '!', '\\'])
+        && !trimmed
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..");
+    plain.then(|| trimmed.to_owned())
+}
+
+/// Whether a hidden file or directory `rel` is on the way to, or inside, a
+/// path the user's include names literally (`literal`). `.git` never is.
+fn admits_hidden(literal: &[String], rel: &str) -> bool {
+    if rel.split('/').any(|part| part == ".git") {
+        return false;
+    }
+    literal.iter().any(|l| {
+        l == rel
+            || l.strip_prefix(rel)
+                .is_some_and(|rest| rest.starts_with('/'))
+            || rel
+                .strip_prefix(l.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+/// Whether the ignore files of `parts`' ancestor directories leave out the
+/// path `parts` (a directory when `is_dir`), the deepest file deciding, as
+/// the walk decides.
+fn ignored_by_files(root: &Path, parts: &[&str], is_dir: bool) -> bool {
+    let path = root.join(parts.join("/"));
+    for depth in (0..parts.len()).rev() {
+        let dir = root.join(parts[..depth].join("/"));
+        for name in IGNORE_FILES {
+            let file = dir.join(name);
+            if !file.is_file() {
+                continue;
+            }
+            let mut builder = GitignoreBuilder::new(&dir);
+            builder.add(&file);
+            let Ok(rules) = builder.build() else {
+                continue;
+            };
+            let matched = rules.matched(&path, is_dir);
+            if matched.is_ignore() {
+                return true;
+            }
+            if matched.is_whitelist() {
+                return false;
+            }
+        }
+    }
+    git_exclude(root).is_some_and(|rules| rules.matched(&path, is_dir).is_ignore())
+}
+
+/// The repository's own `.git/info/exclude`, which the walk honours too.
+fn git_exclude(root: &Path) -> Option<Gitignore> {
+    let file = root.join(".git/info/exclude");
+    if !file.is_file() {
+        return None;
+    }
+    let mut builder = GitignoreBuilder::new(root);
+    builder.add(file);
+    builder.build().ok()
+}
+
 /// Walks `root` (canonical) and returns the files to index.
 pub fn walk(root: &Path, options: &WalkOptions) -> Result<WalkOutput, WalkError> {
-    let mut overrides = OverrideBuilder::new(root);
-    let bad_glob = |glob: &str, err: ignore::Error| WalkError::BadGlob {
-        glob: glob.to_owned(),
-        reason: err.to_string(),
-    };
-    for glob in &options.include {
-        overrides.add(glob).map_err(|e| bad_glob(glob, e))?;
-    }
-    for glob in &options.exclude {
-        let negated = format!("!{glob}");
-        overrides.add(&negated).map_err(|e| bad_glob(glob, e))?;
-    }
-    let overrides = overrides.build().map_err(|e| bad_glob("(all)", e))?;
-
+    let filters = Filters::new(root, options)?;
     let mut builder = ignore::WalkBuilder::new(root);
     builder
-        .hidden(true)
+        // Hidden entries are the filter's below: a literal include may
+        // admit one, and nothing may admit `.git`.
+        .hidden(false)
         .git_ignore(true)
         .git_exclude(true)
         .git_global(false)
@@ -161,19 +392,34 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<WalkOutput, WalkError>
         .parents(false)
         .follow_links(options.follow_symlinks)
         .add_custom_ignore_filename(IGNORE_FILE)
-        .overrides(overrides.clone())
+        .overrides(filters.exclude.clone())
         .threads(options.threads.max(1));
-    let skip_dirs = options.skip_dirs.clone();
-    builder.filter_entry(move |entry| !skip_dirs.iter().any(|d| entry.path() == d));
+    {
+        let root = root.to_path_buf();
+        let skip_dirs = options.skip_dirs.clone();
+        let literal = filters.literal.clone();
+        builder.filter_entry(move |entry| {
+            if entry.depth() == 0 {
+                return true;
+            }
+            if skip_dirs.iter().any(|d| entry.path() == d) {
+                return false;
+            }
+            let hidden = entry
+                .file_name()
+                .to_str()
+                .is_none_or(|n| n.starts_with('.'));
+            !hidden
+                || relative(&root, entry.path()).is_some_and(|rel| admits_hidden(&literal, &rel))
+        });
+    }
 
     let out = Mutex::new(WalkOutput::default());
-    let explicit =
-        |rel: &str| !options.include.is_empty() && overrides.matched(rel, false).is_whitelist();
     builder.build_parallel().run(|| {
         let out = &out;
-        let explicit = &explicit;
+        let filters = &filters;
         Box::new(move |entry| {
-            let visit = visit(root, options, entry, explicit);
+            let visit = visit(root, options, filters, entry);
             let mut out = out.lock().expect("walker lock");
             match visit {
                 Visit::File(file) => out.files.push(file),
@@ -204,8 +450,8 @@ enum Visit {
 fn visit(
     root: &Path,
     options: &WalkOptions,
+    filters: &Filters,
     entry: Result<ignore::DirEntry, ignore::Error>,
-    explicit: &dyn Fn(&str) -> bool,
 ) -> Visit {
     let entry = match entry {
         Ok(entry) => entry,
@@ -257,7 +503,10 @@ fn visit(
             Err(err) => return skip(rel_path, SkipReason::Unreadable(err.to_string())),
         }
     }
-    if looks_secret(&rel_path) && !explicit(&rel_path) {
+    if !filters.selects(&rel_path) {
+        return Visit::Nothing;
+    }
+    if looks_secret(&rel_path) && !filters.names(&rel_path) {
         return skip(rel_path, SkipReason::Secret);
     }
     let meta = match entry.metadata() {
@@ -281,28 +530,14 @@ fn visit(
     })
 }
 
-/// Whether an `include` glob names `rel_path` (a file the user asked for,
-/// secret-looking or not).
-pub fn explicitly_included(root: &Path, include: &[String], rel_path: &str) -> bool {
-    if include.is_empty() {
-        return false;
-    }
-    let mut builder = OverrideBuilder::new(root);
-    for glob in include {
-        if builder.add(glob).is_err() {
-            return false;
-        }
-    }
-    builder
-        .build()
-        .is_ok_and(|o| o.matched(root.join(rel_path), false).is_whitelist())
-}
-
 /// Whether a workspace-relative path names a file that commonly holds
-/// secrets: environment files (`.env`, `.env.local`), private keys and
-/// certificates (`*.pem`, `*.key`, `id_rsa`, `*.p12`, `*.pfx`, `*.jks`,
-/// `*.keystore`) and credential stores (`.netrc`, `.git-credentials`,
-/// `.pgpass`, `.npmrc`, `.pypirc`, `credentials` files).
+/// secrets: environment files (`.env`, `.env.local`, `prod.env`, `.envrc`),
+/// private keys and certificates (`*.pem`, `*.key`, `id_rsa`, `*.p12`,
+/// `*.pfx`, `*.jks`, `*.ppk`, `*.p8`, `*.asc`, `*.gpg`), credential stores
+/// (`.netrc`, `.git-credentials`, `.pgpass`, `.npmrc`, `.pypirc`,
+/// `htpasswd`, `credentials` files), cloud and cluster credentials
+/// (`kubeconfig`, service-account and OAuth client secret files), secret
+/// manifests (`secrets.yaml`) and Terraform variables and state.
 pub fn looks_secret(rel_path: &str) -> bool {
     let name = rel_path
         .rsplit('/')
@@ -310,23 +545,68 @@ pub fn looks_secret(rel_path: &str) -> bool {
         .unwrap_or(rel_path)
         .to_lowercase();
     let ssh_keys = ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"];
-    let stores = [
+    let names = [
         ".netrc",
         "_netrc",
         ".git-credentials",
         ".pgpass",
         ".npmrc",
+        ".yarnrc.yml",
         ".pypirc",
         ".htpasswd",
+        "htpasswd",
+        ".envrc",
+        ".vault-token",
         "credentials",
         "credentials.json",
+        "credentials.yaml",
+        "credentials.yml",
+        "kubeconfig",
+        "terraform.tfvars",
+        "token.json",
     ];
-    let extensions = [".pem", ".key", ".p12", ".pfx", ".jks", ".keystore"];
+    let extensions = [
+        ".env",
+        ".pem",
+        ".key",
+        ".p12",
+        ".pfx",
+        ".jks",
+        ".keystore",
+        ".ppk",
+        ".p8",
+        ".asc",
+        ".gpg",
+        ".kdbx",
+        ".tfvars",
+        ".tfstate",
+        ".tfstate.backup",
+        ".kubeconfig",
+    ];
+    // `secrets.yaml`, `secret.json`, `app-secrets.toml`: a name whose stem
+    // says so, in a data format (not `secrets.py`, which is code).
+    let data = [".yaml", ".yml", ".json", ".toml", ".ini", ".txt", ".conf"];
+    let stem_says_secret = data.iter().any(|ext| {
+        name.strip_suffix(ext).is_some_and(|stem| {
+            stem == "secret"
+                || stem == "secrets"
+                || stem.ends_with("-secrets")
+                || stem.ends_with("_secrets")
+                || stem.ends_with(".secrets")
+        })
+    });
+    let cloud = name.ends_with(".json")
+        && (name.starts_with("client_secret")
+            || name.contains("service-account")
+            || name.contains("service_account")
+            || name.contains("serviceaccount"));
     name == ".env"
         || name.starts_with(".env.")
         || ssh_keys.iter().any(|k| name.starts_with(k))
-        || stores.contains(&name.as_str())
+        || names.contains(&name.as_str())
         || extensions.iter().any(|e| name.ends_with(e))
+        || stem_says_secret
+        || cloud
 }
 
 fn skip(path: String, reason: SkipReason) -> Visit {

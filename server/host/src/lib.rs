@@ -20,6 +20,8 @@
 //! - **State** ([`Host::state`], [`Host::subscribe`]) says what the host is
 //!   doing and how much can be searched by meaning.
 
+mod queue;
+pub mod requests;
 mod state;
 mod watcher;
 mod writer;
@@ -38,6 +40,7 @@ use dowse_engine::{
 };
 use ropey::Rope;
 
+pub use requests::Spelling;
 pub use state::{HealthSummary, IndexState, Phase, RootState, Work};
 pub use writer::ReindexReport;
 
@@ -84,7 +87,16 @@ pub struct Host {
 
 pub(crate) struct Shared {
     roots: RwLock<Vec<Arc<Root>>>,
+    /// Control messages and wake-ups for the writer (bounded).
     inbox: Sender<Change>,
+    /// Edits not yet taken by the writer, coalesced per path.
+    pending: queue::Pending,
+    /// False once the writer thread is gone (it ends only at shutdown, or
+    /// by a bug its panic boundary did not catch).
+    writer_alive: AtomicBool,
+    /// Paths the writer skipped after failing on them (a panic: a bug),
+    /// with the reason, newest last, for health and logs.
+    failures: Mutex<Vec<(String, String)>>,
     state: tokio::sync::watch::Sender<IndexState>,
     stopping: AtomicBool,
     /// Problems for the front ends to show (bad settings, failed indexing),
@@ -114,10 +126,13 @@ impl Host {
             config.semantic.prepack_queries = true;
             ModelHandle::resolve(&config.semantic)
         });
-        let (inbox, receiver) = crossbeam_channel::unbounded();
+        let (inbox, receiver) = crossbeam_channel::bounded(queue::CHANNEL_CAPACITY);
         let shared = Arc::new(Shared {
             roots: RwLock::new(Vec::new()),
             inbox,
+            pending: queue::Pending::default(),
+            writer_alive: AtomicBool::new(true),
+            failures: Mutex::new(Vec::new()),
             state: tokio::sync::watch::Sender::new(IndexState::default()),
             stopping: AtomicBool::new(false),
             errors: Mutex::new(Vec::new()),
@@ -129,7 +144,7 @@ impl Host {
             generation: std::sync::atomic::AtomicU64::new(0),
         });
         if options.watch {
-            match watcher::Watcher::start(shared.inbox.clone(), shared.ignored.clone()) {
+            match watcher::Watcher::start(Arc::downgrade(&shared), shared.ignored.clone()) {
                 Ok(w) => *shared.watcher.lock().expect("watcher lock") = Some(w),
                 Err(err) => tracing::warn!(
                     "cannot watch the workspace: {err}; relying on the editor's file events"
@@ -270,23 +285,20 @@ impl Host {
     /// superseding a text of the same file not yet applied.
     /// Nothing is written to disk.
     pub fn buffer(&self, path: &Path, text: Rope) {
-        self.send(Change::Buffer {
-            path: path.to_path_buf(),
-            text,
-        });
+        self.shared
+            .buffer_edit(path.to_path_buf(), queue::BufferEdit::Text(text));
     }
 
     /// A buffer closed: the file returns to its disk content.
     pub fn close(&self, path: &Path) {
-        self.send(Change::Close {
-            path: path.to_path_buf(),
-        });
+        self.shared
+            .buffer_edit(path.to_path_buf(), queue::BufferEdit::Close);
     }
 
     /// Files changed on disk (a save, the editor's file events); an empty
     /// list when it is not known which.
     pub fn files_changed(&self, paths: Vec<PathBuf>) {
-        self.send(Change::Files { paths });
+        self.shared.files_changed(paths);
     }
 
     /// Reconciles every root with the disk now; the answer arrives when the
@@ -365,15 +377,24 @@ impl Host {
     }
 
     fn send(&self, change: Change) {
-        if self.shared.stopping.load(Ordering::Acquire) {
-            return;
+        self.shared.send(change);
+    }
+
+    /// An error for every read when the writer thread is gone: answers
+    /// would be stale and edits are no longer applied.
+    fn check_writer(&self) -> Result<(), EngineError> {
+        if self.shared.writer_alive.load(Ordering::Acquire)
+            || self.shared.stopping.load(Ordering::Acquire)
+        {
+            return Ok(());
         }
-        let _ = self.shared.inbox.send(change);
+        Err(EngineError::Unavailable(WRITER_GONE.to_owned()))
     }
 
     /// Searches every root and merges the answers by score.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, EngineError> {
         request.validate()?;
+        self.check_writer()?;
         let mut merged: Option<SearchResponse> = None;
         for root in self.roots() {
             let response = root.engine.search(request)?;
@@ -395,6 +416,7 @@ impl Host {
     /// Usages of a symbol in every root, or of the symbol at a position in
     /// its root.
     pub fn usages(&self, query: &UsagesQuery) -> Result<UsagesResponse, EngineError> {
+        self.check_writer()?;
         match query {
             UsagesQuery::Position { path, line, column } => {
                 let (root, rel) = self.resolve(path)?;
@@ -430,6 +452,7 @@ impl Host {
         line: u32,
         limit: usize,
     ) -> Result<SimilarResponse, EngineError> {
+        self.check_writer()?;
         let (root, rel) = self.resolve(path)?;
         root.engine.similar(&rel, line, limit)
     }
@@ -437,6 +460,7 @@ impl Host {
     /// Context for `query` within `max_tokens`, from every root: each
     /// root's best spans, merged by score while they fit.
     pub fn context(&self, query: &str, max_tokens: usize) -> Result<ContextResponse, EngineError> {
+        self.check_writer()?;
         let roots = self.roots();
         let mut responses = Vec::with_capacity(roots.len());
         for root in &roots {
@@ -501,6 +525,7 @@ impl Host {
                 latency_ms: None,
             },
         );
+        health.add("writer", self.shared.writer_component());
         health
     }
 
@@ -555,6 +580,13 @@ impl Host {
     }
 }
 
+/// Failures kept for health (the log has all of them).
+const MAX_FAILURES_KEPT: usize = 16;
+
+/// What every request says when the writer thread is gone.
+const WRITER_GONE: &str = "dowse's index writer stopped after an internal error (see the log): \
+     edits are no longer applied and answers would be stale; restart the language server";
+
 fn no_roots() -> EngineError {
     EngineError::InvalidInput("the workspace has no roots".into())
 }
@@ -562,6 +594,37 @@ fn no_roots() -> EngineError {
 impl Shared {
     pub(crate) fn roots(&self) -> Vec<Arc<Root>> {
         self.roots.read().expect("roots lock").clone()
+    }
+
+    /// Sends a control message to the writer; waits while the channel is
+    /// full (back-pressure), never drops it. Nothing after shutdown.
+    pub(crate) fn send(&self, change: Change) {
+        if self.stopping.load(Ordering::Acquire) {
+            return;
+        }
+        let _ = self.inbox.send(change);
+    }
+
+    fn buffer_edit(&self, path: PathBuf, edit: queue::BufferEdit) {
+        if self.pending.buffer(path, edit) {
+            self.send(Change::Edits);
+        }
+    }
+
+    pub(crate) fn files_changed(&self, paths: Vec<PathBuf>) {
+        if self.pending.files(paths) {
+            self.send(Change::Edits);
+        }
+    }
+
+    /// Notes a path the writer skipped after failing on it, for health.
+    pub(crate) fn record_failure(&self, what: &str, reason: &str) {
+        let mut failures = self.failures.lock().expect("failures lock");
+        failures.retain(|(w, _)| w != what);
+        failures.push((what.to_owned(), reason.to_owned()));
+        // The newest few say enough; the log has every one.
+        let excess = failures.len().saturating_sub(MAX_FAILURES_KEPT);
+        failures.drain(..excess);
     }
 
     /// Opens `path` as a root (nothing when it is one already).
@@ -645,6 +708,38 @@ impl Shared {
             .collect();
         let rel = parts?.join("/");
         (!rel.is_empty()).then(|| (root.clone(), rel))
+    }
+
+    /// The writer as a health component: unhealthy when its thread is
+    /// gone, degraded while paths it failed on are skipped.
+    fn writer_component(&self) -> Component {
+        if !self.writer_alive.load(Ordering::Acquire) && !self.stopping.load(Ordering::Acquire) {
+            return Component {
+                status: Status::Unhealthy,
+                message: WRITER_GONE.to_owned(),
+                latency_ms: None,
+            };
+        }
+        let failures = self.failures.lock().expect("failures lock");
+        if failures.is_empty() {
+            return Component {
+                status: Status::Healthy,
+                message: "applying edits and changes on disk".to_owned(),
+                latency_ms: None,
+            };
+        }
+        let said: Vec<String> = failures
+            .iter()
+            .map(|(what, reason)| format!("{what}: {reason}"))
+            .collect();
+        Component {
+            status: Status::Degraded,
+            message: format!(
+                "skipped after dowse failed on them (a bug; the rest is indexed): {}",
+                said.join("; ")
+            ),
+            latency_ms: None,
+        }
     }
 
     pub(crate) fn report_error(&self, message: String) {

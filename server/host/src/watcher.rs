@@ -1,13 +1,13 @@
 //! The host's own watch on the workspace roots, for changes made outside any
-//! editor (a `git checkout`, a generator, another tool). Events become
-//! [`Change::Files`] for the writer, which coalesces them.
+//! editor (a `git checkout`, a generator, another tool). Events join the
+//! pending changes on disk ([`crate::queue`]), where they coalesce.
 
 use std::path::PathBuf;
+use std::sync::Weak;
 
-use crossbeam_channel::Sender;
 use notify::Watcher as _;
 
-use crate::writer::Change;
+use crate::Shared;
 
 pub(crate) struct Watcher {
     inner: notify::RecommendedWatcher,
@@ -17,13 +17,17 @@ impl Watcher {
     /// Starts watching nothing yet; events under `ignored` directories (the
     /// index directories) and `.git` are dropped.
     pub(crate) fn start(
-        inbox: Sender<Change>,
+        shared: Weak<Shared>,
         ignored: std::sync::Arc<std::sync::RwLock<Vec<PathBuf>>>,
     ) -> notify::Result<Watcher> {
         let handler = move |event: notify::Result<notify::Event>| {
+            // The host owns the watcher: a weak handle breaks the cycle.
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
             let Ok(event) = event else {
                 // Lost events (an overflowed queue): reconcile everything.
-                let _ = inbox.send(Change::Files { paths: Vec::new() });
+                shared.files_changed(Vec::new());
                 return;
             };
             if matches!(event.kind, notify::EventKind::Access(_)) {
@@ -39,7 +43,7 @@ impl Watcher {
                 })
                 .collect();
             if !paths.is_empty() {
-                let _ = inbox.send(Change::Files { paths });
+                shared.files_changed(paths);
             }
         };
         Ok(Watcher {

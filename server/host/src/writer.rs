@@ -32,17 +32,15 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use dowse_engine::{EngineError, Progress};
 use ropey::Rope;
 
+use crate::queue::BufferEdit;
 use crate::state::{Phase, Work};
 use crate::{Root, Shared};
 
 /// A change for the writer.
 pub(crate) enum Change {
-    /// A buffer's text (open or edited), applied after the debounce.
-    Buffer { path: PathBuf, text: Rope },
-    /// A buffer closed: the file returns to its disk content.
-    Close { path: PathBuf },
-    /// Files changed on disk; an empty list means "anything may have".
-    Files { paths: Vec<PathBuf> },
+    /// Edits are pending (buffer texts, closes, files changed on disk):
+    /// take them from [`crate::queue::Pending`], where they coalesce.
+    Edits,
     /// Reconcile every root with the disk now; answer when committed.
     Reindex {
         reply: Sender<Result<ReindexReport, String>>,
@@ -141,6 +139,8 @@ impl Writer {
     }
 
     pub(crate) fn run(mut self) {
+        // However the thread ends, health and every request learn of it.
+        let _alive = AliveWhileRunning(self.shared.clone());
         self.initial_index();
         loop {
             let first = match self.timeout() {
@@ -213,36 +213,29 @@ impl Writer {
     fn take(&mut self, change: Change) -> Option<Option<Sender<()>>> {
         let now = Instant::now();
         match change {
-            Change::Buffer { path, text } => {
-                // A newer text supersedes one not yet applied; a reopened
-                // buffer cancels its pending close. The first change after
-                // a quiet spell applies at once (an isolated edit, a paste,
-                // an open is searchable without waiting); changes that
-                // follow within the debounce wait for typing to pause, so
-                // a burst costs two applications, not one a keystroke.
-                self.closes.retain(|p| p != &path);
-                self.last_typed = Some(now);
-                let quiet = !self.buffers.contains_key(&path)
-                    && self
-                        .applied
-                        .get(&path)
-                        .is_none_or(|at| now.duration_since(*at) >= self.debounce);
-                let due = if quiet { now } else { now + self.debounce };
-                self.buffers.insert(path, PendingBuffer { text, due });
-            }
-            Change::Close { path } => {
-                self.buffers.remove(&path);
-                self.applied.remove(&path);
-                if !self.closes.contains(&path) {
-                    self.closes.push(path);
+            Change::Edits => {
+                let edits = self.shared.pending.take();
+                for (path, edit) in edits.buffers {
+                    match edit {
+                        BufferEdit::Text(text) => self.take_buffer(path, text, now),
+                        BufferEdit::Close => {
+                            self.buffers.remove(&path);
+                            self.applied.remove(&path);
+                            if !self.closes.contains(&path) {
+                                self.closes.push(path);
+                            }
+                        }
+                    }
                 }
-            }
-            Change::Files { paths } => {
-                if paths.is_empty() {
-                    self.disk_all = true;
+                if edits.files_all || !edits.files.is_empty() {
+                    self.disk_all |= edits.files_all;
+                    self.disk.extend(edits.files);
+                    if self.disk.len() > crate::queue::MAX_PATHS {
+                        self.disk.clear();
+                        self.disk_all = true;
+                    }
+                    self.disk_due.get_or_insert(now + WATCH_QUIET);
                 }
-                self.disk.extend(paths);
-                self.disk_due.get_or_insert(now + WATCH_QUIET);
             }
             Change::Reindex { reply } => {
                 self.reindex.push(reply);
@@ -269,6 +262,52 @@ impl Writer {
         None
     }
 
+    /// Runs one step on `what` (a path, a root): a panic in it (a bug) is
+    /// caught, logged and kept for health, and the writer goes on with the
+    /// rest; `None` then.
+    fn guarded<T>(&self, what: &str, step: impl FnOnce() -> T) -> Option<T> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
+            Ok(value) => Some(value),
+            Err(panic) => {
+                let reason = dowse_engine::panic_message(panic.as_ref());
+                tracing::error!(
+                    "dowse failed on {what} (a bug): {reason}; skipped it, the writer goes on"
+                );
+                self.shared.record_failure(what, &reason);
+                None
+            }
+        }
+    }
+
+    /// Files an update skipped because dowse failed on them, for health.
+    fn record_failed_files(&self, root: &Root, report: &dowse_engine::IndexReport) {
+        for skipped in &report.skipped {
+            if let dowse_engine::walk::SkipReason::Failed(reason) = &skipped.reason {
+                let path = root.path.join(&skipped.path);
+                self.shared
+                    .record_failure(&path.display().to_string(), reason);
+            }
+        }
+    }
+
+    /// A buffer's newest text. It supersedes one not yet applied; a
+    /// reopened buffer cancels its pending close. The first change after a
+    /// quiet spell applies at once (an isolated edit, a paste, an open is
+    /// searchable without waiting); changes that follow within the debounce
+    /// wait for typing to pause, so a burst costs two applications, not one
+    /// a keystroke.
+    fn take_buffer(&mut self, path: PathBuf, text: Rope, now: Instant) {
+        self.closes.retain(|p| p != &path);
+        self.last_typed = Some(now);
+        let quiet = !self.buffers.contains_key(&path)
+            && self
+                .applied
+                .get(&path)
+                .is_none_or(|at| now.duration_since(*at) >= self.debounce);
+        let due = if quiet { now } else { now + self.debounce };
+        self.buffers.insert(path, PendingBuffer { text, due });
+    }
+
     fn roots(&self) -> Vec<Arc<Root>> {
         self.shared.roots()
     }
@@ -293,8 +332,10 @@ impl Writer {
             root.engine.set_focus(&rel, false);
             // The file's committed chunks that lack a vector are the
             // background's: closing costs only the overlay.
-            let closed = root.engine.close_buffer(&rel);
-            if let Err(err) = closed {
+            let closed = self.guarded(&path.display().to_string(), || {
+                root.engine.close_buffer(&rel)
+            });
+            if let Some(Err(err)) = closed {
                 tracing::warn!("closing {}: {err}", path.display());
             }
         }
@@ -310,21 +351,24 @@ impl Writer {
             root.engine.set_focus(&rel, true);
             let text = pending.text.to_string();
             let started = Instant::now();
-            let applied = root.engine.set_buffer(&rel, &text).and_then(|changed| {
-                let overlaid = started.elapsed();
-                if changed {
-                    let report = root.engine.embed_buffer(&rel)?;
-                    tracing::debug!(
-                        "buffer {rel}: overlaid in {overlaid:?}, {} chunks embedded in {:?}",
-                        report.embedded,
-                        report.duration
-                    );
-                }
-                Ok(())
+            let applied = self.guarded(&path.display().to_string(), || {
+                root.engine.set_buffer(&rel, &text).and_then(|changed| {
+                    let overlaid = started.elapsed();
+                    if changed {
+                        let report = root.engine.embed_buffer(&rel)?;
+                        tracing::debug!(
+                            "buffer {rel}: overlaid in {overlaid:?}, {} chunks embedded in {:?}",
+                            report.embedded,
+                            report.duration
+                        );
+                    }
+                    Ok(())
+                })
             });
             match applied {
-                Ok(()) => self.unflushed = true,
-                Err(err) => tracing::warn!("re-indexing {}: {err}", path.display()),
+                Some(Ok(())) => self.unflushed = true,
+                Some(Err(err)) => tracing::warn!("re-indexing {}: {err}", path.display()),
+                None => {}
             }
         }
         true
@@ -352,14 +396,24 @@ impl Writer {
             if !all && rels.is_empty() {
                 continue;
             }
-            let updated = if all {
-                root.engine.update(&dowse_engine::NoProgress)
-            } else {
-                let rels: Vec<&str> = rels.iter().map(String::as_str).collect();
-                root.engine.update_paths(&rels)
+            let updated = self.guarded(&root.path.display().to_string(), || {
+                if all {
+                    root.engine.update(&dowse_engine::NoProgress)
+                } else {
+                    let rels: Vec<&str> = rels.iter().map(String::as_str).collect();
+                    root.engine.update_paths(&rels)
+                }
+            });
+            let Some(updated) = updated else {
+                failure = Some(format!(
+                    "dowse failed while updating {} (a bug: see the log)",
+                    root.path.display()
+                ));
+                continue;
             };
             match updated {
                 Ok(update) => {
+                    self.record_failed_files(&root, &update);
                     report.files += update.files;
                     report.chunks += update.chunks;
                     report.files_indexed += update.files_indexed;
@@ -368,7 +422,9 @@ impl Writer {
                     // change is left to background embedding.
                     if !all && (1..=EMBED_NOW_MAX_FILES).contains(&rels.len()) {
                         let rels: Vec<&str> = rels.iter().map(String::as_str).collect();
-                        if let Err(err) = root.engine.embed_paths(&rels) {
+                        let embedded =
+                            self.guarded(&rels.join(", "), || root.engine.embed_paths(&rels));
+                        if let Some(Err(err)) = embedded {
                             tracing::warn!("embedding changed files: {err}");
                         }
                     }
@@ -398,14 +454,27 @@ impl Writer {
             let progress = StateProgress {
                 shared: &self.shared,
             };
-            match root.engine.update(&progress) {
-                Ok(report) => tracing::info!(
-                    "indexed {} files ({} chunks) of {} in {:?}",
-                    report.files,
-                    report.chunks,
-                    root.path.display(),
-                    report.duration
-                ),
+            let updated = self.guarded(&root.path.display().to_string(), || {
+                root.engine.update(&progress)
+            });
+            let Some(updated) = updated else {
+                self.shared.report_error(format!(
+                    "dowse failed while indexing {} (a bug: see the log); it goes on with what it has",
+                    root.path.display()
+                ));
+                continue;
+            };
+            match updated {
+                Ok(report) => {
+                    self.record_failed_files(&root, &report);
+                    tracing::info!(
+                        "indexed {} files ({} chunks) of {} in {:?}",
+                        report.files,
+                        report.chunks,
+                        root.path.display(),
+                        report.duration
+                    )
+                }
                 Err(EngineError::Cancelled) => return,
                 Err(err) => {
                     tracing::warn!("indexing {}: {err}", root.path.display());
@@ -452,7 +521,17 @@ impl Writer {
         }
         for i in 0..roots.len() {
             let root = &roots[(self.next_root + i) % roots.len()];
-            match root.engine.embed_step_with(self.embed_workers()) {
+            let workers = self.embed_workers();
+            let step = self
+                .guarded(&root.path.display().to_string(), || {
+                    root.engine.embed_step_with(workers)
+                })
+                .unwrap_or_else(|| {
+                    Err(EngineError::Semantic(
+                        "dowse failed while embedding (a bug: see the log)".to_owned(),
+                    ))
+                });
+            match step {
                 Ok(step) if step.embedded > 0 || step.remaining > 0 => {
                     self.next_root = (self.next_root + i + 1) % roots.len();
                     let (done, total) = self.embedding.unwrap_or((0, 0));
@@ -510,7 +589,19 @@ impl Writer {
         let spawned = std::thread::Builder::new()
             .name("dowse-graphs".into())
             .spawn(move || {
-                let took = root.engine.optimize_vectors();
+                let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    root.engine.optimize_vectors()
+                }));
+                let took = match built {
+                    Ok(took) => took,
+                    Err(panic) => {
+                        let reason = dowse_engine::panic_message(panic.as_ref());
+                        tracing::error!("building vector graphs failed (a bug): {reason}");
+                        shared.record_failure("the vector graphs", &reason);
+                        let _ = shared.inbox.send(Change::GraphsBuilt);
+                        return;
+                    }
+                };
                 let (graphs, blocks) = root.engine.vector_segments();
                 tracing::info!(
                     "vector graphs of {} built in {took:?}: {graphs} HNSW segments, {blocks} exact blocks",
@@ -529,7 +620,8 @@ impl Writer {
 
     fn flush(&mut self) {
         for root in self.roots() {
-            if let Err(err) = root.engine.flush() {
+            let flushed = self.guarded(&root.path.display().to_string(), || root.engine.flush());
+            if let Some(Err(err)) = flushed {
                 tracing::warn!("writing the embedding cache: {err}");
             }
         }
@@ -570,6 +662,19 @@ impl Writer {
         };
         let building = self.building;
         self.shared.refresh_state(phase, work, building);
+    }
+}
+
+/// Marks the writer gone when its thread ends, by return or by a panic its
+/// steps did not catch.
+struct AliveWhileRunning(Arc<Shared>);
+
+impl Drop for AliveWhileRunning {
+    fn drop(&mut self) {
+        self.0.writer_alive.store(false, Ordering::Release);
+        // Front ends waiting for the state see it change.
+        self.0.bump_generation();
+        self.0.update_state(|_| {});
     }
 }
 

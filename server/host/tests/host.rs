@@ -396,3 +396,59 @@ fn the_state_reports_coverage_and_the_end_of_indexing() {
     assert!(state.work.is_none());
     assert!(host.shutdown(Duration::from_secs(5)));
 }
+
+/// A panic while the writer applies a change (here injected while a text is
+/// chunked) skips that path with the reason in health, and the writer goes
+/// on: the rest of the disk is indexed, later edits are searchable.
+#[test]
+fn a_panic_in_a_writer_step_skips_that_path_and_the_writer_goes_on() {
+    const MARKER: &str = "DOWSE_INJECTED_PANIC";
+    dowse_engine::test_hooks::panic_on(MARKER);
+    let ws = Workspace::new(&[&[
+        (
+            "app.py",
+            "def parse_duration(text):\n    return int(text)\n",
+        ),
+        (
+            "bad.py",
+            "# DOWSE_INJECTED_PANIC\ndef broken():\n    pass\n",
+        ),
+    ]]);
+    let host = ws.host();
+    assert_eq!(paths(&host, "parse_duration")[0], "app.py");
+    assert!(paths(&host, "broken").is_empty());
+    let writer = &host.health().components["writer"];
+    assert_eq!(writer.status, dowse_engine::health::Status::Degraded);
+    assert!(writer.message.contains("bad.py"), "{}", writer.message);
+
+    // A buffer whose text makes chunking panic.
+    let app = ws.root().join("app.py");
+    host.buffer(
+        &app,
+        Rope::from_str(&format!("def wombat_typed():\n    return '{MARKER}'\n")),
+    );
+    assert!(host.settle(true, SETTLE));
+    let writer = &host.health().components["writer"];
+    assert!(writer.message.contains("app.py"), "{}", writer.message);
+    assert!(
+        writer.message.contains("a test asked for a panic"),
+        "{}",
+        writer.message
+    );
+
+    // The writer is alive: the next edit is applied and found.
+    let other = ws.root().join("other.py");
+    host.buffer(
+        &other,
+        Rope::from_str("def numbat_typed():\n    return 1\n"),
+    );
+    assert!(host.settle(true, SETTLE));
+    assert_eq!(paths(&host, "numbat_typed"), ["other.py"]);
+    assert_eq!(
+        host.search(&SearchRequest::new("numbat_typed"))
+            .unwrap()
+            .results[0]
+            .path,
+        "other.py"
+    );
+}

@@ -36,7 +36,7 @@ pub struct FileTable {
 impl FileTable {
     /// Loads the table; a missing file is an empty table.
     pub fn load(path: &Path) -> io::Result<FileTable> {
-        match std::fs::read(path) {
+        match crate::store::read(path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
             Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(FileTable::default()),

@@ -14,13 +14,13 @@
 //! change once written), rotated.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::lexical::LexicalIndex;
-use crate::store::{IndexDir, atomic_write, sync_dir};
+use crate::store::{self, IndexDir, atomic_write, sync_dir};
 
 /// Bumped when the layout or the meaning of any index file changes.
 /// 2: one `content` text per chunk (path, enclosing names, code), the
@@ -52,7 +52,7 @@ pub struct Manifest {
 impl Manifest {
     /// The manifest of `dir`; `Ok(None)` when there is none.
     pub fn load(dir: &IndexDir) -> io::Result<Option<Manifest>> {
-        match std::fs::read(dir.manifest()) {
+        match store::read(&dir.manifest()) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
@@ -67,6 +67,8 @@ impl Manifest {
     }
 
     /// Checks every stamp against the files; the first difference, said.
+    /// A key that is not one of the index's own files, or a file that is
+    /// not a regular file (a link), is a difference too.
     pub fn verify(&self, root: &Path) -> Result<(), String> {
         if self.format != FORMAT {
             return Err(format!(
@@ -75,8 +77,12 @@ impl Manifest {
             ));
         }
         for (rel, stamp) in &self.files {
+            check_key(rel)?;
             let path = root.join(rel);
-            let meta = std::fs::metadata(&path).map_err(|e| format!("`{rel}`: {e}"))?;
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| format!("`{rel}`: {e}"))?;
+            if !meta.is_file() {
+                return Err(format!("`{rel}` is not a regular file"));
+            }
             if meta.len() != stamp.len {
                 return Err(format!(
                     "`{rel}` is {} bytes, the manifest says {}",
@@ -90,6 +96,26 @@ impl Manifest {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether `rel` names one of the files a manifest may stamp: the file
+/// table, or a file directly in `lexical/` (tantivy's meta files and
+/// segment files). Anything else (an absolute path, `..`, a folder) comes
+/// from a damaged or planted manifest and is refused before it is used.
+pub fn check_key(rel: &str) -> Result<(), String> {
+    let lexical_file = rel.strip_prefix("lexical/").is_some_and(|name| {
+        !name.is_empty()
+            && name != "."
+            && name != ".."
+            && !name.contains('/')
+            && !name.contains('\\')
+            && !name.contains('\0')
+    });
+    if rel == "files.json" || lexical_file {
+        Ok(())
+    } else {
+        Err(format!("`{rel}` is not a file of a dowse index"))
     }
 }
 
@@ -138,14 +164,14 @@ pub fn stamp(
 
 fn stamp_file(path: &Path) -> io::Result<FileStamp> {
     Ok(FileStamp {
-        len: std::fs::metadata(path)?.len(),
+        len: std::fs::symlink_metadata(path)?.len(),
         blake3: hash_file(path)?,
     })
 }
 
 fn hash_file(path: &Path) -> io::Result<String> {
     let mut hasher = blake3::Hasher::new();
-    hasher.update_reader(std::fs::File::open(path)?)?;
+    hasher.update_reader(store::no_follow().read(true).open(path)?)?;
     Ok(hasher.finalize().to_hex().to_string())
 }
 
@@ -163,31 +189,46 @@ pub fn backup(dir: &IndexDir, manifest: &Manifest, keep: usize) -> io::Result<()
     let tmp = dir
         .backups()
         .join(format!(".{:012}.tmp", manifest.generation));
-    let _ = std::fs::remove_dir_all(&tmp);
+    dir.remove_dir_all(&tmp)?;
     std::fs::create_dir_all(tmp.join("lexical"))?;
     for rel in manifest.files.keys() {
+        check_key(rel).map_err(io::Error::other)?;
         let from = dir.root().join(rel);
         let to = tmp.join(rel);
         // meta.json and files.json are rewritten in place by later commits:
         // copy them; segment files are immutable: link them.
         if rel.ends_with(".json") || std::fs::hard_link(&from, &to).is_err() {
-            std::fs::copy(&from, &to)?;
+            copy_no_follow(&from, &to)?;
         }
     }
     let bytes = serde_json::to_vec_pretty(manifest).map_err(io::Error::other)?;
-    std::fs::write(tmp.join("manifest.json"), bytes)?;
+    store::create_new(&tmp.join("manifest.json"))?.write_all(&bytes)?;
     std::fs::rename(&tmp, &target)?;
     sync_dir(&dir.backups())?;
     let mut all = list_backups(dir);
     while all.len() > keep {
         let oldest = all.remove(0);
-        let _ = std::fs::remove_dir_all(oldest);
+        let _ = dir.remove_dir_all(&oldest);
     }
     Ok(())
 }
 
-/// Backups, oldest first.
+/// Copies a file of the index directory into a new file, following no link
+/// at either end.
+fn copy_no_follow(from: &Path, to: &Path) -> io::Result<()> {
+    let mut source = store::no_follow().read(true).open(from)?;
+    let mut target = store::create_new(to)?;
+    io::copy(&mut source, &mut target)?;
+    Ok(())
+}
+
+/// Backups, oldest first: the folders in `backups/` (a link there, or
+/// `backups` itself a link, is not a backup).
 pub fn list_backups(dir: &IndexDir) -> Vec<PathBuf> {
+    let is_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+    if !is_dir(&dir.backups()) {
+        return Vec::new();
+    }
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir.backups())
         .map(|entries| {
             entries
@@ -196,6 +237,7 @@ pub fn list_backups(dir: &IndexDir) -> Vec<PathBuf> {
                     p.file_name()
                         .and_then(|n| n.to_str())
                         .is_some_and(|n| !n.starts_with('.'))
+                        && is_dir(p)
                 })
                 .collect()
         })
@@ -207,24 +249,27 @@ pub fn list_backups(dir: &IndexDir) -> Vec<PathBuf> {
 /// Replaces the index's lexical files, file table and manifest with those
 /// of `backup`, if the backup verifies. Returns its generation.
 pub fn restore(dir: &IndexDir, backup: &Path) -> Result<u64, String> {
-    let bytes = std::fs::read(backup.join("manifest.json"))
+    let bytes = store::read(&backup.join("manifest.json"))
         .map_err(|e| format!("{}: {e}", backup.display()))?;
     let manifest: Manifest =
         serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", backup.display()))?;
+    // Every key is checked (one of the index's own files, no `..`) and
+    // every file is a regular file before anything is removed or copied.
     manifest.verify(backup)?;
     discard(dir).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir.lexical()).map_err(|e| e.to_string())?;
     let copy = |from: &Path, to: &Path| -> Result<(), String> {
         if std::fs::hard_link(from, to).is_err() {
-            std::fs::copy(from, to).map_err(|e| format!("{}: {e}", from.display()))?;
+            copy_no_follow(from, to).map_err(|e| format!("{}: {e}", from.display()))?;
         }
         Ok(())
     };
     for rel in manifest.files.keys() {
+        let (from, to) = (backup.join(rel), dir.root().join(rel));
         if rel.ends_with(".json") {
-            std::fs::copy(backup.join(rel), dir.root().join(rel)).map_err(|e| e.to_string())?;
+            copy_no_follow(&from, &to).map_err(|e| format!("{}: {e}", from.display()))?;
         } else {
-            copy(&backup.join(rel), &dir.root().join(rel))?;
+            copy(&from, &to)?;
         }
     }
     manifest.save(dir).map_err(|e| e.to_string())?;
@@ -235,17 +280,9 @@ pub fn restore(dir: &IndexDir, backup: &Path) -> Result<u64, String> {
 /// embedding cache, nor the backups): what remains is an empty index that
 /// the next update fills.
 pub fn discard(dir: &IndexDir) -> io::Result<()> {
-    match std::fs::remove_dir_all(dir.lexical()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
+    dir.remove_dir_all(&dir.lexical())?;
     for file in [dir.files(), dir.manifest()] {
-        match std::fs::remove_file(&file) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
+        dir.remove_file(&file)?;
     }
     sync_dir(dir.root())
 }

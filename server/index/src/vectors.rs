@@ -24,7 +24,7 @@
 //! the writer publishes a new snapshot.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -221,7 +221,7 @@ impl EmbeddingCache {
         let header = header_bytes(model_id, dims);
         // How much of the file is a good header and whole good records.
         let mut valid_len = 0u64;
-        match File::open(path) {
+        match crate::store::no_follow().read(true).open(path) {
             Ok(file) => {
                 let file_len = file.metadata()?.len();
                 let mut reader = BufReader::new(file);
@@ -257,7 +257,7 @@ impl EmbeddingCache {
                 inner: RwLock::new(data),
                 file: Mutex::new(file),
                 pending: Mutex::new(Vec::new()),
-                reader: match File::open(path) {
+                reader: match crate::store::no_follow().read(true).open(path) {
                     Ok(reader) => Some(reader),
                     Err(err) if err.kind() == io::ErrorKind::NotFound => None,
                     Err(err) => return Err(err),
@@ -268,7 +268,7 @@ impl EmbeddingCache {
         if read_only {
             return Ok((cache(None, data)?, load));
         }
-        let file = OpenOptions::new()
+        let file = crate::store::no_follow()
             .create(true)
             .write(true)
             .truncate(false)
@@ -284,7 +284,7 @@ impl EmbeddingCache {
             file.set_len(valid_len)?;
             file.sync_all()?;
         }
-        let file = OpenOptions::new().append(true).open(path)?;
+        let file = crate::store::no_follow().append(true).open(path)?;
         Ok((cache(Some(file), data)?, load))
     }
 
@@ -1286,7 +1286,7 @@ mod tests {
         // Tear the last record: it is dropped, the rest survive, and the file
         // is cut back so that appends stay aligned.
         let len = std::fs::metadata(&path).unwrap().len();
-        let file = OpenOptions::new().write(true).open(&path).unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
         file.set_len(len - 5).unwrap();
         let (cache, load) = EmbeddingCache::open(&path, "m1", 8).unwrap();
         assert_eq!(load.vectors, 9);
@@ -1310,7 +1310,7 @@ mod tests {
         // A read-only cache loads what is there and never writes, not even
         // to cut a torn tail.
         let len = std::fs::metadata(&path).unwrap().len();
-        OpenOptions::new()
+        std::fs::OpenOptions::new()
             .write(true)
             .open(&path)
             .unwrap()

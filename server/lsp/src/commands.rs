@@ -5,9 +5,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use dowse_engine::{
-    ChunkKind, SearchMode, SearchRequest, SearchResult, UsageLocation, UsagesQuery,
-};
+use dowse_engine::{ChunkKind, SearchRequest, SearchResult, UsageLocation, UsagesQuery};
+use dowse_host::{Spelling, requests};
 use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
@@ -143,46 +142,77 @@ async fn answer(
     let to_value = |v: std::result::Result<Value, serde_json::Error>| {
         v.map_err(|e| internal(format!("{name}: {e}")))
     };
+    let with_name = |err: Error| Error {
+        message: format!("{name}: {}", err.message).into(),
+        ..err
+    };
     match ask {
         Ask::Search => {
-            let request = search_request(map, name)?;
-            let response = backend.blocking(move |host| host.search(&request)).await?;
+            let query = string_field(map, "query", name, SEARCH_ARGS)?;
+            let mode = string_field(map, "mode", name, SEARCH_ARGS)?;
+            let limit = number_field(map, "limit", name, SEARCH_ARGS)?;
+            let prefix = string_field(map, "pathPrefix", name, SEARCH_ARGS)?;
+            let response = backend
+                .blocking(move |host| {
+                    let request = host.search_request(
+                        query,
+                        mode.as_deref(),
+                        limit,
+                        prefix.as_deref(),
+                        Spelling::Camel,
+                    )?;
+                    host.search(&request)
+                })
+                .await
+                .map_err(with_name)?;
             to_value(serde_json::to_value(protocol::search(&response, encoding)))
         }
         Ask::FindUsages => {
             let query = match string_field(map, "symbol", name, USAGES_ARGS)? {
-                Some(symbol) => UsagesQuery::Symbol(symbol),
-                None => {
-                    let (path, line, column) = position_query(backend, map, name, USAGES_ARGS)?;
-                    UsagesQuery::Position { path, line, column }
-                }
+                Some(symbol) => Target::Symbol(symbol),
+                None => Target::Position(position_arg(backend, map, name, USAGES_ARGS)?),
             };
-            let response = backend.blocking(move |host| host.usages(&query)).await?;
+            let response = backend
+                .blocking(move |host| {
+                    let query = match query {
+                        Target::Symbol(symbol) if !symbol.trim().is_empty() => {
+                            UsagesQuery::Symbol(symbol)
+                        }
+                        Target::Symbol(_) => return Err(dowse_engine::EngineError::EmptyQuery),
+                        Target::Position(at) => at.query(host, encoding)?,
+                    };
+                    host.usages(&query)
+                })
+                .await
+                .map_err(with_name)?;
             to_value(serde_json::to_value(protocol::usages(&response, encoding)))
         }
         Ask::FindSimilar => {
-            let (path, line, _) = position_query(backend, map, name, SIMILAR_ARGS)?;
-            let limit = limit_field(map, name, SearchRequest::DEFAULT_LIMIT)?;
+            let at = position_arg(backend, map, name, SIMILAR_ARGS)?;
+            let limit = number_field(map, "limit", name, SIMILAR_ARGS)?;
             let response = backend
-                .blocking(move |host| host.similar(&path, line, limit))
-                .await?;
+                .blocking(move |host| {
+                    let limit = requests::result_limit(limit)?;
+                    let UsagesQuery::Position { path, line, .. } = at.query(host, encoding)? else {
+                        unreachable!("a position asks by position");
+                    };
+                    host.similar(&path, line, limit)
+                })
+                .await
+                .map_err(with_name)?;
             to_value(serde_json::to_value(protocol::similar(&response, encoding)))
         }
         Ask::Context => {
-            let query = string_field(map, "query", name, CONTEXT_ARGS)?.ok_or_else(|| {
-                Error::invalid_params(format!(
-                    "{name}: `query` is missing; expected {CONTEXT_ARGS}"
-                ))
-            })?;
-            let budget = match map.get("maxTokens") {
-                None | Some(Value::Null) => 4000,
-                Some(v) => v.as_u64().ok_or_else(|| {
-                    Error::invalid_params(format!("{name}: `maxTokens` must be a number of tokens"))
-                })? as usize,
-            };
+            let query = string_field(map, "query", name, CONTEXT_ARGS)?;
+            let budget = number_field(map, "maxTokens", name, CONTEXT_ARGS)?;
             let response = backend
-                .blocking(move |host| host.context(&query, budget))
-                .await?;
+                .blocking(move |host| {
+                    let query = requests::query(query)?;
+                    let budget = requests::context_budget(budget, Spelling::Camel)?;
+                    host.context(&query, budget)
+                })
+                .await
+                .map_err(with_name)?;
             Ok(protocol::context(&response))
         }
         Ask::Health => {
@@ -195,6 +225,12 @@ async fn answer(
         }
         Ask::Reindex => reindex(backend).await,
     }
+}
+
+/// What usages are asked of.
+enum Target {
+    Symbol(String),
+    Position(PositionArg),
 }
 
 fn string_field(
@@ -212,60 +248,95 @@ fn string_field(
     }
 }
 
-fn limit_field(
+/// A whole number (or a number in a string); its range is the host's to
+/// check, the same for every front end.
+fn number_field(
     map: &serde_json::Map<String, Value>,
+    key: &str,
     command: &str,
-    default: usize,
-) -> Result<usize> {
-    match map.get("limit") {
-        None | Some(Value::Null) => Ok(default),
-        Some(v) => match v.as_u64() {
-            Some(n) if n >= 1 && n as usize <= SearchRequest::MAX_LIMIT => Ok(n as usize),
-            _ => Err(Error::invalid_params(format!(
-                "{command}: `limit` must be a whole number from 1 to {}, not {v}",
-                SearchRequest::MAX_LIMIT
-            ))),
-        },
+    expected: &str,
+) -> Result<Option<u64>> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => requests::whole_number(v).map(Some).ok_or_else(|| {
+            Error::invalid_params(format!(
+                "{command}: `{key}` must be a whole number, not {v}; expected {expected}"
+            ))
+        }),
     }
 }
 
 const SEARCH_ARGS: &str = "{\"query\": string, \"limit\"?: number, \"mode\"?: \"hybrid\"|\"lexical\"|\"semantic\", \"pathPrefix\"?: string}";
 
-fn search_request(map: &serde_json::Map<String, Value>, command: &str) -> Result<SearchRequest> {
-    let query = string_field(map, "query", command, SEARCH_ARGS)?.ok_or_else(|| {
-        Error::invalid_params(format!(
-            "{command}: `query` is missing; expected {SEARCH_ARGS}"
-        ))
-    })?;
-    let mode = match string_field(map, "mode", command, SEARCH_ARGS)?.as_deref() {
-        None | Some("hybrid") => SearchMode::Hybrid,
-        Some("lexical") => SearchMode::Lexical,
-        Some("semantic") => SearchMode::Semantic,
-        Some(other) => {
-            return Err(Error::invalid_params(format!(
-                "{command}: unknown mode `{other}`; use hybrid, lexical or semantic"
-            )));
-        }
-    };
-    Ok(SearchRequest {
-        query,
-        mode,
-        limit: limit_field(map, command, SearchRequest::DEFAULT_LIMIT)?,
-        path_prefix: string_field(map, "pathPrefix", command, SEARCH_ARGS)?,
-    })
-}
-
 const USAGES_ARGS: &str =
     "{\"symbol\": string} or {\"uri\": string, \"position\": {\"line\", \"character\"}}";
 
-/// A position argument as the file's path and the engine's 1-based line
-/// and column, read from the open buffer when there is one.
-fn position_query(
+/// A position in a document, as the editor gave it: converted to the
+/// engine's line and column on the blocking pool, after the path is
+/// confined to the workspace (an unopened file is read from disk there,
+/// never on the async threads and never outside the workspace).
+pub(crate) struct PositionArg {
+    path: String,
+    position: Position,
+    /// The open buffer's text, when the document is open.
+    open: Option<ropey::Rope>,
+}
+
+impl PositionArg {
+    fn new(backend: &Backend, uri: &Uri, position: Position) -> Option<PositionArg> {
+        let path = Backend::path_of(uri)?;
+        let open = backend
+            .docs
+            .lock()
+            .expect("docs lock")
+            .get(uri)
+            .map(|doc| doc.text.clone());
+        Some(PositionArg {
+            path: path.to_string_lossy().into_owned(),
+            position,
+            open,
+        })
+    }
+
+    /// The usages query at this position (blocking: may read the file).
+    fn query(
+        self,
+        host: &dowse_host::Host,
+        encoding: text::Encoding,
+    ) -> std::result::Result<UsagesQuery, dowse_engine::EngineError> {
+        let (root, rel) = host.resolve(&self.path)?;
+        let file = root.path.join(&rel);
+        let text = match self.open {
+            Some(text) => text,
+            None => {
+                if !file.is_file() {
+                    return Err(dowse_engine::EngineError::InvalidInput(format!(
+                        "`{}` is not a file of the workspace",
+                        self.path
+                    )));
+                }
+                let text = std::fs::read_to_string(&file).map_err(|e| {
+                    dowse_engine::EngineError::InvalidInput(format!("`{}`: {e}", self.path))
+                })?;
+                ropey::Rope::from_str(&text)
+            }
+        };
+        let (line, column) = text::line_column(&text, self.position, encoding);
+        Ok(UsagesQuery::Position {
+            path: file.to_string_lossy().into_owned(),
+            line,
+            column,
+        })
+    }
+}
+
+/// A position argument (`uri`, `position`), not yet converted.
+fn position_arg(
     backend: &Backend,
     map: &serde_json::Map<String, Value>,
     command: &str,
     expected: &str,
-) -> Result<(String, u32, u32)> {
+) -> Result<PositionArg> {
     let uri: Uri = string_field(map, "uri", command, expected)?
         .ok_or_else(|| {
             Error::invalid_params(format!("{command}: `uri` is missing; expected {expected}"))
@@ -280,29 +351,12 @@ fn position_query(
                 "{command}: `position` must be {{\"line\", \"character\"}}"
             ))
         })?;
-    position_in(backend, &uri, position).ok_or_else(|| {
+    PositionArg::new(backend, &uri, position).ok_or_else(|| {
         Error::invalid_params(format!(
             "{command}: `{}` is not a file of the workspace",
             uri.as_str()
         ))
     })
-}
-
-/// The path, line and column (1-based, in characters) of an LSP position.
-fn position_in(backend: &Backend, uri: &Uri, position: Position) -> Option<(String, u32, u32)> {
-    let path = Backend::path_of(uri)?;
-    let encoding = backend.encoding();
-    let (line, column) = {
-        let docs = backend.docs.lock().expect("docs lock");
-        match docs.get(uri) {
-            Some(doc) => text::line_column(&doc.text, position, encoding),
-            None => {
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                text::line_column(&ropey::Rope::from_str(&text), position, encoding)
-            }
-        }
-    };
-    Some((path.to_string_lossy().into_owned(), line, column))
 }
 
 const SIMILAR_ARGS: &str =
@@ -356,6 +410,9 @@ fn symbol_name(result: &SearchResult) -> String {
     }
 }
 
+/// Rows a `workspace/symbol` answer holds at most.
+const WORKSPACE_SYMBOL_LIMIT: usize = 50;
+
 /// Symbol names and natural-language queries alike, from hybrid search.
 pub(crate) async fn workspace_symbol(
     backend: &Arc<Backend>,
@@ -364,8 +421,10 @@ pub(crate) async fn workspace_symbol(
     if query.trim().is_empty() {
         return Ok(Some(WorkspaceSymbolResponse::Flat(Vec::new())));
     }
+    // A picker shows a screenful: 50 rows fill any, and cost little more
+    // than 10 (the search's candidates are the top 50 anyway).
     let request = SearchRequest {
-        limit: 50,
+        limit: WORKSPACE_SYMBOL_LIMIT,
         ..SearchRequest::new(query)
     };
     let response = backend.blocking(move |host| host.search(&request)).await?;
@@ -400,11 +459,14 @@ pub(crate) async fn references(
 ) -> Result<Option<Vec<Location>>> {
     let position = params.text_document_position;
     let uri = position.text_document.uri;
-    let Some((path, line, column)) = position_in(backend, &uri, position.position) else {
+    let Some(at) = PositionArg::new(backend, &uri, position.position) else {
         return Ok(None);
     };
-    let query = UsagesQuery::Position { path, line, column };
-    let response = match backend.blocking(move |host| host.usages(&query)).await {
+    let encoding = backend.encoding();
+    let response = match backend
+        .blocking(move |host| host.usages(&at.query(host, encoding)?))
+        .await
+    {
         Ok(response) => response,
         // No identifier there: no references, not an error.
         Err(err) if err.code == tower_lsp_server::jsonrpc::ErrorCode::InvalidParams => {

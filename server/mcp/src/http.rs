@@ -1,32 +1,49 @@
 //! The streamable-HTTP endpoint that `dowse lsp` serves beside the editor,
 //! secure by default.
 //!
-//! In front of rmcp's transport, in this order: only `/mcp` and `/health`
-//! exist; a bearer token (256 random bits, made per process, compared in
-//! constant time) is required, else 401; a client over its rate (a token
-//! bucket per session, or per connection without one, in a table of bounded
-//! size) gets 429 with `Retry-After`; at most `max_concurrent` requests run
-//! at once, others wait a little and then get 503. rmcp itself checks `Host`
-//! (loopback names only), `Origin` (only loopback origins: a page from
-//! anywhere else must not drive a local tool, and the MCP spec asks for 403)
-//! and the body size (413). The listener binds 127.0.0.1 unless told otherwise, and a
-//! non-loopback address is refused unless explicitly allowed.
+//! Connections first: at most `max_connections` at once; at the cap the
+//! connection idle longest (waiting for a request, or still sending one) is
+//! closed to make room, never one whose request is being answered. A
+//! request's headers must arrive within `header_timeout` (idle connections
+//! between requests too), its body within `body_deadline`.
+//!
+//! Then, in front of rmcp's transport, in this order: only `/mcp`,
+//! `/health` and `/proof` exist; a client over its rate (a token bucket per
+//! peer address and per whether it holds the token: nothing a client can
+//! rotate for free) gets 429 with `Retry-After`; a bearer token (256
+//! random bits, made per process, compared in constant time) is required,
+//! else 401 (`/proof` excepted: it proves the server knows the token to a
+//! relay that has not sent it yet); a session id longer than 128 bytes is
+//! refused; the body is read (capped, 413); only then is one of
+//! `max_concurrent` request slots taken, others wait a little and then get
+//! 503. rmcp itself checks `Host` (loopback names only) and `Origin` (only
+//! loopback origins: a page from anywhere else must not drive a local tool,
+//! and the MCP spec asks for 403). The listener binds 127.0.0.1 unless told
+//! otherwise, and a non-loopback address is refused unless explicitly
+//! allowed.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use dowse_host::Host;
+use hyper::body::{Body as HttpBody, Bytes, Frame};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
+use crate::discovery::{NONCE_HEADER, proof};
 use crate::tools::DowseTools;
 
 /// How to serve.
@@ -42,11 +59,21 @@ pub struct HttpOptions {
     /// Requests handled at once; more wait up to `queue_wait`, then 503.
     pub max_concurrent: usize,
     pub queue_wait: Duration,
-    /// Sustained requests a second per client, and the burst above it.
+    /// Sustained requests a second per client, and the burst above it. A
+    /// client is a peer address, with or without the token; on loopback
+    /// every local client shares one, so the rate is the whole machine's
+    /// (64 agents at 290 calls a second stay well under it).
     pub rate_per_second: f64,
     pub burst: f64,
     /// Clients tracked by the rate limiter at most (the oldest give way).
     pub max_clients: usize,
+    /// Connections open at once; at the cap the longest-idle one is closed.
+    pub max_connections: usize,
+    /// A request's headers (and the next request's, on an idle
+    /// connection) must arrive within this.
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this.
+    pub body_deadline: Duration,
 }
 
 impl Default for HttpOptions {
@@ -58,12 +85,18 @@ impl Default for HttpOptions {
             max_body_bytes: 1024 * 1024,
             max_concurrent: 32,
             queue_wait: Duration::from_secs(2),
-            rate_per_second: 200.0,
-            burst: 400.0,
+            rate_per_second: 1000.0,
+            burst: 2000.0,
             max_clients: 4096,
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
+            body_deadline: Duration::from_secs(10),
         }
     }
 }
+
+/// A session id longer than this is refused (rmcp's are 36).
+const MAX_SESSION_ID: usize = 128;
 
 /// A running endpoint.
 pub struct Endpoint {
@@ -85,14 +118,17 @@ impl Endpoint {
 pub fn new_token() -> Result<String, String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a token: {e}"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::discovery::hex(&bytes))
 }
 
 struct Guard {
     token: String,
+    url: String,
     limiter: Mutex<RateLimiter>,
     slots: tokio::sync::Semaphore,
     queue_wait: Duration,
+    max_body_bytes: usize,
+    body_deadline: Duration,
 }
 
 /// Starts serving `host` over HTTP.
@@ -131,8 +167,20 @@ pub async fn serve(host: Host, options: HttpOptions) -> Result<Endpoint, String>
         Arc::new(LocalSessionManager::default()),
         config,
     );
+    let listener = tokio::net::TcpListener::bind((options.bind, options.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", options.bind, options.port))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| format!("the listener has no address: {e}"))?;
+    let host = match address.ip() {
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
+    };
+    let url = format!("http://{host}:{}/mcp", address.port());
     let guard = Arc::new(Guard {
         token: token.clone(),
+        url: url.clone(),
         limiter: Mutex::new(RateLimiter::new(
             options.rate_per_second,
             options.burst,
@@ -140,53 +188,172 @@ pub async fn serve(host: Host, options: HttpOptions) -> Result<Endpoint, String>
         )),
         slots: tokio::sync::Semaphore::new(options.max_concurrent.max(1)),
         queue_wait: options.queue_wait,
+        max_body_bytes: options.max_body_bytes,
+        body_deadline: options.body_deadline,
     });
     let app = axum::Router::new()
         .route_service("/mcp", service)
         .route("/health", axum::routing::get(health))
-        .layer(axum::middleware::from_fn_with_state(guard, check))
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let listener = tokio::net::TcpListener::bind((options.bind, options.port))
-        .await
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", options.bind, options.port))?;
-    let address = listener
-        .local_addr()
-        .map_err(|e| format!("the listener has no address: {e}"))?;
-    let shutdown = stop.clone();
-    // Answers go out at once: with Nagle's algorithm a streamed answer
-    // waited on the client's delayed ACK, 40 ms a call.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY: {err}");
-        }
-    });
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await;
-        if let Err(err) = served {
-            tracing::warn!("the MCP endpoint stopped: {err}");
-        }
-    });
-    let host = match address.ip() {
-        IpAddr::V6(ip) => format!("[{ip}]"),
-        IpAddr::V4(ip) => ip.to_string(),
-    };
+        .route("/proof", axum::routing::get(prove))
+        .layer(axum::middleware::from_fn_with_state(guard.clone(), check))
+        .with_state(guard);
+    let task = tokio::spawn(accept(listener, app, options, stop.clone()));
     Ok(Endpoint {
-        url: format!("http://{host}:{}/mcp", address.port()),
+        url,
         token,
         stop,
         task,
     })
 }
 
-/// `GET /health`: 200 when the token is right (the guard checked it); how
-/// `dowse mcp` tells a live server from a stale `mcp.json`.
+/// One open connection, as the cap sees it.
+struct Connection {
+    id: u64,
+    /// Requests being answered now (the response body included).
+    answering: AtomicUsize,
+    /// When it last started or finished answering (or opened).
+    last_active: Mutex<Instant>,
+    close: CancellationToken,
+}
+
+impl Connection {
+    fn touch(&self) {
+        *self.last_active.lock().expect("connection lock") = Instant::now();
+    }
+}
+
+/// The open connections, for the cap.
+#[derive(Default)]
+struct Connections {
+    open: Mutex<Vec<Arc<Connection>>>,
+    next_id: AtomicU64,
+}
+
+impl Connections {
+    /// Registers a new connection; at `cap`, closes the one idle longest
+    /// to make room, or refuses (`None`) when every one is answering.
+    fn admit(&self, cap: usize) -> Option<Arc<Connection>> {
+        let mut open = self.open.lock().expect("connections lock");
+        if open.len() >= cap.max(1) {
+            let idle = open
+                .iter()
+                .filter(|c| c.answering.load(Ordering::Acquire) == 0)
+                .min_by_key(|c| *c.last_active.lock().expect("connection lock"))?
+                .clone();
+            idle.close.cancel();
+            open.retain(|c| c.id != idle.id);
+        }
+        let connection = Arc::new(Connection {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            answering: AtomicUsize::new(0),
+            last_active: Mutex::new(Instant::now()),
+            close: CancellationToken::new(),
+        });
+        open.push(connection.clone());
+        Some(connection)
+    }
+
+    fn remove(&self, id: u64) {
+        self.open
+            .lock()
+            .expect("connections lock")
+            .retain(|c| c.id != id);
+    }
+}
+
+/// Accepts connections until `stop`, each served by hyper with the header
+/// timeout, under the connection cap.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    options: HttpOptions,
+    stop: CancellationToken,
+) {
+    let connections = Arc::new(Connections::default());
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = stop.cancelled() => return,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors, mostly: wait for some to close.
+                    tracing::debug!("accepting a connection: {err}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Some(connection) = connections.admit(options.max_connections) else {
+            drop(stream);
+            continue;
+        };
+        // Answers go out at once: with Nagle's algorithm a streamed answer
+        // waited on the client's delayed ACK, 40 ms a call.
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {err}");
+        }
+        let app = app.clone();
+        let connections = connections.clone();
+        let stop = stop.clone();
+        let header_timeout = options.header_timeout;
+        tokio::spawn(async move {
+            let conn = connection.clone();
+            let service =
+                hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request.extensions_mut().insert(conn.clone());
+                    tower::ServiceExt::oneshot(app.clone(), request)
+                });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .keep_alive(true);
+            let serving = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(serving);
+            tokio::select! {
+                _ = serving.as_mut() => {}
+                _ = connection.close.cancelled() => {}
+                _ = stop.cancelled() => {
+                    serving.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(Duration::from_secs(2), serving).await;
+                }
+            }
+            connections.remove(connection.id);
+        });
+    }
+}
+
+/// `GET /health`: 200 when the token is right (the guard checked it).
 async fn health() -> impl IntoResponse {
     axum::Json(serde_json::json!({"status": "ok", "pid": std::process::id()}))
 }
 
-/// Authentication, rate and concurrency, before anything else runs.
+/// `GET /proof` with a nonce: the HMAC that shows a relay this server knows
+/// the token of `mcp.json`, before the relay sends it (see
+/// [`crate::discovery::proof`]).
+async fn prove(State(guard): State<Arc<Guard>>, request: Request) -> Response {
+    let nonce = request
+        .headers()
+        .get(NONCE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|n| (16..=128).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_hexdigit()));
+    match nonce {
+        Some(nonce) => axum::Json(serde_json::json!({
+            "proof": proof(&guard.token, nonce, &guard.url),
+            "pid": std::process::id(),
+        }))
+        .into_response(),
+        None => (
+            StatusCode::BAD_REQUEST,
+            "send a nonce of 16 to 128 hex digits in the x-dowse-nonce header",
+        )
+            .into_response(),
+    }
+}
+
+/// Rate, authentication, the body and concurrency, before anything else
+/// runs.
 async fn check(
     State(guard): State<Arc<Guard>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -199,25 +366,12 @@ async fn check(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !bool::from(given.as_bytes().ct_eq(guard.token.as_bytes())) {
-        let mut response = (
-            StatusCode::UNAUTHORIZED,
-            "a bearer token is required: the one in mcp.json in the workspace's index directory",
-        )
-            .into_response();
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return response;
-    }
-    let client = match request
-        .headers()
-        .get("mcp-session-id")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(session) => format!("session {session}"),
-        None => format!("connection {peer}"),
-    };
+    let authenticated = bool::from(given.as_bytes().ct_eq(guard.token.as_bytes()));
+    let client = format!(
+        "{} {}",
+        peer.ip(),
+        if authenticated { "with" } else { "without" }
+    );
     let waited = guard.limiter.lock().expect("limiter lock").take(&client);
     if let Some(wait) = waited {
         let mut response = (
@@ -232,6 +386,64 @@ async fn check(
         );
         return response;
     }
+    if request.uri().path() == "/proof" {
+        return next.run(request).await;
+    }
+    if !authenticated {
+        let mut response = (
+            StatusCode::UNAUTHORIZED,
+            "a bearer token is required: the one in mcp.json in the workspace's index directory",
+        )
+            .into_response();
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    }
+    if request
+        .headers()
+        .get("mcp-session-id")
+        .is_some_and(|v| v.len() > MAX_SESSION_ID)
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            "the Mcp-Session-Id header is too long: use the id the server gave",
+        )
+            .into_response();
+    }
+    // The body first, within its deadline: a slow client holds its own
+    // connection, never one of the request slots.
+    let (parts, body) = request.into_parts();
+    let body = match tokio::time::timeout(
+        guard.body_deadline,
+        axum::body::to_bytes(body, guard.max_body_bytes),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request body is larger than {} bytes, or was cut off",
+                    guard.max_body_bytes
+                ),
+            )
+                .into_response();
+        }
+        Err(_) => {
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    guard.body_deadline.as_secs()
+                ),
+            )
+                .into_response();
+        }
+    };
+    let connection = parts.extensions.get::<Arc<Connection>>().cloned();
+    let request = Request::from_parts(parts, Body::from(body));
     let Ok(Ok(_permit)) = tokio::time::timeout(guard.queue_wait, guard.slots.acquire()).await
     else {
         let mut response = (
@@ -244,7 +456,66 @@ async fn check(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     };
-    next.run(request).await
+    let Some(connection) = connection else {
+        return next.run(request).await;
+    };
+    // Answering: this connection is not closed to make room until the
+    // response, body and all, is sent.
+    let answering = Answering::new(connection);
+    let response = next.run(request).await;
+    let (parts, body) = response.into_parts();
+    Response::from_parts(
+        parts,
+        Body::new(WhileAnswering {
+            inner: body,
+            _answering: answering,
+        }),
+    )
+}
+
+/// Marks a connection as answering for as long as it lives.
+struct Answering(Arc<Connection>);
+
+impl Answering {
+    fn new(connection: Arc<Connection>) -> Answering {
+        connection.answering.fetch_add(1, Ordering::AcqRel);
+        connection.touch();
+        Answering(connection)
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.answering.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body that keeps its connection marked as answering until it
+/// is sent (or dropped).
+struct WhileAnswering {
+    inner: Body,
+    _answering: Answering,
+}
+
+impl HttpBody for WhileAnswering {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Token buckets per client, in a table of bounded size.
@@ -319,6 +590,25 @@ mod tests {
         assert_eq!(limiter.take("b"), None, "another client has its own bucket");
         assert_eq!(limiter.take("c"), None);
         assert!(limiter.buckets.len() <= 2);
+    }
+
+    #[test]
+    fn at_the_cap_the_longest_idle_connection_makes_room() {
+        let connections = Connections::default();
+        let a = connections.admit(2).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        let b = connections.admit(2).unwrap();
+        // `a` is answering: `b`, idle, goes.
+        let answering = Answering::new(a.clone());
+        let c = connections.admit(2).unwrap();
+        assert!(b.close.is_cancelled());
+        assert!(!a.close.is_cancelled());
+        // Every connection answering: a new one is refused.
+        let _also = Answering::new(c.clone());
+        assert!(connections.admit(2).is_none());
+        drop(answering);
+        assert!(connections.admit(2).is_some());
+        assert!(a.close.is_cancelled());
     }
 
     #[test]

@@ -27,21 +27,46 @@ fn client() -> HttpClient {
     Client::builder(TokioExecutor::new()).build(connector)
 }
 
-/// Whether the endpoint `discovery` names answers with its token.
-pub async fn answers(discovery: &Discovery) -> bool {
-    let Some(base) = discovery.url.strip_suffix("/mcp") else {
-        return false;
-    };
-    let Ok(request) = hyper::Request::get(format!("{base}/health"))
-        .header("authorization", format!("Bearer {}", discovery.token))
+/// Whether the server `discovery` names proves it knows the token, before
+/// the token is sent anywhere: it must answer a fresh nonce with the HMAC
+/// of the nonce and its own URL under the token
+/// ([`crate::discovery::proof`]). Otherwise why not.
+pub async fn verify(discovery: &Discovery) -> Result<(), String> {
+    let base = discovery
+        .url
+        .strip_suffix("/mcp")
+        .ok_or_else(|| format!("`{}` is not an MCP endpoint URL", discovery.url))?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a nonce: {e}"))?;
+    let nonce = crate::discovery::hex(&bytes);
+    let request = hyper::Request::get(format!("{base}/proof"))
+        .header(crate::discovery::NONCE_HEADER, &nonce)
         .body(Full::new(Bytes::new()))
-    else {
-        return false;
-    };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(2), client().request(request)).await,
-        Ok(Ok(response)) if response.status().is_success()
-    )
+        .map_err(|e| e.to_string())?;
+    let response =
+        match tokio::time::timeout(Duration::from_secs(2), client().request(request)).await {
+            Ok(Ok(response)) if response.status().is_success() => response,
+            Ok(Ok(response)) => {
+                return Err(format!("{} answered {}", discovery.url, response.status()));
+            }
+            Ok(Err(err)) => return Err(format!("{} does not answer: {err}", discovery.url)),
+            Err(_) => return Err(format!("{} did not answer within 2 s", discovery.url)),
+        };
+    let body = tokio::time::timeout(Duration::from_secs(2), response.into_body().collect())
+        .await
+        .map_err(|_| "the proof did not arrive within 2 s".to_owned())?
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    let answer: Value = serde_json::from_slice(&body).map_err(|_| "no proof in the answer")?;
+    let proof = answer.get("proof").and_then(Value::as_str).unwrap_or("");
+    if crate::discovery::proof_holds(&discovery.token, &nonce, &discovery.url, proof) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} could not prove it knows the token of mcp.json",
+            discovery.url
+        ))
+    }
 }
 
 /// What the relay learnt of the conversation.
@@ -75,6 +100,19 @@ pub async fn relay(discovery: Discovery) -> Result<(), String> {
         .map_err(|e| format!("reading stdin: {e}"))?
     {
         if line.trim().is_empty() {
+            continue;
+        }
+        // `initialize` settles the session and the protocol version that
+        // every later message carries: nothing else goes out before its
+        // answer is in. Other messages go concurrently (a long tool call
+        // holds up no other).
+        let initializes = serde_json::from_str::<Value>(&line)
+            .ok()
+            .and_then(|m| m.get("method").and_then(Value::as_str).map(str::to_owned))
+            .is_some_and(|method| method == "initialize");
+        if initializes {
+            while tasks.join_next().await.is_some() {}
+            forward(&client, &discovery, &conversation, &out, line).await;
             continue;
         }
         let (client, discovery, conversation, out) = (
@@ -181,11 +219,15 @@ async fn forward(
             .await
             .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
             .unwrap_or_default();
-        // An answer in JSON-RPC form (an error for this request) passes.
-        if let Ok(value) = serde_json::from_str::<Value>(&text)
+        // An answer in JSON-RPC form (an error for this request) passes,
+        // with this request's id; a notification gets no answer at all.
+        if let Some(id) = &id
+            && let Ok(mut value) = serde_json::from_str::<Value>(&text)
             && value.get("jsonrpc").is_some()
+            && value.get("error").is_some()
         {
-            let _ = out.send(text);
+            value["id"] = id.clone();
+            let _ = out.send(value.to_string());
             return;
         }
         return fail(format!(
@@ -221,17 +263,29 @@ async fn forward(
 }
 
 /// Writes one message to stdout, noting the protocol version it settles.
+/// Only JSON-RPC messages reach stdout: a server-sent event without data
+/// (a keep-alive, a priming event) is nothing to the client, and an empty
+/// line is a parse error to it.
 fn emit(
     conversation: &Mutex<Conversation>,
     out: &tokio::sync::mpsc::UnboundedSender<String>,
     message: String,
 ) {
-    if let Ok(value) = serde_json::from_str::<Value>(&message)
-        && let Some(version) = value
-            .pointer("/result/protocolVersion")
-            .and_then(Value::as_str)
+    let Ok(value) = serde_json::from_str::<Value>(&message) else {
+        if !message.trim().is_empty() {
+            tracing::warn!("the language server sent something that is not JSON: dropped");
+        }
+        return;
+    };
+    if value.get("jsonrpc").is_none() {
+        tracing::warn!("the language server sent JSON that is not JSON-RPC: dropped");
+        return;
+    }
+    if let Some(version) = value
+        .pointer("/result/protocolVersion")
+        .and_then(Value::as_str)
     {
         conversation.lock().expect("conversation lock").protocol = Some(version.to_owned());
     }
-    let _ = out.send(message.replace('\n', " "));
+    let _ = out.send(value.to_string());
 }

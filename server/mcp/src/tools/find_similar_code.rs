@@ -6,7 +6,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{DowseTools, answer, arguments, failure, schema, semantic_search};
+use dowse_host::requests;
+
+use super::{Count, DowseTools, answer, arguments, count, failure, schema, semantic_search};
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -14,9 +16,11 @@ pub(crate) struct Args {
     /// The file, relative to the workspace root (or absolute inside it).
     file: String,
     /// A 1-based line inside the function, method or class to compare.
-    line: u32,
+    #[schemars(with = "u32")]
+    line: Count,
     /// How many results to return, from 1 to 100 (default 10).
-    limit: Option<u32>,
+    #[schemars(with = "Option<u32>")]
+    limit: Option<Count>,
 }
 
 const EXPECTED: &str = "{\"file\": string, \"line\": number (1-based), \"limit\"?: 1-100}";
@@ -42,17 +46,15 @@ pub(crate) async fn call(tools: &DowseTools, args: JsonObject) -> CallToolResult
         Ok(args) => args,
         Err(err) => return err,
     };
-    let limit = args.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return failure(format!("`limit` must be from 1 to 100, not {limit}"));
-    }
-    if args.line == 0 {
-        return failure("`line` counts from 1");
-    }
+    let checked = requests::result_limit(count(args.limit))
+        .and_then(|limit| Ok((limit, requests::one_based(Some(args.line.0), "line")?)));
+    let (limit, line) = match checked {
+        Ok(checked) => checked,
+        Err(err) => return failure(err.to_string()),
+    };
     let file = args.file;
-    let line = args.line;
     match tools
-        .read(move |host| host.similar(&file, line, limit as usize))
+        .read(move |host| host.similar(&file, line, limit))
         .await
     {
         Ok(response) => answer(

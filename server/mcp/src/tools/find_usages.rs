@@ -7,7 +7,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{DowseTools, answer, arguments, failure, schema};
+use dowse_host::requests;
+
+use super::{Count, DowseTools, answer, arguments, failure, schema};
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -19,9 +21,11 @@ pub(crate) struct Args {
     /// inside it).
     file: Option<String>,
     /// The 1-based line of a position.
-    line: Option<u32>,
+    #[schemars(with = "Option<u32>")]
+    line: Option<Count>,
     /// The 1-based column (in characters) of a position.
-    column: Option<u32>,
+    #[schemars(with = "Option<u32>")]
+    column: Option<Count>,
 }
 
 const EXPECTED: &str =
@@ -65,25 +69,41 @@ pub(crate) async fn call(tools: &DowseTools, args: JsonObject) -> CallToolResult
     };
     let query = match (args.symbol, args.file, args.line, args.column) {
         (Some(symbol), None, None, None) if !symbol.trim().is_empty() => {
-            UsagesQuery::Symbol(symbol)
+            Target::Symbol(UsagesQuery::Symbol(symbol))
         }
-        (None, Some(file), Some(line), Some(column)) => {
-            // Confined to the workspace before anything reads it.
-            let path = match tools.host.resolve(&file) {
-                Ok((root, rel)) => root.path.join(rel).to_string_lossy().into_owned(),
-                Err(err) => return failure(err.to_string()),
-            };
-            UsagesQuery::Position { path, line, column }
-        }
+        (None, Some(file), Some(line), Some(column)) => Target::Position(file, line.0, column.0),
         _ => return failure(format!("give a symbol or a position: {EXPECTED}")),
     };
-    match tools.read(move |host| host.usages(&query)).await {
+    let found = tools
+        .read(move |host| {
+            let query = match query {
+                Target::Symbol(query) => query,
+                // Confined to the workspace before anything reads it.
+                Target::Position(file, line, column) => {
+                    let (root, rel) = host.resolve(&file)?;
+                    UsagesQuery::Position {
+                        path: root.path.join(rel).to_string_lossy().into_owned(),
+                        line: requests::one_based(Some(line), "line")?,
+                        column: requests::one_based(Some(column), "column")?,
+                    }
+                }
+            };
+            host.usages(&query)
+        })
+        .await;
+    match found {
         Ok(response) => answer(
             render(&response),
             serde_json::to_value(&response).unwrap_or_default(),
         ),
         Err(err) => failure(err),
     }
+}
+
+/// What usages are asked of, before the path is checked.
+enum Target {
+    Symbol(UsagesQuery),
+    Position(String, u64, u64),
 }
 
 fn render(response: &UsagesResponse) -> String {

@@ -7,7 +7,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{DowseTools, answer, arguments, failure, schema};
+use dowse_host::{Spelling, requests};
+
+use super::{Count, DowseTools, answer, arguments, count, failure, schema};
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -15,7 +17,8 @@ pub(crate) struct Args {
     /// What the context is for: a question, a task, words or a name.
     query: String,
     /// The most tokens to return, from 100 to 200000 (default 4000).
-    max_tokens: Option<u32>,
+    #[schemars(with = "Option<u32>")]
+    max_tokens: Option<Count>,
 }
 
 const EXPECTED: &str = "{\"query\": string, \"max_tokens\"?: 100-200000}";
@@ -58,8 +61,16 @@ pub(crate) async fn call(tools: &DowseTools, args: JsonObject) -> CallToolResult
         Ok(args) => args,
         Err(err) => return err,
     };
-    let max_tokens = args.max_tokens.unwrap_or(4000) as usize;
-    let query = args.query;
+    let checked = requests::query(Some(args.query)).and_then(|query| {
+        Ok((
+            query,
+            requests::context_budget(count(args.max_tokens), Spelling::Snake)?,
+        ))
+    });
+    let (query, max_tokens) = match checked {
+        Ok(checked) => checked,
+        Err(err) => return failure(err.to_string()),
+    };
     match tools
         .read(move |host| host.context(&query, max_tokens))
         .await

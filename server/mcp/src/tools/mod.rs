@@ -91,6 +91,28 @@ pub(crate) fn arguments<T: serde::de::DeserializeOwned>(
         .map_err(|e| failure(format!("invalid arguments: {e}; expected {expected}")))
 }
 
+/// A whole-number argument, sent as a number or as a number in a string
+/// (`"limit": "3"`, as the MCP Inspector's command line sends every
+/// argument); its range is the host's to check, as for every front end.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Count(pub(crate) u64);
+
+impl<'de> serde::Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Count, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        dowse_host::requests::whole_number(&value)
+            .map(Count)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("expected a whole number, not {value}"))
+            })
+    }
+}
+
+/// The value of an optional count.
+pub(crate) fn count(value: Option<Count>) -> Option<u64> {
+    value.map(|c| c.0)
+}
+
 /// Search results as text: `path:start-end kind symbol (in enclosing)`,
 /// then the best-matching lines in a fenced block.
 pub(crate) fn render_results(results: &[dowse_engine::SearchResult]) -> String {

@@ -1,13 +1,14 @@
 //! `semantic_search`: hybrid (keywords and meaning), lexical or semantic
 //! search over every root, optionally under a path.
 
-use dowse_engine::{SearchMode, SearchRequest, SearchResponse};
+use dowse_engine::SearchResponse;
+use dowse_host::Spelling;
 use rmcp::model::{CallToolResult, JsonObject};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{DowseTools, answer, arguments, failure, schema};
+use super::{Count, DowseTools, answer, arguments, count, failure, schema};
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -19,7 +20,8 @@ pub(crate) struct Args {
     /// (keywords only: exact names) or `semantic` (meaning only).
     mode: Option<String>,
     /// How many results to return, from 1 to 100 (default 10).
-    limit: Option<u32>,
+    #[schemars(with = "Option<u32>")]
+    limit: Option<Count>,
     /// Only results in files under this path, relative to the workspace
     /// root (e.g. `src/net`).
     path_prefix: Option<String>,
@@ -70,34 +72,21 @@ pub(crate) async fn call(tools: &DowseTools, args: JsonObject) -> CallToolResult
         Ok(args) => args,
         Err(err) => return err,
     };
-    let mode = match args
-        .mode
-        .as_deref()
-        .map(str::parse::<SearchMode>)
-        .transpose()
-    {
-        Ok(mode) => mode.unwrap_or_default(),
-        Err(err) => return failure(err.to_string()),
-    };
-    let limit = args.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return failure(format!("`limit` must be from 1 to 100, not {limit}"));
-    }
-    // The prefix is a path like any other: inside the workspace.
-    let path_prefix = match args.path_prefix.filter(|p| !p.trim().is_empty()) {
-        None => None,
-        Some(prefix) => match tools.host.resolve(&prefix) {
-            Ok((_, rel)) => Some(rel),
-            Err(err) => return failure(err.to_string()),
-        },
-    };
-    let request = SearchRequest {
-        query: args.query,
-        mode,
-        limit: limit as usize,
-        path_prefix,
-    };
-    match tools.read(move |host| host.search(&request)).await {
+    // Checked as every front end's search is, the prefix confined to the
+    // workspace (on the blocking pool: it looks at the disk).
+    let searched = tools
+        .read(move |host| {
+            let request = host.search_request(
+                Some(args.query),
+                args.mode.as_deref(),
+                count(args.limit),
+                args.path_prefix.as_deref(),
+                Spelling::Snake,
+            )?;
+            host.search(&request)
+        })
+        .await;
+    match searched {
         Ok(response) => answer(
             render(&response),
             serde_json::to_value(&response).unwrap_or_default(),
