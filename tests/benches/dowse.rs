@@ -22,12 +22,15 @@
 //!   its peak RSS and its resident memory after each step, heap apart from
 //!   mapped files. Run it alone against an index `dowse index` built:
 //!   `DOWSE_BENCH_ANSWER_INDEX=DIR cargo bench -p dowse-tests --bench dowse`.
+//! - limits: the MCP endpoint's answers to one well-behaved client before
+//!   and while 200 idle connections, 100 half-sent headers and 64 slow
+//!   bodies hold on (`http_limits.rs`); target: every answer within 1 s.
 //!
 //! Usage (release build; `scripts/bench` builds the binary first):
 //!
 //! ```text
 //! cargo bench -p dowse-tests --bench dowse -- [--corpus DIR] [--include GLOB]...
-//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|persistence|usages|semantic|lsp|coverage|mcp]...
+//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|persistence|usages|semantic|lsp|coverage|mcp|limits]...
 //!     [--mcp-clients N] [--mcp-calls N] [--mcp-think-ms N] [--mcp-fuzz N]
 //!     [--crash-rounds N]
 //!     [--raw-sample N] [--edits N] [--seed-embeddings FILE]
@@ -49,6 +52,7 @@ use dowse_engine::walk::{WalkOptions, walk};
 use dowse_engine::{Config, Engine, SearchMode, SearchRequest};
 use serde_json::{Value, json};
 
+mod http_limits;
 mod mcp_load;
 
 struct Args {
@@ -58,6 +62,8 @@ struct Args {
     mcp_calls: usize,
     mcp_think_ms: u64,
     mcp_fuzz: usize,
+    /// Searches timed before and during the `limits` section's attack.
+    limits_calls: usize,
     /// An embedding cache to start the LSP section's index from (its
     /// vectors are looked up by text, so any earlier run's cache serves).
     seed_embeddings: Option<PathBuf>,
@@ -153,6 +159,13 @@ fn main() {
             write_report(&args, &report);
         }
     }
+    if wants("limits") {
+        // The HTTP layer is measured, not search: a small workspace serves.
+        let scratch = tempfile::tempdir().expect("temp dir");
+        let workspace = scratch.path().join("workspace");
+        copy_tree(&dowse_tests::fixtures_dir().join("workspace"), &workspace);
+        report["limits"] = http_limits::run(&args, &workspace);
+    }
     if wants("mcp") {
         let scratch = tempfile::tempdir().expect("temp dir");
         let index = embedded_index(
@@ -182,6 +195,7 @@ fn parse_args() -> Args {
         mcp_calls: 500,
         mcp_think_ms: 200,
         mcp_fuzz: 10_000,
+        limits_calls: 50,
         seed_embeddings: None,
         edits: 60,
         crash_rounds: 100,
@@ -211,6 +225,7 @@ fn parse_args() -> Args {
             "--mcp-calls" => args.mcp_calls = value().parse().expect("--mcp-calls N"),
             "--mcp-think-ms" => args.mcp_think_ms = value().parse().expect("--mcp-think-ms N"),
             "--mcp-fuzz" => args.mcp_fuzz = value().parse().expect("--mcp-fuzz N"),
+            "--limits-calls" => args.limits_calls = value().parse().expect("--limits-calls N"),
             "--bench" => {} // cargo bench passes this
             other => panic!("unknown argument {other}"),
         }
@@ -1002,6 +1017,20 @@ impl EditTimes {
     }
 }
 
+/// Copies a directory tree.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
 /// Copies the corpus's files (as walked) to `to`, for sections that edit it.
 fn copy_corpus(args: &Args, to: &Path) {
     let root = args.corpus.canonicalize().expect("corpus");
@@ -1421,6 +1450,38 @@ fn print_table(report: &Value) {
             format!("{:.3}", f("ann_recall_at_10")),
         );
         row("targets met", format!("{}", s["targets"]["met"]));
+    }
+    let l = &report["limits"];
+    if !l.is_null() {
+        eprintln!("mcp endpoint limits (one client while others hold connections)");
+        let side = |k: &str| {
+            format!(
+                "p50 {:.1} ms, slowest {:.1} ms, {} of {} answered",
+                l[k]["p50_ms"].as_f64().unwrap_or(f64::NAN),
+                l[k]["max_ms"].as_f64().unwrap_or(f64::NAN),
+                l[k]["answered"],
+                l["calls"]
+            )
+        };
+        row("before", side("before"));
+        row(
+            &format!(
+                "during {} idle + {} half-header + {} slow-body",
+                l["idle_connections"], l["half_headers"], l["slow_bodies"]
+            ),
+            side("during"),
+        );
+        row(
+            "attackers closed by the server",
+            format!(
+                "{} held, {} slow bodies cut",
+                l["attackers_closed_by_server"], l["slow_bodies_cut"]
+            ),
+        );
+        row(
+            "targets met (every answer within 1 s)",
+            format!("{}", l["pass"]),
+        );
     }
     let m = &report["mcp"];
     if !m.is_null() {

@@ -719,3 +719,77 @@ fn settings_layer_in_the_documented_order_and_bad_keys_are_reported_once() {
     });
     assert!(restart.is_some(), "{:?}", client.notifications);
 }
+
+/// Requests are checked as MCP checks them (one validation in the host): a
+/// path prefix outside the workspace is refused, a limit sent as text is
+/// taken, and a position in a file outside the workspace is refused before
+/// anything reads it (a read of /dev/zero never ends).
+#[test]
+fn requests_are_checked_once_for_every_front_end_and_never_read_outside() {
+    let ws = TestWorkspace::fixture("workspace");
+    let mut client = start(&ws);
+    wait_indexed(&mut client);
+    let outside = client.request(
+        "dowse/search",
+        json!({"query": "parse_duration", "pathPrefix": "../../etc"}),
+    );
+    assert_eq!(outside["error"]["code"], -32602, "{outside}");
+    assert!(
+        outside["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("outside the workspace"),
+        "{outside}"
+    );
+    let inside = client.request(
+        "dowse/search",
+        json!({"query": "parse_duration", "pathPrefix": "src/util", "limit": "3", "mode": "lexical"}),
+    );
+    let results = inside["result"]["results"].as_array().unwrap();
+    assert!(!results.is_empty() && results.len() <= 3, "{inside}");
+    assert!(
+        results
+            .iter()
+            .all(|r| r["path"].as_str().unwrap().starts_with("src/util/")),
+        "{inside}"
+    );
+    let too_many = client.request("dowse/search", json!({"query": "x", "limit": 1000}));
+    assert!(
+        too_many["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("from 1 to 100"),
+        "{too_many}"
+    );
+    let budget = client.request("dowse/context", json!({"query": "retry", "maxTokens": 5}));
+    assert!(
+        budget["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`maxTokens`"),
+        "{budget}"
+    );
+
+    let started = Instant::now();
+    let zero = client.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": "file:///dev/zero"}, "position": {"line": 0, "character": 0},
+               "context": {"includeDeclaration": true}}),
+    );
+    assert!(
+        zero["result"].is_null() || zero.get("error").is_some(),
+        "{zero}"
+    );
+    let usages = client.request(
+        "dowse/findUsages",
+        json!({"uri": "file:///dev/zero", "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(usages["error"]["code"], -32602, "{usages}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The server still answers.
+    assert_eq!(
+        search_paths(&mut client, "parse_duration")[0],
+        "src/util/duration.py"
+    );
+    client.shutdown();
+}

@@ -106,3 +106,92 @@ def test_the_discovery_file_goes_when_the_server_does(workspace, lsp):
     assert (workspace.index / "mcp.json").exists()
     lsp.close()
     assert not (workspace.index / "mcp.json").exists()
+
+
+async def test_the_relay_sends_the_python_sdk_nothing_but_json_rpc(workspace, lsp, caplog):
+    """Through `dowse mcp` relaying to the language server, the official SDK
+    logs no parse error (an empty line on stdout is one to it)."""
+    import logging
+    caplog.set_level(logging.DEBUG)
+    relay = StdioServerParameters(command=dowse_bin(), args=["mcp"], env=workspace.env, cwd=str(workspace.root))
+    async with Client(relay) as client:
+        tools = await client.list_tools()
+        assert len(tools.tools) == 6
+        r = await client.call_tool("semantic_search", {"query": "parse a duration", "limit": "3"})
+        assert r.structured_content["results"], r
+    complaints = [r.getMessage() for r in caplog.records
+                  if any(word in r.getMessage().lower() for word in ("parse", "invalid json", "validation error"))]
+    assert not complaints, complaints
+
+
+def test_a_raw_client_gets_one_reply_per_request_and_none_for_a_notification(workspace, lsp):
+    """Protocol 2025-06-18 by hand through the relay: initialize, initialized,
+    tools/list, then end of input: exactly two replies, both with ids, and
+    the request still in flight when stdin closed is answered."""
+    import subprocess
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    ]
+    stdin = "".join(json.dumps(m) + "\n" for m in messages)
+    out = subprocess.run([dowse_bin(), "mcp"], input=stdin.encode(), capture_output=True,
+                         env=workspace.env, cwd=workspace.root, timeout=120)
+    assert out.returncode == 0, out.stderr.decode()
+    lines = out.stdout.decode().splitlines()
+    assert len(lines) == 2, lines
+    replies = [json.loads(line) for line in lines]
+    assert sorted(r["id"] for r in replies) == [1, 2], replies
+    by_id = {r["id"]: r for r in replies}
+    assert by_id[1]["result"]["serverInfo"]["name"] == "dowse"
+    assert len(by_id[2]["result"]["tools"]) == 6
+    # It relayed to the language server (one index, one model).
+    assert "not relaying" not in out.stderr.decode(), out.stderr.decode()
+
+
+async def test_edits_an_editor_restores_at_start_are_searchable_when_the_first_index_ends(tmp_path):
+    """VS Code restores its open files right after `initialized`, while the
+    first index of a large workspace is still running: the unsaved edit is
+    searchable as soon as that index ends, from the editor and from an agent
+    relayed to the same server."""
+    from conftest import LspClient, Workspace
+    ws = Workspace(tmp_path)
+    for i in range(1200):
+        body = "".join(f"def step_{i}_{j}(ledger, entry):\n    return ledger.post(entry, {j})\n\n\n" for j in range(6))
+        (ws.root / "bulk").mkdir(exist_ok=True)
+        (ws.root / f"bulk/m{i}.py").write_text(body)
+    client = LspClient(ws)
+    uri = ws.root.as_uri()
+    client.request("initialize", {
+        "processId": os.getpid(), "rootUri": uri,
+        "workspaceFolders": [{"uri": uri, "name": "workspace"}],
+        "capabilities": {}, "initializationOptions": {"debounce_ms": 20},
+    })
+    client.notify("initialized", {})
+    file_uri = ws.uri("src/util/thermo.py")
+    text = ws.path("src/util/thermo.py").read_text()
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": file_uri, "languageId": "python", "version": 1, "text": text}})
+    edited = text + "\n\ndef platypus_velocity(distance, seconds):\n    return distance / seconds\n"
+    client.notify("textDocument/didChange", {"textDocument": {"uri": file_uri, "version": 2}, "contentChanges": [{"text": edited}]})
+    # The edit went in while the first index ran.
+    assert not any(n["method"] == "dowse/status" and n["params"]["phase"] in ("embedding", "ready")
+                   for n in list(client.notifications)), "the first index ended before the edit was sent"
+    client.wait_for(lambda n: n["method"] == "dowse/status" and n["params"]["phase"] in ("embedding", "ready"))
+    ended = time.time()
+    while True:
+        r = client.request("dowse/search", {"query": "platypus_velocity", "mode": "lexical", "limit": 3})
+        if any(x["path"] == "src/util/thermo.py" for x in r["result"]["results"]):
+            break
+        assert time.time() - ended < 5, f"not searchable 5 s after the first index ended: {r}"
+        await anyio.sleep(0.05)
+    deadline = time.time() + 30
+    while not (ws.index / "mcp.json").exists():
+        assert time.time() < deadline, "no mcp.json"
+        await anyio.sleep(0.05)
+    relay = StdioServerParameters(command=dowse_bin(), args=["mcp"], env=ws.env, cwd=str(ws.root))
+    async with Client(relay) as agent:
+        r = await agent.call_tool("semantic_search", {"query": "platypus_velocity", "mode": "lexical", "limit": 3})
+        assert r.structured_content["results"][0]["path"] == "src/util/thermo.py", r.structured_content
+    client.close()
