@@ -522,13 +522,14 @@ fn usages(args: &Args) -> Value {
         exclude: args.exclude.clone(),
         ..Config::default()
     };
-    let engine = Engine::open(&args.corpus, config).expect("open the benchmark index");
+    let mut engine = Engine::open(&args.corpus, config).expect("open the benchmark index");
     eprintln!("usages: indexing (lexical) and extracting occurrences...");
     engine.update(&dowse_engine::NoProgress).expect("index");
     let queries = usage_queries(args, 300);
     let started = Instant::now();
-    // The first query extracts every file; its answer does not matter.
-    let _ = engine.usages(&dowse_engine::UsagesQuery::parse(&queries[0]));
+    // The writer extracts every file once (the language server's writer
+    // does it on the first usages request).
+    engine.prepare_usages().expect("prepare usages");
     let build_seconds = started.elapsed().as_secs_f64();
     eprintln!("usages: {} queries...", queries.len());
     let mut latencies = Vec::new();
@@ -1603,7 +1604,7 @@ fn print_table(report: &Value) {
 /// The pipeline's texts for a random sample of the corpus's chunks, as
 /// (body view, name view) pairs, chunked exactly as `dowse index` does.
 fn sample_views(args: &Args, n: usize) -> Vec<(String, String)> {
-    use dowse_engine::semantic::{embedding_text, name_text};
+    use dowse_engine::views::{embedding_text, name_text};
     let root = args.corpus.canonicalize().expect("corpus");
     let walked = walk(&root, &walk_options(args)).expect("walk");
     let config = Config::default();
@@ -1651,11 +1652,14 @@ fn raw_throughput(
     for window in views.chunks(1024) {
         let mut window: Vec<&(String, String)> = window.iter().collect();
         window.sort_by_key(|(body, _)| body.len());
-        for batch in dowse_engine::semantic::batches(
+        for batch in dowse_engine::views::batches(
             &window,
             |(body, _)| body,
-            semantic.batch_size,
-            semantic.batch_tokens,
+            (
+                semantic.batch_size,
+                semantic.batch_tokens,
+                semantic.window(),
+            ),
         ) {
             let bodies: Vec<&str> = batch.iter().map(|(b, _)| b.as_str()).collect();
             let names: Vec<&str> = batch.iter().map(|(_, n)| n.as_str()).collect();
@@ -1767,7 +1771,7 @@ fn answer(args: &Args, index_dir: PathBuf) {
         },
         ..Config::default()
     };
-    let engine = Engine::open(&args.corpus, config).expect("open the benchmark index");
+    let mut engine = Engine::open(&args.corpus, config).expect("open the benchmark index");
     stage("opened");
     // Load the model and the vectors, and warm up with queries not measured.
     engine
@@ -1775,7 +1779,7 @@ fn answer(args: &Args, index_dir: PathBuf) {
         .expect("load vectors");
     stage("model_and_vectors_loaded");
     let segments_loaded = engine.vector_segments();
-    let hnsw_build = engine.optimize_vectors();
+    let hnsw_build = engine.graph_job().map(|job| job.run()).unwrap_or_default();
     stage("hnsw_built");
     for q in ["warm up the model", "and the caches"] {
         engine.search(&SearchRequest::new(q)).expect("search");

@@ -131,7 +131,7 @@ fn main() {
         },
         ..Config::default()
     };
-    let engine = Engine::open(&args.corpus, config).expect("open engine");
+    let mut engine = Engine::open(&args.corpus, config).expect("open engine");
     let started = Instant::now();
     let report = engine.update(&dowse_engine::NoProgress).expect("update");
     let embedded = engine.embed(&dowse_engine::NoProgress).expect("embed");

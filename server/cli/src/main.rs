@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dowse_engine::{
-    Config, ConfigSources, EmbedReport, Engine, EngineError, IndexReport, SearchMode,
+    Config, ConfigSources, EmbedReport, Engine, EngineError, EngineWriter, IndexReport, SearchMode,
     SearchRequest, UsagesQuery,
 };
 
@@ -278,7 +278,7 @@ fn sources(cli: &Globals) -> ConfigSources {
     sources
 }
 
-fn open(path: Option<PathBuf>, cli: &Globals) -> anyhow::Result<Engine> {
+fn open(path: Option<PathBuf>, cli: &Globals) -> anyhow::Result<EngineWriter> {
     open_with(path, cli, |_| ())
 }
 
@@ -287,7 +287,7 @@ fn open_with(
     path: Option<PathBuf>,
     cli: &Globals,
     adjust: impl FnOnce(&mut Config),
-) -> anyhow::Result<Engine> {
+) -> anyhow::Result<EngineWriter> {
     let root = workspace(path)?;
     let mut config = config(cli, &root)?;
     adjust(&mut config);
@@ -309,7 +309,10 @@ fn open_with(
 /// a command that searches next (`then_search`) merges the vector blocks.
 /// Interrupted (Ctrl-C), it keeps every vector computed so far: the next
 /// run embeds only the rest.
-fn update(engine: &Engine, then_search: bool) -> anyhow::Result<(IndexReport, EmbedReport)> {
+fn update(
+    engine: &mut EngineWriter,
+    then_search: bool,
+) -> anyhow::Result<(IndexReport, EmbedReport)> {
     let report = engine.update(&progress::Bar::new())?;
     // The lexical phase's indexing threads free what they used in arenas
     // of their own, which the embedding threads that come next do not
@@ -354,7 +357,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             // It exits without searching: the vectors go to the embedding
             // cache, where the next command loads them from, and are not
             // held in memory too (25 MB for the CPython stdlib).
-            let engine = open_with(path, &globals, |config| {
+            let mut engine = open_with(path, &globals, |config| {
                 config.semantic.vectors.ids_only = true;
             })?;
             let (report, embedded) = if lexical_only {
@@ -363,7 +366,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     EmbedReport::default(),
                 )
             } else {
-                update(&engine, false)?
+                update(&mut engine, false)?
             };
             let semantic = (!lexical_only).then_some(&embedded);
             if json {
@@ -382,7 +385,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if query.trim().is_empty() {
                 return Err(EngineError::EmptyQuery.into());
             }
-            let engine = open(path, &globals)?;
+            let mut engine = open(path, &globals)?;
             let request_mode: SearchMode = mode.into();
             let (report, embedded) = if request_mode == SearchMode::Lexical {
                 (
@@ -390,7 +393,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     EmbedReport::default(),
                 )
             } else {
-                update(&engine, true)?
+                update(&mut engine, true)?
             };
             report_background_indexing(&report, &embedded);
             let request = SearchRequest {
@@ -413,8 +416,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => {
             let (file, line) = parse_location(&location)?;
-            let engine = open(path, &globals)?;
-            let (report, embedded) = update(&engine, true)?;
+            let mut engine = open(path, &globals)?;
+            let (report, embedded) = update(&mut engine, true)?;
             report_background_indexing(&report, &embedded);
             // FILE is relative to where the user is, like any shell argument.
             let file = std::env::current_dir()?.join(file);
@@ -426,7 +429,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Usages { symbol, path, json } => {
-            let engine = open(path, &globals)?;
+            let mut engine = open(path, &globals)?;
             let report = engine.update(&progress::Bar::new())?;
             report_background_indexing(&report, &EmbedReport::default());
             // A FILE:LINE:COL position is relative to where the user is.
@@ -436,6 +439,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => symbol,
             };
+            engine.prepare_usages()?;
             let response = engine.usages(&UsagesQuery::parse(&query))?;
             if json {
                 output::json(&response)?;
@@ -444,7 +448,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Health { path, json } => {
-            let engine = open(path, &globals)?;
+            let mut engine = open(path, &globals)?;
+            // The embedder is probed for real: the model is loaded first.
+            engine.prepare_semantic();
             let health = engine.health();
             if json {
                 output::json(&health)?;
@@ -456,8 +462,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Stats { path, json } => {
-            let engine = open(path, &globals)?;
-            let (report, embedded) = update(&engine, true)?;
+            let mut engine = open(path, &globals)?;
+            let (report, embedded) = update(&mut engine, true)?;
             report_background_indexing(&report, &embedded);
             let stats = engine.stats();
             if json {

@@ -1,4 +1,4 @@
-//! One file's text cut into chunks, each with its embedding key: the one
+//! One file's text cut into chunks, each with its content key: the one
 //! path by which the committed index and the overlay (an editor's buffer)
 //! both turn text into what they store, so the two never disagree.
 
@@ -6,10 +6,10 @@ use std::path::Path;
 
 use dowse_syntax::{ChunkConfig, ChunkedFile, chunk_file, language_label};
 
-use crate::semantic::{embed_key, embedding_text};
+use crate::views::content_key;
 
 /// A file's chunks, the language label they are stored under and each
-/// chunk's embedding key.
+/// chunk's content key.
 pub(crate) struct Chunked {
     pub(crate) file: ChunkedFile,
     pub(crate) language: &'static str,
@@ -27,13 +27,13 @@ pub(crate) fn chunk_and_key(path: &str, text: &str, config: &ChunkConfig) -> Chu
         .chunks
         .iter()
         .map(|chunk| {
-            embed_key(&embedding_text(
+            content_key(
                 path,
                 chunk.kind,
                 chunk.symbol.as_deref(),
                 &chunk.enclosing,
                 chunk.text(text),
-            ))
+            )
         })
         .collect();
     Chunked {

@@ -100,7 +100,7 @@ impl Engine {
         let response = self.search_chunks(&request, false)?;
         let model = match self.semantic() {
             crate::semantic::SemanticState::Ready(ready) => Some(ready.model.clone()),
-            crate::semantic::SemanticState::Unavailable(_) => None,
+            _ => None,
         };
         let token_count = match &model {
             Some(m) if m.indexer.count_tokens("probe").is_some() => TokenCount::Model,

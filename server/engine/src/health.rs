@@ -166,10 +166,14 @@ impl Engine {
 
         let started = Instant::now();
         let (embedder, vectors) = match self.semantic() {
-            semantic::SemanticState::Unavailable(reason) => (
+            state @ (semantic::SemanticState::Unavailable(_)
+            | semantic::SemanticState::NotLoaded) => (
                 Component {
                     status: Status::Degraded,
-                    message: format!("keyword search only: {reason}"),
+                    message: format!(
+                        "keyword search only: {}",
+                        state.unavailable().unwrap_or_default()
+                    ),
                     latency_ms: None,
                 },
                 Component {

@@ -17,6 +17,7 @@ use dowse_syntax::Digest;
 use rayon::prelude::*;
 
 use crate::walk::{SkipReason, Skipped, WalkedFile, walk};
+use crate::writer::EngineWriter;
 use crate::{Engine, EngineError, Progress, Result};
 
 /// What an update did.
@@ -74,9 +75,112 @@ const COMMIT_EVERY: Duration = Duration::from_secs(2);
 /// Above this, a NUL byte marks a file as binary, as git and ripgrep do.
 const BINARY_SNIFF_BYTES: usize = 8192;
 
-impl Engine {
+impl EngineWriter {
     /// Reconciles the index with the workspace on disk and commits.
-    pub fn update(&self, progress: &dyn Progress) -> Result<IndexReport> {
+    pub fn update(&mut self, progress: &dyn Progress) -> Result<IndexReport> {
+        let generation = self.generation();
+        let mut slot = self.lexical_writer.take();
+        let updated = self.engine().update_with(&mut slot, progress);
+        self.lexical_writer = slot;
+        self.committed_since(generation);
+        updated
+    }
+
+    /// Brings only these files (workspace-relative) up to date with the
+    /// disk and commits if anything changed: the cheap path for file events
+    /// and closed buffers. A path the index does not know (a new file, or an
+    /// ignored one) needs the walk's ignore rules: then the whole workspace
+    /// is reconciled instead.
+    pub fn update_paths(&mut self, paths: &[&str]) -> Result<IndexReport> {
+        let generation = self.generation();
+        let mut slot = self.lexical_writer.take();
+        let updated = self.engine().update_paths_with(&mut slot, paths);
+        self.lexical_writer = slot;
+        self.committed_since(generation);
+        updated
+    }
+
+    /// After a change that may have committed: the embedding order and the
+    /// occurrences of find usages follow the new commit.
+    fn committed_since(&mut self, generation: u64) {
+        if self.generation() != generation {
+            // New files and times: the embedding order is computed again.
+            self.focus_version += 1;
+            self.sync_usages_if_prepared();
+        }
+    }
+
+    /// Overlays the text of a file open in an editor (workspace-relative or
+    /// absolute path): searches, usages and similar see it in place of the
+    /// disk's at once, and nothing is written to disk. The file stays
+    /// overlaid until [`EngineWriter::close_buffer`]. Returns false when the
+    /// text was already the overlay's, or the walk's rules leave the file
+    /// out.
+    pub fn set_buffer(&mut self, path: &str, text: &str) -> Result<bool> {
+        let rel = self.workspace_relative(path)?;
+        // What the walk leaves out stays out when an editor opens it too
+        // (hidden, ignored, excluded, secret, too large, binary): agents
+        // read this index.
+        if let Err(reason) = self.admits_buffer(&rel, text) {
+            tracing::info!("{rel} is open in an editor but not indexed: {reason}");
+            if self.overlay.view().contains(&rel) {
+                self.overlay.remove(&rel)?;
+                self.sync_usages_if_prepared();
+            }
+            return Ok(false);
+        }
+        let changed = self.overlay.set(&rel, text, &self.config.chunk)?;
+        if changed {
+            self.sync_usages_if_prepared();
+        }
+        Ok(changed)
+    }
+
+    /// Returns a file to its disk content after its editor closed it: drops
+    /// its overlay, and brings its committed copy up to date if the disk
+    /// changed meanwhile (a save). Costs that one file.
+    pub fn close_buffer(&mut self, path: &str) -> Result<()> {
+        let rel = self.workspace_relative(path)?;
+        if !self.overlay.remove(&rel)? {
+            return Ok(());
+        }
+        if self.read_only.is_some() {
+            self.sync_usages_if_prepared();
+            return Ok(());
+        }
+        let known = self
+            .files
+            .read()
+            .expect("file table lock")
+            .files
+            .contains_key(&rel);
+        if known || self.root.join(&rel).is_file() {
+            self.update_paths(&[&rel])?;
+        }
+        // The buffer's occurrences go back to the disk's.
+        self.sync_usages_if_prepared();
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// The lexical index's writer in `slot`, created on first need.
+    fn lexical_writer<'a>(
+        &self,
+        slot: &'a mut Option<LexicalWriter>,
+    ) -> Result<&'a mut LexicalWriter> {
+        if slot.is_none() {
+            let threads = self.config.worker_threads();
+            *slot = Some(self.lexical.writer(threads, self.config.index_heap_bytes)?);
+        }
+        Ok(slot.as_mut().expect("the writer was just created"))
+    }
+
+    fn update_with(
+        &self,
+        slot: &mut Option<LexicalWriter>,
+        progress: &dyn Progress,
+    ) -> Result<IndexReport> {
         let started = Instant::now();
         if self.read_only.is_some() {
             // Another process owns the index: answer from its last commit.
@@ -122,12 +226,7 @@ impl Engine {
         };
 
         if !todo.is_empty() || !removed.is_empty() {
-            let mut guard = self.writer.lock().expect("writer lock");
-            if guard.is_none() {
-                let threads = self.config.worker_threads();
-                *guard = Some(self.lexical.writer(threads, self.config.index_heap_bytes)?);
-            }
-            let writer = guard.as_mut().expect("writer was just created");
+            let writer = self.lexical_writer(slot)?;
             {
                 let mut table = self.files.write().expect("file table lock");
                 for path in &removed {
@@ -335,14 +434,13 @@ impl Engine {
         ))
     }
 
-    /// Brings only these files (workspace-relative) up to date with the
-    /// disk and commits if anything changed: the cheap path for file events
-    /// and closed buffers. A path the index does not know (a new file, or an
-    /// ignored one) needs the walk's ignore rules: then the whole workspace
-    /// is reconciled instead.
-    pub fn update_paths(&self, paths: &[&str]) -> Result<IndexReport> {
+    fn update_paths_with(
+        &self,
+        slot: &mut Option<LexicalWriter>,
+        paths: &[&str],
+    ) -> Result<IndexReport> {
         if self.read_only.is_some() {
-            return self.update(&crate::NoProgress);
+            return self.update_with(slot, &crate::NoProgress);
         }
         let started = Instant::now();
         let known: Vec<(String, FileRecord)> = {
@@ -353,19 +451,14 @@ impl Engine {
                     Some(record) => known.push(((*path).to_owned(), record.clone())),
                     None => {
                         drop(table);
-                        return self.update(&crate::NoProgress);
+                        return self.update_with(slot, &crate::NoProgress);
                     }
                 }
             }
             known
         };
         let mut report = IndexReport::default();
-        let mut guard = self.writer.lock().expect("writer lock");
-        if guard.is_none() {
-            let threads = self.config.worker_threads();
-            *guard = Some(self.lexical.writer(threads, self.config.index_heap_bytes)?);
-        }
-        let writer = guard.as_mut().expect("writer was just created");
+        let writer = self.lexical_writer(slot)?;
         let mut table = self.files.write().expect("file table lock");
         let mut changed = false;
         for (path, old) in known {
@@ -424,26 +517,6 @@ impl Engine {
         Ok(report)
     }
 
-    /// Overlays the text of a file open in an editor (workspace-relative or
-    /// absolute path): searches, usages and similar see it in place of the
-    /// disk's at once, and nothing is written to disk. The file stays
-    /// overlaid until [`Engine::close_buffer`]. Returns false when the text
-    /// was already the overlay's.
-    pub fn set_buffer(&self, path: &str, text: &str) -> Result<bool> {
-        let rel = self.workspace_relative(path)?;
-        // What the walk leaves out stays out when an editor opens it too
-        // (hidden, ignored, excluded, secret, too large, binary): agents
-        // read this index.
-        if let Err(reason) = self.admits_buffer(&rel, text) {
-            tracing::info!("{rel} is open in an editor but not indexed: {reason}");
-            if self.overlay.view().contains(&rel) {
-                self.overlay.remove(&rel)?;
-            }
-            return Ok(false);
-        }
-        self.overlay.set(&rel, text, &self.config.chunk)
-    }
-
     /// Whether the walk's rules let a buffer of `text` at `rel` in: a file
     /// the last walk indexed is in (if its text is still text of a size the
     /// walk takes); any other is checked as the walk would check it.
@@ -470,44 +543,11 @@ impl Engine {
         Ok(())
     }
 
-    /// Returns a file to its disk content after its editor closed it: drops
-    /// its overlay, and brings its committed copy up to date if the disk
-    /// changed meanwhile (a save). Costs that one file.
-    pub fn close_buffer(&self, path: &str) -> Result<()> {
-        let rel = self.workspace_relative(path)?;
-        if !self.overlay.remove(&rel)? {
-            return Ok(());
-        }
-        if self.read_only.is_some() {
-            return Ok(());
-        }
-        let known = self
-            .files
-            .read()
-            .expect("file table lock")
-            .files
-            .contains_key(&rel);
-        if known || self.root.join(&rel).is_file() {
-            self.update_paths(&[&rel])?;
-        }
-        Ok(())
-    }
-
-    /// The paths open in an editor (overlaid), sorted.
-    pub fn buffer_paths(&self) -> Vec<String> {
-        let mut paths: Vec<String> = self.overlay.view().files.keys().cloned().collect();
-        paths.sort();
-        paths
-    }
-
     fn commit(&self, writer: &mut LexicalWriter, table: &mut FileTable) -> Result<()> {
         let generation = table.generation + 1;
         writer.commit(generation)?;
         table.generation = generation;
         self.lexical.reload()?;
-        // New files and times: the embedding order is computed again.
-        self.focus_version
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.counters.committed();
         if let Some(crate::semantic::SemanticState::Ready(ready)) = self.semantic.get() {
             ready.mark_stale();

@@ -11,6 +11,7 @@
 mod chunked;
 pub mod config;
 mod context;
+mod embedding;
 mod focus;
 pub mod health;
 mod indexer;
@@ -24,13 +25,15 @@ mod similar;
 mod snapshot;
 mod source;
 mod usages;
+pub mod views;
 pub mod walk;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use dowse_index::files::FileTable;
-use dowse_index::lexical::{LexicalError, LexicalIndex, LexicalWriter};
+use dowse_index::lexical::{LexicalError, LexicalIndex};
 
 pub use chunked::test_hooks;
 pub use config::{Config, ConfigError, ConfigSources};
@@ -39,12 +42,14 @@ pub use dowse_embed as embed;
 pub use dowse_index::memory::release_free_memory;
 pub use dowse_index::store::{IndexDir, index_key};
 pub use dowse_syntax::ChunkKind;
+pub use embedding::{EMBED_NOW_MAX_CHUNKS, EmbedReport, EmbedStep, GraphJob};
 pub use indexer::IndexReport;
 pub use progress::{NoProgress, Progress};
 pub use search::{SearchMode, SearchRequest, SearchResponse, SearchResult};
-pub use semantic::{EmbedReport, EmbedStep, INTERACTIVE_QUIET, ModelHandle, SemanticConfig};
+pub use semantic::{INTERACTIVE_QUIET, ModelHandle, SemanticConfig};
 pub use similar::SimilarResponse;
 pub use usages::{UsageLocation, UsagesQuery, UsagesResponse};
+pub use writer::EngineWriter;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -135,10 +140,9 @@ pub fn default_index_dir(workspace: &Path) -> Result<PathBuf> {
 /// One workspace root's index and the queries over it.
 ///
 /// Reads (search, similar, usages, context, health, stats) may come from any
-/// thread at any time and never wait for writes. Writes (`update`,
-/// `set_buffer`, `close_buffer`, `embed_step`, `embed_paths`, `flush`) must
-/// come from one thread at a time: the workspace host's writer, or a
-/// one-shot CLI command.
+/// thread at any time and never wait for writes. Writes are the
+/// [`EngineWriter`]'s, which [`Engine::open`] returns: one per index, owned
+/// by the workspace host's writer thread or a one-shot CLI command.
 pub struct Engine {
     root: PathBuf,
     config: Config,
@@ -146,12 +150,10 @@ pub struct Engine {
     lexical: LexicalIndex,
     /// What the committed index holds, per file.
     files: RwLock<FileTable>,
-    /// The single writer, created on the first change.
-    writer: Mutex<Option<LexicalWriter>>,
     model: ModelHandle,
-    /// Loaded on first use: the embedding cache, the vectors.
+    /// Loaded by the writer: the embedding cache, the vectors.
     semantic: OnceLock<semantic::SemanticState>,
-    /// Occurrences for find usages, built on the first usages query.
+    /// Occurrences for find usages, built and kept by the writer.
     usage_state: usages::SharedUsages,
     /// Files open in an editor: their unsaved text, in memory.
     overlay: overlay::Overlay,
@@ -171,18 +173,14 @@ pub struct Engine {
     read_only: Option<u32>,
     /// Set to stop long work (indexing, embedding) at the next safe point.
     cancel: Arc<std::sync::atomic::AtomicBool>,
-    /// Files open in an editor, which are embedded first (see [`focus`]).
-    focused: Mutex<std::collections::BTreeSet<String>>,
-    /// Bumped when `focused` changes.
-    focus_version: std::sync::atomic::AtomicU64,
-    /// The embedding order for `focus_version`, once computed.
-    focus: Mutex<Option<(u64, Arc<focus::Focus>)>>,
 }
 
 impl Engine {
     /// Opens (or creates) the index of the workspace at `root`, with the
-    /// model `config` names (loaded on first use).
-    pub fn open(root: &Path, config: Config) -> Result<Engine> {
+    /// model `config` names (loaded when the writer first needs it), and
+    /// returns its one writer (readers get theirs from
+    /// [`EngineWriter::reader`]).
+    pub fn open(root: &Path, config: Config) -> Result<EngineWriter> {
         let model = ModelHandle::resolve(&config.semantic);
         Engine::open_with(root, config, model)
     }
@@ -193,13 +191,13 @@ impl Engine {
         root: &Path,
         config: Config,
         embedder: Arc<dyn embed::Embedder>,
-    ) -> Result<Engine> {
+    ) -> Result<EngineWriter> {
         Engine::open_with(root, config, ModelHandle::given(embedder))
     }
 
     /// Opens the index of `root` sharing `model` with other engines of the
     /// process (one per workspace root), so the model is in memory once.
-    pub fn open_with(root: &Path, config: Config, model: ModelHandle) -> Result<Engine> {
+    pub fn open_with(root: &Path, config: Config, model: ModelHandle) -> Result<EngineWriter> {
         if !root.exists() {
             return Err(EngineError::NoWorkspace(root.to_path_buf()));
         }
@@ -263,7 +261,6 @@ impl Engine {
             dir,
             lexical,
             files: RwLock::new(files),
-            writer: Mutex::new(None),
             model,
             semantic: OnceLock::new(),
             usage_state: Default::default(),
@@ -276,16 +273,13 @@ impl Engine {
             _lock: lock,
             read_only,
             cancel: Arc::new(std::sync::atomic::AtomicBool::new(false)),
-            focused: Mutex::new(std::collections::BTreeSet::new()),
-            focus_version: std::sync::atomic::AtomicU64::new(1),
-            focus: Mutex::new(None),
         };
         *engine.recovered.lock().expect("recoveries lock") = checked.recoveries;
         if checked.rewrite_manifest {
             let generation = engine.files.read().expect("file table lock").generation;
             engine.write_manifest(generation)?;
         }
-        Ok(engine)
+        Ok(EngineWriter::new(engine))
     }
 
     /// The canonical workspace root.
@@ -301,23 +295,11 @@ impl Engine {
         &self.dir
     }
 
-    /// Semantic search's state, loading the model and the cached vectors of
-    /// the committed chunks on first use.
+    /// Semantic search's state as readers see it: what the writer loaded
+    /// ([`EngineWriter::load_semantic`]), or not loaded yet.
     pub(crate) fn semantic(&self) -> &semantic::SemanticState {
-        self.semantic.get_or_init(|| {
-            let state = semantic::SemanticState::load(
-                &self.model,
-                &self.dir.embeddings(),
-                self.read_only.is_some(),
-                &self.config.semantic.vectors,
-            );
-            if let semantic::SemanticState::Ready(ready) = &state
-                && let Err(err) = ready.sync(&self.lexical)
-            {
-                tracing::warn!("loading cached vectors: {err}");
-            }
-            state
-        })
+        static NOT_LOADED: semantic::SemanticState = semantic::SemanticState::NotLoaded;
+        self.semantic.get().unwrap_or(&NOT_LOADED)
     }
 
     /// The model handle this engine uses (shared with the other roots'
@@ -326,11 +308,12 @@ impl Engine {
         &self.model
     }
 
-    /// Why semantic search is unavailable, or `None` when it is ready.
+    /// Why semantic search is unavailable, or `None` when it is ready (or
+    /// not loaded yet: the writer loads it in a moment).
     pub fn semantic_unavailable(&self) -> Option<String> {
         match self.semantic() {
             semantic::SemanticState::Unavailable(reason) => Some(reason.clone()),
-            semantic::SemanticState::Ready(_) => None,
+            semantic::SemanticState::Ready(_) | semantic::SemanticState::NotLoaded => None,
         }
     }
 
@@ -340,146 +323,6 @@ impl Engine {
             disk: self.lexical.snapshot(),
             overlay: self.overlay.view(),
         }
-    }
-
-    /// Gives every chunk of the committed index a vector: drops vectors of
-    /// removed chunks, takes cached ones, embeds the rest, one batch after
-    /// another until none is left or the engine is cancelled. A no-op when
-    /// no model is available, and for a read-only engine (the owner embeds;
-    /// cached vectors are loaded all the same).
-    pub fn embed(&self, progress: &dyn Progress) -> Result<EmbedReport> {
-        let semantic::SemanticState::Ready(ready) = self.semantic() else {
-            return Ok(EmbedReport::default());
-        };
-        let started = std::time::Instant::now();
-        let mut report = EmbedReport::default();
-        if self.read_only.is_some() {
-            return Ok(report);
-        }
-        let mut step = self.embed_step()?;
-        let total = step.embedded + step.remaining;
-        if total > 0 {
-            progress.begin("embedding", total);
-            progress.advance(step.embedded);
-        }
-        report.embedded += step.embedded;
-        report.skipped_stale += step.skipped_stale;
-        while step.remaining > 0 && !self.cancelled() {
-            step = self.embed_step()?;
-            report.embedded += step.embedded;
-            report.skipped_stale += step.skipped_stale;
-            progress.advance(step.embedded);
-        }
-        ready.flush()?;
-        if total > 0 {
-            progress.end();
-        }
-        report.duration = started.elapsed();
-        Ok(report)
-    }
-
-    /// Merges the vector index's exact blocks (embedding leaves one per few
-    /// thousand vectors) into as few as the configuration allows, for a
-    /// process that searches next; returns how long it took. Not part of
-    /// [`Engine::embed`]: the merged copy is built while the blocks still
-    /// exist, 40 MB more at the very end of `dowse index` of the CPython
-    /// stdlib, which exits without searching.
-    pub fn merge_vector_blocks(&self) -> std::time::Duration {
-        let merging = std::time::Instant::now();
-        if let Some(semantic::SemanticState::Ready(ready)) = self.semantic.get() {
-            while ready.vectors.merge_blocks() {}
-        }
-        merging.elapsed()
-    }
-
-    /// One step of embedding the committed chunks that lack a vector: one
-    /// batch per core (the `threads` setting), or one batch on one core
-    /// while a query is under way or just ended. The host calls it between
-    /// other work, so an edit waits for one batch at most.
-    pub fn embed_step(&self) -> Result<EmbedStep> {
-        self.embed_step_with(self.config.worker_threads())
-    }
-
-    /// [`Engine::embed_step`] on at most `workers` cores (the host passes 1
-    /// while the user types).
-    pub fn embed_step_with(&self, workers: usize) -> Result<EmbedStep> {
-        let semantic::SemanticState::Ready(ready) = self.semantic() else {
-            return Ok(EmbedStep::default());
-        };
-        if self.read_only.is_some() {
-            return Ok(EmbedStep::default());
-        }
-        let all = self.config.worker_threads();
-        let workers = if ready.model.queries_recent() {
-            1
-        } else {
-            workers.clamp(1, all)
-        };
-        let focus = self.focus();
-        ready.embed_step(
-            &self.root,
-            &self.lexical,
-            (
-                self.config.semantic.batch_size,
-                self.config.semantic.batch_tokens,
-            ),
-            &focus,
-            (workers, all),
-        )
-    }
-
-    /// A file (workspace-relative) was opened in an editor (`open`) or
-    /// closed: its chunks and the files around it are embedded first.
-    pub fn set_focus(&self, rel: &str, open: bool) {
-        let mut focused = self.focused.lock().expect("focus lock");
-        let changed = if open {
-            focused.insert(rel.to_owned())
-        } else {
-            focused.remove(rel)
-        };
-        if changed {
-            self.focus_version
-                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        }
-    }
-
-    /// The embedding order now: computed again when the open files changed
-    /// (their imports are read) or the committed index did.
-    fn focus(&self) -> (u64, Arc<focus::Focus>) {
-        let version = self
-            .focus_version
-            .load(std::sync::atomic::Ordering::Acquire);
-        let mut slot = self.focus.lock().expect("focus lock");
-        if let Some((v, focus)) = slot.as_ref()
-            && *v == version
-        {
-            return (*v, focus.clone());
-        }
-        let open: Vec<(String, String)> = {
-            let overlay = self.overlay.view();
-            let focused = self.focused.lock().expect("focus lock").clone();
-            focused
-                .into_iter()
-                .map(|rel| {
-                    let text = match overlay.files.get(&rel) {
-                        Some(file) => file.text.to_string(),
-                        None => std::fs::read_to_string(self.root.join(&rel)).unwrap_or_default(),
-                    };
-                    (rel, text)
-                })
-                .collect()
-        };
-        let mtimes = self
-            .files
-            .read()
-            .expect("files lock")
-            .files
-            .iter()
-            .map(|(path, record)| (path.clone(), record.mtime_ns))
-            .collect();
-        let focus = Arc::new(focus::Focus::new(&open, mtimes));
-        *slot = Some((version, focus.clone()));
-        (version, focus)
     }
 
     /// Marks a query under way (for the embedding's choice of cores) until
@@ -508,121 +351,6 @@ impl Engine {
         Ok((with, total))
     }
 
-    /// Whether [`Engine::embed_step`] has work to do: chunks without a
-    /// vector, or a backlog to compute again after a commit (false without
-    /// a model and for a read-only engine). Loads the model on first call.
-    pub fn embedding_pending(&self) -> bool {
-        if self.read_only.is_some() {
-            return false;
-        }
-        match self.semantic() {
-            semantic::SemanticState::Ready(ready) => ready.has_backlog(),
-            semantic::SemanticState::Unavailable(_) => false,
-        }
-    }
-
-    /// Seals large exact vector blocks into HNSW graphs and rebuilds graphs
-    /// with many removed entries, until nothing is left to do or the engine
-    /// is cancelled; returns the time spent. Graphs live in memory only, so
-    /// this is for long-running processes, on a thread of their own: it
-    /// builds from a snapshot and publishes atomically, and neither edits
-    /// nor queries wait for it (queries use exact search meanwhile).
-    pub fn optimize_vectors(&self) -> std::time::Duration {
-        let started = std::time::Instant::now();
-        if let Some(semantic::SemanticState::Ready(ready)) = self.semantic.get() {
-            while !self.cancelled() && ready.vectors.maintain() {}
-        }
-        started.elapsed()
-    }
-
-    /// True when [`Engine::optimize_vectors`] has work to do.
-    pub fn vectors_need_optimizing(&self) -> bool {
-        match self.semantic.get() {
-            Some(semantic::SemanticState::Ready(ready)) => ready.vectors.needs_maintenance(),
-            _ => false,
-        }
-    }
-
-    /// Gives a vector to the committed chunks of these files
-    /// (workspace-relative paths) that lack one — at most
-    /// [`EMBED_NOW_MAX_CHUNKS`] through the model, the rest left to
-    /// background embedding — and to the overlay's chunks of them: the fast
-    /// path after a change on disk, which looks at nothing else.
-    pub fn embed_paths(&self, paths: &[&str]) -> Result<EmbedReport> {
-        self.embed_now(paths, true)
-    }
-
-    /// The vectors an open buffer needs now: its chunks whose text is not
-    /// a committed chunk of the file (what the user typed). Chunks the
-    /// buffer shares with the disk get theirs from background embedding,
-    /// which takes open files first; embedding a whole file not embedded
-    /// yet on every keystroke would hold the writer for seconds.
-    pub fn embed_buffer(&self, path: &str) -> Result<EmbedReport> {
-        self.embed_now(&[path], false)
-    }
-
-    fn embed_now(&self, paths: &[&str], committed_too: bool) -> Result<EmbedReport> {
-        let semantic::SemanticState::Ready(ready) = self.semantic() else {
-            return Ok(EmbedReport::default());
-        };
-        let started = std::time::Instant::now();
-        let snapshot = self.snapshot();
-        let mut report = EmbedReport::default();
-        let mut committed = Vec::new();
-        let mut overlaid = Vec::new();
-        for path in paths {
-            let mut on_disk = std::collections::HashSet::new();
-            if self.read_only.is_none() || !committed_too {
-                for doc in snapshot.disk.file_chunks(path)? {
-                    let chunk = snapshot.disk.chunk(doc)?;
-                    on_disk.insert(chunk.embed_key);
-                    if committed_too && self.read_only.is_none() {
-                        committed.push(chunk);
-                    }
-                }
-            }
-            if let Some(file) = snapshot.overlay.files.get(*path) {
-                overlaid.extend(
-                    file.chunks
-                        .iter()
-                        .filter(|c| committed_too || !on_disk.contains(&c.embed_key))
-                        .cloned(),
-                );
-            }
-        }
-        let batching = (
-            self.config.semantic.batch_size,
-            self.config.semantic.batch_tokens,
-        );
-        // What the user typed is embedded whatever its size (nothing else
-        // would embed it); committed chunks up to a budget.
-        report.embedded += ready.embed_now(
-            &overlaid,
-            &mut source::SourceReader::new(&self.root, &snapshot.overlay),
-            false,
-            (batching.0, batching.1, usize::MAX),
-        )?;
-        report.embedded += ready.embed_now(
-            &committed,
-            &mut source::SourceReader::disk(&self.root),
-            true,
-            (batching.0, batching.1, EMBED_NOW_MAX_CHUNKS),
-        )?;
-        report.duration = started.elapsed();
-        Ok(report)
-    }
-
-    /// Writes what is only in memory and should last (new embedding cache
-    /// records) to disk: the host calls it when idle and at shutdown.
-    pub fn flush(&self) -> Result<()> {
-        match self.semantic.get() {
-            Some(semantic::SemanticState::Ready(ready)) if self.read_only.is_none() => {
-                ready.flush()
-            }
-            _ => Ok(()),
-        }
-    }
-
     /// (chunks with a vector, chunks without one yet) of the committed
     /// index; (0, 0) without a model.
     pub fn vector_coverage(&self) -> (u64, u64) {
@@ -632,7 +360,7 @@ impl Engine {
                 let have = (ready.vectors.len() as u64).min(chunks);
                 (have, chunks - have)
             }
-            semantic::SemanticState::Unavailable(_) => (0, 0),
+            _ => (0, 0),
         }
     }
 
@@ -715,10 +443,6 @@ impl Engine {
     }
 }
 
-/// Committed chunks a change on disk embeds at once, at most (about a second
-/// of one core); the rest goes to background embedding.
-const EMBED_NOW_MAX_CHUNKS: usize = 24;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -726,16 +450,21 @@ mod tests {
     /// An engine on `root` with the fake embedder, its index in
     /// `index_dir`, the configuration adjusted by `tweak`; indexed by
     /// keywords, nothing embedded yet.
-    fn fake_engine(root: &Path, index_dir: PathBuf, tweak: impl FnOnce(&mut Config)) -> Engine {
+    fn fake_engine(
+        root: &Path,
+        index_dir: PathBuf,
+        tweak: impl FnOnce(&mut Config),
+    ) -> EngineWriter {
         let mut config = Config {
             index_dir: Some(index_dir),
             ..Config::default()
         };
         tweak(&mut config);
-        let engine =
+        let mut engine =
             Engine::open_with_embedder(root, config, Arc::new(dowse_embed::FakeEmbedder::new(32)))
                 .unwrap();
         engine.update(&NoProgress).unwrap();
+        engine.prepare_semantic();
         engine
     }
 
@@ -765,13 +494,14 @@ mod tests {
         let mut text = std::fs::read_to_string(root.join(opened)).unwrap();
         text.insert_str(0, "from delta import m5\n\n\n");
         std::fs::write(root.join(opened), text).unwrap();
-        let engine = fake_engine(&root, dir.path().join("index"), |_| {});
+        let mut engine = fake_engine(&root, dir.path().join("index"), |_| {});
         let (_, total) = engine.vector_coverage();
         assert!(total > 60, "{total} chunks");
         engine.set_focus(opened, true);
+        let reader = engine.reader();
         let covered = |paths: &[String]| -> bool {
             paths.iter().all(|p| {
-                let (with, all) = engine.file_coverage(p).unwrap();
+                let (with, all) = reader.file_coverage(p).unwrap();
                 all > 0 && with == all
             })
         };
@@ -835,7 +565,8 @@ mod tests {
             .unwrap();
         }
         let run = |workers: usize, index: &str| {
-            let engine = fake_engine(&root, dir.path().join(index), |config| config.threads = 2);
+            let mut engine =
+                fake_engine(&root, dir.path().join(index), |config| config.threads = 2);
             let mut steps = 0;
             loop {
                 let step = engine.embed_step_with(workers).unwrap();
@@ -881,7 +612,7 @@ mod tests {
             })
             .collect();
         std::fs::write(root.join("steps.py"), &text).unwrap();
-        let engine = fake_engine(&root, dir.path().join("index"), |_| {});
+        let mut engine = fake_engine(&root, dir.path().join("index"), |_| {});
         assert_eq!(engine.file_coverage("steps.py").unwrap().0, 0);
         let edited = format!(
             "def settle_all(ledger):\n    \"\"\"Closes the ledger after the last entry.\"\"\"\n    \
@@ -921,7 +652,7 @@ mod tests {
             )
             .unwrap();
         }
-        let engine = fake_engine(&root, dir.path().join("index"), |_| {});
+        let mut engine = fake_engine(&root, dir.path().join("index"), |_| {});
         engine.set_focus("m3.py", true);
         while engine.file_coverage("m3.py").unwrap().0 == 0 {
             engine.embed_step_with(1).unwrap();
@@ -947,6 +678,53 @@ mod tests {
         assert_eq!(response.results.len(), 10);
     }
 
+    /// What is embedded has a version: a new one makes every vector again,
+    /// once, by itself, and reads nothing else (no file is indexed again,
+    /// nothing is committed).
+    #[test]
+    fn a_new_view_version_makes_every_vector_again_once_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(&root).unwrap();
+        for i in 0..12 {
+            std::fs::write(
+                root.join(format!("m{i}.py")),
+                format!("def tally_{i}(ledger):\n    return ledger.sum({i})\n"),
+            )
+            .unwrap();
+        }
+        let index = dir.path().join("index");
+        let mut engine = fake_engine(&root, index.clone(), |_| {});
+        let (_, total) = engine.vector_coverage();
+        assert_eq!(engine.embed(&NoProgress).unwrap().embedded, total);
+        drop(engine);
+
+        let reopen = |version: u32| {
+            let mut config = Config {
+                index_dir: Some(index.clone()),
+                ..Config::default()
+            };
+            config.semantic.view_version = version;
+            Engine::open_with_embedder(&root, config, Arc::new(dowse_embed::FakeEmbedder::new(32)))
+                .unwrap()
+        };
+        let mut same = reopen(views::VIEW_VERSION);
+        let report = same.update(&NoProgress).unwrap();
+        assert_eq!(report.files_indexed, 0);
+        assert_eq!(same.embed(&NoProgress).unwrap().embedded, 0, "all cached");
+        drop(same);
+
+        let mut bumped = reopen(views::VIEW_VERSION + 1);
+        let report = bumped.update(&NoProgress).unwrap();
+        bumped.prepare_semantic();
+        assert_eq!(report.files_indexed, 0, "no file is read again");
+        assert_eq!(bumped.counters.commits(), 0, "nothing is committed");
+        assert_eq!(bumped.vector_coverage(), (0, total), "no old vector serves");
+        assert_eq!(bumped.embed(&NoProgress).unwrap().embedded, total);
+        assert_eq!(bumped.vector_coverage(), (total, 0));
+        assert_eq!(bumped.embed(&NoProgress).unwrap().embedded, 0, "once");
+    }
+
     /// A one-shot process answers from exact search and never pays for a
     /// graph build; the server's optimiser builds the graph later, and the
     /// answers stay those of exact search.
@@ -962,7 +740,7 @@ mod tests {
             )
             .unwrap();
         }
-        let engine = fake_engine(&root, dir.path().join("index"), |config| {
+        let mut engine = fake_engine(&root, dir.path().join("index"), |config| {
             config.semantic.vectors.seal_threshold = 16;
         });
         engine.embed(&NoProgress).unwrap();
@@ -976,7 +754,7 @@ mod tests {
         let before = engine.search(&request).unwrap();
         assert!(!before.results.is_empty());
 
-        engine.optimize_vectors();
+        engine.graph_job().expect("a graph to build").run();
         assert_eq!(engine.vector_segments(), (1, 0));
         let after = engine.search(&request).unwrap();
         assert_eq!(after.results[0].path, before.results[0].path);

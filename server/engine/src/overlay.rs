@@ -111,7 +111,7 @@ impl Overlay {
                 part: chunk.part,
                 definition: chunk.definition,
                 digest: chunk.digest,
-                embed_key: key,
+                content_key: key,
             })
             .collect();
         let file = OverlayFile {

@@ -356,7 +356,8 @@ impl Engine {
         let (ranked, degraded) = match request.mode {
             SearchMode::Lexical => (lexical_ranking()?, None),
             SearchMode::Hybrid | SearchMode::Semantic => match self.semantic() {
-                SemanticState::Unavailable(reason) => {
+                state @ (SemanticState::Unavailable(_) | SemanticState::NotLoaded) => {
+                    let reason = state.unavailable().unwrap_or_default();
                     (lexical_ranking()?, Some(keyword_only(reason)))
                 }
                 SemanticState::Ready(ready) => match ready.embed_query(query) {
@@ -430,10 +431,10 @@ struct MeaningScorer<'a> {
 }
 
 impl MeaningScorer<'_> {
-    /// The score of the chunk whose text has `embed_key`, given its body
+    /// The score of the chunk whose text has `content_key`, given its body
     /// cosine when known; 0 for a chunk without a vector yet.
-    fn score(&self, embed_key: u64, cos_body: Option<f32>) -> Option<f32> {
-        match self.ready.cache.get_embedding(embed_key) {
+    fn score(&self, content_key: u64, cos_body: Option<f32>) -> Option<f32> {
+        match self.ready.cached_embedding(content_key) {
             Some(e) => {
                 let cos_body = cos_body.unwrap_or_else(|| e.body.similarity(self.query));
                 if self.name_weight == 0.0 {
@@ -455,7 +456,7 @@ impl MeaningScorer<'_> {
     fn rescore(&self, snapshot: &Snapshot, hits: Vec<(u64, f32)>) -> Result<Vec<(u64, f32)>> {
         let mut out = Vec::with_capacity(hits.len());
         for (chunk_id, cos_body) in hits {
-            if let Some(key) = snapshot.embed_key(chunk_id)? {
+            if let Some(key) = snapshot.content_key(chunk_id)? {
                 out.push((
                     chunk_id,
                     self.score(key, Some(cos_body)).unwrap_or(cos_body),
@@ -487,14 +488,17 @@ fn fuse(
     for (rank, hit) in deep.iter().enumerate() {
         bm25.insert(hit.chunk_id, hit.score);
         if rank < ranking.candidates {
-            candidates.insert(hit.chunk_id, (hit.score, scorer.score(hit.embed_key, None)));
+            candidates.insert(
+                hit.chunk_id,
+                (hit.score, scorer.score(hit.content_key, None)),
+            );
         }
     }
     for &(id, cos_body) in by_meaning.iter().take(ranking.candidates) {
         if candidates.contains_key(&id) {
             continue;
         }
-        let Some(key) = snapshot.embed_key(id)? else {
+        let Some(key) = snapshot.content_key(id)? else {
             continue;
         };
         let score = bm25.get(&id).copied().unwrap_or(0.0);
@@ -687,7 +691,7 @@ mod tests {
     use super::*;
     use crate::{Config, NoProgress};
 
-    fn engine_over(files: &[(&str, String)]) -> (tempfile::TempDir, Engine) {
+    fn engine_over(files: &[(&str, String)]) -> (tempfile::TempDir, crate::EngineWriter) {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("ws");
         for (path, text) in files {
@@ -699,7 +703,7 @@ mod tests {
             index_dir: Some(dir.path().join("index")),
             ..Config::default()
         };
-        let engine = Engine::open_with_embedder(
+        let mut engine = Engine::open_with_embedder(
             &root,
             config,
             std::sync::Arc::new(dowse_embed::FakeEmbedder::new(32)),
@@ -757,7 +761,7 @@ mod tests {
             part: None,
             definition: None,
             digest: dowse_syntax::Digest::of(b""),
-            embed_key: 0,
+            content_key: 0,
         };
         assert!(is_test_code(&chunk("tests/test_app.py", &[])));
         assert!(is_test_code(&chunk("pkg/test_io.py", &[])));

@@ -15,149 +15,14 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::Result;
+use crate::embedding::{Backlog, Pending};
+use crate::views::Recipe;
 use dowse_embed::{Embedder, OnnxEmbedder, OnnxOptions, Resolution};
-use dowse_index::lexical::{LexicalIndex, StoredChunk};
+use dowse_index::lexical::LexicalIndex;
 use dowse_index::vectors::{
     Embedding, EmbeddingCache, Quantized, VectorConfig, VectorIndex, quantize, quantize4,
 };
-use dowse_syntax::ChunkKind;
-use dowse_syntax::text::split_identifier;
-
-use crate::focus::Focus;
-use crate::source::SourceReader;
-use crate::{EngineError, Result};
-
-/// The bytes of code kept in an embedding text: the model reads 256 tokens,
-/// code runs about four bytes a token, and the margin covers whitespace and
-/// punctuation-heavy code. Cutting here bounds tokenizer work on huge chunks.
-const MAX_CODE_BYTES: usize = 2048;
-
-/// Bumped whenever the texts below or the way their vectors are combined
-/// change, so that old cache entries are never taken for new ones.
-const EMBEDDING_VERSION: &str = "dowse-embedding-3";
-
-/// What a chunk is called: its enclosing definitions, kind and name, and the
-/// name's words (`parse_duration` and `parseDuration` read "parse duration"),
-/// e.g. `class Uploader > method retry_failed_uploads (retry failed uploads)`.
-fn header(kind: ChunkKind, symbol: Option<&str>, enclosing: &[String]) -> String {
-    let mut parts: Vec<String> = enclosing.to_vec();
-    if let Some(symbol) = symbol {
-        let words: Vec<String> = symbol
-            .split(", ")
-            .flat_map(|name| {
-                split_identifier(name)
-                    .into_iter()
-                    .map(move |r| name[r].to_lowercase())
-            })
-            .collect();
-        let mut named = format!("{kind} {symbol}");
-        if words.len() > 1 {
-            named.push_str(&format!(" ({})", words.join(" ")));
-        }
-        parts.push(named);
-    }
-    parts.join(" > ")
-}
-
-fn with_header(header: &str, body: &str) -> String {
-    if header.is_empty() {
-        body.to_owned()
-    } else {
-        format!("{header}\n{body}")
-    }
-}
-
-/// The body view of a chunk: its file's path, its header, then its code
-/// from the top (signature, doc comment, body), cut to about the model's
-/// window. The path says which part of the program the code belongs to
-/// (`jinja2/bccache.py`, `src/parser/lexer.rs`); measured on set D it lifts
-/// search by meaning on question-style queries from .23 to .27 MRR@10.
-pub fn embedding_text(
-    path: &str,
-    kind: ChunkKind,
-    symbol: Option<&str>,
-    enclosing: &[String],
-    code: &str,
-) -> String {
-    let mut end = code.len().min(MAX_CODE_BYTES);
-    while !code.is_char_boundary(end) {
-        end -= 1;
-    }
-    let header = header(kind, symbol, enclosing);
-    let header = if header.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}\n{header}")
-    };
-    with_header(&header, &code[..end])
-}
-
-/// The name view of a chunk: its header and the first line of its code
-/// (the signature), without comments, attributes or decorators.
-pub fn name_text(
-    kind: ChunkKind,
-    symbol: Option<&str>,
-    enclosing: &[String],
-    code: &str,
-) -> String {
-    let signature = code
-        .lines()
-        .map(str::trim)
-        .find(|l| {
-            !l.is_empty() && !l.starts_with('#') && !l.starts_with("//") && !l.starts_with('@')
-        })
-        .unwrap_or("");
-    with_header(&header(kind, symbol, enclosing), signature)
-}
-
-/// The cache key of a chunk's vector: a hash of its body view (which
-/// determines the name view) and of [`EMBEDDING_VERSION`].
-pub fn embed_key(body_text: &str) -> u64 {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(EMBEDDING_VERSION.as_bytes());
-    hasher.update(&[0]);
-    hasher.update(body_text.as_bytes());
-    u64::from_le_bytes(
-        hasher.finalize().as_bytes()[..8]
-            .try_into()
-            .expect("8 bytes"),
-    )
-}
-
-/// The two views of a stored chunk whose code is `code`.
-pub(crate) fn chunk_views(chunk: &StoredChunk, code: &str) -> (String, String) {
-    let (symbol, enclosing) = (chunk.symbol.as_deref(), &chunk.enclosing);
-    (
-        embedding_text(&chunk.path, chunk.kind, symbol, enclosing, code),
-        name_text(chunk.kind, symbol, enclosing, code),
-    )
-}
-
-/// Splits `views` (sorted by length) into batches of at most `max_chunks`
-/// chunks and about `max_tokens` estimated tokens of body text.
-pub fn batches<T>(
-    views: &[T],
-    body: impl Fn(&T) -> &str,
-    max_chunks: usize,
-    max_tokens: usize,
-) -> Vec<&[T]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut tokens = 0;
-    for (i, view) in views.iter().enumerate() {
-        let cost = estimated_tokens(body(view));
-        if i > start && (i - start == max_chunks.max(1) || tokens + cost > max_tokens) {
-            out.push(&views[start..i]);
-            start = i;
-            tokens = 0;
-        }
-        tokens += cost;
-    }
-    if start < views.len() {
-        out.push(&views[start..]);
-    }
-    out
-}
 
 /// Embeds chunks given as (body view, name view) pairs. Each view keeps its
 /// own vector: the body is what search by meaning retrieves; the name is
@@ -214,7 +79,28 @@ pub struct SemanticConfig {
     /// whose weights stay prepacked (40 MB) for 30% faster short queries;
     /// a one-shot command asks once and saves the memory.
     pub prepack_queries: bool,
+    /// The version of the embedded views (not a user setting: the views'
+    /// own, [`crate::views::VIEW_VERSION`]; a test sets another to see
+    /// every vector made again).
+    pub view_version: u32,
     pub vectors: VectorConfig,
+}
+
+impl SemanticConfig {
+    /// How this configuration makes vectors.
+    pub fn recipe(&self) -> Recipe {
+        Recipe {
+            view_version: self.view_version,
+            window: self.window(),
+        }
+    }
+
+    /// The model's window as it is run: what was asked, within what a
+    /// MiniLM-sized model can take (below 16 tokens a name does not fit,
+    /// above 512 the position table ends).
+    pub fn window(&self) -> usize {
+        self.max_tokens.clamp(16, 512)
+    }
 }
 
 impl Default for SemanticConfig {
@@ -229,6 +115,7 @@ impl Default for SemanticConfig {
             batch_tokens: 128,
             max_tokens: 256,
             prepack_queries: false,
+            view_version: crate::views::VIEW_VERSION,
             vectors: VectorConfig::default(),
         }
     }
@@ -349,7 +236,7 @@ impl Model {
         }
         let options = OnnxOptions {
             threads: config.threads.max(1),
-            max_tokens: config.max_tokens.clamp(16, 512),
+            max_tokens: config.window(),
             prepack: false,
         };
         match resolve_model(config) {
@@ -588,6 +475,23 @@ pub(crate) enum SemanticState {
     /// Keyword-only, and why (with the fix).
     Unavailable(String),
     Ready(Box<Ready>),
+    /// The writer has not loaded it yet (it does so after the first index):
+    /// keyword-only for now.
+    NotLoaded,
+}
+
+/// Why searches are by keywords while the writer has not loaded the model.
+const LOADING: &str = "search by meaning is starting (the embedding model is being loaded)";
+
+impl SemanticState {
+    /// Why search by meaning cannot answer now (`None` when it can).
+    pub(crate) fn unavailable(&self) -> Option<&str> {
+        match self {
+            SemanticState::Unavailable(reason) => Some(reason),
+            SemanticState::NotLoaded => Some(LOADING),
+            SemanticState::Ready(_) => None,
+        }
+    }
 }
 
 /// One engine's vectors: the embedding cache and the vector index of its
@@ -595,39 +499,11 @@ pub(crate) enum SemanticState {
 /// and the backlog of chunks still to embed.
 pub(crate) struct Ready {
     pub(crate) model: Arc<Model>,
+    /// How vectors are made: the cache's keys derive from it.
+    pub(crate) recipe: Recipe,
     pub(crate) cache: EmbeddingCache,
     pub(crate) vectors: VectorIndex,
-    backlog: Mutex<Backlog>,
-}
-
-/// Committed chunks without a vector yet, worked off a batch at a time, in
-/// the order of the engine's [`Focus`] (what the user looks at first).
-#[derive(Default)]
-struct Backlog {
-    /// (chunk id, embedding key, file), not yet read.
-    pending: VecDeque<(u64, u64, Arc<str>)>,
-    /// The focus `pending` is sorted by.
-    focus_version: u64,
-    /// The next chunks' views, sorted by length: (id, key, body, name).
-    prepared: VecDeque<Prepared>,
-    /// The committed index changed since `pending` was computed.
-    stale: bool,
-}
-
-/// A chunk of the backlog whose texts are read: (id, key, file, body view,
-/// name view).
-type Prepared = (u64, u64, Arc<str>, String, String);
-
-/// What one step of background embedding did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct EmbedStep {
-    /// Chunks that got a vector in this step (from the model or the cache).
-    pub embedded: u64,
-    /// Chunks whose file changed since it was indexed: left for the update
-    /// that re-indexes them.
-    pub skipped_stale: u64,
-    /// Chunks still without a vector.
-    pub remaining: u64,
+    pub(crate) backlog: Mutex<Backlog>,
 }
 
 impl SemanticState {
@@ -635,7 +511,7 @@ impl SemanticState {
         model: &ModelHandle,
         cache_path: &std::path::Path,
         read_only: bool,
-        vectors: &VectorConfig,
+        (vectors, recipe): (&VectorConfig, Recipe),
     ) -> SemanticState {
         let model = match model.get() {
             Ok(model) => model,
@@ -664,12 +540,10 @@ impl SemanticState {
         }
         SemanticState::Ready(Box::new(Ready {
             model,
+            recipe,
             cache,
             vectors: VectorIndex::new(info.dimensions, vectors.clone()),
-            backlog: Mutex::new(Backlog {
-                stale: true,
-                ..Backlog::default()
-            }),
+            backlog: Mutex::new(Backlog::stale()),
         }))
     }
 }
@@ -679,16 +553,21 @@ impl Ready {
         self.model.embed_query(query)
     }
 
-    /// The committed index changed: the backlog is computed again before
-    /// the next step.
-    pub(crate) fn mark_stale(&self) {
-        self.backlog.lock().expect("backlog lock").stale = true;
+    /// The body vector of the chunk whose content key is `content`, if
+    /// the cache has it for this recipe.
+    pub(crate) fn cached(&self, content: u64) -> Option<Quantized> {
+        self.cache.get(self.recipe.key(content))
+    }
+
+    /// Both vectors of the chunk whose content key is `content`.
+    pub(crate) fn cached_embedding(&self, content: u64) -> Option<Embedding> {
+        self.cache.get_embedding(self.recipe.key(content))
     }
 
     /// Brings the vector index in line with the lexical index: vectors of
     /// chunks that are gone are dropped, chunks whose text is in the cache
     /// get their vector at once. Returns the chunks that still need one.
-    pub(crate) fn sync(&self, lexical: &LexicalIndex) -> Result<Vec<(u64, u64, Arc<str>)>> {
+    pub(crate) fn sync(&self, lexical: &LexicalIndex) -> Result<Vec<Pending>> {
         let live = lexical.snapshot().live_chunks_with_paths()?;
         let live_ids: HashSet<u64> = live.iter().map(|(id, _, _)| *id).collect();
         let removed: Vec<u64> = self
@@ -699,14 +578,19 @@ impl Ready {
             .collect();
         let mut added = Vec::new();
         let mut pending = Vec::new();
-        for (id, key, path) in live {
+        for (id, content, path) in live {
             if self.vectors.contains(id) {
                 continue;
             }
+            let key = self.recipe.key(content);
             if self.cache.contains(key) {
                 added.push((id, key));
             } else {
-                pending.push((id, key, path));
+                pending.push(Pending {
+                    chunk_id: id,
+                    key,
+                    path,
+                });
             }
         }
         // Each vector is copied from the cache as it is stored: a whole
@@ -715,254 +599,6 @@ impl Ready {
             .apply_with(&removed, &added, |key| self.cache.get(*key));
         Ok(pending)
     }
-
-    /// Whether a step has work: the backlog must be computed again, or
-    /// holds chunks.
-    pub(crate) fn has_backlog(&self) -> bool {
-        let backlog = self.backlog.lock().expect("backlog lock");
-        backlog.stale || !backlog.pending.is_empty() || !backlog.prepared.is_empty()
-    }
-
-    /// One step of the backlog: computes it again if the index changed,
-    /// prepares the next window of texts when needed, and embeds one batch
-    /// (bounded by `batch_size` chunks and `batch_tokens` tokens), so that
-    /// a caller can do other work between steps.
-    pub(crate) fn embed_step(
-        &self,
-        root: &std::path::Path,
-        lexical: &LexicalIndex,
-        (batch_size, batch_tokens): (usize, usize),
-        focus: &(u64, Arc<Focus>),
-        (workers, open_workers): (usize, usize),
-    ) -> Result<EmbedStep> {
-        let mut step = EmbedStep::default();
-        let mut backlog = self.backlog.lock().expect("backlog lock");
-        if backlog.stale {
-            let pending = self.sync(lexical)?;
-            backlog.pending = pending.into();
-            backlog.prepared.clear();
-            backlog.stale = false;
-            backlog.focus_version = u64::MAX;
-        }
-        if backlog.focus_version != focus.0 {
-            // The prepared window goes back to the queue: an opened file
-            // must not wait for a thousand chunks read before it opened.
-            let prepared: Vec<Prepared> = backlog.prepared.drain(..).collect();
-            for (id, key, path, _, _) in prepared.into_iter().rev() {
-                backlog.pending.push_front((id, key, path));
-            }
-            // Stable: within a class and a file, chunks keep their order.
-            let (version, order) = (focus.0, &focus.1);
-            backlog
-                .pending
-                .make_contiguous()
-                .sort_by_cached_key(|(_, _, path)| (order.rank(path), path.clone()));
-            backlog.focus_version = version;
-        }
-        if backlog.prepared.is_empty() && !backlog.pending.is_empty() {
-            // Texts are read and sorted a window at a time, to keep memory
-            // flat on large workspaces while still batching similar
-            // lengths (padding goes to the longest text of a batch).
-            const WINDOW: usize = 1024;
-            let take = backlog.pending.len().min(WINDOW);
-            let window: Vec<(u64, u64, Arc<str>)> = backlog.pending.drain(..take).collect();
-            let snapshot = lexical.snapshot();
-            let mut sources = SourceReader::disk(root);
-            let mut prepared = Vec::with_capacity(window.len());
-            let mut cached = Vec::new();
-            let mut seen: HashSet<u64> = HashSet::new();
-            for (id, key, path) in window {
-                // The same text twice (a copied function) embeds once; the
-                // second copy takes its vector from the cache afterwards.
-                if let Some(q) = self.cache.get(key) {
-                    cached.push((id, q));
-                    continue;
-                }
-                if !seen.insert(key) {
-                    backlog.pending.push_back((id, key, path));
-                    continue;
-                }
-                // A chunk whose file changed since it was indexed is left
-                // for the update that re-indexes that file.
-                if let Some(doc) = snapshot.find(id)? {
-                    let chunk = snapshot.chunk(doc)?;
-                    match sources.text(&chunk) {
-                        Some(code) => {
-                            let (body, name) = chunk_views(&chunk, &code);
-                            prepared.push((id, key, path, body, name));
-                        }
-                        None => step.skipped_stale += 1,
-                    }
-                }
-            }
-            // Open files first; then by length, so that a batch pads little.
-            prepared.sort_by_key(|(_, _, path, body, _)| (focus.1.rank(path).0, body.len()));
-            backlog.prepared = prepared.into();
-            step.embedded += cached.len() as u64;
-            self.vectors.apply(&[], &cached);
-        }
-        // One batch per worker from the front of the prepared window; every
-        // worker for a file open in an editor, even while the user asks (the
-        // user is waiting for that file).
-        let open_first = backlog
-            .prepared
-            .front()
-            .is_some_and(|(_, _, path, _, _)| focus.1.rank(path).0 == crate::focus::OPEN);
-        let workers = if open_first {
-            workers.max(open_workers)
-        } else {
-            workers
-        };
-        let mut batches: Vec<Vec<Prepared>> = Vec::new();
-        while batches.len() < workers.max(1) && !backlog.prepared.is_empty() {
-            let mut tokens = 0;
-            let mut count = 0;
-            for (_, _, _, body, _) in &backlog.prepared {
-                let cost = estimated_tokens(body);
-                if count > 0 && (count == batch_size.max(1) || tokens + cost > batch_tokens) {
-                    break;
-                }
-                tokens += cost;
-                count += 1;
-            }
-            batches.push(backlog.prepared.drain(..count).collect());
-        }
-        if !batches.is_empty() {
-            let views: Vec<Vec<(&str, &str)>> = batches
-                .iter()
-                .map(|batch| {
-                    batch
-                        .iter()
-                        .map(|(_, _, _, b, n)| (b.as_str(), n.as_str()))
-                        .collect()
-                })
-                .collect();
-            let embeddings = self
-                .model
-                .embed_batches(&views)
-                .map_err(EngineError::Semantic)?;
-            let mut added = Vec::new();
-            let mut cached = Vec::new();
-            for (batch, embeddings) in batches.iter().zip(embeddings) {
-                for ((id, key, _, _, _), embedding) in batch.iter().zip(embeddings) {
-                    added.push((*id, embedding.body.clone()));
-                    cached.push((*key, embedding));
-                }
-            }
-            self.cache.put(&cached);
-            self.vectors.apply(&[], &added);
-            step.embedded += added.len() as u64;
-        }
-        if backlog.prepared.is_empty() {
-            // A window is done: make its vectors durable.
-            self.flush()?;
-        }
-        step.remaining = (backlog.pending.len() + backlog.prepared.len()) as u64;
-        Ok(step)
-    }
-
-    /// Embeds the given chunks now (the fast path after an edit or a
-    /// change on disk): their texts from `sources`, into the cache; the
-    /// committed ones (`index_vectors`) into the vector index too.
-    pub(crate) fn embed_now(
-        &self,
-        chunks: &[StoredChunk],
-        sources: &mut SourceReader<'_>,
-        index_vectors: bool,
-        (batch_size, batch_tokens, budget): (usize, usize, usize),
-    ) -> Result<u64> {
-        let mut views = Vec::new();
-        let mut seen = HashSet::new();
-        let mut cached = Vec::new();
-        for chunk in chunks {
-            // A committed chunk that has its vector already keeps it (an
-            // edit of one function leaves the rest of the file as it was).
-            if index_vectors && self.vectors.contains(chunk.chunk_id) {
-                continue;
-            }
-            if let Some(q) = self.cache.get(chunk.embed_key) {
-                cached.push((chunk.chunk_id, q));
-                continue;
-            }
-            if !seen.insert(chunk.embed_key) {
-                continue;
-            }
-            if let Some(code) = sources.text(chunk) {
-                let (body, name) = chunk_views(chunk, &code);
-                views.push((chunk.chunk_id, chunk.embed_key, body, name));
-            }
-        }
-        // At most `budget` chunks through the model now; committed ones
-        // left over are the background's (the backlog has them, the open
-        // file's first). Sorted by length and cut by tokens as the backlog
-        // is: one batch of many long texts grows ONNX Runtime's arena for
-        // the life of the process.
-        views.truncate(budget);
-        views.sort_by_key(|(_, _, body, _)| body.len());
-        let mut embedded = 0;
-        for batch in batches(
-            &views,
-            |(_, _, body, _)| body.as_str(),
-            batch_size,
-            batch_tokens,
-        ) {
-            let pairs: Vec<(&str, &str)> = batch
-                .iter()
-                .map(|(_, _, b, n)| (b.as_str(), n.as_str()))
-                .collect();
-            let embeddings = self
-                .model
-                .embed_chunks(&pairs)
-                .map_err(EngineError::Semantic)?;
-            let mut entries = Vec::with_capacity(batch.len());
-            for ((id, key, _, _), embedding) in batch.iter().zip(embeddings) {
-                cached.push((*id, embedding.body.clone()));
-                entries.push((*key, embedding));
-            }
-            self.cache.put(&entries);
-            embedded += batch.len() as u64;
-        }
-        if index_vectors {
-            // Copies of one text share a vector.
-            for chunk in chunks {
-                if !self.vectors.contains(chunk.chunk_id)
-                    && !cached.iter().any(|(id, _)| *id == chunk.chunk_id)
-                    && let Some(q) = self.cache.get(chunk.embed_key)
-                {
-                    cached.push((chunk.chunk_id, q));
-                }
-            }
-            self.vectors.apply(&[], &cached);
-        }
-        Ok(embedded)
-    }
-
-    /// Writes new cache records to disk.
-    pub(crate) fn flush(&self) -> Result<()> {
-        self.cache.flush().map_err(|e| EngineError::Io {
-            path: self.cache.path().to_path_buf(),
-            source: e,
-        })
-    }
-}
-
-/// About four bytes a token; the model reads at most 256.
-fn estimated_tokens(text: &str) -> usize {
-    (text.len() / 4).clamp(1, 256)
-}
-
-/// What an embedding run did.
-#[derive(Clone, Debug, Default)]
-pub struct EmbedReport {
-    /// Chunks whose text went through the model.
-    pub embedded: u64,
-    /// Chunks not embedded because their file changed since it was indexed.
-    pub skipped_stale: u64,
-    /// Time spent embedding.
-    pub duration: std::time::Duration,
-    /// Time spent afterwards merging exact vector blocks (HNSW graphs are
-    /// built by [`crate::Engine::optimize_vectors`]).
-    pub maintenance: std::time::Duration,
 }
 
 /// The last few query vectors: typing in a picker repeats queries.
@@ -988,64 +624,5 @@ impl QueryCache {
                 self.vectors.remove(&old);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn batches_are_bounded_by_count_and_tokens() {
-        let short = "x".repeat(40); // 10 tokens
-        let long = "x".repeat(4000); // 256 tokens (capped)
-        let views: Vec<&str> = std::iter::repeat_n(short.as_str(), 20)
-            .chain(std::iter::repeat_n(long.as_str(), 10))
-            .collect();
-        let sizes: Vec<usize> = batches(&views, |v| v, 16, 2048)
-            .iter()
-            .map(|b| b.len())
-            .collect();
-        assert_eq!(sizes, [16, 11, 3]);
-        assert_eq!(sizes.iter().sum::<usize>(), 30);
-    }
-
-    #[test]
-    fn views_lead_with_the_path_and_the_name() {
-        let enclosing = ["class Uploader".to_owned()];
-        let code = "@retrying\ndef retry_failed_uploads(self):\n    pass";
-        assert_eq!(
-            embedding_text(
-                "net/upload.py",
-                ChunkKind::Method,
-                Some("retry_failed_uploads"),
-                &enclosing,
-                code
-            ),
-            "net/upload.py\nclass Uploader > method retry_failed_uploads (retry failed uploads)\n\
-             @retrying\ndef retry_failed_uploads(self):\n    pass"
-        );
-        assert_eq!(
-            name_text(
-                ChunkKind::Method,
-                Some("retry_failed_uploads"),
-                &enclosing,
-                code
-            ),
-            "class Uploader > method retry_failed_uploads (retry failed uploads)\n\
-             def retry_failed_uploads(self):"
-        );
-        assert_eq!(
-            embedding_text("setup.py", ChunkKind::Module, None, &[], "import os"),
-            "setup.py\nimport os"
-        );
-        let long = "é".repeat(MAX_CODE_BYTES);
-        assert!(embedding_text("a", ChunkKind::Text, None, &[], &long).len() <= MAX_CODE_BYTES + 2);
-    }
-
-    #[test]
-    fn the_key_changes_with_the_text() {
-        assert_eq!(embed_key("a"), embed_key("a"));
-        assert_ne!(embed_key("a"), embed_key("b"));
     }
 }

@@ -15,8 +15,9 @@ use dowse_index::lexical::{Boosts, StoredChunk};
 use serde::Serialize;
 
 use crate::search::{SearchResult, collapse, keyword_only, to_result};
-use crate::semantic::{SemanticState, chunk_views};
+use crate::semantic::SemanticState;
 use crate::source::SourceReader;
+use crate::views::chunk_views;
 use crate::{Engine, EngineError, Result};
 
 /// The answer of `dowse similar`.
@@ -91,7 +92,7 @@ impl Engine {
         let depth = limit * 3 + 10;
         let (ranked, degraded): (Vec<(f32, StoredChunk)>, Option<String>) = match self.semantic() {
             SemanticState::Ready(ready) => {
-                let vector = match ready.cache.get(source.embed_key) {
+                let vector = match ready.cached(source.content_key) {
                     Some(q) => q,
                     None => {
                         let (body, name) = chunk_views(&source, &source_text);
@@ -147,7 +148,8 @@ impl Engine {
                 }
                 (ranked, degraded)
             }
-            SemanticState::Unavailable(reason) => {
+            state @ (SemanticState::Unavailable(_) | SemanticState::NotLoaded) => {
+                let reason = state.unavailable().unwrap_or_default();
                 (keyword_hits(depth)?, Some(keyword_only(reason)))
             }
         };

@@ -17,7 +17,7 @@ use crate::overlay::OverlayView;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Hit {
     pub(crate) chunk_id: u64,
-    pub(crate) embed_key: u64,
+    pub(crate) content_key: u64,
     pub(crate) score: f32,
 }
 
@@ -44,7 +44,7 @@ impl Snapshot {
                 let keys = side.keys(hit.doc)?;
                 hits.push(Hit {
                     chunk_id: keys.chunk_id,
-                    embed_key: keys.embed_key,
+                    content_key: keys.content_key,
                     score: hit.score,
                 });
             }
@@ -73,12 +73,12 @@ impl Snapshot {
 
     /// The embedding key of a live chunk (read from fast fields, without
     /// loading the chunk).
-    pub(crate) fn embed_key(&self, chunk_id: u64) -> Result<Option<u64>> {
+    pub(crate) fn content_key(&self, chunk_id: u64) -> Result<Option<u64>> {
         if let Some(chunk) = self.overlay.chunk(chunk_id) {
-            return Ok(Some(chunk.embed_key));
+            return Ok(Some(chunk.content_key));
         }
         match self.disk.find(chunk_id)? {
-            Some(doc) => Ok(Some(self.disk.keys(doc)?.embed_key)),
+            Some(doc) => Ok(Some(self.disk.keys(doc)?.content_key)),
             None => Ok(None),
         }
     }
@@ -101,7 +101,7 @@ impl Snapshot {
             .map(|hit| (hit.chunk_id, hit.score))
             .collect();
         for chunk in self.overlay.chunks() {
-            if let Some(vector) = ready.cache.get(chunk.embed_key) {
+            if let Some(vector) = ready.cached(chunk.content_key) {
                 hits.retain(|(id, _)| *id != chunk.chunk_id);
                 hits.push((chunk.chunk_id, vector.similarity(query)));
             }

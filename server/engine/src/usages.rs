@@ -2,10 +2,13 @@
 //! `textDocument/references`, `dowse.findUsages` and MCP `find_usages`.
 //!
 //! Occurrences are extracted per file ([`dowse_syntax::usages::extract`])
-//! and resolved across files by a [`Workspace`]. The workspace is built on
-//! the first usages query (extraction runs in parallel) and brought up to
-//! date from the file table before each query: only files whose digest
-//! changed are extracted again.
+//! and resolved across files by a [`Workspace`]. Queries only read it: the
+//! writer builds it when first asked ([`EngineWriter::prepare_usages`],
+//! extraction in parallel) and from then on keeps it in step with every
+//! change it applies (a commit, a buffer set or closed), extracting again
+//! only the files whose text changed. A query before it is prepared is an
+//! error the front ends never show: the host has the writer prepare it
+//! first.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,6 +24,7 @@ use serde::Serialize;
 
 use crate::overlay::OverlayView;
 use crate::source::SourceReader;
+use crate::writer::EngineWriter;
 use crate::{Engine, EngineError, Result};
 
 /// One place a symbol is defined or used.
@@ -86,7 +90,8 @@ pub(crate) struct UsageState {
     digests: HashMap<String, String>,
 }
 
-pub(crate) type SharedUsages = RwLock<UsageState>;
+/// `None` until the writer prepares it.
+pub(crate) type SharedUsages = RwLock<Option<UsageState>>;
 
 /// Extracts a tiny file of each language: find usages works when its
 /// queries compiled and extraction runs.
@@ -122,8 +127,13 @@ impl Engine {
         }
         let started = std::time::Instant::now();
         let overlay = self.overlay.view();
-        self.sync_usages(&overlay)?;
         let state = self.usage_state.read().expect("usages lock");
+        let Some(state) = state.as_ref() else {
+            return Err(EngineError::Unavailable(
+                "find usages is not prepared yet: the index writer prepares it when first asked"
+                    .to_owned(),
+            ));
+        };
         let ws = &state.workspace;
         let mut sources = SourceReader::new(&self.root, &overlay);
         let (symbol, targets) = match query {
@@ -213,17 +223,23 @@ impl Engine {
         out
     }
 
-    /// How many files' occurrences are loaded; `None` before the first
-    /// usages query.
+    /// How many files' occurrences are loaded; `None` before they are
+    /// prepared.
     pub(crate) fn usage_file_count(&self) -> Option<usize> {
         let state = self.usage_state.read().expect("usages lock");
-        (!state.digests.is_empty()).then(|| state.workspace.file_count())
+        state.as_ref().map(|state| state.workspace.file_count())
+    }
+
+    /// Whether find usages can answer (the writer has prepared it).
+    pub fn usages_prepared(&self) -> bool {
+        self.usage_state.read().expect("usages lock").is_some()
     }
 
     /// Brings the occurrences up to date with what search sees: the file
     /// table's files, each overlaid file by its buffer's text. A file is
     /// extracted again whenever the text it was extracted from changes (an
-    /// edit, a save, a close that returns it to its disk content).
+    /// edit, a save, a close that returns it to its disk content). Queries
+    /// keep reading the previous state while files are extracted.
     fn sync_usages(&self, overlay: &OverlayView) -> Result<()> {
         let started = Instant::now();
         let wanted: HashMap<String, (String, Language)> = {
@@ -243,8 +259,10 @@ impl Engine {
             }
             wanted
         };
+        let empty = UsageState::default();
         let (todo, removed) = {
-            let state = self.usage_state.read().expect("usages lock");
+            let guard = self.usage_state.read().expect("usages lock");
+            let state = guard.as_ref().unwrap_or(&empty);
             let todo: Vec<(&String, &(String, Language))> = wanted
                 .iter()
                 .filter(|(path, (digest, _))| state.digests.get(*path) != Some(digest))
@@ -257,7 +275,7 @@ impl Engine {
                 .collect();
             (todo, removed)
         };
-        if todo.is_empty() && removed.is_empty() {
+        if todo.is_empty() && removed.is_empty() && self.usages_prepared() {
             return Ok(());
         }
         let extracted: Vec<(String, String, Language, Option<FileUsages>)> = todo
@@ -280,7 +298,8 @@ impl Engine {
                 ((*path).clone(), digest.clone(), *lang, usages)
             })
             .collect();
-        let mut state = self.usage_state.write().expect("usages lock");
+        let mut guard = self.usage_state.write().expect("usages lock");
+        let state = guard.get_or_insert_with(UsageState::default);
         for path in removed {
             state.workspace.remove_file(&path);
             state.digests.remove(&path);
@@ -298,6 +317,30 @@ impl Engine {
             started.elapsed()
         );
         Ok(())
+    }
+}
+
+impl EngineWriter {
+    /// Builds the occurrences find usages reads, if they are not built
+    /// yet (about 4 s for the CPython standard library); from then on
+    /// every change the writer applies keeps them in step.
+    pub fn prepare_usages(&mut self) -> Result<()> {
+        if self.usages_prepared() {
+            return Ok(());
+        }
+        let overlay = self.overlay.view();
+        self.sync_usages(&overlay)
+    }
+
+    /// Extracts again what changed, once usages are prepared.
+    pub(crate) fn sync_usages_if_prepared(&mut self) {
+        if !self.usages_prepared() {
+            return;
+        }
+        let overlay = self.overlay.view();
+        if let Err(err) = self.sync_usages(&overlay) {
+            tracing::warn!("keeping find usages in step: {err}");
+        }
     }
 }
 

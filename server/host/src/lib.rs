@@ -35,8 +35,8 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use dowse_engine::health::{Component, Health, Stats, Status};
 use dowse_engine::{
-    Config, ConfigSources, ContextResponse, Engine, EngineError, ModelHandle, SearchRequest,
-    SearchResponse, SimilarResponse, UsagesQuery, UsagesResponse,
+    Config, ConfigSources, ContextResponse, Engine, EngineError, EngineWriter, ModelHandle,
+    SearchRequest, SearchResponse, SimilarResponse, UsagesQuery, UsagesResponse,
 };
 use ropey::Rope;
 
@@ -70,12 +70,14 @@ impl Default for HostOptions {
     }
 }
 
-/// A workspace root and its engine.
+/// A workspace root and its engine, as readers see it (the writer thread
+/// holds the one [`EngineWriter`] of each root).
 pub struct Root {
     /// The directory's name (with a number when two roots share one).
     pub name: String,
     /// Canonical.
     pub path: PathBuf,
+    /// Read-only: searches, usages, health, stats.
     pub engine: Arc<Engine>,
 }
 
@@ -152,9 +154,12 @@ impl Host {
             }
         }
         let mut failures = Vec::new();
+        let mut writers = Vec::new();
         for root in roots {
-            if let Err(err) = shared.open_root(root) {
-                failures.push(format!("{}: {err}", root.display()));
+            match shared.open_root(root) {
+                Ok(Some(writer)) => writers.push(writer),
+                Ok(None) => {}
+                Err(err) => failures.push(format!("{}: {err}", root.display())),
             }
         }
         if shared.roots().is_empty() {
@@ -166,7 +171,7 @@ impl Host {
         for failure in failures {
             shared.report_error(format!("dowse could not open {failure}"));
         }
-        let writer = Writer::new(shared.clone(), receiver, options.debounce);
+        let writer = Writer::new(shared.clone(), receiver, options.debounce, writers);
         let handle = std::thread::Builder::new()
             .name("dowse-writer".into())
             .spawn(move || writer.run())
@@ -323,36 +328,30 @@ impl Host {
         self.send(Change::Debounce(debounce));
     }
 
-    /// Adds a workspace root (its index is opened, then built in the
-    /// background); a root already there is left alone.
+    /// Adds a workspace root: the writer opens its index (then builds it in
+    /// the background); a root already there is left alone. Waits for the
+    /// writer to have opened it.
     pub fn add_root(&self, path: &Path) -> Result<(), String> {
-        self.shared
-            .open_root(path)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        self.send(Change::RootsChanged);
-        Ok(())
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.send(Change::AddRoot {
+            path: path.to_path_buf(),
+            reply,
+        });
+        answer
+            .recv()
+            .map_err(|_| "dowse is shutting down".to_owned())?
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))
     }
 
     /// Removes a workspace root; its index stays on disk for next time.
+    /// Waits for the writer to have let it go.
     pub fn remove_root(&self, path: &Path) {
-        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-        let removed: Vec<Arc<Root>> = {
-            let mut roots = self.shared.roots.write().expect("roots lock");
-            let (gone, kept): (Vec<_>, Vec<_>) = roots.drain(..).partition(|r| r.path == canonical);
-            *roots = kept;
-            gone
-        };
-        for root in removed {
-            if let Some(w) = self.shared.watcher.lock().expect("watcher lock").as_mut() {
-                w.unwatch(&root.path);
-            }
-            self.shared
-                .ignored
-                .write()
-                .expect("ignored lock")
-                .retain(|d| d != root.engine.index_dir().root());
-        }
-        self.send(Change::RootsChanged);
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.send(Change::RemoveRoot {
+            path: path.to_path_buf(),
+            reply,
+        });
+        let _ = answer.recv();
     }
 
     /// Stops intake, stops long work at its next safe point, flushes and
@@ -420,6 +419,7 @@ impl Host {
         match query {
             UsagesQuery::Position { path, line, column } => {
                 let (root, rel) = self.resolve(path)?;
+                self.prepare_usages(&root)?;
                 root.engine.usages(&UsagesQuery::Position {
                     path: rel,
                     line: *line,
@@ -429,6 +429,7 @@ impl Host {
             UsagesQuery::Symbol(_) => {
                 let mut merged: Option<UsagesResponse> = None;
                 for root in self.roots() {
+                    self.prepare_usages(&root)?;
                     let response = root.engine.usages(query)?;
                     merged = Some(match merged {
                         None => response,
@@ -441,6 +442,27 @@ impl Host {
                 }
                 merged.ok_or_else(no_roots)
             }
+        }
+    }
+
+    /// Has the writer build `root`'s occurrences for find usages if it has
+    /// not yet (reads never build them: about 4 s for the CPython standard
+    /// library, once; the writer keeps them up to date after that).
+    fn prepare_usages(&self, root: &Arc<Root>) -> Result<(), EngineError> {
+        if root.engine.usages_prepared() {
+            return Ok(());
+        }
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.send(Change::PrepareUsages {
+            root: root.path.clone(),
+            reply,
+        });
+        match answer.recv_timeout(USAGES_WAIT) {
+            Ok(prepared) => prepared.map_err(EngineError::Unavailable),
+            Err(_) => Err(EngineError::Unavailable(format!(
+                "find usages is still being prepared after {} s: try again in a moment",
+                USAGES_WAIT.as_secs()
+            ))),
         }
     }
 
@@ -580,6 +602,11 @@ impl Host {
     }
 }
 
+/// How long a usages query waits for the writer to prepare find usages
+/// (the CPython standard library takes about 4 s; the writer may first
+/// finish a batch of embedding).
+const USAGES_WAIT: Duration = Duration::from_secs(120);
+
 /// Failures kept for health (the log has all of them).
 const MAX_FAILURES_KEPT: usize = 16;
 
@@ -627,13 +654,15 @@ impl Shared {
         failures.drain(..excess);
     }
 
-    /// Opens `path` as a root (nothing when it is one already).
-    fn open_root(&self, path: &Path) -> Result<(), EngineError> {
+    /// Opens `path` as a root and returns its index's writer (nothing when
+    /// it is a root already): the caller is, or hands it to, the writer
+    /// thread.
+    pub(crate) fn open_root(&self, path: &Path) -> Result<Option<EngineWriter>, EngineError> {
         let canonical = path
             .canonicalize()
             .map_err(|_| EngineError::NoWorkspace(path.to_path_buf()))?;
         if self.roots().iter().any(|r| r.path == canonical) {
-            return Ok(());
+            return Ok(None);
         }
         let (mut config, errors) = Config::layered(&canonical, &self.sources);
         for error in errors {
@@ -674,9 +703,31 @@ impl Shared {
         self.roots.write().expect("roots lock").push(Arc::new(Root {
             name,
             path: canonical,
-            engine: Arc::new(engine),
+            engine: engine.reader(),
         }));
-        Ok(())
+        Ok(Some(engine))
+    }
+
+    /// Drops the root at `path` (its index stays on disk); true when it was
+    /// one.
+    pub(crate) fn close_root(&self, path: &Path) -> bool {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let removed: Vec<Arc<Root>> = {
+            let mut roots = self.roots.write().expect("roots lock");
+            let (gone, kept): (Vec<_>, Vec<_>) = roots.drain(..).partition(|r| r.path == canonical);
+            *roots = kept;
+            gone
+        };
+        for root in &removed {
+            if let Some(w) = self.watcher.lock().expect("watcher lock").as_mut() {
+                w.unwatch(&root.path);
+            }
+            self.ignored
+                .write()
+                .expect("ignored lock")
+                .retain(|d| d != root.engine.index_dir().root());
+        }
+        !removed.is_empty()
     }
 
     /// The innermost root holding `path`, by its path as given, else as

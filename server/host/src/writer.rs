@@ -29,7 +29,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use dowse_engine::{EngineError, Progress};
+use dowse_engine::{EngineError, EngineWriter, Progress};
 use ropey::Rope;
 
 use crate::queue::BufferEdit;
@@ -45,8 +45,20 @@ pub(crate) enum Change {
     Reindex {
         reply: Sender<Result<ReindexReport, String>>,
     },
-    /// A root was added (its engine already open) or removed.
-    RootsChanged,
+    /// Open a workspace root (the writer holds its index's writer); answer
+    /// when open.
+    AddRoot {
+        path: PathBuf,
+        reply: Sender<Result<(), String>>,
+    },
+    /// Let a workspace root go (its index stays on disk); answer when done.
+    RemoveRoot { path: PathBuf, reply: Sender<()> },
+    /// Build a root's occurrences for find usages, which reads never build;
+    /// answer when done.
+    PrepareUsages {
+        root: PathBuf,
+        reply: Sender<Result<(), String>>,
+    },
     /// Quiet time after an edit before it is applied.
     Debounce(Duration),
     /// A graph build finished.
@@ -78,14 +90,38 @@ const FLUSH_IDLE: Duration = Duration::from_secs(1);
 /// left to background embedding; fewer are embedded at once.
 const EMBED_NOW_MAX_FILES: usize = 32;
 
+/// After embedding fails (a broken model, a full disk), how long keyword
+/// search goes on alone before embedding is tried again: long enough not
+/// to fill the log with the same error, short enough that a fixed model
+/// (reinstalled meanwhile) is picked up without a restart.
+const EMBED_RETRY: Duration = Duration::from_secs(60);
+
 struct PendingBuffer {
     text: Rope,
     due: Instant,
 }
 
+/// Why the loop stops.
+enum Stop {
+    /// Shutdown asked for it: answer when done.
+    Asked(Sender<()>),
+    /// Every sender is gone.
+    Orphaned,
+}
+
+/// Embedding progress since the backlog last started.
+#[derive(Clone, Copy, Debug)]
+struct Embedding {
+    done: u64,
+    total: u64,
+}
+
 pub(crate) struct Writer {
     shared: Arc<Shared>,
     inbox: Receiver<Change>,
+    /// The one writer of each root's index, by the root's canonical path:
+    /// only this thread changes an index.
+    engines: HashMap<PathBuf, EngineWriter>,
     debounce: Duration,
     buffers: HashMap<PathBuf, PendingBuffer>,
     /// When each buffer was last applied (for the leading edge of the
@@ -100,8 +136,7 @@ pub(crate) struct Writer {
     disk_all: bool,
     disk_due: Option<Instant>,
     reindex: Vec<Sender<Result<ReindexReport, String>>>,
-    /// Embedding progress since the backlog last started: (done, total).
-    embedding: Option<(u64, u64)>,
+    embedding: Option<Embedding>,
     building: bool,
     last_activity: Instant,
     unflushed: bool,
@@ -115,10 +150,19 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn new(shared: Arc<Shared>, inbox: Receiver<Change>, debounce: Duration) -> Writer {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        inbox: Receiver<Change>,
+        debounce: Duration,
+        engines: Vec<EngineWriter>,
+    ) -> Writer {
         Writer {
             shared,
             inbox,
+            engines: engines
+                .into_iter()
+                .map(|e| (e.root().to_path_buf(), e))
+                .collect(),
             debounce,
             buffers: HashMap::new(),
             applied: HashMap::new(),
@@ -154,15 +198,15 @@ impl Writer {
             match first {
                 Ok(change) => stop = self.take(change),
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => stop = Some(None),
+                Err(RecvTimeoutError::Disconnected) => stop = Some(Stop::Orphaned),
             }
             while stop.is_none()
                 && let Ok(change) = self.inbox.try_recv()
             {
                 stop = self.take(change);
             }
-            if let Some(reply) = stop {
-                self.stop(reply);
+            if let Some(stop) = stop {
+                self.stop(stop);
                 return;
             }
             let now = Instant::now();
@@ -190,7 +234,7 @@ impl Writer {
     /// How long to wait for the next change: not at all while background
     /// work is left, until the next debounce or quiet time ends, until the
     /// idle flush, or for ever.
-    fn timeout(&self) -> Option<Duration> {
+    fn timeout(&mut self) -> Option<Duration> {
         if self.has_backlog() {
             return Some(Duration::ZERO);
         }
@@ -210,7 +254,7 @@ impl Writer {
 
     /// Takes one change into the pending state; `Some` to stop (with the
     /// sender to answer, if any).
-    fn take(&mut self, change: Change) -> Option<Option<Sender<()>>> {
+    fn take(&mut self, change: Change) -> Option<Stop> {
         let now = Instant::now();
         match change {
             Change::Edits => {
@@ -242,9 +286,44 @@ impl Writer {
                 self.disk_all = true;
                 self.disk_due = Some(now);
             }
-            Change::RootsChanged => {
-                self.disk_all = true;
-                self.disk_due = Some(now);
+            Change::AddRoot { path, reply } => {
+                let opened = match self.shared.open_root(&path) {
+                    Ok(Some(engine)) => {
+                        self.engines.insert(engine.root().to_path_buf(), engine);
+                        // Its first index, in the background.
+                        self.disk_all = true;
+                        self.disk_due = Some(now);
+                        Ok(())
+                    }
+                    Ok(None) => Ok(()),
+                    Err(err) => Err(err.to_string()),
+                };
+                let _ = reply.send(opened);
+            }
+            Change::RemoveRoot { path, reply } => {
+                if self.shared.close_root(&path) {
+                    let canonical = path.canonicalize().unwrap_or(path);
+                    if let Some(mut engine) = self.engines.remove(&canonical) {
+                        let _ = engine.flush();
+                    }
+                }
+                let _ = reply.send(());
+            }
+            Change::PrepareUsages { root, reply } => {
+                let prepared = match self.engines.get_mut(&root) {
+                    None => Err(format!("{} is not a workspace root", root.display())),
+                    Some(engine) => guarded(&self.shared, &root.display().to_string(), || {
+                        engine.prepare_usages()
+                    })
+                    .unwrap_or_else(|| {
+                        Err(EngineError::Unavailable(
+                            "dowse failed while preparing find usages (a bug: see the log)"
+                                .to_owned(),
+                        ))
+                    })
+                    .map_err(|e| e.to_string()),
+                };
+                let _ = reply.send(prepared);
             }
             Change::Debounce(debounce) => self.debounce = debounce,
             Change::GraphsBuilt => self.building = false,
@@ -257,37 +336,9 @@ impl Writer {
                 }
                 self.settling.push((vectors, reply));
             }
-            Change::Shutdown { reply } => return Some(Some(reply)),
+            Change::Shutdown { reply } => return Some(Stop::Asked(reply)),
         }
         None
-    }
-
-    /// Runs one step on `what` (a path, a root): a panic in it (a bug) is
-    /// caught, logged and kept for health, and the writer goes on with the
-    /// rest; `None` then.
-    fn guarded<T>(&self, what: &str, step: impl FnOnce() -> T) -> Option<T> {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
-            Ok(value) => Some(value),
-            Err(panic) => {
-                let reason = dowse_engine::panic_message(panic.as_ref());
-                tracing::error!(
-                    "dowse failed on {what} (a bug): {reason}; skipped it, the writer goes on"
-                );
-                self.shared.record_failure(what, &reason);
-                None
-            }
-        }
-    }
-
-    /// Files an update skipped because dowse failed on them, for health.
-    fn record_failed_files(&self, root: &Root, report: &dowse_engine::IndexReport) {
-        for skipped in &report.skipped {
-            if let dowse_engine::walk::SkipReason::Failed(reason) = &skipped.reason {
-                let path = root.path.join(&skipped.path);
-                self.shared
-                    .record_failure(&path.display().to_string(), reason);
-            }
-        }
     }
 
     /// A buffer's newest text. It supersedes one not yet applied; a
@@ -329,11 +380,14 @@ impl Writer {
             let Some((root, rel)) = self.shared.locate(&path) else {
                 continue;
             };
-            root.engine.set_focus(&rel, false);
+            let Some(engine) = self.engines.get_mut(&root.path) else {
+                continue;
+            };
+            engine.set_focus(&rel, false);
             // The file's committed chunks that lack a vector are the
             // background's: closing costs only the overlay.
-            let closed = self.guarded(&path.display().to_string(), || {
-                root.engine.close_buffer(&rel)
+            let closed = guarded(&self.shared, &path.display().to_string(), || {
+                engine.close_buffer(&rel)
             });
             if let Some(Err(err)) = closed {
                 tracing::warn!("closing {}: {err}", path.display());
@@ -347,15 +401,18 @@ impl Writer {
             let Some((root, rel)) = self.shared.locate(&path) else {
                 continue;
             };
+            let Some(engine) = self.engines.get_mut(&root.path) else {
+                continue;
+            };
             // Open files are embedded first (their neighbours next).
-            root.engine.set_focus(&rel, true);
+            engine.set_focus(&rel, true);
             let text = pending.text.to_string();
             let started = Instant::now();
-            let applied = self.guarded(&path.display().to_string(), || {
-                root.engine.set_buffer(&rel, &text).and_then(|changed| {
+            let applied = guarded(&self.shared, &path.display().to_string(), || {
+                engine.set_buffer(&rel, &text).and_then(|changed| {
                     let overlaid = started.elapsed();
                     if changed {
-                        let report = root.engine.embed_buffer(&rel)?;
+                        let report = engine.embed_buffer(&rel)?;
                         tracing::debug!(
                             "buffer {rel}: overlaid in {overlaid:?}, {} chunks embedded in {:?}",
                             report.embedded,
@@ -396,12 +453,15 @@ impl Writer {
             if !all && rels.is_empty() {
                 continue;
             }
-            let updated = self.guarded(&root.path.display().to_string(), || {
+            let Some(engine) = self.engines.get_mut(&root.path) else {
+                continue;
+            };
+            let updated = guarded(&self.shared, &root.path.display().to_string(), || {
                 if all {
-                    root.engine.update(&dowse_engine::NoProgress)
+                    engine.update(&dowse_engine::NoProgress)
                 } else {
                     let rels: Vec<&str> = rels.iter().map(String::as_str).collect();
-                    root.engine.update_paths(&rels)
+                    engine.update_paths(&rels)
                 }
             });
             let Some(updated) = updated else {
@@ -413,7 +473,7 @@ impl Writer {
             };
             match updated {
                 Ok(update) => {
-                    self.record_failed_files(&root, &update);
+                    record_failed_files(&self.shared, &root, &update);
                     report.files += update.files;
                     report.chunks += update.chunks;
                     report.files_indexed += update.files_indexed;
@@ -423,7 +483,7 @@ impl Writer {
                     if !all && (1..=EMBED_NOW_MAX_FILES).contains(&rels.len()) {
                         let rels: Vec<&str> = rels.iter().map(String::as_str).collect();
                         let embedded =
-                            self.guarded(&rels.join(", "), || root.engine.embed_paths(&rels));
+                            guarded(&self.shared, &rels.join(", "), || engine.embed_paths(&rels));
                         if let Some(Err(err)) = embedded {
                             tracing::warn!("embedding changed files: {err}");
                         }
@@ -454,8 +514,11 @@ impl Writer {
             let progress = StateProgress {
                 shared: &self.shared,
             };
-            let updated = self.guarded(&root.path.display().to_string(), || {
-                root.engine.update(&progress)
+            let Some(engine) = self.engines.get_mut(&root.path) else {
+                continue;
+            };
+            let updated = guarded(&self.shared, &root.path.display().to_string(), || {
+                engine.update(&progress)
             });
             let Some(updated) = updated else {
                 self.shared.report_error(format!(
@@ -466,7 +529,7 @@ impl Writer {
             };
             match updated {
                 Ok(report) => {
-                    self.record_failed_files(&root, &report);
+                    record_failed_files(&self.shared, &root, &report);
                     tracing::info!(
                         "indexed {} files ({} chunks) of {} in {:?}",
                         report.files,
@@ -489,12 +552,13 @@ impl Writer {
         self.publish();
     }
 
-    fn has_backlog(&self) -> bool {
+    /// Whether embedding has work (loads the model on first call).
+    fn has_backlog(&mut self) -> bool {
         if self.embed_retry.is_some_and(|at| Instant::now() < at) {
             return false;
         }
-        self.embedding.is_some_and(|(done, total)| done < total)
-            || self.roots().iter().any(|r| r.engine.embedding_pending())
+        self.embedding.is_some_and(|e| e.done < e.total)
+            || self.engines.values_mut().any(|e| e.embedding_pending())
     }
 
     /// Cores for the next embedding step: one while the user types (a
@@ -522,22 +586,24 @@ impl Writer {
         for i in 0..roots.len() {
             let root = &roots[(self.next_root + i) % roots.len()];
             let workers = self.embed_workers();
-            let step = self
-                .guarded(&root.path.display().to_string(), || {
-                    root.engine.embed_step_with(workers)
-                })
-                .unwrap_or_else(|| {
-                    Err(EngineError::Semantic(
-                        "dowse failed while embedding (a bug: see the log)".to_owned(),
-                    ))
-                });
+            let Some(engine) = self.engines.get_mut(&root.path) else {
+                continue;
+            };
+            let step = guarded(&self.shared, &root.path.display().to_string(), || {
+                engine.embed_step_with(workers)
+            })
+            .unwrap_or_else(|| {
+                Err(EngineError::Semantic(
+                    "dowse failed while embedding (a bug: see the log)".to_owned(),
+                ))
+            });
             match step {
                 Ok(step) if step.embedded > 0 || step.remaining > 0 => {
                     self.next_root = (self.next_root + i + 1) % roots.len();
-                    let (done, total) = self.embedding.unwrap_or((0, 0));
-                    let done = done + step.embedded;
-                    let total = total.max(done + step.remaining);
-                    self.embedding = Some((done, total));
+                    let so_far = self.embedding.unwrap_or(Embedding { done: 0, total: 0 });
+                    let done = so_far.done + step.embedded;
+                    let total = so_far.total.max(done + step.remaining);
+                    self.embedding = Some(Embedding { done, total });
                     self.unflushed = true;
                     return true;
                 }
@@ -548,7 +614,7 @@ impl Writer {
                         "embedding {}: {err}; trying again in a minute",
                         root.path.display()
                     );
-                    self.embed_retry = Some(Instant::now() + Duration::from_secs(60));
+                    self.embed_retry = Some(Instant::now() + EMBED_RETRY);
                     return false;
                 }
             }
@@ -578,20 +644,16 @@ impl Writer {
         if self.building || self.shared.stopping.load(Ordering::Acquire) {
             return;
         }
-        let Some(root) = self
-            .roots()
-            .into_iter()
-            .find(|r| r.engine.vectors_need_optimizing())
-        else {
+        // Only the writer hands out graph jobs: one build at a time.
+        let Some(job) = self.engines.values().find_map(|e| e.graph_job()) else {
             return;
         };
+        let engine = job.engine().clone();
         let shared = self.shared.clone();
         let spawned = std::thread::Builder::new()
             .name("dowse-graphs".into())
             .spawn(move || {
-                let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    root.engine.optimize_vectors()
-                }));
+                let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()));
                 let took = match built {
                     Ok(took) => took,
                     Err(panic) => {
@@ -602,10 +664,10 @@ impl Writer {
                         return;
                     }
                 };
-                let (graphs, blocks) = root.engine.vector_segments();
+                let (graphs, blocks) = engine.vector_segments();
                 tracing::info!(
                     "vector graphs of {} built in {took:?}: {graphs} HNSW segments, {blocks} exact blocks",
-                    root.path.display()
+                    engine.root().display()
                 );
                 let _ = shared.inbox.send(Change::GraphsBuilt);
             });
@@ -619,8 +681,8 @@ impl Writer {
     }
 
     fn flush(&mut self) {
-        for root in self.roots() {
-            let flushed = self.guarded(&root.path.display().to_string(), || root.engine.flush());
+        for (root, engine) in &mut self.engines {
+            let flushed = guarded(&self.shared, &root.display().to_string(), || engine.flush());
             if let Some(Err(err)) = flushed {
                 tracing::warn!("writing the embedding cache: {err}");
             }
@@ -628,10 +690,10 @@ impl Writer {
         self.unflushed = false;
     }
 
-    fn stop(&mut self, reply: Option<Sender<()>>) {
+    fn stop(&mut self, stop: Stop) {
         self.set_phase(Phase::Stopping, None);
         self.flush();
-        if let Some(reply) = reply {
+        if let Stop::Asked(reply) = stop {
             let _ = reply.send(());
         }
     }
@@ -644,7 +706,7 @@ impl Writer {
     }
 
     /// Publishes the state as the engines have it now.
-    fn publish(&self) {
+    fn publish(&mut self) {
         let phase = if self.shared.stopping.load(Ordering::Acquire) {
             Phase::Stopping
         } else if self.has_backlog() {
@@ -653,7 +715,7 @@ impl Writer {
             Phase::Ready
         };
         let work = match (phase, self.embedding) {
-            (Phase::Embedding, Some((done, total))) => Some(Work {
+            (Phase::Embedding, Some(Embedding { done, total })) => Some(Work {
                 stage: "embedding".to_owned(),
                 done,
                 total,
@@ -662,6 +724,33 @@ impl Writer {
         };
         let building = self.building;
         self.shared.refresh_state(phase, work, building);
+    }
+}
+
+/// Runs one step on `what` (a path, a root): a panic in it (a bug) is
+/// caught, logged and kept for health, and the writer goes on with the
+/// rest; `None` then.
+fn guarded<T>(shared: &Shared, what: &str, step: impl FnOnce() -> T) -> Option<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
+        Ok(value) => Some(value),
+        Err(panic) => {
+            let reason = dowse_engine::panic_message(panic.as_ref());
+            tracing::error!(
+                "dowse failed on {what} (a bug): {reason}; skipped it, the writer goes on"
+            );
+            shared.record_failure(what, &reason);
+            None
+        }
+    }
+}
+
+/// Files an update skipped because dowse failed on them, for health.
+fn record_failed_files(shared: &Shared, root: &Root, report: &dowse_engine::IndexReport) {
+    for skipped in &report.skipped {
+        if let dowse_engine::walk::SkipReason::Failed(reason) = &skipped.reason {
+            let path = root.path.join(&skipped.path);
+            shared.record_failure(&path.display().to_string(), reason);
+        }
     }
 }
 

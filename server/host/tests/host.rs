@@ -299,7 +299,7 @@ fn random_editor_sessions_end_where_a_fresh_index_of_the_disk_is() {
     assert!(host.settle(true, SETTLE));
 
     let fresh_dir = tempfile::tempdir().unwrap();
-    let fresh = Engine::open_with_embedder(
+    let mut fresh = Engine::open_with_embedder(
         ws.root(),
         Config {
             index_dir: Some(fresh_dir.path().to_path_buf()),

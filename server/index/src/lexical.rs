@@ -74,7 +74,7 @@ pub struct Fields {
     pub digest: Field,
     pub chunk_id: Field,
     /// The key of the chunk's embedding text in the embedding cache.
-    pub embed_key: Field,
+    pub content_key: Field,
 }
 
 impl Fields {
@@ -110,7 +110,7 @@ impl Fields {
             def_end_line: builder.add_u64_field("def_end_line", STORED),
             digest: builder.add_bytes_field("digest", STORED),
             chunk_id: builder.add_u64_field("chunk_id", INDEXED | STORED | FAST),
-            embed_key: builder.add_u64_field("embed_key", STORED | FAST),
+            content_key: builder.add_u64_field("content_key", STORED | FAST),
         };
         (builder.build(), fields)
     }
@@ -165,7 +165,9 @@ pub struct StoredChunk {
     /// For a part of a split definition, the whole definition's lines.
     pub definition: Option<(u32, u32)>,
     pub digest: Digest,
-    pub embed_key: u64,
+    /// What the chunk's embedding views are made from, hashed: the engine
+    /// derives the embedding cache's key from it.
+    pub content_key: u64,
 }
 
 impl StoredChunk {
@@ -298,10 +300,10 @@ impl LexicalWriter {
         language: &str,
         chunks: &[Chunk],
         text: &str,
-        embed_keys: &[u64],
+        content_keys: &[u64],
     ) -> Result<()> {
         let f = &self.fields;
-        for (chunk, &embed_key) in chunks.iter().zip(embed_keys) {
+        for (chunk, &content_key) in chunks.iter().zip(content_keys) {
             let mut doc = TantivyDocument::default();
             doc.add_text(f.path, path);
             if let Some(symbol) = &chunk.symbol {
@@ -327,7 +329,7 @@ impl LexicalWriter {
             doc.add_u64(f.def_end_line, u64::from(def_end));
             doc.add_bytes(f.digest, &chunk.digest.0[..]);
             doc.add_u64(f.chunk_id, chunk_id(path, chunk));
-            doc.add_u64(f.embed_key, embed_key);
+            doc.add_u64(f.content_key, content_key);
             self.writer.add_document(doc)?;
         }
         Ok(())
@@ -440,7 +442,7 @@ impl Bm25StatisticsProvider for CombinedStatistics<'_> {
 /// The fast fields a query reads for many documents.
 struct SegmentColumns {
     chunk_id: tantivy::columnar::Column<u64>,
-    embed_key: tantivy::columnar::Column<u64>,
+    content_key: tantivy::columnar::Column<u64>,
     kind: tantivy::columnar::StrColumn,
 }
 
@@ -448,7 +450,7 @@ struct SegmentColumns {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DocKeys {
     pub chunk_id: u64,
-    pub embed_key: u64,
+    pub content_key: u64,
     pub kind: ChunkKind,
 }
 
@@ -526,13 +528,13 @@ impl LexicalSnapshot {
             .collect())
     }
 
-    /// Every live chunk: (chunk id, embedding key), read from fast fields.
+    /// Every live chunk: (chunk id, content key), read from fast fields.
     pub fn live_chunks(&self) -> Result<Vec<(u64, u64)>> {
         let mut out = Vec::with_capacity(self.searcher.num_docs() as usize);
         for segment in self.searcher.segment_readers() {
             let fast = segment.fast_fields();
             let ids = fast.u64("chunk_id")?;
-            let keys = fast.u64("embed_key")?;
+            let keys = fast.u64("content_key")?;
             let alive = segment.alive_bitset();
             for doc in 0..segment.max_doc() {
                 if alive.is_some_and(|bits| !bits.is_alive(doc)) {
@@ -553,7 +555,7 @@ impl LexicalSnapshot {
         for segment in self.searcher.segment_readers() {
             let fast = segment.fast_fields();
             let ids = fast.u64("chunk_id")?;
-            let keys = fast.u64("embed_key")?;
+            let keys = fast.u64("content_key")?;
             let Some(paths) = fast.str("path")? else {
                 return Err(LexicalError::MissingField("path"));
             };
@@ -593,7 +595,7 @@ impl LexicalSnapshot {
                 let open = || -> tantivy::Result<SegmentColumns> {
                     Ok(SegmentColumns {
                         chunk_id: fast.u64("chunk_id")?,
-                        embed_key: fast.u64("embed_key")?,
+                        content_key: fast.u64("content_key")?,
                         kind: fast.str("kind")?.ok_or_else(|| {
                             tantivy::TantivyError::FieldNotFound("kind".to_owned())
                         })?,
@@ -607,10 +609,10 @@ impl LexicalSnapshot {
             .chunk_id
             .first(doc.doc_id)
             .ok_or(LexicalError::MissingField("chunk_id"))?;
-        let embed_key = columns
-            .embed_key
+        let content_key = columns
+            .content_key
             .first(doc.doc_id)
-            .ok_or(LexicalError::MissingField("embed_key"))?;
+            .ok_or(LexicalError::MissingField("content_key"))?;
         let ord = columns
             .kind
             .term_ords(doc.doc_id)
@@ -621,7 +623,7 @@ impl LexicalSnapshot {
         let kind = ChunkKind::from_name(&name).ok_or(LexicalError::MissingField("kind"))?;
         Ok(DocKeys {
             chunk_id,
-            embed_key,
+            content_key,
             kind,
         })
     }
@@ -696,7 +698,7 @@ impl LexicalSnapshot {
                 (start, end) => Some((start as u32, end as u32)),
             },
             digest,
-            embed_key: number(f.embed_key, "embed_key")?,
+            content_key: number(f.content_key, "content_key")?,
         })
     }
 }

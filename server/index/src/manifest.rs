@@ -24,8 +24,10 @@ use crate::store::{self, IndexDir, atomic_write, sync_dir};
 
 /// Bumped when the layout or the meaning of any index file changes.
 /// 2: one `content` text per chunk (path, enclosing names, code), the
-/// definition lines of parts.
-pub const FORMAT: u32 = 2;
+/// definition lines of parts. 3: each chunk stores its content key (what
+/// its embedding views are made from); the embedding cache's key is derived
+/// from it, so a change of what is embedded needs no bump here any more.
+pub const FORMAT: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelStamp {
