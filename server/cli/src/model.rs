@@ -6,8 +6,8 @@ use std::time::Instant;
 use dowse_engine::Config;
 use dowse_engine::embed::install::install as install_model;
 use dowse_engine::embed::model::user_cache_dir;
+use dowse_engine::embed::resolve_model;
 use dowse_engine::embed::{Embedder, OnnxEmbedder, OnnxOptions, Resolution, resolve};
-use dowse_engine::semantic::resolve_model;
 use serde::Serialize;
 
 /// Installs the default model into the user cache, unless one is there.
@@ -63,7 +63,7 @@ struct Status {
 
 /// Resolves the model and tries to load it.
 pub fn status(config: &Config, json: bool) -> anyhow::Result<()> {
-    let status = match resolve_model(&config.semantic) {
+    let status = match resolve_model(&config.semantic.pool()) {
         Resolution::Missing { reason, fix } => Status {
             status: "missing",
             model_dir: None,

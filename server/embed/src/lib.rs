@@ -15,12 +15,16 @@ mod graph;
 pub mod install;
 pub mod model;
 mod onnx;
+pub mod pool;
 
 use std::fmt;
 
 pub use fake::FakeEmbedder;
 pub use model::{ModelFiles, ModelSource, Pins, Resolution, resolve};
 pub use onnx::{OnnxEmbedder, OnnxOptions, environment as onnx_environment};
+pub use pool::{
+    INTERACTIVE_QUIET, Model, ModelHandle, PoolConfig, QueryGuard, ViewVectors, resolve_model,
+};
 
 /// dowse's directory in the user cache: `$XDG_CACHE_HOME/dowse` or
 /// `~/.cache/dowse`, else `$XDG_RUNTIME_DIR/dowse` (private to the user).

@@ -103,13 +103,13 @@ impl Engine {
             _ => None,
         };
         let token_count = match &model {
-            Some(m) if m.indexer.count_tokens("probe").is_some() => TokenCount::Model,
+            Some(m) if m.count_tokens("probe").is_some() => TokenCount::Model,
             _ => TokenCount::Estimate,
         };
         let count = |text: &str| -> usize {
             model
                 .as_ref()
-                .and_then(|m| m.indexer.count_tokens(text))
+                .and_then(|m| m.count_tokens(text))
                 .unwrap_or_else(|| dowse_syntax::text::estimate_tokens(text) as usize)
         };
         let snapshot = self.snapshot();

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use dowse_index::lexical::{LexicalIndex, StoredChunk};
 
 use crate::focus::Focus;
-use crate::semantic::{Ready, SemanticState};
+use crate::semantic::{Ready, SemanticState, stored};
 use crate::source::SourceReader;
 use crate::views::{batches, chunk_views, view_tokens};
 use crate::writer::EngineWriter;
@@ -533,6 +533,7 @@ impl Ready {
             let mut cached = Vec::new();
             for (batch, embeddings) in batches.iter().zip(embeddings) {
                 for (prepared, embedding) in batch.iter().zip(embeddings) {
+                    let embedding = stored(embedding);
                     added.push((prepared.pending.chunk_id, embedding.body.clone()));
                     cached.push((prepared.pending.key, embedding));
                 }
@@ -598,10 +599,7 @@ impl Ready {
                 .iter()
                 .map(|(_, _, b, n)| (b.as_str(), n.as_str()))
                 .collect();
-            let embeddings = self
-                .model
-                .embed_chunks(&pairs)
-                .map_err(EngineError::Semantic)?;
+            let embeddings = self.embed_chunks(&pairs).map_err(EngineError::Semantic)?;
             let mut entries = Vec::with_capacity(batch.len());
             for ((id, key, _, _), embedding) in batch.iter().zip(embeddings) {
                 cached.push((*id, embedding.body.clone()));

@@ -39,6 +39,7 @@ pub use chunked::test_hooks;
 pub use config::{Config, ConfigError, ConfigSources};
 pub use context::{ContextChunk, ContextResponse, TokenCount};
 pub use dowse_embed as embed;
+pub use dowse_embed::{INTERACTIVE_QUIET, ModelHandle, QueryGuard};
 pub use dowse_index::memory::release_free_memory;
 pub use dowse_index::store::{IndexDir, index_key};
 pub use dowse_syntax::ChunkKind;
@@ -46,7 +47,7 @@ pub use embedding::{EMBED_NOW_MAX_CHUNKS, EmbedReport, EmbedStep, GraphJob};
 pub use indexer::IndexReport;
 pub use progress::{NoProgress, Progress};
 pub use search::{SearchMode, SearchRequest, SearchResponse, SearchResult};
-pub use semantic::{INTERACTIVE_QUIET, ModelHandle, SemanticConfig};
+pub use semantic::SemanticConfig;
 pub use similar::SimilarResponse;
 pub use usages::{UsageLocation, UsagesQuery, UsagesResponse};
 pub use writer::EngineWriter;
@@ -181,7 +182,7 @@ impl Engine {
     /// returns its one writer (readers get theirs from
     /// [`EngineWriter::reader`]).
     pub fn open(root: &Path, config: Config) -> Result<EngineWriter> {
-        let model = ModelHandle::resolve(&config.semantic);
+        let model = ModelHandle::resolve(&config.semantic.pool());
         Engine::open_with(root, config, model)
     }
 
@@ -327,7 +328,7 @@ impl Engine {
 
     /// Marks a query under way (for the embedding's choice of cores) until
     /// the guard is dropped; nothing without a loaded model.
-    pub(crate) fn query_started(&self) -> Option<semantic::QueryGuard> {
+    pub(crate) fn query_started(&self) -> Option<QueryGuard> {
         self.model.loaded().map(|model| model.query_started())
     }
 

@@ -1,53 +1,25 @@
-//! Semantic search: the embedding model, the embedding cache and the vector
-//! index, and the work that keeps them in step with the lexical index.
+//! Semantic search's state for one root: the process's model (from the
+//! pool in `dowse-embed`), this index's embedding cache and vector index,
+//! and how they are kept in step with the lexical index (the work itself
+//! is [`crate::embedding`]'s).
 //!
-//! Nothing here runs unless a search or an index run needs vectors: the model
-//! is resolved and loaded on first use (0.3–1 s). If it cannot be loaded the
-//! state records why, and searches fall back to keywords with that reason.
-//!
-//! Embeddings are computed after lexical indexing, off the query path, in
-//! batches of texts sorted by length (padding goes to the longest text of a
-//! batch). Each chunk's embedding text has a content key; the cache is keyed
-//! by it, so a chunk is embedded once, whatever edits or restarts follow.
+//! The writer loads it after the first index (0.3–1 s for the model). If
+//! the model cannot be loaded the state records why, and searches fall back
+//! to keywords with that reason.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
-use crate::Result;
-use crate::embedding::{Backlog, Pending};
-use crate::views::Recipe;
-use dowse_embed::{Embedder, OnnxEmbedder, OnnxOptions, Resolution};
+use dowse_embed::{Model, ModelHandle, PoolConfig, ViewVectors};
 use dowse_index::lexical::LexicalIndex;
 use dowse_index::vectors::{
     Embedding, EmbeddingCache, Quantized, VectorConfig, VectorIndex, quantize, quantize4,
 };
 
-/// Embeds chunks given as (body view, name view) pairs. Each view keeps its
-/// own vector: the body is what search by meaning retrieves; the name is
-/// mixed in per query when candidates are ranked (see `search`).
-pub(crate) fn embed_views(
-    model: &dyn Embedder,
-    views: &[(&str, &str)],
-) -> std::result::Result<Vec<Embedding>, String> {
-    let bodies: Vec<&str> = views.iter().map(|(b, _)| *b).collect();
-    let names: Vec<&str> = views.iter().map(|(_, n)| *n).collect();
-    // Bodies and names in separate runs, even for an edit's one chunk: a
-    // name padded to its body's length costs more than a second run
-    // (measured by tests/examples/embed_scaling.rs: 21.8 ms in two runs,
-    // 30.1 ms in one).
-    let bodies = model.embed(&bodies).map_err(|e| e.to_string())?;
-    let names = model.embed(&names).map_err(|e| e.to_string())?;
-    Ok(bodies
-        .into_iter()
-        .zip(names)
-        .map(|(b, n)| Embedding {
-            body: quantize(&b),
-            name: quantize4(&n),
-        })
-        .collect())
-}
+use crate::Result;
+use crate::embedding::{Backlog, Pending};
+use crate::views::Recipe;
 
 /// How the engine gets its model.
 #[derive(Clone, Debug)]
@@ -87,6 +59,19 @@ pub struct SemanticConfig {
 }
 
 impl SemanticConfig {
+    /// What the process's model pool needs of these settings.
+    pub fn pool(&self) -> PoolConfig {
+        PoolConfig {
+            enabled: self.enabled,
+            model_dir: self.model_dir.clone(),
+            model_sha256: self.model_sha256.clone(),
+            runtime_sha256: self.runtime_sha256.clone(),
+            threads: self.threads,
+            window: self.window(),
+            prepack_queries: self.prepack_queries,
+        }
+    }
+
     /// How this configuration makes vectors.
     pub fn recipe(&self) -> Recipe {
         Recipe {
@@ -118,355 +103,6 @@ impl Default for SemanticConfig {
             view_version: crate::views::VIEW_VERSION,
             vectors: VectorConfig::default(),
         }
-    }
-}
-
-/// The embedding model, loaded once per process and shared by every
-/// workspace root's engine: the instance that embeds chunks, more of them
-/// to embed on every core while the user is idle, a second one for queries
-/// while chunks are being embedded (so that a query never waits behind a
-/// batch), and the vectors of recent queries.
-///
-/// More cores come from more single-thread sessions, each embedding its own
-/// batch, not from one session with more intra-op threads: measured with
-/// `tests/examples/embed_scaling.rs` on this 2-core machine (1,200
-/// chunk-sized texts, batched as the engine does), two sessions embed 2.02x
-/// as fast as one, one session with two threads 1.67x (a batch of a few
-/// short texts has too little work to split between threads), and dropping
-/// to one core costs nothing but not starting the second batch. In the
-/// whole pipeline (`scripts/bench`, the CPython stdlib) two sessions give
-/// 1.64x: each step waits for its slower batch, and two busy cores run each
-/// a little slower. Long-lived helper threads instead of one scoped thread
-/// per step were measured too: no difference (idlelib, 62.5 vs 64.1 s).
-pub struct Model {
-    pub(crate) indexer: Arc<dyn Embedder>,
-    /// Single-thread sessions beside `indexer`, loaded when a step first
-    /// asks for more workers (or why they could not be).
-    helpers: Mutex<Vec<Arc<dyn Embedder>>>,
-    helpers_failed: AtomicBool,
-    queries: Queries,
-    /// True while chunks are being embedded.
-    indexing: AtomicBool,
-    /// Loaded when first needed.
-    query_model: OnceLock<std::result::Result<Arc<dyn Embedder>, String>>,
-    model_files: Option<dowse_embed::ModelFiles>,
-    options: OnnxOptions,
-    /// Queries always on `query_model`, its weights prepacked.
-    prepack_queries: bool,
-    recent_queries: Mutex<QueryCache>,
-}
-
-/// The model of a process, loaded on first use, or why it cannot be: one
-/// handle shared by every engine of the process.
-#[derive(Clone)]
-pub struct ModelHandle {
-    sourcing: Arc<ModelSourcing>,
-    loaded: Arc<OnceLock<std::result::Result<Arc<Model>, String>>>,
-}
-
-enum ModelSourcing {
-    Resolve(SemanticConfig),
-    Given(Arc<dyn Embedder>),
-}
-
-/// The model files `config` names, with the digests the user stated for
-/// files of their own (the pinned ones otherwise): what is checked before
-/// anything is loaded.
-pub fn resolve_model(config: &SemanticConfig) -> Resolution {
-    match dowse_embed::resolve(config.model_dir.as_deref()) {
-        Resolution::Found(mut files) => {
-            files.pins = dowse_embed::Pins::stated(
-                config.model_sha256.as_deref(),
-                config.runtime_sha256.as_deref(),
-            );
-            Resolution::Found(files)
-        }
-        missing => missing,
-    }
-}
-
-impl ModelHandle {
-    /// The real model, as `config` says where to find it.
-    pub fn resolve(config: &SemanticConfig) -> ModelHandle {
-        ModelHandle {
-            sourcing: Arc::new(ModelSourcing::Resolve(config.clone())),
-            loaded: Arc::default(),
-        }
-    }
-
-    /// A given embedder (tests that need vectors but not a real model).
-    pub fn given(embedder: Arc<dyn Embedder>) -> ModelHandle {
-        ModelHandle {
-            sourcing: Arc::new(ModelSourcing::Given(embedder)),
-            loaded: Arc::default(),
-        }
-    }
-
-    /// The model, loading it on first call; the reason (with the fix) when
-    /// there is none.
-    pub fn get(&self) -> std::result::Result<Arc<Model>, String> {
-        self.loaded
-            .get_or_init(|| Model::load(&self.sourcing).map(Arc::new))
-            .clone()
-    }
-
-    /// The model if it was loaded already.
-    pub fn loaded(&self) -> Option<Arc<Model>> {
-        self.loaded.get().and_then(|m| m.as_ref().ok()).cloned()
-    }
-}
-
-impl Model {
-    fn load(sourcing: &ModelSourcing) -> std::result::Result<Model, String> {
-        let config = match sourcing {
-            ModelSourcing::Given(embedder) => {
-                return Ok(Model::with(
-                    embedder.clone(),
-                    None,
-                    OnnxOptions::default(),
-                    false,
-                ));
-            }
-            ModelSourcing::Resolve(config) => config,
-        };
-        if !config.enabled {
-            return Err(
-                "semantic search is turned off in the configuration (semantic = false)".to_owned(),
-            );
-        }
-        let options = OnnxOptions {
-            threads: config.threads.max(1),
-            max_tokens: config.window(),
-            prepack: false,
-        };
-        match resolve_model(config) {
-            Resolution::Found(files) => match OnnxEmbedder::load(&files, &options) {
-                Ok(embedder) => Ok(Model::with(
-                    Arc::new(embedder),
-                    Some(files),
-                    options,
-                    config.prepack_queries,
-                )),
-                Err(err) => Err(format!(
-                    "{err}; reinstall it with `dowse model install`, or point DOWSE_MODEL_DIR at a working model"
-                )),
-            },
-            Resolution::Missing { reason, fix } => Err(format!("{reason}; {fix}")),
-        }
-    }
-
-    fn with(
-        indexer: Arc<dyn Embedder>,
-        model_files: Option<dowse_embed::ModelFiles>,
-        options: OnnxOptions,
-        prepack_queries: bool,
-    ) -> Model {
-        let query_model = OnceLock::new();
-        if model_files.is_none() {
-            let _ = query_model.set(Ok(indexer.clone()));
-        }
-        Model {
-            indexer,
-            helpers: Mutex::new(Vec::new()),
-            helpers_failed: AtomicBool::new(false),
-            queries: Queries::default(),
-            indexing: AtomicBool::new(false),
-            query_model,
-            model_files,
-            options,
-            prepack_queries,
-            recent_queries: Mutex::new(QueryCache::default()),
-        }
-    }
-
-    pub fn info(&self) -> &dowse_embed::ModelInfo {
-        self.indexer.info()
-    }
-
-    /// The query's vector, from the recent-query cache or the query model.
-    pub(crate) fn embed_query(&self, query: &str) -> std::result::Result<Quantized, String> {
-        if let Some(q) = self.recent_queries.lock().expect("query cache").get(query) {
-            return Ok(q);
-        }
-        let q = self.embed_query_uncached(query)?;
-        self.recent_queries
-            .lock()
-            .expect("query cache")
-            .put(query, q.clone());
-        Ok(q)
-    }
-
-    /// The query's vector from the model itself (the health probe).
-    pub(crate) fn embed_query_uncached(
-        &self,
-        query: &str,
-    ) -> std::result::Result<Quantized, String> {
-        let model = if !self.prepack_queries && !self.indexing.load(Ordering::Acquire) {
-            self.indexer.clone()
-        } else {
-            self.query_model()?
-        };
-        let vector = model.embed(&[query]).map_err(|e| e.to_string())?;
-        Ok(quantize(
-            vector.first().ok_or("the model returned no vector")?,
-        ))
-    }
-
-    fn query_model(&self) -> std::result::Result<Arc<dyn Embedder>, String> {
-        self.query_model
-            .get_or_init(|| {
-                let files = self
-                    .model_files
-                    .as_ref()
-                    .expect("a resolved model has files");
-                let options = OnnxOptions {
-                    prepack: self.prepack_queries,
-                    ..self.options.clone()
-                };
-                OnnxEmbedder::load(files, &options)
-                    .map(|e| Arc::new(e) as Arc<dyn Embedder>)
-                    .map_err(|e| e.to_string())
-            })
-            .clone()
-    }
-
-    /// Embeds (body view, name view) pairs of chunks, telling queries to use
-    /// the query instance meanwhile.
-    pub(crate) fn embed_chunks(
-        &self,
-        views: &[(&str, &str)],
-    ) -> std::result::Result<Vec<Embedding>, String> {
-        self.indexing.store(true, Ordering::Release);
-        let embedded = embed_views(self.indexer.as_ref(), views);
-        self.indexing.store(false, Ordering::Release);
-        embedded
-    }
-
-    /// Up to `n` instances to embed with, `indexer` first; helpers are
-    /// loaded on first need (0.3 s each). A helper that cannot load leaves
-    /// fewer workers, never an error: the indexer alone still works.
-    fn workers(&self, n: usize) -> Vec<Arc<dyn Embedder>> {
-        let mut workers = vec![self.indexer.clone()];
-        if n <= 1 {
-            return workers;
-        }
-        let mut helpers = self.helpers.lock().expect("helpers lock");
-        while helpers.len() + 1 < n && !self.helpers_failed.load(Ordering::Acquire) {
-            let Some(files) = self.model_files.as_ref() else {
-                // A given embedder (tests) is shared: it takes `&self`.
-                helpers.push(self.indexer.clone());
-                continue;
-            };
-            let single = OnnxOptions {
-                threads: 1,
-                ..self.options.clone()
-            };
-            match OnnxEmbedder::load(files, &single) {
-                Ok(helper) => helpers.push(Arc::new(helper)),
-                Err(err) => {
-                    tracing::warn!("embedding stays on {} core(s): {err}", helpers.len() + 1);
-                    self.helpers_failed.store(true, Ordering::Release);
-                }
-            }
-        }
-        workers.extend(helpers.iter().take(n - 1).cloned());
-        workers
-    }
-
-    /// Embeds several batches at once, one per worker (the indexer takes
-    /// the first on this thread); vectors in the batches' order.
-    pub(crate) fn embed_batches(
-        &self,
-        batches: &[Vec<(&str, &str)>],
-    ) -> std::result::Result<Vec<Vec<Embedding>>, String> {
-        if batches.len() <= 1 {
-            return batches.iter().map(|b| self.embed_chunks(b)).collect();
-        }
-        let workers = self.workers(batches.len());
-        self.indexing.store(true, Ordering::Release);
-        // Batches beyond the workers loaded run on the indexer, after its
-        // own.
-        let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); workers.len()];
-        for i in 0..batches.len() {
-            lanes[i % workers.len()].push(i);
-        }
-        let mut results: Vec<Option<std::result::Result<Vec<Embedding>, String>>> =
-            (0..batches.len()).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let run = |worker: &Arc<dyn Embedder>, lane: &[usize]| {
-                lane.iter()
-                    .map(|&i| (i, embed_views(worker.as_ref(), &batches[i])))
-                    .collect::<Vec<_>>()
-            };
-            let handles: Vec<_> = workers
-                .iter()
-                .zip(&lanes)
-                .skip(1)
-                .map(|(worker, lane)| scope.spawn(move || run(worker, lane)))
-                .collect();
-            for (i, result) in run(&workers[0], &lanes[0]) {
-                results[i] = Some(result);
-            }
-            for handle in handles {
-                match handle.join() {
-                    Ok(done) => {
-                        for (i, result) in done {
-                            results[i] = Some(result);
-                        }
-                    }
-                    Err(_) => {
-                        tracing::error!("an embedding worker panicked");
-                    }
-                }
-            }
-        });
-        self.indexing.store(false, Ordering::Release);
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err("an embedding worker failed".to_owned())))
-            .collect()
-    }
-}
-
-/// How long after a query or an edit embedding stays on one core: a user
-/// who asked or typed is likely to again (a second query, the next
-/// keystroke), and going back to all cores costs only the next batch.
-pub const INTERACTIVE_QUIET: std::time::Duration = std::time::Duration::from_millis(500);
-
-/// Queries (search, similar, context) under way with one model, and when
-/// the last one ended: background embedding keeps to one core while the
-/// user is asking, so that the answer has the other cores.
-#[derive(Default)]
-struct Queries {
-    in_flight: std::sync::atomic::AtomicUsize,
-    last_ended: Mutex<Option<std::time::Instant>>,
-}
-
-/// Marks a query under way until dropped.
-pub(crate) struct QueryGuard(Arc<Model>);
-
-impl Model {
-    pub(crate) fn query_started(self: &Arc<Model>) -> QueryGuard {
-        self.queries.in_flight.fetch_add(1, Ordering::AcqRel);
-        QueryGuard(self.clone())
-    }
-
-    /// Whether a query is under way or ended within [`INTERACTIVE_QUIET`].
-    pub(crate) fn queries_recent(&self) -> bool {
-        self.queries.in_flight.load(Ordering::Acquire) > 0
-            || self
-                .queries
-                .last_ended
-                .lock()
-                .expect("queries lock")
-                .is_some_and(|at| at.elapsed() < INTERACTIVE_QUIET)
-    }
-}
-
-impl Drop for QueryGuard {
-    fn drop(&mut self) {
-        *self.0.queries.last_ended.lock().expect("queries lock") = Some(std::time::Instant::now());
-        self.0.queries.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -548,9 +184,31 @@ impl SemanticState {
     }
 }
 
+/// A chunk's vectors as the index stores them: the body in int8, the name
+/// in 4 bits.
+pub(crate) fn stored(vectors: ViewVectors) -> Embedding {
+    Embedding {
+        body: quantize(&vectors.body),
+        name: quantize4(&vectors.name),
+    }
+}
+
 impl Ready {
     pub(crate) fn embed_query(&self, query: &str) -> std::result::Result<Quantized, String> {
-        self.model.embed_query(query)
+        Ok(quantize(&self.model.embed_query(query)?))
+    }
+
+    /// Embeds chunks' (body, name) views into the vectors the index stores.
+    pub(crate) fn embed_chunks(
+        &self,
+        views: &[(&str, &str)],
+    ) -> std::result::Result<Vec<Embedding>, String> {
+        Ok(self
+            .model
+            .embed_chunks(views)?
+            .into_iter()
+            .map(stored)
+            .collect())
     }
 
     /// The body vector of the chunk whose content key is `content`, if
@@ -598,31 +256,5 @@ impl Ready {
         self.vectors
             .apply_with(&removed, &added, |key| self.cache.get(*key));
         Ok(pending)
-    }
-}
-
-/// The last few query vectors: typing in a picker repeats queries.
-#[derive(Default)]
-struct QueryCache {
-    order: VecDeque<String>,
-    vectors: HashMap<String, Quantized>,
-}
-
-impl QueryCache {
-    const CAPACITY: usize = 256;
-
-    fn get(&self, query: &str) -> Option<Quantized> {
-        self.vectors.get(query).cloned()
-    }
-
-    fn put(&mut self, query: &str, q: Quantized) {
-        if self.vectors.insert(query.to_owned(), q).is_none() {
-            self.order.push_back(query.to_owned());
-            if self.order.len() > Self::CAPACITY
-                && let Some(old) = self.order.pop_front()
-            {
-                self.vectors.remove(&old);
-            }
-        }
     }
 }

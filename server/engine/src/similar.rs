@@ -97,7 +97,6 @@ impl Engine {
                     None => {
                         let (body, name) = chunk_views(&source, &source_text);
                         ready
-                            .model
                             .embed_chunks(&[(body.as_str(), name.as_str())])
                             .map_err(EngineError::Semantic)?
                             .pop()

@@ -126,7 +126,7 @@ impl Host {
             let (mut config, _) = Config::layered(&roots[0], &options.sources);
             // A server answers many queries: a prepacked query session.
             config.semantic.prepack_queries = true;
-            ModelHandle::resolve(&config.semantic)
+            ModelHandle::resolve(&config.semantic.pool())
         });
         let (inbox, receiver) = crossbeam_channel::bounded(queue::CHANNEL_CAPACITY);
         let shared = Arc::new(Shared {
