@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use dowse_index::lexical::{Boosts, LexicalSnapshot, StoredChunk};
 
 use crate::snapshot::Snapshot;
+use dowse_index::quantize::Quantized;
 use dowse_index::tokenizer;
-use dowse_index::vectors::Quantized;
 use dowse_syntax::ChunkKind;
 use serde::Serialize;
 
@@ -180,6 +180,16 @@ const SNIPPET_LINES: usize = 4;
 /// get their keyword score from this deeper list (0 beyond it).
 const LEXICAL_DEPTH: usize = 1000;
 
+/// Candidates ranked per result asked for: parts of one definition are
+/// reported as the definition and overlapping chunks collapse, which on
+/// set D leaves one result of every two to three candidates at worst.
+pub(crate) const OVERSHOOT: usize = 3;
+
+/// How much deeper a search under a path prefix ranks: the prefix keeps
+/// only the candidates under it, typically a tenth or less of a workspace
+/// (a package of ten), and the deeper ranking costs a few milliseconds.
+const PREFIX_OVERSHOOT: usize = 10;
+
 /// How results are ranked. Every setting here was chosen by measurement on
 /// retrieval set D (tests/eval; the table is in the closing note of the
 /// issue that set them), with the query kinds scored apart: docstring
@@ -343,9 +353,16 @@ impl Engine {
             symbol: name_weight,
         };
         let snapshot = self.snapshot();
-        // A path filter drops candidates after ranking: rank deeper.
-        let depth =
-            ranking.candidates.max(request.limit * 3) * if prefix.is_some() { 10 } else { 1 };
+        // Ranked deeper than asked: several chunks of one definition and
+        // test code folded away after ranking must leave `limit` results
+        // ([`OVERSHOOT`]), and a path filter, applied after ranking, keeps
+        // only the part of them under it ([`PREFIX_OVERSHOOT`]).
+        let depth = ranking.candidates.max(request.limit * OVERSHOOT)
+            * if prefix.is_some() {
+                PREFIX_OVERSHOOT
+            } else {
+                1
+            };
         let lexical_ranking = || -> Result<Vec<(u64, f32)>> {
             Ok(snapshot
                 .lexical(query, &boosts, depth)?

@@ -12,10 +12,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use dowse_embed::{Model, ModelHandle, PoolConfig, ViewVectors};
+use dowse_index::cache::EmbeddingCache;
 use dowse_index::lexical::LexicalIndex;
-use dowse_index::vectors::{
-    Embedding, EmbeddingCache, Quantized, VectorConfig, VectorIndex, quantize, quantize4,
-};
+use dowse_index::quantize::{Embedding, Quantized, quantize, quantize4};
+use dowse_index::vectors::{VectorConfig, VectorIndex};
 
 use crate::Result;
 use crate::embedding::{Backlog, Pending};

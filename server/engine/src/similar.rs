@@ -33,6 +33,10 @@ pub struct SimilarResponse {
 /// Bytes of a chunk used as the query of the keyword fallback.
 const FALLBACK_QUERY_BYTES: usize = 2000;
 
+/// Candidates beyond the limit that may be the source chunk itself or its
+/// overlapping parts.
+const SOURCE_SLACK: usize = 10;
+
 impl Engine {
     /// The chunks most like the one covering `line` (1-based) of `path`
     /// (workspace-relative, or absolute inside the workspace).
@@ -89,7 +93,9 @@ impl Engine {
             Ok(ranked)
         };
 
-        let depth = limit * 3 + 10;
+        // As deep as a search ranks for the limit, and a few more: the
+        // source chunk and its own file's neighbours are dropped after.
+        let depth = limit * crate::search::OVERSHOOT + SOURCE_SLACK;
         let (ranked, degraded): (Vec<(f32, StoredChunk)>, Option<String>) = match self.semantic() {
             SemanticState::Ready(ready) => {
                 let vector = match ready.cached(source.content_key) {

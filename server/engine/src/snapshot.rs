@@ -89,7 +89,7 @@ impl Snapshot {
     pub(crate) fn vector_hits(
         &self,
         ready: &crate::semantic::Ready,
-        query: &dowse_index::vectors::Quantized,
+        query: &dowse_index::quantize::Quantized,
         k: usize,
     ) -> Vec<(u64, f32)> {
         let masked = self.overlay.chunks().count();

@@ -38,7 +38,6 @@ use dowse_engine::{
     Config, ConfigSources, ContextResponse, Engine, EngineError, EngineWriter, ModelHandle,
     SearchRequest, SearchResponse, SimilarResponse, UsagesQuery, UsagesResponse,
 };
-use ropey::Rope;
 
 pub use requests::Spelling;
 pub use state::{HealthSummary, IndexState, Phase, RootState, Work};
@@ -289,7 +288,7 @@ impl Host {
     /// after a quiet spell, else when typing pauses for the debounce,
     /// superseding a text of the same file not yet applied.
     /// Nothing is written to disk.
-    pub fn buffer(&self, path: &Path, text: Rope) {
+    pub fn buffer(&self, path: &Path, text: String) {
         self.shared
             .buffer_edit(path.to_path_buf(), queue::BufferEdit::Text(text));
     }

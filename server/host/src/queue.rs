@@ -15,8 +15,6 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use ropey::Rope;
-
 /// Distinct changed paths kept before a change on disk becomes "anything
 /// may have changed" (a `git checkout` of a large tree): a full reconcile
 /// costs a walk, a set of a million paths costs memory.
@@ -27,7 +25,7 @@ pub(crate) const CHANNEL_CAPACITY: usize = 1024;
 
 /// A buffer's latest state, not yet taken by the writer.
 pub(crate) enum BufferEdit {
-    Text(Rope),
+    Text(String),
     Close,
 }
 
@@ -91,16 +89,16 @@ mod tests {
     fn edits_coalesce_per_path_and_wake_the_writer_once() {
         let pending = Pending::default();
         let a = PathBuf::from("/w/a.py");
-        assert!(pending.buffer(a.clone(), BufferEdit::Text(Rope::from_str("1"))));
+        assert!(pending.buffer(a.clone(), BufferEdit::Text("1".to_owned())));
         for i in 0..1000 {
-            let text = Rope::from_str(&i.to_string());
+            let text = i.to_string();
             assert!(!pending.buffer(a.clone(), BufferEdit::Text(text)));
         }
         assert!(!pending.files(vec![PathBuf::from("/w/b.py")]));
         let taken = pending.take();
         assert_eq!(taken.buffers.len(), 1);
         match &taken.buffers[&a] {
-            BufferEdit::Text(text) => assert_eq!(text.to_string(), "999"),
+            BufferEdit::Text(text) => assert_eq!(text, "999"),
             BufferEdit::Close => panic!("the newest edit is a text"),
         }
         assert_eq!(taken.files.len(), 1);

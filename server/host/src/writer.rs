@@ -30,7 +30,6 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use dowse_engine::{EngineError, EngineWriter, Progress};
-use ropey::Rope;
 
 use crate::queue::BufferEdit;
 use crate::state::{Phase, Work};
@@ -97,7 +96,7 @@ const EMBED_NOW_MAX_FILES: usize = 32;
 const EMBED_RETRY: Duration = Duration::from_secs(60);
 
 struct PendingBuffer {
-    text: Rope,
+    text: String,
     due: Instant,
 }
 
@@ -347,7 +346,7 @@ impl Writer {
     /// searchable without waiting); changes that follow within the debounce
     /// wait for typing to pause, so a burst costs two applications, not one
     /// a keystroke.
-    fn take_buffer(&mut self, path: PathBuf, text: Rope, now: Instant) {
+    fn take_buffer(&mut self, path: PathBuf, text: String, now: Instant) {
         self.closes.retain(|p| p != &path);
         self.last_typed = Some(now);
         let quiet = !self.buffers.contains_key(&path)
@@ -406,7 +405,7 @@ impl Writer {
             };
             // Open files are embedded first (their neighbours next).
             engine.set_focus(&rel, true);
-            let text = pending.text.to_string();
+            let text = pending.text;
             let started = Instant::now();
             let applied = guarded(&self.shared, &path.display().to_string(), || {
                 engine.set_buffer(&rel, &text).and_then(|changed| {

@@ -11,7 +11,6 @@ use dowse_engine::{
     Config, ConfigSources, Engine, ModelHandle, NoProgress, SearchMode, SearchRequest, UsagesQuery,
 };
 use dowse_host::{Host, HostOptions, Phase};
-use ropey::Rope;
 
 const SETTLE: Duration = Duration::from_secs(30);
 
@@ -102,7 +101,7 @@ fn an_unsaved_edit_is_found_and_nothing_is_committed_until_the_disk_changes() {
     let mut text = std::fs::read_to_string(&file).unwrap();
     for i in 0..50 {
         text.push_str(&format!("\ndef wombat_{i}():\n    return {i}\n"));
-        host.buffer(&file, Rope::from_str(&text));
+        host.buffer(&file, text.to_owned());
     }
     assert!(host.settle(true, SETTLE));
     assert_eq!(paths(&host, "wombat_49")[0], "app.py");
@@ -156,7 +155,7 @@ fn closing_a_buffer_returns_its_file_to_the_disk_and_costs_only_that_file() {
     let ws = Workspace::new(&[&refs]);
     let host = ws.host();
     let file = ws.root().join("m3.py");
-    host.buffer(&file, Rope::from_str("def quokka_gate():\n    return 1\n"));
+    host.buffer(&file, "def quokka_gate():\n    return 1\n".to_owned());
     assert!(host.settle(true, SETTLE));
     assert_eq!(paths(&host, "quokka_gate"), ["m3.py"]);
     assert!(
@@ -195,7 +194,7 @@ fn usages_see_the_unsaved_buffer_and_a_saved_then_closed_file_is_read_again() {
     );
     let app = ws.root().join("app.py");
     let edited = "from lib import fetch\n\nfetch('a')\nfetch('b')\n";
-    host.buffer(&app, Rope::from_str(edited));
+    host.buffer(&app, edited.to_owned());
     assert!(host.settle(false, SETTLE));
     assert_eq!(
         refs(&host),
@@ -219,7 +218,7 @@ fn usages_see_the_unsaved_buffer_and_a_saved_then_closed_file_is_read_again() {
 
     // Saved with one more call, then closed: the disk's text counts.
     let saved = "from lib import fetch\n\nfetch('a')\nfetch('b')\nfetch('c')\n";
-    host.buffer(&app, Rope::from_str(saved));
+    host.buffer(&app, saved.to_owned());
     std::fs::write(&app, saved).unwrap();
     host.files_changed(vec![app.clone()]);
     host.close(&app);
@@ -266,7 +265,7 @@ fn random_editor_sessions_end_where_a_fresh_index_of_the_disk_is() {
         match rng.below(4) {
             0 => {
                 let text = std::fs::read_to_string(&path).unwrap();
-                host.buffer(&path, Rope::from_str(&text));
+                host.buffer(&path, text.to_owned());
                 open.insert(f, text);
             }
             1 => {
@@ -274,7 +273,7 @@ fn random_editor_sessions_end_where_a_fresh_index_of_the_disk_is() {
                     "def edit_{step}(x):\n    return x * {step}\n\n\ndef shared_{}(y):\n    return y\n",
                     rng.below(5)
                 );
-                host.buffer(&path, Rope::from_str(&text));
+                host.buffer(&path, text.to_owned());
                 open.insert(f, text);
             }
             2 => {
@@ -425,7 +424,7 @@ fn a_panic_in_a_writer_step_skips_that_path_and_the_writer_goes_on() {
     let app = ws.root().join("app.py");
     host.buffer(
         &app,
-        Rope::from_str(&format!("def wombat_typed():\n    return '{MARKER}'\n")),
+        format!("def wombat_typed():\n    return '{MARKER}'\n"),
     );
     assert!(host.settle(true, SETTLE));
     let writer = &host.health().components["writer"];
@@ -438,10 +437,7 @@ fn a_panic_in_a_writer_step_skips_that_path_and_the_writer_goes_on() {
 
     // The writer is alive: the next edit is applied and found.
     let other = ws.root().join("other.py");
-    host.buffer(
-        &other,
-        Rope::from_str("def numbat_typed():\n    return 1\n"),
-    );
+    host.buffer(&other, "def numbat_typed():\n    return 1\n".to_owned());
     assert!(host.settle(true, SETTLE));
     assert_eq!(paths(&host, "numbat_typed"), ["other.py"]);
     assert_eq!(

@@ -341,12 +341,6 @@ impl LexicalWriter {
             .delete_term(Term::from_field_text(self.fields.path, path));
     }
 
-    /// Deletes everything.
-    pub fn delete_all(&self) -> Result<()> {
-        self.writer.delete_all_documents()?;
-        Ok(())
-    }
-
     /// Commits, recording `generation` with the commit.
     pub fn commit(&mut self, generation: u64) -> Result<()> {
         let mut prepared = self.writer.prepare_commit()?;

@@ -11,10 +11,12 @@
 //! This crate stores and retrieves; deciding what to index, and when, is the
 //! engine's job. Writers are plain structs: the engine owns the single writer.
 
+pub mod cache;
 pub mod files;
 pub mod lexical;
 pub mod manifest;
 pub mod memory;
+pub mod quantize;
 pub mod store;
 pub mod tokenizer;
 pub mod vectors;

@@ -568,7 +568,7 @@ impl LanguageServer for Lsp {
             .expect("docs lock")
             .insert(doc.uri.clone(), document);
         if let (Ok(host), Some(path)) = (self.host(), Backend::path_of(&doc.uri)) {
-            host.buffer(&path, text);
+            host.buffer(&path, text.to_string());
         }
     }
 
@@ -599,7 +599,7 @@ impl LanguageServer for Lsp {
             doc.text.clone()
         };
         if let (Ok(host), Some(path)) = (self.host(), Backend::path_of(&uri)) {
-            host.buffer(&path, text);
+            host.buffer(&path, text.to_string());
         }
     }
 
