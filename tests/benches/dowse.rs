@@ -526,11 +526,17 @@ fn usages(args: &Args) -> Value {
     eprintln!("usages: indexing (lexical) and extracting occurrences...");
     engine.update(&dowse_engine::NoProgress).expect("index");
     let queries = usage_queries(args, 300);
+    // What the occurrences take: the process's heap before and after they
+    // are built (the lexical index's writer freed first).
+    dowse_engine::release_free_memory();
+    let heap_before = status_mb("self", &["RssAnon"])[0];
     let started = Instant::now();
     // The writer extracts every file once (the language server's writer
     // does it on the first usages request).
     engine.prepare_usages().expect("prepare usages");
     let build_seconds = started.elapsed().as_secs_f64();
+    dowse_engine::release_free_memory();
+    let occurrences_mb = status_mb("self", &["RssAnon"])[0] - heap_before;
     eprintln!("usages: {} queries...", queries.len());
     let mut latencies = Vec::new();
     let mut references = 0;
@@ -553,6 +559,7 @@ fn usages(args: &Args) -> Value {
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
     json!({
         "extract_all_seconds": build_seconds,
+        "occurrences_mb": occurrences_mb,
         "queries": latencies.len(),
         "positions_in_strings": not_symbols,
         "references_found": references,

@@ -165,7 +165,7 @@ impl Engine {
                     ws.usages_of(symbol.file)
                         .occurrence(symbol.occ)
                         .name
-                        .clone(),
+                        .to_string(),
                     vec![symbol],
                 )
             }
@@ -214,7 +214,7 @@ impl Engine {
                     path,
                     line: occ.line,
                     column: occ.column,
-                    length: (occ.range.end - occ.range.start) as u32,
+                    length: occ.range.end - occ.range.start,
                     context,
                 }
             })
@@ -312,6 +312,9 @@ impl Engine {
             }
             state.digests.insert(path, digest);
         }
+        if count > SHRINK_AFTER_FILES {
+            state.workspace.shrink();
+        }
         tracing::info!(
             "extracted occurrences of {count} files in {:?}",
             started.elapsed()
@@ -343,6 +346,11 @@ impl EngineWriter {
         }
     }
 }
+
+/// Files extracted at once past which the name index gives back its growth
+/// slack (a first build, a branch switch): an edit's one file is not worth
+/// the walk over every name.
+const SHRINK_AFTER_FILES: usize = 64;
 
 /// `FILE:LINE:COL` → its parts; anything else is a symbol.
 fn parse_position(query: &str) -> Option<(&str, u32, u32)> {

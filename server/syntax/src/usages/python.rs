@@ -141,7 +141,7 @@ impl Walker {
                     let text = ctx.text(name).to_owned();
                     let outer = ctx.lookup_outer(&text);
                     let occ = ctx.occurrence(name, Role::Reference(RefKind::Name), None);
-                    ctx.out.occurrences[occ as usize].local = outer;
+                    ctx.out.occurrences[occ as usize].set_local(outer);
                     ctx.shadow_global(&text);
                 }
             }
@@ -180,7 +180,7 @@ impl Walker {
         };
         let local = ctx.lookup(&text);
         let occ = ctx.occurrence(node, role, None);
-        ctx.out.occurrences[occ as usize].local = local;
+        ctx.out.occurrences[occ as usize].set_local(local);
     }
 
     fn interpolations(&mut self, ctx: &mut Ctx<'_>, node: Node<'_>) {
@@ -414,10 +414,11 @@ impl Walker {
                 let occ = ctx.occurrence(target, Role::Definition(kind), None);
                 match existing {
                     Some(first) if !ctx.is_global(&text) => {
-                        ctx.out.occurrences[occ as usize].local = Some(first)
+                        ctx.out.occurrences[occ as usize].set_local(Some(first))
                     }
                     _ if ctx.is_global(&text) => {
-                        ctx.out.occurrences[occ as usize].local = ctx.lookup_outer(&text);
+                        let outer = ctx.lookup_outer(&text);
+                        ctx.out.occurrences[occ as usize].set_local(outer);
                     }
                     _ => {
                         ctx.bind(&text, occ);
@@ -443,7 +444,7 @@ impl Walker {
                     Role::Reference(RefKind::Attribute)
                 };
                 let occ = ctx.occurrence(attr, role, Some(receiver));
-                if is_self && let Some(owner) = ctx.out.occurrences[occ as usize].owner {
+                if is_self && let Some(owner) = ctx.out.occurrences[occ as usize].owner() {
                     let name = ctx.text(attr).to_owned();
                     ctx.out.attributes.push((
                         owner,
@@ -586,11 +587,11 @@ impl Walker {
     fn expr(&mut self, ctx: &mut Ctx<'_>, node: Node<'_>) -> ExprId {
         let expr = match node.kind() {
             "identifier" => {
-                let text = ctx.text(node).to_owned();
-                let local = ctx.lookup(&text);
+                let text = ctx.text(node);
+                let local = ctx.lookup(text);
                 match local {
                     Some(local) if self.self_params.contains(&local) => Expr::SelfValue,
-                    _ => Expr::Name(text, local),
+                    _ => Expr::Name(ctx.name(text), local),
                 }
             }
             "attribute" => {
@@ -599,7 +600,7 @@ impl Walker {
                     .map(|o| self.expr(ctx, o));
                 let attr = node
                     .child_by_field_name("attribute")
-                    .map(|a| ctx.text(a).to_owned());
+                    .map(|a| ctx.name(ctx.text(a)));
                 match (object, attr) {
                     (Some(object), Some(attr)) => Expr::Attr(object, attr),
                     _ => Expr::Unknown,

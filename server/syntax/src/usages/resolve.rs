@@ -23,7 +23,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::{DefKind, Expr, ExprId, FileUsages, OccId, RefKind, Role};
+use super::{DefKind, Expr, ExprId, FileUsages, Name, OccId, RefKind, Role};
 use crate::Language;
 
 /// A file in the workspace.
@@ -274,7 +274,7 @@ struct FileEntry {
     lang: Language,
     usages: Arc<FileUsages>,
     /// Top-level bindings (definitions and imports) by name.
-    top: HashMap<String, Vec<OccId>>,
+    top: HashMap<Name, Vec<OccId>>,
     /// Which import an occurrence belongs to.
     import_of: HashMap<OccId, usize>,
     /// The module path of the file: `jinja2.nodes`, `crate::builder`
@@ -290,7 +290,7 @@ pub struct Workspace {
     /// Module paths (and, for Python, their suffixes) → file.
     modules: HashMap<String, FileId>,
     /// Occurrences by name.
-    names: HashMap<String, Vec<(FileId, OccId)>>,
+    names: HashMap<Name, Vec<(FileId, OccId)>>,
 }
 
 /// The answer to a usages query.
@@ -316,7 +316,7 @@ impl Workspace {
                 (self.files.len() - 1) as FileId
             }
         };
-        let mut top: HashMap<String, Vec<OccId>> = HashMap::new();
+        let mut top: HashMap<Name, Vec<OccId>> = HashMap::new();
         let mut import_of = HashMap::new();
         for (i, import) in usages.imports.iter().enumerate() {
             for &occ in &import.occurrences {
@@ -331,7 +331,7 @@ impl Workspace {
             let binds = match occ.role {
                 Role::Definition(DefKind::Parameter) => false,
                 Role::Definition(_) => {
-                    occ.top_level && occ.receiver.is_none() && occ.local.is_none()
+                    occ.top_level && occ.receiver().is_none() && occ.local().is_none()
                 }
                 Role::Reference(RefKind::Import) => {
                     // The occurrence an import binds: the alias, else the
@@ -407,6 +407,15 @@ impl Workspace {
         self.modules.retain(|_, f| *f != id);
     }
 
+    /// Gives back the growth slack of the name index after many files were
+    /// set at once (the first build of a workspace).
+    pub fn shrink(&mut self) {
+        for list in self.names.values_mut() {
+            list.shrink_to_fit();
+        }
+        self.names.shrink_to_fit();
+    }
+
     pub fn file_count(&self) -> usize {
         self.by_path.len()
     }
@@ -445,7 +454,7 @@ impl Workspace {
             let Role::Definition(kind) = o.role else {
                 continue;
             };
-            if matches!(kind, DefKind::Import | DefKind::Parameter) || o.local.is_some() {
+            if matches!(kind, DefKind::Import | DefKind::Parameter) || o.local().is_some() {
                 continue;
             }
             match owner {
@@ -457,7 +466,7 @@ impl Workspace {
                 // Unqualified: top-level items and members, not locals.
                 None => {
                     if o.top_level
-                        || o.owner.is_some() && o.function.is_none_or(|f| Some(f) != o.owner)
+                        || o.owner().is_some() && o.function().is_none_or(|f| Some(f) != o.owner())
                     {
                         out.push(s);
                     }
@@ -482,8 +491,8 @@ impl Workspace {
 
     /// The name of the class, struct or impl type a definition belongs to.
     fn owner_name(&self, s: Symbol) -> Option<String> {
-        let owner = self.occ(s).owner?;
-        Some(self.entry(s.file).usages.occurrence(owner).name.clone())
+        let owner = self.occ(s).owner()?;
+        Some(self.entry(s.file).usages.occurrence(owner).name.to_string())
     }
 
     /// Every occurrence that refers to `target`.
@@ -506,7 +515,12 @@ impl Workspace {
         while scanned < names.len() {
             let scan = names[scanned].clone();
             scanned += 1;
-            for &(file, occ) in self.names.get(&scan).map(Vec::as_slice).unwrap_or_default() {
+            for &(file, occ) in self
+                .names
+                .get(scan.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
                 let s = Symbol { file, occ };
                 if s == target {
                     continue;
@@ -519,7 +533,9 @@ impl Workspace {
                     // `f(name=...)` names a parameter of whatever `f` is.
                     Role::Reference(RefKind::KeywordArgument) => continue,
                     Role::Definition(DefKind::Import) => continue,
-                    Role::Definition(_) if o.local.is_none() && o.receiver.is_none() => continue,
+                    Role::Definition(_) if o.local().is_none() && o.receiver().is_none() => {
+                        continue;
+                    }
                     _ => {}
                 }
                 let resolved = self.resolve_cached(s, &mut cache);
@@ -528,7 +544,7 @@ impl Workspace {
                     Target::Unknown => {
                         // An untyped receiver: a distinctive member name counts.
                         scanned == 1
-                            && (o.receiver.is_some() && self.is_member_like(target_kind)
+                            && (o.receiver().is_some() && self.is_member_like(target_kind)
                                 || o.in_macro)
                             && distinctive
                     }
@@ -542,8 +558,8 @@ impl Workspace {
                 out.references.push(s);
                 if let Some(&k) = self.entry(file).import_of.get(&occ) {
                     let alias = &self.entry(file).usages.imports[k].local_name;
-                    if alias != "*" && !names.contains(alias) {
-                        names.push(alias.clone());
+                    if alias != "*" && !names.iter().any(|n| n == alias) {
+                        names.push(super::intern(alias));
                     }
                 }
             }
@@ -560,8 +576,8 @@ impl Workspace {
             x.top_level
                 && y.top_level
                 && x.name == y.name
-                && x.receiver.is_none()
-                && y.receiver.is_none()
+                && x.receiver().is_none()
+                && y.receiver().is_none()
         }
     }
 
@@ -590,8 +606,8 @@ impl Workspace {
                 matches!(
                     o.role,
                     Role::Definition(DefKind::Method | DefKind::Function | DefKind::Field)
-                ) && o.local.is_none()
-                    && o.receiver.is_none()
+                ) && o.local().is_none()
+                    && o.receiver().is_none()
             })
             .count();
         count <= 1
@@ -622,12 +638,12 @@ impl Workspace {
             let import = &entry.usages.imports[k];
             return self.import_part(s.file, import, s.occ, depth, cache);
         }
-        if let Some(receiver) = o.receiver {
-            let ty = self.type_of(s.file, receiver, o.owner, depth + 1, cache);
+        if let Some(receiver) = o.receiver() {
+            let ty = self.type_of(s.file, receiver, o.owner(), depth + 1, cache);
             return self.member(ty, &o.name, depth + 1, cache);
         }
         match o.role {
-            Role::Definition(_) => match o.local {
+            Role::Definition(_) => match o.local() {
                 Some(first) => self.resolve_binding(
                     Symbol {
                         file: s.file,
@@ -638,7 +654,7 @@ impl Workspace {
                 ),
                 None => Target::Def(s),
             },
-            Role::Reference(_) => match o.local {
+            Role::Reference(_) => match o.local() {
                 Some(binding) => self.resolve_binding(
                     Symbol {
                         file: s.file,
@@ -707,7 +723,7 @@ impl Workspace {
             };
         }
         let o = entry.usages.occurrence(b.occ);
-        match (o.role, o.local) {
+        match (o.role, o.local()) {
             (_, Some(first)) if first != b.occ => self.resolve_binding(
                 Symbol {
                     file: b.file,
@@ -1114,7 +1130,7 @@ impl Workspace {
         if kind == DefKind::Type
             && let Some(aliased) = facts.and_then(|f| f.declared.as_deref())
             && let Ty::Instance(class) =
-                self.parse_type(def.file, aliased, o.owner, depth + 1, cache)
+                self.parse_type(def.file, aliased, o.owner(), depth + 1, cache)
         {
             // `type Error = error::Error<F>`: the alias is the type.
             return Ty::Class(class);
@@ -1129,16 +1145,16 @@ impl Workspace {
             _ => {}
         }
         if let Some(declared) = facts.and_then(|f| f.declared.as_deref()) {
-            let ty = self.parse_type(def.file, declared, o.owner, depth + 1, cache);
+            let ty = self.parse_type(def.file, declared, o.owner(), depth + 1, cache);
             if ty != Ty::Unknown {
                 return ty;
             }
         }
         if let Some(value) = facts.and_then(|f| f.value) {
-            return self.type_of(def.file, value, o.owner, depth + 1, cache);
+            return self.type_of(def.file, value, o.owner(), depth + 1, cache);
         }
         // A field assigned in a method: `self.x = Foo()`.
-        if let Some(owner) = o.owner
+        if let Some(owner) = o.owner()
             && kind == DefKind::Field
         {
             for (class, name, facts) in &usages.attributes {
@@ -1163,7 +1179,7 @@ impl Workspace {
             .get(&f.occ)
             .and_then(|facts| facts.returns.as_deref())
         {
-            Some(returns) => self.parse_type(f.file, returns, o.owner, depth + 1, cache),
+            Some(returns) => self.parse_type(f.file, returns, o.owner(), depth + 1, cache),
             None => Ty::Unknown,
         }
     }
@@ -1363,12 +1379,12 @@ impl Workspace {
             let Role::Definition(kind) = o.role else {
                 continue;
             };
-            if kind == DefKind::Parameter || kind == DefKind::Import || o.local.is_some() {
+            if kind == DefKind::Parameter || kind == DefKind::Import || o.local().is_some() {
                 continue;
             }
-            let Some(owner) = o.owner else { continue };
+            let Some(owner) = o.owner() else { continue };
             // Locals of a method are not members.
-            if kind == DefKind::Variable && o.function.is_some() {
+            if kind == DefKind::Variable && o.function().is_some() {
                 continue;
             }
             let owner_sym = Symbol { file, occ: owner };
@@ -1391,9 +1407,9 @@ impl Workspace {
             let usages = &self.entry(class.file).usages;
             for (i, o) in usages.occurrences.iter().enumerate() {
                 if o.name == name
-                    && o.owner == Some(class.occ)
+                    && o.owner() == Some(class.occ)
                     && o.role == Role::Definition(DefKind::Field)
-                    && o.receiver.is_some()
+                    && o.receiver().is_some()
                 {
                     return Target::Def(Symbol {
                         file: class.file,
@@ -1406,7 +1422,7 @@ impl Workspace {
                 .get(&class.occ)
                 .map(|f| f.bases.clone())
                 .unwrap_or_default();
-            let class_owner = usages.occurrence(class.occ).owner;
+            let class_owner = usages.occurrence(class.occ).owner();
             for base in bases {
                 match self.type_of(class.file, base, class_owner, depth + 1, cache) {
                     Ty::Class(b) | Ty::Instance(b) => {
@@ -1427,7 +1443,7 @@ impl Workspace {
             if impls.iter().any(|(_, imp)| {
                 imp.trait_name
                     .as_deref()
-                    .is_some_and(|n| last_ident(n) == trait_name)
+                    .is_some_and(|n| last_ident(n) == trait_name.as_str())
             }) {
                 return Target::Def(*s);
             }

@@ -285,7 +285,7 @@ impl Walker {
         };
         let local = ctx.lookup(&text);
         let occ = ctx.occurrence(node, role, None);
-        ctx.out.occurrences[occ as usize].local = local;
+        ctx.out.occurrences[occ as usize].set_local(local);
     }
 
     fn function(&mut self, ctx: &mut Ctx<'_>, node: Node<'_>) {
@@ -628,7 +628,7 @@ impl Walker {
                             base + start..base + end,
                             Role::Reference(RefKind::Name),
                         );
-                        ctx.out.occurrences[occ as usize].local = local;
+                        ctx.out.occurrences[occ as usize].set_local(local);
                     }
                     i = end;
                 } else {
@@ -842,16 +842,16 @@ impl Walker {
     fn expr(&mut self, ctx: &mut Ctx<'_>, node: Node<'_>) -> ExprId {
         let expr = match node.kind() {
             "identifier" => {
-                let text = ctx.text(node).to_owned();
-                let local = ctx.lookup(&text);
-                Expr::Name(text, local)
+                let text = ctx.text(node);
+                let local = ctx.lookup(text);
+                Expr::Name(ctx.name(text), local)
             }
             "self" => Expr::SelfValue,
             "field_expression" => {
                 let value = node.child_by_field_name("value").map(|v| self.expr(ctx, v));
                 let field = node
                     .child_by_field_name("field")
-                    .map(|f| ctx.text(f).to_owned());
+                    .map(|f| ctx.name(ctx.text(f)));
                 match (value, field) {
                     (Some(value), Some(field)) => Expr::Attr(value, field),
                     _ => Expr::Unknown,
