@@ -67,6 +67,22 @@ enum Outcome {
     Cancelled,
 }
 
+/// What a lexical writer is for, and so how much memory it takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WriterSize {
+    /// A whole reconcile: every core, the configured memory, let go after.
+    Bulk,
+    /// A few files (an event, a save): one thread, [`SMALL_WRITER_HEAP`],
+    /// kept for the next change.
+    Files,
+}
+
+/// The memory of the writer kept for single files: tantivy's least for one
+/// thread (15 MB) and a little more. The bulk writer's 128 MB buffers,
+/// kept after the first index, were most of a language server's memory
+/// beside the model.
+const SMALL_WRITER_HEAP: usize = 16_000_000;
+
 /// Files read, chunked and indexed between two checks for a commit.
 const INDEX_BATCH: usize = 512;
 /// During a long update, commit at least this often.
@@ -77,11 +93,21 @@ const BINARY_SNIFF_BYTES: usize = 8192;
 
 impl EngineWriter {
     /// Reconciles the index with the workspace on disk and commits.
+    ///
+    /// A whole reconcile indexes with the configured memory (`index_heap_bytes`:
+    /// the first index of a large workspace goes faster with more) and then
+    /// lets that writer go, with its buffers: a long-running server keeps
+    /// only the small writer that single files need (see
+    /// [`EngineWriter::update_paths`]).
     pub fn update(&mut self, progress: &dyn Progress) -> Result<IndexReport> {
         let generation = self.generation();
-        let mut slot = self.lexical_writer.take();
-        let updated = self.engine().update_with(&mut slot, progress);
-        self.lexical_writer = slot;
+        let mut slot = None;
+        self.lexical_writer = None;
+        let updated = self
+            .engine()
+            .update_with(&mut slot, progress, WriterSize::Bulk);
+        drop(slot);
+        dowse_index::memory::release_free_memory();
         self.committed_since(generation);
         updated
     }
@@ -164,14 +190,19 @@ impl EngineWriter {
 }
 
 impl Engine {
-    /// The lexical index's writer in `slot`, created on first need.
+    /// The lexical index's writer in `slot`, created on first need, of
+    /// `size`.
     fn lexical_writer<'a>(
         &self,
         slot: &'a mut Option<LexicalWriter>,
+        size: WriterSize,
     ) -> Result<&'a mut LexicalWriter> {
         if slot.is_none() {
-            let threads = self.config.worker_threads();
-            *slot = Some(self.lexical.writer(threads, self.config.index_heap_bytes)?);
+            let (threads, heap) = match size {
+                WriterSize::Bulk => (self.config.worker_threads(), self.config.index_heap_bytes),
+                WriterSize::Files => (1, SMALL_WRITER_HEAP),
+            };
+            *slot = Some(self.lexical.writer(threads, heap)?);
         }
         Ok(slot.as_mut().expect("the writer was just created"))
     }
@@ -180,6 +211,7 @@ impl Engine {
         &self,
         slot: &mut Option<LexicalWriter>,
         progress: &dyn Progress,
+        size: WriterSize,
     ) -> Result<IndexReport> {
         let started = Instant::now();
         if self.read_only.is_some() {
@@ -226,7 +258,7 @@ impl Engine {
         };
 
         if !todo.is_empty() || !removed.is_empty() {
-            let writer = self.lexical_writer(slot)?;
+            let writer = self.lexical_writer(slot, size)?;
             {
                 let mut table = self.files.write().expect("file table lock");
                 for path in &removed {
@@ -440,7 +472,7 @@ impl Engine {
         paths: &[&str],
     ) -> Result<IndexReport> {
         if self.read_only.is_some() {
-            return self.update_with(slot, &crate::NoProgress);
+            return self.update_with(slot, &crate::NoProgress, WriterSize::Files);
         }
         let started = Instant::now();
         let known: Vec<(String, FileRecord)> = {
@@ -451,14 +483,14 @@ impl Engine {
                     Some(record) => known.push(((*path).to_owned(), record.clone())),
                     None => {
                         drop(table);
-                        return self.update_with(slot, &crate::NoProgress);
+                        return self.update_with(slot, &crate::NoProgress, WriterSize::Files);
                     }
                 }
             }
             known
         };
         let mut report = IndexReport::default();
-        let writer = self.lexical_writer(slot)?;
+        let writer = self.lexical_writer(slot, WriterSize::Files)?;
         let mut table = self.files.write().expect("file table lock");
         let mut changed = false;
         for (path, old) in known {
