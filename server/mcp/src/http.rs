@@ -372,7 +372,16 @@ async fn check(
         peer.ip(),
         if authenticated { "with" } else { "without" }
     );
-    let waited = guard.limiter.lock().expect("limiter lock").take(&client);
+    // The health check of an authenticated client is never rate-limited:
+    // it costs nothing, and a relay or a monitor must tell "busy" from
+    // "gone" while the same client floods the tools (all local clients
+    // share one peer address).
+    let health = authenticated && request.uri().path() == "/health";
+    let waited = if health {
+        None
+    } else {
+        guard.limiter.lock().expect("limiter lock").take(&client)
+    };
     if let Some(wait) = waited {
         let mut response = (
             StatusCode::TOO_MANY_REQUESTS,
