@@ -22,6 +22,8 @@
 //!   its peak RSS and its resident memory after each step, heap apart from
 //!   mapped files. Run it alone against an index `dowse index` built:
 //!   `DOWSE_BENCH_ANSWER_INDEX=DIR cargo bench -p dowse-tests --bench dowse`.
+//! - chunking: each language's chunking speed, MB/s of source, against
+//!   Python's in the same run (`chunking.rs`; `--chunk-root DIR` adds source).
 //! - limits: the MCP endpoint's answers to one well-behaved client before
 //!   and while 200 idle connections, 100 half-sent headers and 64 slow
 //!   bodies hold on (`http_limits.rs`); target: every answer within 1 s.
@@ -30,7 +32,8 @@
 //!
 //! ```text
 //! cargo bench -p dowse-tests --bench dowse -- [--corpus DIR] [--include GLOB]...
-//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|persistence|usages|semantic|lsp|coverage|mcp|limits]...
+//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|persistence|chunking|usages|semantic|lsp|coverage|mcp|limits]...
+//!     [--chunk-root DIR]...
 //!     [--mcp-clients N] [--mcp-calls N] [--mcp-think-ms N] [--mcp-fuzz N]
 //!     [--crash-rounds N]
 //!     [--raw-sample N] [--edits N] [--seed-embeddings FILE]
@@ -52,11 +55,14 @@ use dowse_engine::walk::{WalkOptions, walk};
 use dowse_engine::{Config, Engine, SearchMode, SearchRequest};
 use serde_json::{Value, json};
 
+mod chunking;
 mod http_limits;
 mod mcp_load;
 
 struct Args {
     only: Vec<String>,
+    /// More directories to take each language's source from (chunking).
+    chunk_roots: Vec<PathBuf>,
     /// The MCP section's load: clients, calls each, fuzz cases.
     mcp_clients: usize,
     mcp_calls: usize,
@@ -131,6 +137,11 @@ fn main() {
     if wants("persistence") {
         report["persistence"] = persistence(&args);
     }
+    if wants("chunking") {
+        let mut roots = chunking::default_roots(&args.corpus);
+        roots.extend(args.chunk_roots.iter().cloned());
+        report["chunking"] = chunking::run(&roots, args.runs);
+    }
     if wants("usages") {
         report["usages"] = usages(&args);
     }
@@ -191,6 +202,7 @@ fn write_report(args: &Args, report: &Value) {
 fn parse_args() -> Args {
     let mut args = Args {
         only: Vec::new(),
+        chunk_roots: Vec::new(),
         mcp_clients: 64,
         mcp_calls: 500,
         mcp_think_ms: 200,
@@ -217,6 +229,7 @@ fn parse_args() -> Args {
             "--runs" => args.runs = value().parse().expect("--runs N"),
             "--out" => args.out = Some(PathBuf::from(value())),
             "--only" => args.only.push(value()),
+            "--chunk-root" => args.chunk_roots.push(PathBuf::from(value())),
             "--raw-sample" => args.raw_sample = value().parse().expect("--raw-sample N"),
             "--seed-embeddings" => args.seed_embeddings = Some(PathBuf::from(value())),
             "--edits" => args.edits = value().parse().expect("--edits N"),
@@ -464,6 +477,7 @@ fn query_latencies(args: &Args, index_dir: &Path) -> Vec<f64> {
         mode: SearchMode::Lexical,
         limit: 10,
         path_prefix: None,
+        languages: Vec::new(),
     };
     for q in LEXICAL_QUERIES {
         engine.search(&request(q)).expect("search");
@@ -1277,6 +1291,9 @@ fn print_table(report: &Value) {
         report["machine"]["loadavg_at_start"].as_str().unwrap_or("")
     );
     let row = |name: &str, value: String| eprintln!("  {name:<36} {value}");
+    if !report["chunking"].is_null() {
+        chunking::print(&report["chunking"]);
+    }
     let p = &report["persistence"];
     if !p.is_null() {
         let f = |k: &str| p[k].as_f64().unwrap_or(f64::NAN);

@@ -431,3 +431,87 @@ fn settings_come_from_dowse_toml_and_the_environment_and_bad_ones_exit_2() {
             .contains("DOWSE_THREADS: invalid setting `threads`")
     );
 }
+
+#[test]
+fn a_mixed_repository_is_indexed_in_one_pass_and_filtered_by_language() {
+    let ws = TestWorkspace::fixture("workspace");
+    ws.write(
+        "web/src/retry.ts",
+        "/** Retries a failed upload with backoff. */\nexport async function retryUploadLater(path: string): Promise<void> {\n  await schedule(path, 3);\n}\n",
+    );
+    ws.write(
+        "server/retry.go",
+        "package server\n\n// RetryUpload retries a failed upload.\nfunc RetryUpload(path string) error {\n\treturn schedule(path)\n}\n",
+    );
+    // Mostly syntax errors: indexed by windows, and the report says why.
+    let broken: String = (0..40)
+        .map(|i| format!("}} ))) class {i} {{{{ fn (( def\n"))
+        .collect();
+    ws.write("web/src/broken.ts", &broken);
+    let report = ws.dowse(&["index", "--json"]).json();
+    let windowed = report["windowed"].as_array().unwrap();
+    assert_eq!(windowed.len(), 1, "{report:#}");
+    assert_eq!(windowed[0]["path"], "web/src/broken.ts");
+    assert!(
+        windowed[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("syntax errors over "),
+        "{report:#}"
+    );
+
+    let stats = ws.dowse(&["stats", "--json"]).json();
+    let languages: Vec<&str> = stats["languages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    for lang in ["python", "typescript", "go"] {
+        assert!(languages.contains(&lang), "{lang} missing: {stats:#}");
+    }
+
+    let only = |lang: &str| {
+        let found = ws
+            .dowse(&[
+                "search",
+                "retry failed upload",
+                "--mode",
+                "lexical",
+                "--lang",
+                lang,
+                "--json",
+            ])
+            .json();
+        let langs: Vec<String> = found["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["language"].as_str().unwrap().to_owned())
+            .collect();
+        (first(&found), langs)
+    };
+    let (top, langs) = only("go");
+    assert_eq!(
+        top,
+        ("server/retry.go".to_owned(), Some("RetryUpload".to_owned()))
+    );
+    assert!(langs.iter().all(|l| l == "go"), "{langs:?}");
+    let (top, langs) = only("typescript");
+    assert_eq!(
+        top,
+        (
+            "web/src/retry.ts".to_owned(),
+            Some("retryUploadLater".to_owned())
+        )
+    );
+    assert!(langs.iter().all(|l| l == "typescript"), "{langs:?}");
+
+    let unknown = ws.dowse(&["search", "x", "--lang", "cobol"]);
+    assert_ne!(unknown.code(), 0);
+    assert!(
+        unknown.stderr().contains("no language `cobol`"),
+        "{}",
+        unknown.stderr()
+    );
+}

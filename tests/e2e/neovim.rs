@@ -31,7 +31,12 @@ fn nvim() -> PathBuf {
 /// `extra` args go before it. No model: keyword search, said so in the
 /// status. Returns stdout after checking the exit.
 fn run_nvim(script: &str, extra: &[String]) -> String {
-    let ws = TestWorkspace::fixture("workspace");
+    run_nvim_in("workspace", script, extra)
+}
+
+/// [`run_nvim`] in a copy of the fixture workspace `fixture`.
+fn run_nvim_in(fixture: &str, script: &str, extra: &[String]) -> String {
+    let ws = TestWorkspace::fixture(fixture);
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("neovim")
         .join(script);
@@ -79,18 +84,36 @@ fn neovim_finds_unsaved_text_through_search_and_workspace_symbol() {
 
 #[test]
 fn the_shipped_plugin_searches_finds_usages_and_sees_unsaved_edits() {
-    let plugin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../editors/neovim");
-    let rtp = format!(
-        "set runtimepath^={}",
-        plugin.canonicalize().unwrap().display()
-    );
-    let stdout = run_nvim("plugin.lua", &["--cmd".to_owned(), rtp]);
+    let stdout = run_nvim("plugin.lua", &plugin_runtimepath());
     for check in [
         "OK ready dowse: keywords only",
         "OK progress ",
         "OK search src/net/uploader.py:26 retry_failed_uploads",
         "OK usages reference src/net/uploader.py:",
         "OK unsaved src/util/thermo.py:12 flush_zebra_quota",
+    ] {
+        assert!(stdout.contains(check), "missing `{check}` in:\n{stdout}");
+    }
+}
+
+/// `--cmd "set runtimepath^=editors/neovim"`: the shipped plugin, loaded.
+fn plugin_runtimepath() -> [String; 2] {
+    let plugin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../editors/neovim");
+    let rtp = format!(
+        "set runtimepath^={}",
+        plugin.canonicalize().unwrap().display()
+    );
+    ["--cmd".to_owned(), rtp]
+}
+
+#[test]
+fn the_shipped_plugin_on_a_typescript_workspace() {
+    let stdout = run_nvim_in("ts-workspace", "typescript.lua", &plugin_runtimepath());
+    for check in [
+        "OK ready",
+        "OK search src/net/uploader.ts:11 ",
+        "OK lang README.md:",
+        "OK usages src/main.ts:12 src/main.ts:2 src/net/uploader.ts:56",
     ] {
         assert!(stdout.contains(check), "missing `{check}` in:\n{stdout}");
     }

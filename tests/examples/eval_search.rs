@@ -163,6 +163,7 @@ fn main() {
                 mode: *mode,
                 limit: 10,
                 path_prefix: None,
+                languages: Vec::new(),
             };
             let response = engine.search(&request).expect("search");
             let row = serde_json::json!({"id": q["id"], "results": response.results});

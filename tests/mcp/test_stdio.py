@@ -38,7 +38,7 @@ async def test_every_tool_answers_with_text_and_structured_content(workspace):
             assert tool.description and len(tool.description) > 40, name
             assert tool.annotations.read_only_hint == (name != "build_index"), name
             assert tool.annotations.idempotent_hint is True, name
-        assert set(tools["semantic_search"].input_schema["properties"]) == {"query", "mode", "limit", "path_prefix"}
+        assert set(tools["semantic_search"].input_schema["properties"]) == {"query", "mode", "limit", "path_prefix", "lang"}
 
         r = await call(client, "semantic_search", {"query": "retry failed uploads after a connection error", "limit": 3})
         assert not r.is_error
@@ -50,6 +50,12 @@ async def test_every_tool_answers_with_text_and_structured_content(workspace):
         r = await call(client, "semantic_search", {"query": "parse", "mode": "lexical", "path_prefix": "src/util"})
         assert r.structured_content["mode"] == "lexical"
         assert {x["path"] for x in r.structured_content["results"]} <= {"src/util/duration.py", "src/util/legacy.py"}
+
+        r = await call(client, "semantic_search", {"query": "retry uploads", "mode": "lexical", "lang": ["markdown"]})
+        assert r.structured_content["results"], r
+        assert {x["language"] for x in r.structured_content["results"]} == {"markdown"}
+        r = await call(client, "semantic_search", {"query": "retry uploads", "lang": ["klingon"]})
+        assert r.is_error and "no language `klingon`" in r.content[0].text
 
         r = await call(client, "find_usages", {"symbol": "StorageClient.put"})
         refs = [(u["path"], u["line"]) for u in r.structured_content["references"]]

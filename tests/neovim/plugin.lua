@@ -8,16 +8,8 @@
 
 local bin = assert(os.getenv('DOWSE_BIN'), 'DOWSE_BIN')
 local root = assert(os.getenv('DOWSE_WORKSPACE'), 'DOWSE_WORKSPACE')
-
-local function say(line)
-  io.stdout:write(line .. '\n')
-  io.stdout:flush()
-end
-
-local function fail(why)
-  say('FAIL ' .. why)
-  vim.cmd('cquit 1')
-end
+local t = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h') .. '/helpers.lua')
+local say, fail, quickfix, where = t.say, t.fail, t.quickfix, t.where
 
 if vim.fn.exists(':Dowse') ~= 2 then
   return fail(':Dowse is not defined: the plugin was not loaded from the runtimepath')
@@ -33,10 +25,7 @@ vim.api.nvim_create_autocmd('LspProgress', {
 require('dowse').setup({ cmd = { bin, 'lsp' }, settings = { debounce_ms = 20 } })
 vim.cmd('edit ' .. root .. '/src/net/uploader.py')
 local dowse = require('dowse')
-if not vim.wait(60000, function()
-  local status = dowse.status()
-  return status ~= nil and status.phase == 'ready'
-end, 50) then
+if not t.wait_ready(dowse) then
   return fail('the server never got ready: ' .. vim.inspect(dowse.status()))
 end
 say('OK ready ' .. dowse.statusline())
@@ -44,21 +33,6 @@ if progress == 0 then
   return fail('no LspProgress while indexing')
 end
 say('OK progress ' .. progress)
-
-local function quickfix(title)
-  local ok = vim.wait(20000, function()
-    local qf = vim.fn.getqflist({ title = 1, items = 1 })
-    return qf.title == title and #qf.items > 0
-  end, 50)
-  if not ok then
-    return nil
-  end
-  return vim.fn.getqflist()
-end
-
-local function where(item)
-  return vim.fn.fnamemodify(vim.api.nvim_buf_get_name(item.bufnr), ':.') .. ':' .. item.lnum
-end
 
 vim.cmd('cd ' .. root)
 vim.cmd('Dowse search retry failed uploads')

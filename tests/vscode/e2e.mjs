@@ -104,9 +104,19 @@ async function main() {
   }
   rmSync(artifacts, { recursive: true, force: true });
   mkdirSync(artifacts, { recursive: true });
+  await session('workspace', pythonFlow);
+  await session('ts-workspace', typescriptFlow);
+}
+
+/**
+ * Opens a copy of the fixture workspace `fixture` in a fresh code-server
+ * with dowse.vsix installed and runs `flow(page, { ws, data, status })` in
+ * chromium once dowse says it is ready.
+ */
+async function session(fixture, flow) {
   const work = mkdtempSync(join(tmpdir(), 'dowse-vscode-'));
   const ws = join(work, 'workspace');
-  cpSync(join(repo, 'tests', 'fixtures', 'workspace'), ws, { recursive: true });
+  cpSync(join(repo, 'tests', 'fixtures', fixture), ws, { recursive: true });
   const home = join(work, 'home');
   const data = join(work, 'data');
   const extensions = join(work, 'extensions');
@@ -210,7 +220,7 @@ async function main() {
     page.setDefaultTimeout(60_000);
     await page.goto(`${url}/?folder=${encodeURIComponent(ws)}`);
     await page.locator('.monaco-workbench').waitFor();
-    await shot(page, 'workbench');
+    await shot(page, `${fixture}-workbench`);
 
     // The status bar: the index state, from `dowse/status`.
     const status = page.locator('.statusbar-item[aria-label^="Dowse: "]');
@@ -222,14 +232,51 @@ async function main() {
     );
     const label = await status.first().getAttribute('aria-label');
     check(/^Dowse: Ready: \d+ files, \d+ chunks\.$/.test(label ?? ''), `status bar: ${label}`);
-    console.log(`status bar: ${label}`);
-    await shot(page, 'status-ready');
+    console.log(`${fixture}: status bar: ${label}`);
+    await shot(page, `${fixture}-status-ready`);
+    await flow(page, { ws, data, status });
+  } catch (err) {
+    if (browser) {
+      const page = browser.pages()[0];
+      if (page) {
+        await shot(page, `${fixture}-failure`).catch(() => {});
+      }
+    }
+    writeFileSync(join(artifacts, `${fixture}-code-server.log`), output);
+    throw err;
+  } finally {
+    await browser?.close().catch(() => {});
+    // The extension host and its language server outlive the browser.
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    await sleep(500);
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    copyLogs(data, fixture);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The Dowse view's page inside its webview. */
+async function openView(page) {
+  await page.getByRole('tab', { name: /^Dowse/ }).click();
+  const frame = page.frameLocator('.webview.ready').frameLocator('#active-frame');
+  const query = frame.locator('#query');
+  await query.waitFor();
+  return { frame, query };
+}
+
+/** The Python workspace: a sentence, a click, an unsaved edit, the status bar, MCP. */
+async function pythonFlow(page, { ws, data, status }) {
 
     // The Dowse view.
-    await page.getByRole('tab', { name: /^Dowse/ }).click();
-    const frame = page.frameLocator('.webview.ready').frameLocator('#active-frame');
-    const query = frame.locator('#query');
-    await query.waitFor();
+    const { frame, query } = await openView(page);
     await query.click();
     await query.pressSequentially('retry failed uploads with backoff', { delay: 15 });
     await frame.locator('#results[data-query="retry failed uploads with backoff"]').waitFor();
@@ -288,32 +335,54 @@ async function main() {
     console.log('the MCP endpoint is registered with the editor');
     await shot(page, 'done');
     console.log(`ok: screenshots in ${artifacts}`);
-  } catch (err) {
-    if (browser) {
-      const page = browser.pages()[0];
-      if (page) {
-        await shot(page, 'failure').catch(() => {});
-      }
-    }
-    writeFileSync(join(artifacts, 'code-server.log'), output);
-    throw err;
-  } finally {
-    await browser?.close().catch(() => {});
-    // The extension host and its language server outlive the browser.
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    await sleep(500);
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    copyLogs(data);
-    rmSync(work, { recursive: true, force: true });
-  }
+}
+
+/**
+ * The TypeScript workspace: a question finds the function that answers it,
+ * the language picker keeps one language, and Find All References (the
+ * editor's own, answered by dowse) lists the function's uses in other files.
+ */
+async function typescriptFlow(page) {
+  const { frame, query } = await openView(page);
+  await query.click();
+  await query.pressSequentially('where do we retry the uploads that failed', { delay: 10 });
+  await frame.locator('#results[data-query="where do we retry the uploads that failed"]').waitFor();
+  const first = frame.locator('.hit').first();
+  await first.waitFor();
+  const firstPath = await first.getAttribute('data-path');
+  check(firstPath === 'src/net/uploader.ts', `the question should find src/net/uploader.ts first, not ${firstPath}`);
+  await shot(page, 'ts-search-results');
+  console.log(`ts-workspace: a question found ${firstPath}:${await first.getAttribute('data-line')}`);
+
+  // The language picker lists the workspace's languages; Markdown only.
+  const lang = frame.locator('#lang');
+  await lang.waitFor();
+  const options = await lang.locator('option').allTextContents();
+  check(options.includes('typescript') && options.includes('markdown'), `language picker options: ${options}`);
+  await lang.selectOption('markdown');
+  await frame.locator('.hit[data-path="README.md"]').first().waitFor();
+  const paths = await frame.locator('.hit').evaluateAll((rows) => rows.map((r) => r.dataset.path));
+  check(paths.length > 0 && paths.every((p) => p.endsWith('.md')), `--lang markdown showed ${paths}`);
+  await shot(page, 'ts-language-picker');
+  console.log(`ts-workspace: the language picker kept ${paths.join(' ')}`);
+  await lang.selectOption('');
+
+  // Find All References on the function's name.
+  await first.click();
+  await page.locator('.tab.active', { hasText: 'uploader.ts' }).waitFor();
+  await page.keyboard.press('Control+g');
+  await page.keyboard.type('15:25', { delay: 20 });
+  await page.keyboard.press('Enter');
+  await page.locator('.statusbar-item', { hasText: /Ln 15, Col 25\b/ }).waitFor();
+  await page.keyboard.press('Shift+F12');
+  const refs = page.locator('.peekview-widget .monaco-list-row');
+  await refs.first().waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(500);
+  const rows = await refs.allTextContents();
+  await shot(page, 'ts-references');
+  const text = rows.join(' | ');
+  check(/main\.ts/.test(text) && /uploader\.ts/.test(text), `references of retryFailedUploads: ${text}`);
+  console.log(`ts-workspace: references ${text}`);
 }
 
 /** Runs a command from the palette, picking its row by the exact label. */
@@ -342,9 +411,9 @@ function findFiles(dir, keep) {
   return out;
 }
 
-function copyLogs(data) {
+function copyLogs(data, fixture) {
   for (const file of findFiles(join(data, 'logs'), (f) => f.endsWith('.log') && /dowse|exthost/i.test(f))) {
-    cpSync(file, join(artifacts, 'logs', file.slice(join(data, 'logs').length + 1)), { recursive: true });
+    cpSync(file, join(artifacts, 'logs', fixture, file.slice(join(data, 'logs').length + 1)), { recursive: true });
   }
 }
 

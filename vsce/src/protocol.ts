@@ -30,6 +30,10 @@ export type ChunkKind =
   | 'impl'
   | 'module'
   | 'macro'
+  | 'interface'
+  | 'type'
+  | 'constant'
+  | 'section'
   | 'text';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -42,6 +46,8 @@ export interface SearchParams {
   limit?: number;
   /** Only results whose path (relative to its root) starts with this. */
   pathPrefix?: string;
+  /** Only results in files of this language or these languages (`typescript`, `go`, `markdown`, `text`...). */
+  lang?: string | string[];
 }
 
 /** One ranked chunk of code. */
@@ -186,6 +192,19 @@ export interface StatsResponse {
   readOnly: boolean;
   diskCommits: number;
   openBuffers: number;
+  languages: LanguageStats[];
+}
+
+/** One language's share of the index, and what dowse does with it. */
+export interface LanguageStats {
+  /** As results and `lang` name it. */
+  name: string;
+  files: number;
+  chunks: number;
+  /** Chunked by syntax; else by line windows. */
+  syntax: boolean;
+  /** Find usages across the workspace, within a file, or none. */
+  usages: 'workspace' | 'file' | 'none';
 }
 
 /** `dowse/reindex` result (no params): answered once the disk is committed; vectors follow. */
@@ -239,6 +258,8 @@ export interface StatusParams {
   graphsBuilding: boolean;
   openBuffers: number;
   diskCommits: number;
+  /** The indexed files by language, most files first. */
+  languages: LanguageStats[];
   /** Moves whenever answers may have changed: a view showing results refreshes. */
   generation: number;
   roots: RootStatus[];

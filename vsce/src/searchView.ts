@@ -11,7 +11,7 @@ import { toRange } from './usages';
 /** Webview → extension. */
 export type FromView =
   | { type: 'ready' }
-  | { type: 'search'; seq: number; query: string; mode: P.SearchMode }
+  | { type: 'search'; seq: number; query: string; mode: P.SearchMode; lang?: string }
   | { type: 'open'; uri: string; range: P.Range }
   | { type: 'restart' };
 
@@ -20,7 +20,7 @@ export type ToView =
   | { type: 'results'; seq: number; response: P.SearchResponse }
   | { type: 'similar'; source: P.SearchHit; response: P.SimilarResponse }
   | { type: 'failed'; seq: number; message: string }
-  | { type: 'state'; view: StatusView | null; generation: number }
+  | { type: 'state'; view: StatusView | null; generation: number; languages: string[] }
   | { type: 'focus'; query?: string };
 
 export interface Searcher {
@@ -57,8 +57,8 @@ export class SearchViewProvider implements vscode.WebviewViewProvider {
   }
 
   /** Shows the state (and makes the view refresh its results when the index moved). */
-  setState(view: StatusView | null, generation: number): void {
-    this.lastState = { type: 'state', view, generation };
+  setState(view: StatusView | null, generation: number, languages: string[] = []): void {
+    this.lastState = { type: 'state', view, generation, languages };
     this.post(this.lastState);
   }
 
@@ -92,7 +92,11 @@ export class SearchViewProvider implements vscode.WebviewViewProvider {
       }
       case 'search': {
         try {
-          const response = await this.searcher.search({ query: message.query, mode: message.mode, limit: 30 });
+          const params: P.SearchParams = { query: message.query, mode: message.mode, limit: 30 };
+          if (message.lang) {
+            params.lang = message.lang;
+          }
+          const response = await this.searcher.search(params);
           this.post({ type: 'results', seq: message.seq, response });
         } catch (err) {
           const text = err instanceof Error ? err.message : String(err);
@@ -137,6 +141,9 @@ export class SearchViewProvider implements vscode.WebviewViewProvider {
     <button type="button" role="radio" data-mode="lexical" aria-checked="false" title="Words and names as written">Keywords</button>
     <button type="button" role="radio" data-mode="semantic" aria-checked="false" title="What the code does">Meaning</button>
   </div>
+  <select id="lang" aria-label="Only results in this language" title="Only results in this language" hidden>
+    <option value="">All languages</option>
+  </select>
 </form>
 <div id="state" role="status" aria-live="polite"></div>
 <div id="results" role="tree" aria-label="Results"></div>

@@ -38,6 +38,14 @@ export function describeStatus(status: StatusParams): StatusView {
   if (status.openBuffers > 0) {
     detailParts.push(`${status.openBuffers} unsaved buffer${status.openBuffers === 1 ? '' : 's'} searched as you type.`);
   }
+  const languages = status.languages ?? [];
+  if (languages.length > 0) {
+    detailParts.push(`Languages: ${languages.map((l) => `${l.name} ${number(l.files)}`).join(', ')}.`);
+    const noUsages = languages.filter((l) => l.usages === 'none' && l.name !== 'text').map((l) => l.name);
+    if (noUsages.length > 0) {
+      detailParts.push(`Find usages does not cover ${noUsages.join(', ')}.`);
+    }
+  }
   const detail = detailParts.join('\n') + roots;
 
   switch (status.phase) {

@@ -18,6 +18,10 @@ function status(extra: Partial<StatusParams>): StatusParams {
     openBuffers: 0,
     diskCommits: 3,
     generation: 7,
+    languages: [
+      { name: 'typescript', files: 900, chunks: 7000, syntax: true, usages: 'file' },
+      { name: 'markdown', files: 300, chunks: 2000, syntax: true, usages: 'none' },
+    ],
     roots: [{ name: 'app', path: '/ws/app', files: 1200, chunks: 9000, vectors: 9000, readOnly: false }],
     ...extra,
   };
@@ -71,4 +75,10 @@ test('a server that is not running says why', () => {
   const view = describeFailure('spawn /opt/dowse ENOENT');
   assert.equal(view.level, 'error');
   assert.equal(view.summary, 'The dowse server is not running: spawn /opt/dowse ENOENT');
+});
+
+test('the workspace languages, and those find usages does not cover', () => {
+  const view = describeStatus(status({}));
+  assert.match(view.detail, /Languages: typescript 900, markdown 300\./);
+  assert.match(view.detail, /Find usages does not cover markdown\./);
 });

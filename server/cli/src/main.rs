@@ -131,6 +131,10 @@ enum Command {
         /// Keywords, meaning, or both fused.
         #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
         mode: Mode,
+        /// Only results in files of this language (repeat or separate with
+        /// commas: `--lang typescript,tsx`); `dowse stats` lists them.
+        #[arg(long, value_name = "LANG", value_delimiter = ',')]
+        lang: Vec<String>,
         /// Print results as JSON.
         #[arg(long)]
         json: bool,
@@ -380,6 +384,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             path,
             limit,
             mode,
+            lang,
             json,
         } => {
             if query.trim().is_empty() {
@@ -401,6 +406,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 mode: request_mode,
                 limit,
                 path_prefix: None,
+                languages: dowse_host::language_filter(&lang, dowse_host::Spelling::Snake)?,
             };
             let response = engine.search(&request)?;
             if json {

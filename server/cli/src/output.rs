@@ -90,6 +90,9 @@ pub struct IndexReportJson<'a> {
     files_removed: u64,
     seconds: f64,
     skipped: Vec<SkippedJson<'a>>,
+    /// Files of a language dowse parses that were cut into line windows
+    /// instead (syntax errors over most of the file), with the reason.
+    windowed: Vec<SkippedJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -137,6 +140,14 @@ pub fn index_report_json<'a>(
             .map(|s| SkippedJson {
                 path: &s.path,
                 reason: s.reason.to_string(),
+            })
+            .collect(),
+        windowed: report
+            .windowed
+            .iter()
+            .map(|w| SkippedJson {
+                path: &w.path,
+                reason: w.reason.clone(),
             })
             .collect(),
     }
@@ -215,6 +226,21 @@ pub fn stats(stats: &dowse_engine::health::Stats) {
         let _ = writeln!(out, "recovered          {r}");
     }
     let _ = writeln!(out, "uptime             {:.1} s", stats.uptime_seconds);
+    if !stats.languages.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:<12} {:>7} {:>8}  {:<8} usages",
+            "language", "files", "chunks", "chunked"
+        );
+        for lang in &stats.languages {
+            let chunked = if lang.syntax { "syntax" } else { "windows" };
+            let _ = writeln!(
+                out,
+                "{:<12} {:>7} {:>8}  {:<8} {}",
+                lang.name, lang.files, lang.chunks, chunked, lang.usages
+            );
+        }
+    }
 }
 
 /// Definitions, then references, grep-style: `path:line:column: text`.

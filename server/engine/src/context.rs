@@ -95,6 +95,7 @@ impl Engine {
             mode: SearchMode::Hybrid,
             limit: CANDIDATES,
             path_prefix: None,
+            languages: Vec::new(),
         };
         // Parts of large definitions are sent as themselves.
         let response = self.search_chunks(&request, false)?;

@@ -87,6 +87,36 @@ pub struct Stats {
     pub disk_commits: u64,
     /// Files whose unsaved text is in the overlay.
     pub open_buffers: u64,
+    /// The indexed files by language, most files first.
+    pub languages: Vec<LanguageStats>,
+}
+
+/// Adds `more` (another root's languages) to `into`, most files first.
+pub fn merge_languages(into: &mut Vec<LanguageStats>, more: Vec<LanguageStats>) {
+    for lang in more {
+        match into.iter_mut().find(|l| l.name == lang.name) {
+            Some(have) => {
+                have.files += lang.files;
+                have.chunks += lang.chunks;
+            }
+            None => into.push(lang),
+        }
+    }
+    into.sort_by(|a, b| b.files.cmp(&a.files).then_with(|| a.name.cmp(&b.name)));
+}
+
+/// One language's share of an index, and what dowse does with it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct LanguageStats {
+    /// As results and `--lang` name it: "typescript", "markdown", "text".
+    pub name: String,
+    pub files: u64,
+    pub chunks: u64,
+    /// Chunked by syntax (definitions with names), else by line windows.
+    pub syntax: bool,
+    /// Find usages: "workspace" (across files: imports, receivers), "file"
+    /// (a file's own definitions and references) or "none".
+    pub usages: &'static str,
 }
 
 /// What an engine did lately, cheap to read.
@@ -332,7 +362,34 @@ impl Engine {
             read_only: self.read_only_owner().is_some(),
             disk_commits: state.commits,
             open_buffers: self.overlay.view().files.len() as u64,
+            languages: self.language_stats(),
         }
+    }
+
+    /// The indexed files by language, most files first.
+    pub fn language_stats(&self) -> Vec<LanguageStats> {
+        let files = self.files.read().expect("file table lock");
+        let mut counts: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+        for record in files.files.values() {
+            let entry = counts.entry(record.language.as_str()).or_default();
+            entry.0 += 1;
+            entry.1 += u64::from(record.chunks);
+        }
+        let mut out: Vec<LanguageStats> = counts
+            .into_iter()
+            .map(|(name, (files, chunks))| {
+                let lang = dowse_syntax::Language::from_name(name);
+                LanguageStats {
+                    name: name.to_owned(),
+                    files,
+                    chunks,
+                    syntax: lang.is_some(),
+                    usages: lang.map_or("none", |l| l.usages().as_str()),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.files.cmp(&a.files).then_with(|| a.name.cmp(&b.name)));
+        out
     }
 }
 

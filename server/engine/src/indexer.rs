@@ -37,7 +37,18 @@ pub struct IndexReport {
     pub bytes_indexed: u64,
     /// Files left out, and why.
     pub skipped: Vec<Skipped>,
+    /// Files of a known language cut into line windows instead of by their
+    /// syntax, and why (syntax errors over most of the file, a disabled
+    /// query): indexed all the same.
+    pub windowed: Vec<Windowed>,
     pub duration: Duration,
+}
+
+/// A file indexed by line windows although its language has a grammar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Windowed {
+    pub path: String,
+    pub reason: String,
 }
 
 impl IndexReport {
@@ -57,8 +68,9 @@ impl IndexReport {
 
 /// What became of one file that needed a look.
 enum Outcome {
-    /// New or changed: indexed with this many chunks.
-    Indexed(FileRecord, u64),
+    /// New or changed: indexed with this many chunks, by line windows for
+    /// the reason given.
+    Indexed(FileRecord, u64, Option<String>),
     /// Touched but the same content: only the mtime moves.
     Same(FileRecord),
     Skipped(SkipReason),
@@ -278,10 +290,16 @@ impl Engine {
                 let mut table = self.files.write().expect("file table lock");
                 for ((file, old), outcome) in batch.iter().zip(outcomes) {
                     match outcome {
-                        Outcome::Indexed(record, chunks) => {
+                        Outcome::Indexed(record, chunks, windowed) => {
                             report.files_indexed += 1;
                             report.chunks_indexed += chunks;
                             report.bytes_indexed += record.size;
+                            if let Some(reason) = windowed {
+                                report.windowed.push(Windowed {
+                                    path: file.rel_path.clone(),
+                                    reason,
+                                });
+                            }
                             table.files.insert(file.rel_path.clone(), record);
                         }
                         Outcome::Same(record) => {
@@ -338,6 +356,7 @@ impl Engine {
         report.files = table.files.len() as u64;
         report.chunks = table.chunk_count();
         report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        report.windowed.sort_by(|a, b| a.path.cmp(&b.path));
         report.duration = started.elapsed();
         if report.files_indexed > 0 || report.files_removed > 0 {
             self.counters.indexed(report.duration);
@@ -463,6 +482,7 @@ impl Engine {
                 language: language.to_owned(),
             },
             chunks,
+            chunked.fallback,
         ))
     }
 
@@ -516,10 +536,16 @@ impl Engine {
                 mtime_ns,
             };
             match self.index_file(writer, &file, Some(&old))? {
-                Outcome::Indexed(record, chunks) => {
+                Outcome::Indexed(record, chunks, windowed) => {
                     report.files_indexed += 1;
                     report.chunks_indexed += chunks;
                     report.bytes_indexed += record.size;
+                    if let Some(reason) = windowed {
+                        report.windowed.push(Windowed {
+                            path: path.clone(),
+                            reason,
+                        });
+                    }
                     table.files.insert(path, record);
                     changed = true;
                 }

@@ -79,6 +79,9 @@ pub struct SearchRequest {
     /// Only chunks of files under this workspace-relative path (`src/net`
     /// or `src/net/`; a file's own path works too).
     pub path_prefix: Option<String>,
+    /// Only chunks of files in these languages (names as in results:
+    /// "typescript", "go", "markdown", "text"); empty for all.
+    pub languages: Vec<String>,
 }
 
 impl SearchRequest {
@@ -91,6 +94,7 @@ impl SearchRequest {
             mode: SearchMode::default(),
             limit: SearchRequest::DEFAULT_LIMIT,
             path_prefix: None,
+            languages: Vec::new(),
         }
     }
 
@@ -155,6 +159,21 @@ pub struct SearchResult {
     /// Where the query's words occur in the snippet, for highlighting.
     #[serde(skip)]
     pub matches: Vec<SnippetMatch>,
+    /// Where the defined name is: its line (1-based, in the file) and byte
+    /// range in that line; symbol pickers point there.
+    #[serde(skip)]
+    pub name: Option<NameAt>,
+}
+
+/// Where a result's defined name is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameAt {
+    /// 1-based, in the file.
+    pub line: u32,
+    /// The byte range of the name in the line.
+    pub bytes: std::ops::Range<usize>,
+    /// The line, for converting bytes to an editor's columns.
+    pub line_text: String,
 }
 
 /// A query word in a snippet: its line (1-based, in the file) and the byte
@@ -248,8 +267,8 @@ impl Default for Ranking {
 impl Ranking {
     /// How much a chunk's name counts for this query, from 1 (a short query
     /// such as "parse a duration" or `parse_duration`, which names the thing)
-    /// to 0 (a long one, "save compiled templates to disk through a temp
-    /// path, then rename atomically", which describes how the code works),
+    /// to 0 (a long one, "write the cache entry to a temporary file, then
+    /// move it over the old one", which describes how the code works),
     /// linear in between. It weighs the `symbol` field in keyword search and
     /// the name vector in search by meaning. One setting for all queries
     /// loses either way, measured on set D: names fully weighted, question
@@ -287,16 +306,53 @@ fn mixed_similarity(cos_body: f32, cos_name: f32, body_dot_name: f32, w: f32) ->
 pub fn is_test_code(chunk: &StoredChunk) -> bool {
     let mut parts = chunk.path.split('/');
     let file = parts.next_back().unwrap_or("");
-    parts.any(|dir| dir == "tests" || dir == "test")
-        || (file.starts_with("test_") && file.ends_with(".py"))
+    parts.any(|dir| {
+        matches!(dir, "tests" | "test" | "__tests__" | "spec") || dir.ends_with(".Tests")
+    }) || (file.starts_with("test_") && file.ends_with(".py"))
         || file.ends_with("_test.py")
         || file == "conftest.py"
         || file.ends_with("_test.rs")
         || file.ends_with("_tests.rs")
+        || is_test_file_name(file)
         || chunk
             .enclosing
             .iter()
             .any(|e| e == "mod test" || e == "mod tests")
+}
+
+/// Test files by the conventions of the other languages: `x.test.ts` and
+/// `x.spec.js`, Go's `x_test.go`, `XTest.java` / `XTests.cs` / `XSpec.scala`,
+/// Ruby's `x_spec.rb` and `x_test.rb`, and the `__tests__`, `spec` and
+/// `*.Tests` directories.
+fn is_test_file_name(file: &str) -> bool {
+    let (stem, ext) = file.rsplit_once('.').unwrap_or((file, ""));
+    let code = matches!(
+        ext,
+        "ts" | "tsx"
+            | "js"
+            | "jsx"
+            | "mjs"
+            | "cjs"
+            | "go"
+            | "java"
+            | "kt"
+            | "cs"
+            | "rb"
+            | "php"
+            | "swift"
+            | "scala"
+            | "c"
+            | "cc"
+            | "cpp"
+            | "lua"
+    );
+    code && (stem.ends_with(".test")
+        || stem.ends_with(".spec")
+        || stem.ends_with("_test")
+        || stem.ends_with("_spec")
+        || stem.ends_with("Test")
+        || stem.ends_with("Tests")
+        || stem.ends_with("Spec"))
 }
 
 /// Chunks ranked for a request, best first, overlapping ones collapsed.
@@ -358,7 +414,7 @@ impl Engine {
         // ([`OVERSHOOT`]), and a path filter, applied after ranking, keeps
         // only the part of them under it ([`PREFIX_OVERSHOOT`]).
         let depth = ranking.candidates.max(request.limit * OVERSHOOT)
-            * if prefix.is_some() {
+            * if prefix.is_some() || !request.languages.is_empty() {
                 PREFIX_OVERSHOOT
             } else {
                 1
@@ -403,9 +459,10 @@ impl Engine {
             // comes first), and a committed chunk of a file open in an
             // editor is masked: such hits are skipped.
             if let Some(mut chunk) = snapshot.chunk(chunk_id)? {
-                if let Some(prefix) = &prefix
-                    && !under(&chunk.path, prefix)
-                {
+                let outside = prefix.is_some_and(|prefix| !under(&chunk.path, prefix));
+                let other_language =
+                    !request.languages.is_empty() && !request.languages.contains(&chunk.language);
+                if outside || other_language {
                     continue;
                 }
                 if !whole_definitions {
@@ -614,6 +671,17 @@ pub(crate) fn to_result(
             bytes,
         })
         .collect();
+    let name = text
+        .zip(chunk.symbol.as_deref())
+        .and_then(|(text, symbol)| {
+            let first = symbol.split(", ").next().unwrap_or(symbol);
+            let (line, bytes) = dowse_syntax::name_position(text, chunk.kind, first)?;
+            Some(NameAt {
+                line: chunk.start_line + line as u32,
+                bytes,
+                line_text: text.lines().nth(line)?.to_owned(),
+            })
+        });
     let (start_line, end_line) = chunk.reported_lines();
     SearchResult {
         root: root.to_string_lossy().into_owned(),
@@ -629,6 +697,7 @@ pub(crate) fn to_result(
         snippet_line,
         byte_range: chunk.byte_range,
         matches,
+        name,
     }
 }
 
@@ -744,12 +813,12 @@ mod tests {
         let ranking = Ranking::default();
         assert_eq!(ranking.name_weight("parse_duration"), 1.0);
         assert_eq!(ranking.name_weight("parse a duration string"), 1.0);
-        let nine = "save compiled templates to disk through a temp path then rename atomically";
+        let nine = "write cache entries to disk through a temporary file then rename atomically";
         assert_eq!(tokenizer::content_words(nine), 9);
         assert_eq!(ranking.name_weight(nine), 0.5);
         assert_eq!(
             ranking.name_weight(
-                "save compiled templates to disk through a temp path, then rename atomically so readers never see partial data"
+                "write cache entries to disk through a temporary file, then rename it over the old one so readers never see half a file"
             ),
             0.0
         );
@@ -784,8 +853,19 @@ mod tests {
         assert!(is_test_code(&chunk("pkg/test_io.py", &[])));
         assert!(is_test_code(&chunk("src/lib.rs", &["mod tests"])));
         assert!(is_test_code(&chunk("conftest.py", &[])));
-        // Jinja's template tests are code, not test code.
-        assert!(!is_test_code(&chunk("jinja2/tests.py", &[])));
+        // A module that happens to be called `tests.py` (a template engine's
+        // tests, say) is code, not test code.
+        assert!(!is_test_code(&chunk("templating/tests.py", &[])));
+        assert!(is_test_code(&chunk("web/src/client.test.ts", &[])));
+        assert!(is_test_code(&chunk("web/__tests__/client.js", &[])));
+        assert!(is_test_code(&chunk("server/conn_test.go", &[])));
+        assert!(is_test_code(&chunk(
+            "src/test/java/net/ClientTest.java",
+            &[]
+        )));
+        assert!(is_test_code(&chunk("Net.Tests/ClientTests.cs", &[])));
+        assert!(is_test_code(&chunk("spec/client_spec.rb", &[])));
+        assert!(!is_test_code(&chunk("src/main/java/net/Contest.java", &[])));
         assert!(!is_test_code(&chunk("src/contest.rs", &["impl Contest"])));
     }
 

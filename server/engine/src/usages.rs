@@ -248,7 +248,10 @@ impl Engine {
                 .files
                 .iter()
                 .filter_map(|(path, record)| {
-                    let lang = Language::from_path(Path::new(path))?;
+                    // The language the file was chunked as (a script's `#!`
+                    // line counts), else the one its name says.
+                    let lang = Language::from_name(&record.language)
+                        .or_else(|| Language::from_path(Path::new(path)))?;
                     Some((path.clone(), (format!("disk:{}", record.digest), lang)))
                 })
                 .collect();

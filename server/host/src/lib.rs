@@ -39,7 +39,7 @@ use dowse_engine::{
     SearchRequest, SearchResponse, SimilarResponse, UsagesQuery, UsagesResponse,
 };
 
-pub use requests::Spelling;
+pub use requests::{LANGUAGE_LABELS, Spelling, language_filter};
 pub use state::{HealthSummary, IndexState, Phase, RootState, Work};
 pub use writer::ReindexReport;
 
@@ -578,6 +578,7 @@ impl Host {
                     all.read_only |= stats.read_only;
                     all.disk_commits += stats.disk_commits;
                     all.open_buffers += stats.open_buffers;
+                    dowse_engine::health::merge_languages(&mut all.languages, stats.languages);
                     all
                 }
             });
@@ -597,6 +598,7 @@ impl Host {
             read_only: false,
             disk_commits: 0,
             open_buffers: 0,
+            languages: Vec::new(),
         })
     }
 }
@@ -830,6 +832,7 @@ impl Shared {
             state.vectors_total += chunks;
             state.open_buffers += stats.open_buffers;
             state.disk_commits += stats.disk_commits;
+            dowse_engine::health::merge_languages(&mut state.languages, engine.language_stats());
             if let Some(reason) = engine.semantic_unavailable() {
                 degraded.push(format!("keyword search only: {reason}"));
             }

@@ -123,6 +123,44 @@ pub fn query(query: Option<String>) -> Result<String, EngineError> {
     }
 }
 
+/// The language names a search may be limited to: every grammar's, and the
+/// labels of files without one.
+pub const LANGUAGE_LABELS: &[&str] = &[
+    "text", "toml", "json", "yaml", "shell", "html", "css", "rst", "sql",
+];
+
+/// A language filter as a client wrote it ("TypeScript", "go"), checked
+/// against the languages dowse knows, lower-cased.
+pub fn language_filter(names: &[String], spelling: Spelling) -> Result<Vec<String>, EngineError> {
+    let mut out = Vec::new();
+    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        let known = dowse_engine::Language::from_name(name)
+            .map(|l| l.name().to_owned())
+            .or_else(|| {
+                LANGUAGE_LABELS
+                    .iter()
+                    .find(|l| l.eq_ignore_ascii_case(name))
+                    .map(|l| (*l).to_owned())
+            });
+        match known {
+            Some(lang) => out.push(lang),
+            None => {
+                let mut all: Vec<&str> = dowse_engine::Language::ALL
+                    .iter()
+                    .map(|l| l.name())
+                    .collect();
+                all.extend(LANGUAGE_LABELS);
+                return Err(invalid(format!(
+                    "`{}`: no language `{name}`; known: {}",
+                    spelling.name("lang"),
+                    all.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl Host {
     /// A search as a client asked it, checked: a query, a known mode, a
     /// limit from 1 to 100, and a path prefix inside the workspace.
@@ -132,6 +170,7 @@ impl Host {
         mode: Option<&str>,
         limit: Option<u64>,
         path_prefix: Option<&str>,
+        languages: &[String],
         spelling: Spelling,
     ) -> Result<SearchRequest, EngineError> {
         let query = query(text)?;
@@ -153,6 +192,7 @@ impl Host {
             mode,
             limit,
             path_prefix,
+            languages: language_filter(languages, spelling)?,
         })
     }
 }

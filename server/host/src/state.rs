@@ -70,6 +70,9 @@ pub struct IndexState {
     pub open_buffers: u64,
     /// Commits of the index to disk since the host started.
     pub disk_commits: u64,
+    /// The indexed files by language, most files first, and what find
+    /// usages does in each.
+    pub languages: Vec<dowse_engine::health::LanguageStats>,
     /// Changes whenever answers may have changed (a buffer edit, a file on
     /// disk, a commit applied): a view showing results refreshes when it
     /// moves.

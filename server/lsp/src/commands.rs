@@ -152,6 +152,7 @@ async fn answer(
             let mode = string_field(map, "mode", name, SEARCH_ARGS)?;
             let limit = number_field(map, "limit", name, SEARCH_ARGS)?;
             let prefix = string_field(map, "pathPrefix", name, SEARCH_ARGS)?;
+            let languages = languages_field(map, name)?;
             let response = backend
                 .blocking(move |host| {
                     let request = host.search_request(
@@ -159,6 +160,7 @@ async fn answer(
                         mode.as_deref(),
                         limit,
                         prefix.as_deref(),
+                        &languages,
                         Spelling::Camel,
                     )?;
                     host.search(&request)
@@ -266,7 +268,27 @@ fn number_field(
     }
 }
 
-const SEARCH_ARGS: &str = "{\"query\": string, \"limit\"?: number, \"mode\"?: \"hybrid\"|\"lexical\"|\"semantic\", \"pathPrefix\"?: string}";
+const SEARCH_ARGS: &str = "{\"query\": string, \"limit\"?: number, \"mode\"?: \"hybrid\"|\"lexical\"|\"semantic\", \"pathPrefix\"?: string, \"lang\"?: string | string[]}";
+
+/// `lang`: one language name or a list of them.
+fn languages_field(map: &serde_json::Map<String, Value>, command: &str) -> Result<Vec<String>> {
+    match map.get("lang") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(one)) => Ok(vec![one.clone()]),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                Error::invalid_params(format!(
+                    "{command}: `lang` must be a language name or a list of them; expected {SEARCH_ARGS}"
+                ))
+            }),
+        Some(_) => Err(Error::invalid_params(format!(
+            "{command}: `lang` must be a language name or a list of them; expected {SEARCH_ARGS}"
+        ))),
+    }
+}
 
 const USAGES_ARGS: &str =
     "{\"symbol\": string} or {\"uri\": string, \"position\": {\"line\", \"character\"}}";
@@ -396,18 +418,19 @@ fn symbol_kind(kind: ChunkKind) -> SymbolKind {
         ChunkKind::Impl => SymbolKind::OBJECT,
         ChunkKind::Module => SymbolKind::MODULE,
         ChunkKind::Macro => SymbolKind::FUNCTION,
+        ChunkKind::Interface => SymbolKind::INTERFACE,
+        ChunkKind::TypeAlias => SymbolKind::TYPE_PARAMETER,
+        ChunkKind::Constant => SymbolKind::CONSTANT,
+        ChunkKind::Section => SymbolKind::STRING,
         ChunkKind::Text => SymbolKind::FILE,
     }
 }
 
-/// A short name for a chunk in a symbol list: its symbol, else its kind and
-/// first line (`module L12`). Pickers show the path in a column of its
-/// own; a long name would push that column out of view.
+/// A short name for a chunk in a symbol list (see [`symbol_label`]). Pickers
+/// show the path in a column of their own; a long name would push that
+/// column out of view for as long as the row is listed.
 fn symbol_name(result: &SearchResult) -> String {
-    match &result.symbol {
-        Some(symbol) => symbol.clone(),
-        None => format!("{} L{}", result.kind, result.start_line),
-    }
+    dowse_engine::symbol_label(result.kind, result.symbol.as_deref(), result.start_line)
 }
 
 /// Rows a `workspace/symbol` answer holds at most.
@@ -428,6 +451,7 @@ pub(crate) async fn workspace_symbol(
         ..SearchRequest::new(query)
     };
     let response = backend.blocking(move |host| host.search(&request)).await?;
+    let encoding = backend.encoding();
     #[allow(deprecated)]
     let symbols = response
         .results
@@ -439,12 +463,24 @@ pub(crate) async fn workspace_symbol(
                 kind: symbol_kind(r.kind),
                 tags: None,
                 deprecated: None,
+                // The name, so that a picker lands on it and selects it, not
+                // the doc comment and the whole body; the chunk when the
+                // name cannot be found in it.
                 location: Location::new(
                     uri,
-                    Range::new(
-                        Position::new(r.start_line.saturating_sub(1), 0),
-                        Position::new(r.end_line, 0),
-                    ),
+                    match &r.name {
+                        Some(name) => crate::text::range(
+                            name.line,
+                            name.bytes.start as u32 + 1,
+                            name.bytes.len() as u32,
+                            &name.line_text,
+                            encoding,
+                        ),
+                        None => Range::new(
+                            Position::new(r.start_line.saturating_sub(1), 0),
+                            Position::new(r.end_line, 0),
+                        ),
+                    },
                 ),
                 container_name: (!r.enclosing.is_empty()).then(|| r.enclosing.join(" > ")),
             })

@@ -31,6 +31,13 @@ pub(crate) fn status_json(state: &IndexState) -> Value {
         "graphsBuilding": state.graphs_building,
         "openBuffers": state.open_buffers,
         "diskCommits": state.disk_commits,
+        "languages": state.languages.iter().map(|l| json!({
+            "name": l.name,
+            "files": l.files,
+            "chunks": l.chunks,
+            "syntax": l.syntax,
+            "usages": l.usages,
+        })).collect::<Vec<_>>(),
         "generation": state.generation,
         "roots": state.roots.iter().map(|r| json!({
             "name": r.name,

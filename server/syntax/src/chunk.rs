@@ -25,6 +25,7 @@ use std::path::Path;
 use tree_sitter::{Node, Parser, QueryCursor, StreamingIterator, Tree};
 
 use crate::Language;
+use crate::languages::Spec;
 use crate::queries::{QueryKind, QuerySet};
 use crate::text::{LineIndex, estimate_tokens, has_word, strip_bom};
 
@@ -40,6 +41,16 @@ pub enum ChunkKind {
     Impl,
     Module,
     Macro,
+    /// An interface (TypeScript, Go, Java, C#, Kotlin); Swift protocols are
+    /// traits.
+    Interface,
+    /// A type alias: `type X = ...`, `typedef`, `using X = ...`, a delegate.
+    TypeAlias,
+    /// A constant at the top level of a file: `const`, `#define`.
+    Constant,
+    /// A Markdown section: a heading and what follows up to the next heading
+    /// of its level or above.
+    Section,
     /// A line window of a file without a grammar.
     Text,
 }
@@ -56,6 +67,10 @@ impl ChunkKind {
             ChunkKind::Impl => "impl",
             ChunkKind::Module => "module",
             ChunkKind::Macro => "macro",
+            ChunkKind::Interface => "interface",
+            ChunkKind::TypeAlias => "type",
+            ChunkKind::Constant => "constant",
+            ChunkKind::Section => "section",
             ChunkKind::Text => "text",
         }
     }
@@ -71,6 +86,10 @@ impl ChunkKind {
             "impl" => ChunkKind::Impl,
             "module" => ChunkKind::Module,
             "macro" => ChunkKind::Macro,
+            "interface" => ChunkKind::Interface,
+            "type" => ChunkKind::TypeAlias,
+            "constant" => ChunkKind::Constant,
+            "section" => ChunkKind::Section,
             "text" => ChunkKind::Text,
             _ => return None,
         })
@@ -78,9 +97,19 @@ impl ChunkKind {
 
     /// Containers are always split into their members.
     fn is_container(self) -> bool {
+        self.holds_methods() || matches!(self, ChunkKind::Module | ChunkKind::Section)
+    }
+
+    /// A function defined inside one of these is a method.
+    fn holds_methods(self) -> bool {
         matches!(
             self,
-            ChunkKind::Class | ChunkKind::Impl | ChunkKind::Trait | ChunkKind::Module
+            ChunkKind::Class
+                | ChunkKind::Impl
+                | ChunkKind::Trait
+                | ChunkKind::Interface
+                | ChunkKind::Struct
+                | ChunkKind::Enum
         )
     }
 }
@@ -184,6 +213,10 @@ pub struct ChunkedFile {
     pub chunks: Vec<Chunk>,
     /// Tree-sitter had to recover from syntax errors.
     pub has_syntax_errors: bool,
+    /// Why a file of a known language was cut into line windows instead of
+    /// by its syntax (a disabled query, a parse given up, syntax errors over
+    /// most of the file); `None` when chunked by syntax or of no language.
+    pub fallback: Option<String>,
 }
 
 thread_local! {
@@ -213,7 +246,7 @@ pub fn parse(lang: Language, text: &str) -> Option<Tree> {
 /// Chunks one file. `path` decides the language; `text` is the whole file.
 pub fn chunk_file(path: &Path, text: &str, config: &ChunkConfig) -> ChunkedFile {
     chunk_file_with(
-        Language::from_path(path).map(QuerySet::of),
+        Language::detect(path, text).map(QuerySet::of),
         path,
         text,
         config,
@@ -228,10 +261,24 @@ pub fn chunk_file_with(
     config: &ChunkConfig,
 ) -> ChunkedFile {
     let (body, bom) = strip_bom(text);
-    if let Some(lang) = Language::from_path(path)
-        && let Some(queries) = queries
-        && let Some(query) = queries.get(QueryKind::Chunks)
-        && let Some(tree) = parse(lang, body)
+    let Some(lang) = Language::detect(path, text) else {
+        return windows(text, config, None);
+    };
+    let Some(query) = queries.and_then(|q| q.get(QueryKind::Chunks)) else {
+        let reason = format!("the {lang} chunks query is disabled");
+        return windows(text, config, Some(reason));
+    };
+    let Some(tree) = parse(lang, body) else {
+        let reason = format!("the {lang} parser gave up");
+        return windows(text, config, Some(reason));
+    };
+    let broken = error_bytes(tree.root_node());
+    if broken * 2 > body.len() && body.len() > 256 {
+        let share = broken * 100 / body.len().max(1);
+        let reason = format!("syntax errors over {share}% of the file");
+        return windows(text, config, Some(reason));
+    }
+    let queries = queries.expect("a chunks query comes from a query set");
     {
         let lines = LineIndex::new(text);
         let chunker = Chunker {
@@ -248,17 +295,45 @@ pub fn chunk_file_with(
             enclosing: &[],
         };
         let chunks = chunker.level(0..lines.line_count(), &units, &module, &[], root);
-        return ChunkedFile {
+        ChunkedFile {
             language: Some(lang),
             chunks,
             has_syntax_errors: root.has_error(),
-        };
+            fallback: None,
+        }
     }
+}
+
+fn windows(text: &str, config: &ChunkConfig, fallback: Option<String>) -> ChunkedFile {
     ChunkedFile {
         language: None,
         chunks: line_windows(text, config),
         has_syntax_errors: false,
+        fallback,
     }
+}
+
+/// Bytes under `ERROR` nodes (the outermost ones).
+fn error_bytes(root: Node<'_>) -> usize {
+    if !root.has_error() {
+        return 0;
+    }
+    let mut total = 0;
+    let mut cursor = root.walk();
+    'walk: loop {
+        let node = cursor.node();
+        if node.is_error() {
+            total += node.byte_range().len();
+        } else if node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    total
 }
 
 /// A definition found by the chunks query, with the definitions nested in it.
@@ -268,6 +343,9 @@ struct Unit<'tree> {
     name: Option<String>,
     /// How enclosed chunks name this one: "impl Client", "class Foo".
     display: String,
+    /// The type a method defined outside it belongs to (a Go receiver,
+    /// C++'s `Socket::send`, Lua's `M.send`): its enclosing name.
+    owner: Option<String>,
     /// 0-based rows, inclusive, including leading comments and attributes.
     rows: Range<usize>,
     children: Vec<Unit<'tree>>,
@@ -322,8 +400,16 @@ fn collect_units<'tree>(
         }
         None => take_matches(&mut cursor, tree.root_node(), &mut found),
     }
-    // Nest by byte range: sort by start, the longest first.
-    found.sort_by_key(|u| (u.node.start_byte(), std::cmp::Reverse(u.node.end_byte())));
+    // Nest by byte range: sort by start, the longest first. Where two
+    // patterns name one node, the kind listed first in `ChunkKind` wins (a
+    // `const f = () => ..` is a function, not a constant).
+    found.sort_by_key(|u| {
+        (
+            u.node.start_byte(),
+            std::cmp::Reverse(u.node.end_byte()),
+            u.kind,
+        )
+    });
     found.dedup_by_key(|u| u.node.id());
     nest(found)
 }
@@ -341,6 +427,7 @@ fn unit_from_match<'tree>(
     let mut kind = None;
     let mut name = None;
     let mut trait_name = None;
+    let mut receiver = None;
     for capture in m.captures() {
         let capture_name = names[capture.index as usize];
         let text = capture.node.utf8_text(body.as_bytes()).unwrap_or("");
@@ -351,9 +438,34 @@ fn unit_from_match<'tree>(
             name = Some(text.to_owned());
         } else if capture_name == "trait" {
             trait_name = Some(collapse_whitespace(text));
+        } else if capture_name == "receiver" {
+            receiver = Some(bare_type(text));
         }
     }
-    let (node, kind) = (node?, kind?);
+    let (node, mut kind) = (node?, kind?);
+    let spec = lang.spec();
+    if kind == ChunkKind::Constant && !at_top_level(spec, node) {
+        return None;
+    }
+    // `Socket::send`, `M.send`, `M:send`: a method of its qualifier.
+    let mut name = name.map(|n| collapse_whitespace(&n));
+    let mut owner = receiver;
+    if matches!(kind, ChunkKind::Function | ChunkKind::Method)
+        && let Some(written) = name.take()
+    {
+        match written.rfind([':', '.']) {
+            Some(at) if at > 0 && at + 1 < written.len() => {
+                let qualifier = written[..at].trim_end_matches(':');
+                owner = Some(bare_type(qualifier));
+                name = Some(written[at + 1..].to_owned());
+                kind = ChunkKind::Method;
+            }
+            _ => name = Some(written),
+        }
+    }
+    if owner.is_some() {
+        kind = ChunkKind::Method;
+    }
     let (name, display) = describe(lang, kind, name, trait_name);
     let start = leading_start(lang, node, body);
     let end = node.end_byte().max(start + 1);
@@ -363,9 +475,35 @@ fn unit_from_match<'tree>(
         kind,
         name,
         display,
+        owner,
         rows,
         children: Vec::new(),
     })
+}
+
+/// `Server` for `*Server`, `Map[K, V]`, `&'a mut Server<T>`, `a::b::Server`.
+fn bare_type(written: &str) -> String {
+    let bare = written.split(['<', '[', '(']).next().unwrap_or(written);
+    let bare = bare.rsplit("::").next().unwrap_or(bare);
+    let bare = bare.rsplit('.').next().unwrap_or(bare);
+    bare.trim_start_matches(['*', '&', ' '])
+        .rsplit(' ')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}
+
+/// True when `node` (inside its wrappers) sits directly in the file, not in a
+/// function, class or block.
+fn at_top_level(spec: &Spec, node: Node<'_>) -> bool {
+    let mut parent = node.parent();
+    while let Some(p) = parent
+        && (spec.wrappers.contains(&p.kind()) || p.kind() == "export_statement")
+    {
+        parent = p.parent();
+    }
+    parent.is_some_and(|p| p.parent().is_none())
 }
 
 /// Turns a list sorted by (start, longest first) into a forest by containment.
@@ -387,13 +525,7 @@ fn nest(sorted: Vec<Unit<'_>>) -> Vec<Unit<'_>> {
                 break;
             }
         }
-        if unit.kind == ChunkKind::Function
-            && stack.last().is_some_and(|p| {
-                matches!(
-                    p.kind,
-                    ChunkKind::Class | ChunkKind::Impl | ChunkKind::Trait
-                )
-            })
+        if unit.kind == ChunkKind::Function && stack.last().is_some_and(|p| p.kind.holds_methods())
         {
             unit.kind = ChunkKind::Method;
         }
@@ -412,7 +544,13 @@ fn describe(
     name: Option<String>,
     trait_name: Option<String>,
 ) -> (Option<String>, String) {
-    if kind == ChunkKind::Impl {
+    let spec = lang.spec();
+    let keyword = spec
+        .keywords
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(kind.as_str(), |(_, word)| *word);
+    if kind == ChunkKind::Impl && lang == Language::Rust {
         let written = name.map(|n| collapse_whitespace(&n)).unwrap_or_default();
         let display = match trait_name {
             Some(t) => format!("impl {t} for {written}"),
@@ -428,14 +566,8 @@ fn describe(
         let symbol = (!bare.is_empty()).then(|| bare.to_owned());
         return (symbol, display);
     }
-    let keyword = match (lang, kind) {
-        (Language::Python, ChunkKind::Function | ChunkKind::Method) => "def",
-        (Language::Rust, ChunkKind::Function | ChunkKind::Method) => "fn",
-        (Language::Rust, ChunkKind::Module) => "mod",
-        (Language::Rust, ChunkKind::Macro) => "macro_rules!",
-        (_, kind) => kind.as_str(),
-    };
     let display = match &name {
+        Some(n) if keyword.is_empty() => n.clone(),
         Some(n) => format!("{keyword} {n}"),
         None => keyword.to_owned(),
     };
@@ -446,24 +578,20 @@ fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Where a definition's chunk starts: before its decorators (Python), and
-/// before the comments and attributes directly above it.
+/// Where a definition's chunk starts: at the wrappers that carry it
+/// (decorators, `export`, `template <..>`), and before the comments,
+/// attributes and decorators directly above it.
 fn leading_start(lang: Language, node: Node<'_>, body: &str) -> usize {
+    let spec = lang.spec();
     let mut first = node;
-    if lang == Language::Python
-        && let Some(parent) = node.parent()
-        && parent.kind() == "decorated_definition"
+    while let Some(parent) = first.parent()
+        && spec.wrappers.contains(&parent.kind())
     {
         first = parent;
     }
     while let Some(prev) = first.prev_sibling() {
-        let attached = match lang {
-            Language::Rust => matches!(
-                prev.kind(),
-                "line_comment" | "block_comment" | "attribute_item"
-            ),
-            Language::Python => prev.kind() == "comment",
-        };
+        let attached = spec.attached.contains(&prev.kind())
+            && !(prev.start_byte() == 0 && body.starts_with("#!"));
         let adjacent = prev.end_position().row + 1 >= first.start_position().row;
         if !(attached && adjacent && starts_line(body, prev.start_byte())) {
             break;
@@ -556,6 +684,14 @@ impl Chunker<'_> {
         enclosing: &[String],
         out: &mut Vec<Chunk>,
     ) {
+        let owned;
+        let enclosing = match &unit.owner {
+            Some(owner) => {
+                owned = [enclosing, std::slice::from_ref(owner)].concat();
+                &owned[..]
+            }
+            None => enclosing,
+        };
         let label = Label {
             kind: unit.kind,
             symbol: unit.name.as_deref(),
@@ -615,7 +751,8 @@ impl Chunker<'_> {
         out: &mut Vec<Chunk>,
     ) {
         let rows = self.trim_blank(rows);
-        if rows.is_empty() || !has_word(self.rows_text(&rows)) {
+        if rows.is_empty() || !has_word(self.rows_text(&rows)) || closes_only(self.rows_text(&rows))
+        {
             return;
         }
         if self.tokens.of(&rows) <= self.config.max_tokens {
@@ -770,6 +907,18 @@ impl Chunker<'_> {
     }
 }
 
+/// Lines that only close blocks: `end` (Ruby, Lua), `fi`, `done`, `esac`
+/// (shells), with braces and semicolons.
+fn closes_only(text: &str) -> bool {
+    text.lines().all(|line| {
+        let word = line.trim().trim_end_matches([';', ')', '}', ',']).trim();
+        matches!(
+            word,
+            "" | "end" | "fi" | "done" | "esac" | "endif" | "endwhile" | "endforeach"
+        )
+    })
+}
+
 fn clamp(rows: &Range<usize>, to: &Range<usize>) -> Range<usize> {
     rows.start.max(to.start)..rows.end.min(to.end).max(rows.start.max(to.start))
 }
@@ -838,4 +987,99 @@ pub fn line_windows(text: &str, config: &ChunkConfig) -> Vec<Chunk> {
         start = end - overlap;
     }
     chunks
+}
+
+/// Where a chunk's defined name is: the 0-based line of `text` (the chunk's
+/// text) and the byte range in that line of the first whole-word `name` that
+/// is not in a comment, a decorator or an attribute above the definition.
+/// Editors point at this, not at the chunk's first line (a doc comment, a
+/// decorator).
+pub fn name_position(text: &str, kind: ChunkKind, name: &str) -> Option<(usize, Range<usize>)> {
+    if name.is_empty() {
+        return None;
+    }
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    for (index, line) in text.lines().enumerate() {
+        let code = line.trim_start();
+        // Comments, decorators, annotations and attributes; a Markdown
+        // heading is where a section's name is.
+        let skipped = kind != ChunkKind::Section
+            && (["//", "/*", "*", "--", "@", "<!--", "[", "#[", "#!", "# "]
+                .iter()
+                .any(|p| code.starts_with(p))
+                || code == "#");
+        if skipped {
+            continue;
+        }
+        let mut from = 0;
+        while let Some(found) = line[from..].find(name) {
+            let start = from + found;
+            let end = start + name.len();
+            let before = line[..start].chars().next_back();
+            let after = line[end..].chars().next();
+            if !before.is_some_and(is_word) && !after.is_some_and(is_word) {
+                return Some((index, start..end));
+            }
+            from = end;
+        }
+    }
+    None
+}
+
+/// How a chunk is listed in a symbol picker: its name; for merged small
+/// definitions the first name and how many more (`parse + 4`); for code
+/// between definitions its kind and line (`module, line 1150`).
+pub fn symbol_label(kind: ChunkKind, symbol: Option<&str>, start_line: u32) -> String {
+    match symbol {
+        Some(symbol) => {
+            let mut names = symbol.split(", ");
+            let first = names.next().unwrap_or(symbol);
+            match names.count() {
+                0 => first.to_owned(),
+                more => format!("{first} + {more}"),
+            }
+        }
+        None => format!("{kind}, line {start_line}"),
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn the_name_is_found_past_doc_comments_decorators_and_attributes() {
+        let text = "/// Sends `send` once.\n#[inline]\n@retry(send)\npub fn send(x: u8) {}\n";
+        assert_eq!(
+            name_position(text, ChunkKind::Function, "send"),
+            Some((3, 7..11))
+        );
+        // A longer identifier holding the name is not it.
+        let text = "def resend():\n    pass\ndef send():\n";
+        assert_eq!(
+            name_position(text, ChunkKind::Function, "send"),
+            Some((2, 4..8))
+        );
+        let text = "## Install\n\nRun it.\n";
+        assert_eq!(
+            name_position(text, ChunkKind::Section, "Install"),
+            Some((0, 3..10))
+        );
+        assert_eq!(name_position("x = 1\n", ChunkKind::Function, "y"), None);
+    }
+
+    #[test]
+    fn merged_chunks_are_labelled_by_their_first_name_and_a_count() {
+        let merged =
+            "ConnectionResetError, ReadTimeout, WriteTimeout, PoolClosed, TooManyRedirects";
+        assert_eq!(
+            symbol_label(ChunkKind::Class, Some(merged), 3),
+            "ConnectionResetError + 4"
+        );
+        assert_eq!(symbol_label(ChunkKind::Function, Some("parse"), 3), "parse");
+        assert_eq!(
+            symbol_label(ChunkKind::Module, None, 1150),
+            "module, line 1150"
+        );
+    }
 }

@@ -1,8 +1,11 @@
-//! The languages dowse parses with tree-sitter, and how a path maps to one.
+//! The languages dowse parses with tree-sitter, and how a file maps to one.
+//! What each language is lives in its module under `languages/`.
 
 use std::fmt;
 use std::path::Path;
 use std::sync::OnceLock;
+
+use crate::languages::{Spec, Usages, spec};
 
 /// A language with a tree-sitter grammar and queries. Anything else is chunked
 /// as plain text.
@@ -10,30 +13,99 @@ use std::sync::OnceLock;
 pub enum Language {
     Rust,
     Python,
+    TypeScript,
+    Tsx,
+    JavaScript,
+    Go,
+    Java,
+    C,
+    Cpp,
+    CSharp,
+    Ruby,
+    Php,
+    Kotlin,
+    Swift,
+    Scala,
+    Bash,
+    Lua,
+    Markdown,
 }
 
 impl Language {
-    pub const ALL: [Language; 2] = [Language::Rust, Language::Python];
+    pub const ALL: [Language; 18] = [
+        Language::Rust,
+        Language::Python,
+        Language::TypeScript,
+        Language::Tsx,
+        Language::JavaScript,
+        Language::Go,
+        Language::Java,
+        Language::C,
+        Language::Cpp,
+        Language::CSharp,
+        Language::Ruby,
+        Language::Php,
+        Language::Kotlin,
+        Language::Swift,
+        Language::Scala,
+        Language::Bash,
+        Language::Lua,
+        Language::Markdown,
+    ];
 
-    /// The language of a file, from its extension.
-    pub fn from_path(path: &Path) -> Option<Language> {
-        match path.extension()?.to_str()? {
-            "rs" => Some(Language::Rust),
-            "py" | "pyi" | "pyw" => Some(Language::Python),
-            _ => None,
-        }
+    pub(crate) fn spec(self) -> &'static Spec {
+        spec(self)
     }
 
-    /// The lower-case name used in results and in `queries/<name>/`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Language::Rust => "rust",
-            Language::Python => "python",
+    /// The language of a file, from its name or extension.
+    pub fn from_path(path: &Path) -> Option<Language> {
+        let file_name = path.file_name()?.to_str()?;
+        if let Some(lang) = Language::ALL
+            .into_iter()
+            .find(|l| l.spec().file_names.contains(&file_name))
+        {
+            return Some(lang);
         }
+        let ext = path.extension()?.to_str()?;
+        Language::ALL.into_iter().find(|l| {
+            l.spec()
+                .extensions
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(ext))
+        })
+    }
+
+    /// The language of a file from its name, or for a file without an
+    /// extension from the interpreter its `#!` line names (`#!/usr/bin/env
+    /// python3`, `#!/bin/bash`).
+    pub fn detect(path: &Path, text: &str) -> Option<Language> {
+        if let Some(lang) = Language::from_path(path) {
+            return Some(lang);
+        }
+        if path.extension().is_some() {
+            return None;
+        }
+        let interpreter = shebang_interpreter(text)?;
+        Language::ALL
+            .into_iter()
+            .find(|l| l.spec().shebangs.contains(&interpreter))
+    }
+
+    /// The lower-case name used in results, in `--lang` and (for most) in
+    /// `queries/<name>/`.
+    pub fn name(self) -> &'static str {
+        self.spec().name
     }
 
     pub fn from_name(name: &str) -> Option<Language> {
-        Language::ALL.into_iter().find(|l| l.name() == name)
+        Language::ALL
+            .into_iter()
+            .find(|l| l.name().eq_ignore_ascii_case(name))
+    }
+
+    /// How far find usages goes in this language.
+    pub fn usages(self) -> Usages {
+        self.spec().usages
     }
 
     /// Node kinds whose subtrees never hold a definition: expressions, types,
@@ -42,85 +114,25 @@ impl Language {
     /// time; a kind listed wrongly would hide definitions, so block-like
     /// expressions (a Rust `fn` may sit in any block) are kept out.
     pub(crate) fn opaque_kinds(self) -> &'static [bool] {
-        static RUST: OnceLock<Vec<bool>> = OnceLock::new();
-        static PYTHON: OnceLock<Vec<bool>> = OnceLock::new();
-        let (cell, supertypes, keep, extra): (_, &[&str], &[&str], &[&str]) = match self {
-            Language::Rust => (
-                &RUST,
-                &[
-                    "_expression",
-                    "_type",
-                    "_pattern",
-                    "_literal",
-                    "_literal_pattern",
-                ],
-                &[
-                    "block",
-                    "unsafe_block",
-                    "async_block",
-                    "const_block",
-                    "gen_block",
-                    "try_block",
-                    "if_expression",
-                    "loop_expression",
-                    "while_expression",
-                    "for_expression",
-                    "match_expression",
-                    "closure_expression",
-                ],
-                &[
-                    "use_declaration",
-                    "attribute_item",
-                    "inner_attribute_item",
-                    "token_tree",
-                    "macro_invocation",
-                    "parameters",
-                    "arguments",
-                    "type_parameters",
-                    "where_clause",
-                    "field_declaration_list",
-                    "ordered_field_declaration_list",
-                    "enum_variant_list",
-                    "line_comment",
-                    "block_comment",
-                    "string_literal",
-                    "raw_string_literal",
-                ],
-            ),
-            Language::Python => (
-                &PYTHON,
-                &[
-                    "expression",
-                    "primary_expression",
-                    "_simple_statement",
-                    "pattern",
-                ],
-                &[],
-                &[
-                    "parameters",
-                    "argument_list",
-                    "decorator",
-                    "comment",
-                    "string",
-                ],
-            ),
-        };
-        cell.get_or_init(|| {
+        static CELLS: [OnceLock<Vec<bool>>; Language::ALL.len()] =
+            [const { OnceLock::new() }; Language::ALL.len()];
+        CELLS[self as usize].get_or_init(|| {
+            let lists = &self.spec().opaque;
             let grammar = self.grammar();
             let mut opaque = vec![false; grammar.node_kind_count()];
             let id = |name: &str| grammar.id_for_node_kind(name, true);
             for &supertype in grammar.supertypes() {
                 let name = grammar.node_kind_for_id(supertype).unwrap_or("");
-                if supertypes.contains(&name) {
+                if lists.supertypes.contains(&name) {
                     for &sub in grammar.subtypes_for_supertype(supertype) {
                         opaque[sub as usize] = true;
                     }
                 }
             }
-            for name in keep {
+            for name in lists.keep {
                 opaque[id(name) as usize] = false;
             }
-            for name in extra {
+            for name in lists.extra {
                 opaque[id(name) as usize] = true;
             }
             opaque[0] = false;
@@ -129,11 +141,20 @@ impl Language {
     }
 
     pub(crate) fn grammar(self) -> tree_sitter::Language {
-        match self {
-            Language::Rust => tree_sitter_rust::LANGUAGE.into(),
-            Language::Python => tree_sitter_python::LANGUAGE.into(),
-        }
+        (self.spec().grammar)()
     }
+}
+
+/// `python` for `#!/usr/bin/env -S python3.12 -u`, `bash` for `#!/bin/bash`.
+fn shebang_interpreter(text: &str) -> Option<&str> {
+    let line = text.strip_prefix(crate::text::BOM).unwrap_or(text);
+    let line = line.strip_prefix("#!")?.lines().next()?;
+    let mut words = line.split_whitespace();
+    let mut program = words.next()?.rsplit('/').next()?;
+    if program == "env" {
+        program = words.find(|w| !w.starts_with('-') && !w.contains('='))?;
+    }
+    Some(program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.'))
 }
 
 impl fmt::Display for Language {
@@ -143,28 +164,56 @@ impl fmt::Display for Language {
 }
 
 /// The language label of a file for results: a grammar's name, or a guess from
-/// the extension for text files ("markdown", "toml", ...), or "text".
+/// the extension for text files ("toml", "json", ...), or "text".
 pub fn language_label(path: &Path) -> &'static str {
     if let Some(lang) = Language::from_path(path) {
         return lang.name();
     }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     match ext.to_ascii_lowercase().as_str() {
-        "md" | "markdown" => "markdown",
         "toml" => "toml",
         "json" => "json",
         "yaml" | "yml" => "yaml",
-        "js" | "mjs" | "cjs" => "javascript",
-        "ts" | "mts" | "cts" => "typescript",
-        "c" | "h" => "c",
-        "cc" | "cpp" | "cxx" | "hpp" => "cpp",
-        "go" => "go",
-        "java" => "java",
-        "sh" | "bash" => "shell",
+        "zsh" | "fish" => "shell",
         "html" | "htm" => "html",
-        "css" => "css",
-        "lua" => "lua",
+        "css" | "scss" => "css",
         "rst" => "rst",
+        "sql" => "sql",
         _ => "text",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_map_to_languages_by_name_extension_and_shebang() {
+        let lang =
+            |path: &str, text: &str| Language::detect(Path::new(path), text).map(|l| l.name());
+        assert_eq!(lang("src/app.TSX", ""), Some("tsx"));
+        assert_eq!(lang("lib/index.mjs", ""), Some("javascript"));
+        assert_eq!(lang("include/net.hpp", ""), Some("cpp"));
+        assert_eq!(lang("Rakefile", ""), Some("ruby"));
+        assert_eq!(
+            lang("bin/deploy", "#!/usr/bin/env -S python3.12 -u\n"),
+            Some("python")
+        );
+        assert_eq!(lang("bin/setup", "#!/bin/bash\nset -e\n"), Some("bash"));
+        assert_eq!(
+            lang("bin/tool", "#!/usr/bin/env node\n"),
+            Some("javascript")
+        );
+        // An extension that says otherwise wins over a `#!` line.
+        assert_eq!(lang("notes.txt", "#!/bin/bash\n"), None);
+        assert_eq!(lang("LICENSE", "MIT License\n"), None);
+    }
+
+    #[test]
+    fn names_are_unique_and_round_trip() {
+        for lang in Language::ALL {
+            assert_eq!(Language::from_name(lang.name()), Some(lang));
+            assert_eq!(Language::ALL[lang as usize], lang);
+        }
     }
 }

@@ -9,9 +9,13 @@
 
 pub mod chunk;
 mod language;
+mod languages;
 pub mod queries;
 pub mod text;
 pub mod usages;
 
-pub use chunk::{Chunk, ChunkConfig, ChunkKind, ChunkedFile, Digest, chunk_file};
+pub use chunk::{
+    Chunk, ChunkConfig, ChunkKind, ChunkedFile, Digest, chunk_file, name_position, symbol_label,
+};
 pub use language::{Language, language_label};
+pub use languages::Usages as UsageSupport;

@@ -33,15 +33,11 @@ impl QueryKind {
 
 /// The source text of one embedded query file.
 pub fn query_source(lang: Language, kind: QueryKind) -> &'static str {
-    match (lang, kind) {
-        (Language::Rust, QueryKind::Chunks) => include_str!("../../../queries/rust/chunks.scm"),
-        (Language::Rust, QueryKind::Tags) => include_str!("../../../queries/rust/tags.scm"),
-        (Language::Rust, QueryKind::Locals) => include_str!("../../../queries/rust/locals.scm"),
-        (Language::Python, QueryKind::Chunks) => include_str!("../../../queries/python/chunks.scm"),
-        (Language::Python, QueryKind::Tags) => include_str!("../../../queries/python/tags.scm"),
-        (Language::Python, QueryKind::Locals) => {
-            include_str!("../../../queries/python/locals.scm")
-        }
+    let spec = lang.spec();
+    match kind {
+        QueryKind::Chunks => spec.chunks,
+        QueryKind::Tags => spec.tags,
+        QueryKind::Locals => spec.locals,
     }
 }
 
@@ -71,13 +67,9 @@ pub struct QuerySet {
 impl QuerySet {
     /// The process-wide compiled queries of `lang`.
     pub fn of(lang: Language) -> &'static QuerySet {
-        static RUST: OnceLock<QuerySet> = OnceLock::new();
-        static PYTHON: OnceLock<QuerySet> = OnceLock::new();
-        let cell = match lang {
-            Language::Rust => &RUST,
-            Language::Python => &PYTHON,
-        };
-        cell.get_or_init(|| QuerySet::compile_all(lang))
+        static CELLS: [OnceLock<QuerySet>; Language::ALL.len()] =
+            [const { OnceLock::new() }; Language::ALL.len()];
+        CELLS[lang as usize].get_or_init(|| QuerySet::compile_all(lang))
     }
 
     fn compile_all(lang: Language) -> QuerySet {

@@ -402,7 +402,7 @@ fn other_text_falls_back_to_overlapping_line_windows() {
         .map(|i| format!("line {i} of the notes\n"))
         .collect();
     check_with(
-        "notes.md",
+        "notes.txt",
         &text,
         ChunkConfig {
             window_lines: 40,
@@ -415,4 +415,520 @@ fn other_text_falls_back_to_overlapping_line_windows() {
             61-100 text | line 61 of the notes
         "#]],
     );
+}
+
+// One fixture per language: kinds, symbols, enclosing names, doc comments and
+// decorators/annotations/exports attached to their definition. Each
+// definition is large enough not to be merged with its neighbours.
+
+/// A body of `n` statements in C-like syntax, so no fixture is tiny.
+fn body(n: usize, indent: &str) -> String {
+    (0..n)
+        .map(|i| format!("{indent}total = total + compute(value, {i}, options, retries);\n"))
+        .collect()
+}
+
+#[test]
+fn typescript_exports_decorators_jsdoc_interfaces_and_arrow_functions() {
+    let b = body(2, "    ");
+    let text = format!(
+        r#"import {{ Http }} from "./http";
+
+/** Parses raw header lines into a map. */
+export function parseHeaders(raw: string): Headers {{
+{b}    return new Headers(raw);
+}}
+
+/** A client that retries. */
+export class Client extends Base implements Sender {{
+  /** Sends one request. */
+  @retry()
+  async send(req: Request): Promise<Response> {{
+{b}    return this.http.post(req);
+  }}
+
+  private handle = (event: Event): void => {{
+{b}  }};
+}}
+
+export interface Sender {{
+  send(req: Request): Promise<Response>;
+  close(reason: string, code: number, options: CloseOptions): Promise<void>;
+}}
+
+export type Handler = (req: Request, res: Response, next: NextFunction) => void;
+
+export const MAX_RETRIES_FOR_IDEMPOTENT_REQUESTS = computeDefaultRetries(3, 5);
+
+export const handler = async (req: Request) => {{
+{b}}};
+
+namespace Util {{
+  export function helperFunction(value: number): number {{
+{b}    return value;
+  }}
+}}
+"#
+    );
+    check(
+        "src/client.ts",
+        &text,
+        expect![[r#"
+            1-1 module | import { Http } from "./http";
+            3-8 function parseHeaders | /** Parses raw header lines into a map. */
+            10-11 class Client | /** A client that retries. */
+            12-18 method send < class Client | /** Sends one request. */
+            20-23 method handle < class Client | private handle = (event: Event): void => {
+            26-29 interface Sender | export interface Sender {
+            31-31 type Handler | export type Handler = (req: Request, res: Response, next: NextFunction) => void;
+            33-33 constant MAX_RETRIES_FOR_IDEMPOTENT_REQUESTS | export const MAX_RETRIES_FOR_IDEMPOTENT_REQUESTS = computeDefaultRetries(3, 5);
+            35-38 function handler | export const handler = async (req: Request) => {
+            40-45 function helperFunction < namespace Util | namespace Util {
+        "#]],
+    );
+}
+
+#[test]
+fn tsx_and_javascript_components_commonjs_and_classes() {
+    let b = body(2, "  ");
+    let tsx = format!(
+        r#"/** Shows one user. */
+export function UserCard({{ user }}: Props) {{
+{b}  return <div className="card">{{user.name}}</div>;
+}}
+"#
+    );
+    check(
+        "web/UserCard.tsx",
+        &tsx,
+        expect![[r#"
+            1-6 function UserCard | /** Shows one user. */
+        "#]],
+    );
+    let js = format!(
+        r#"'use strict';
+
+// Parses a query string.
+exports.parse = function (input, options) {{
+{b}}};
+
+class Router {{
+  route(path, handler) {{
+{b}  }}
+}}
+
+const retry = (fn, times) => {{
+{b}}};
+
+module.exports = {{ Router, retry }};
+"#
+    );
+    check(
+        "lib/router.cjs",
+        &js,
+        expect![[r#"
+            1-1 module | 'use strict';
+            3-7 function parse | // Parses a query string.
+            9-13 method route < class Router | class Router {
+            16-19 function retry | const retry = (fn, times) => {
+            21-21 module | module.exports = { Router, retry };
+        "#]],
+    );
+}
+
+#[test]
+fn go_receivers_doc_comments_and_type_declarations() {
+    let b = body(2, "\t");
+    let text = format!(
+        r#"package server
+
+// Server accepts connections and hands each to a handler.
+type Server struct {{
+	addr    string
+	handler Handler
+}}
+
+// Handler serves one request.
+type Handler interface {{
+	Serve(w ResponseWriter, r *Request) error
+}}
+
+const DefaultMaxHeaderBytes = 1 << 20
+
+// ListenAndServe listens on the address and serves until closed.
+func (s *Server) ListenAndServe(addr string) error {{
+{b}	return nil
+}}
+
+func main() {{
+{b}}}
+"#
+    );
+    check(
+        "server/server.go",
+        &text,
+        expect![[r#"
+            1-1 module | package server
+            3-7 struct Server | // Server accepts connections and hands each to a handler.
+            9-12 interface Handler | // Handler serves one request.
+            14-14 constant DefaultMaxHeaderBytes | const DefaultMaxHeaderBytes = 1 << 20
+            16-21 method ListenAndServe < Server | // ListenAndServe listens on the address and serves until closed.
+            23-26 function main | func main() {
+        "#]],
+    );
+}
+
+#[test]
+fn java_and_csharp_annotations_javadoc_and_xml_doc() {
+    let b = body(2, "    ");
+    let java = format!(
+        r#"package net.client;
+
+import java.util.List;
+
+/** A client that sends requests. */
+@Service
+public class Client extends Base implements Sender {{
+    /** Sends one request and waits for its response. */
+    @Override
+    public Response send(Request request) {{
+{b}        return http.post(request);
+    }}
+
+    public Client(Http http) {{
+{b}    }}
+
+    enum Mode {{ BLOCKING, ASYNC, FIRE_AND_FORGET, RETRY_ON_FAILURE, RETRY_FOREVER }}
+}}
+"#
+    );
+    check(
+        "src/main/java/net/client/Client.java",
+        &java,
+        expect![[r#"
+            1-3 module | package net.client;
+            5-7 class Client | /** A client that sends requests. */
+            8-14 method send < class Client | /** Sends one request and waits for its response. */
+            16-19 method Client < class Client | public Client(Http http) {
+            21-21 enum Mode < class Client | enum Mode { BLOCKING, ASYNC, FIRE_AND_FORGET, RETRY_ON_FAILURE, RETRY_FOREVER }
+        "#]],
+    );
+    let cs = format!(
+        r#"using System;
+
+namespace App.Net
+{{
+    /// <summary>A client that sends requests.</summary>
+    [Serializable]
+    public class Client : Base, ISender
+    {{
+        /// <summary>Sends one request.</summary>
+        public Response Send(Request request)
+        {{
+{b}            return http.Post(request);
+        }}
+    }}
+
+    public interface ISender {{ Response Send(Request request); void Close(string reason, int code); }}
+}}
+"#
+    );
+    check(
+        "src/Client.cs",
+        &cs,
+        expect![[r#"
+            1-1 module | using System;
+            3-8 class Client < namespace App.Net | namespace App.Net
+            9-15 method Send < namespace App.Net > class Client | /// <summary>Sends one request.</summary>
+            18-18 method Send < namespace App.Net > interface ISender | public interface ISender { Response Send(Request request); void Close(string reason, int code); }
+        "#]],
+    );
+}
+
+#[test]
+fn c_and_cpp_functions_types_templates_and_out_of_class_methods() {
+    let b = body(2, "    ");
+    let c = format!(
+        r#"#include <stdio.h>
+
+#define MAX_CONNECTIONS_PER_WORKER_PROCESS 1024
+
+/* Adds the values of a point to the running total. */
+static int add_point(struct point *p, int total) {{
+{b}    return total;
+}}
+
+struct point {{ int x; int y; int z; const char *label; struct point *next; }};
+"#
+    );
+    check(
+        "src/point.c",
+        &c,
+        expect![[r#"
+            1-1 module | #include <stdio.h>
+            3-3 constant MAX_CONNECTIONS_PER_WORKER_PROCESS | #define MAX_CONNECTIONS_PER_WORKER_PROCESS 1024
+            5-10 function add_point | /* Adds the values of a point to the running total. */
+            12-12 struct point | struct point { int x; int y; int z; const char *label; struct point *next; };
+        "#]],
+    );
+    let cpp = format!(
+        r#"namespace net {{
+
+/// A socket that buffers writes.
+class Socket : public Base {{
+ public:
+  int send(const char* buf, size_t len, int flags, std::chrono::milliseconds timeout);
+}};
+
+int Socket::send(const char* buf, size_t len, int flags, std::chrono::milliseconds timeout) {{
+{b}  return 0;
+}}
+
+template <typename T>
+T maxOf(T a, T b) {{
+{b}  return a > b ? a : b;
+}}
+
+}}  // namespace net
+"#
+    );
+    check(
+        "src/socket.cpp",
+        &cpp,
+        expect![[r#"
+            1-7 class Socket < namespace net | namespace net {
+            9-13 method send < namespace net > Socket | int Socket::send(const char* buf, size_t len, int flags, std::chrono::milliseconds timeout) {
+            15-20 function maxOf < namespace net | template <typename T>
+            22-22 module net | }  // namespace net
+        "#]],
+    );
+}
+
+#[test]
+fn ruby_php_kotlin_swift_and_scala_definitions() {
+    let b = body(2, "    ");
+    let rb = format!(
+        r#"# Networking helpers.
+module Net
+  # A client that sends requests.
+  class Client < Base
+    # Sends one request.
+    def send_request(req)
+{b}      @http.post(req)
+    end
+  end
+end
+"#
+    );
+    check(
+        "lib/net/client.rb",
+        &rb,
+        expect![[r#"
+        1-3 module Net | # Networking helpers.
+        4-10 method send_request < module Net > class Client | class Client < Base
+    "#]],
+    );
+    let php = format!(
+        r#"<?php
+namespace App;
+
+/** A client that sends requests. */
+#[Service]
+class Client extends Base implements Sender {{
+    /** Sends one request. */
+    public function send(Request $r): Response {{
+{b}        return $this->http->post($r);
+    }}
+}}
+"#
+    );
+    check(
+        "src/Client.php",
+        &php,
+        expect![[r#"
+        (syntax errors)
+        1-2 module | <?php
+        4-6 class Client | /** A client that sends requests. */
+        7-12 method send < class Client | /** Sends one request. */
+    "#]],
+    );
+    let kt = format!(
+        r#"package net
+
+/** A client that sends requests. */
+@Service
+class Client(val http: Http) : Base(), Sender {{
+    /** Sends one request. */
+    override fun send(req: Request): Response {{
+{b}        return http.post(req)
+    }}
+}}
+
+interface Sender {{
+    fun send(req: Request): Response
+}}
+"#
+    );
+    check(
+        "src/main/kotlin/net/Client.kt",
+        &kt,
+        expect![[r#"
+        1-1 module | package net
+        3-5 class Client | /** A client that sends requests. */
+        6-11 method send < class Client | /** Sends one request. */
+        14-15 method send < interface Sender | interface Sender {
+    "#]],
+    );
+    let swift = format!(
+        r#"/// A client that sends requests.
+class Client: Base, Sender {{
+    /// Sends one request.
+    func send(_ req: Request) -> Response {{
+{b}        return http.post(req)
+    }}
+}}
+
+extension Client {{
+    func close(reason: String) {{
+{b}    }}
+}}
+"#
+    );
+    check(
+        "Sources/Net/Client.swift",
+        &swift,
+        expect![[r#"
+        1-2 class Client | /// A client that sends requests.
+        3-8 method send < class Client | /// Sends one request.
+        11-15 method close < extension Client | extension Client {
+    "#]],
+    );
+    let scala = format!(
+        r#"package net
+
+/** A client that sends requests. */
+class Client(http: Http) extends Base with Sender {{
+  /** Sends one request. */
+  def send(req: Request): Response = {{
+{b}    http.post(req)
+  }}
+}}
+"#
+    );
+    check(
+        "src/main/scala/net/Client.scala",
+        &scala,
+        expect![[r#"
+        1-1 module | package net
+        3-4 class Client | /** A client that sends requests. */
+        5-10 method send < class Client | /** Sends one request. */
+    "#]],
+    );
+}
+
+#[test]
+fn bash_lua_and_markdown_by_their_own_units() {
+    let sh = r#"#!/usr/bin/env bash
+set -euo pipefail
+
+# Deploys the current build to the given environment, then checks it.
+deploy() {
+  local env="$1"
+  echo "deploying to $env"
+  rsync -a build/ "deploy@$env:/srv/app/"
+}
+
+cleanup() {
+  rm -rf /tmp/build-cache /tmp/build-output /tmp/build-logs /tmp/build-state
+}
+
+deploy "$@"
+"#;
+    check(
+        "scripts/deploy",
+        sh,
+        expect![[r#"
+        1-2 module | #!/usr/bin/env bash
+        4-9 function deploy | # Deploys the current build to the given environment, then checks it.
+        11-13 function cleanup | cleanup() {
+        15-15 module | deploy "$@"
+    "#]],
+    );
+    let lua = r#"local M = {}
+
+-- Sends one request and returns the response body.
+function M.send(req, options)
+  local res = http.request(req.method, req.url, req.body, options)
+  return res.body
+end
+
+local function retry(fn, times)
+  for i = 1, times do
+    local ok, err = pcall(fn)
+    if ok then return end
+  end
+end
+
+return M
+"#;
+    check(
+        "lua/net.lua",
+        lua,
+        expect![[r#"
+        1-1 module | local M = {}
+        3-7 method send < M | -- Sends one request and returns the response body.
+        9-14 function retry | local function retry(fn, times)
+        16-16 module | return M
+    "#]],
+    );
+    let md = r#"# dowse
+
+A code search language server that indexes a workspace as you type.
+
+## Install
+
+Run the installer, then open a folder in your editor of choice.
+
+### From source
+
+Build with cargo from a clone of the repository, then put the binary on PATH.
+
+## Usage
+
+Ask a question in the sidebar and press enter to see the places that answer it.
+"#;
+    check(
+        "README.md",
+        md,
+        expect![[r#"
+        1-3 section dowse | # dowse
+        5-7 section Install < dowse | ## Install
+        9-12 section From source < dowse > Install | ### From source
+        13-15 section Usage < dowse | ## Usage
+    "#]],
+    );
+}
+
+#[test]
+fn a_file_mostly_made_of_syntax_errors_falls_back_to_windows_and_says_why() {
+    let text: String = (0..40)
+        .map(|i| format!("}}}} ))) class {i} {{{{ fn (( def\n"))
+        .collect();
+    let file = chunk_file(Path::new("broken.ts"), &text, &ChunkConfig::default());
+    assert_eq!(file.language, None);
+    let reason = file.fallback.expect("a reason for the fallback");
+    assert!(reason.starts_with("syntax errors over "), "{reason}");
+    assert!(
+        file.chunks
+            .iter()
+            .all(|c| c.kind == dowse_syntax::ChunkKind::Text)
+    );
+    // A file of a language with a few errors still chunks by syntax.
+    let fine = chunk_file(
+        Path::new("ok.ts"),
+        "function parse(raw: string) {\n  return raw.split(\n}\n",
+        &ChunkConfig::default(),
+    );
+    assert_eq!(fine.fallback, None);
+    assert!(fine.language.is_some());
 }

@@ -17,6 +17,8 @@ interface VsCodeApi {
 interface Saved {
   query: string;
   mode: P.SearchMode;
+  /** A language name, or '' for all. */
+  lang?: string;
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -25,12 +27,15 @@ const vscode = acquireVsCodeApi();
 const input = document.getElementById('query') as HTMLInputElement;
 const modes = document.getElementById('modes') as HTMLDivElement;
 const stateBox = document.getElementById('state') as HTMLDivElement;
+const langSelect = document.getElementById('lang') as HTMLSelectElement;
 const resultsBox = document.getElementById('results') as HTMLDivElement;
 
 const TYPING_DELAY_MS = 200;
 const REFRESH_EVERY_MS = 700;
 
 let mode: P.SearchMode = vscode.getState()?.mode ?? 'hybrid';
+let lang: string = vscode.getState()?.lang ?? '';
+let languages: string[] = [];
 let seq = 0;
 let shown = 0;
 let typing: ReturnType<typeof setTimeout> | undefined;
@@ -44,7 +49,27 @@ input.value = vscode.getState()?.query ?? '';
 setMode(mode, false);
 
 function save(): void {
-  vscode.setState({ query: input.value, mode });
+  vscode.setState({ query: input.value, mode, lang });
+}
+
+/** The workspace's languages as options; the picker shows when there are two or more. */
+function setLanguages(next: string[]): void {
+  const known = lang === '' || next.includes(lang) ? next : [...next, lang];
+  if (known.join() === languages.join()) {
+    return;
+  }
+  languages = known;
+  while (langSelect.options.length > 1) {
+    langSelect.remove(1);
+  }
+  for (const name of languages) {
+    const option = document.createElement('option');
+    option.value = name;
+    option.textContent = name;
+    langSelect.add(option);
+  }
+  langSelect.value = lang;
+  langSelect.hidden = languages.length < 2 && lang === '';
 }
 
 function setMode(next: P.SearchMode, search: boolean): void {
@@ -70,7 +95,7 @@ function searchNow(): void {
     return;
   }
   seq += 1;
-  vscode.postMessage({ type: 'search', seq, query, mode });
+  vscode.postMessage(lang === '' ? { type: 'search', seq, query, mode } : { type: 'search', seq, query, mode, lang });
 }
 
 /** The index moved: the same question again, at most every REFRESH_EVERY_MS. */
@@ -102,6 +127,11 @@ input.addEventListener('keydown', (event) => {
 });
 
 document.getElementById('form')?.addEventListener('submit', (event) => event.preventDefault());
+
+langSelect.addEventListener('change', () => {
+  lang = langSelect.value;
+  searchNow();
+});
 
 modes.addEventListener('click', (event) => {
   const button = (event.target as HTMLElement).closest('button');
@@ -336,6 +366,7 @@ window.addEventListener('message', (event: MessageEvent<ToView>) => {
       return;
     case 'state': {
       server = data.view;
+      setLanguages(data.languages);
       const moved = data.generation !== generation;
       generation = data.generation;
       if (moved && last.query.length > 0) {

@@ -236,12 +236,16 @@ local function hit_text(hit)
 end
 
 --- Searches the index (unsaved buffers included). `opts.mode`:
---- 'hybrid' (default), 'lexical' or 'semantic'. `on_done(response)` gets
---- the answer; without it, the results are shown.
+--- 'hybrid' (default), 'lexical' or 'semantic'; `opts.lang`: a language
+--- name or a list of them ('typescript', {'go', 'java'}). `on_done(response)`
+--- gets the answer; without it, the results are shown.
 function M.search(query, opts, on_done)
   opts = opts or {}
   with_client(function(client)
     local params = { query = query, mode = opts.mode or 'hybrid', limit = opts.limit or M.config.limit }
+    if opts.lang then
+      params.lang = opts.lang
+    end
     request(client, 'dowse/search', params, function(err, response)
       if err then
         notify('search failed: ' .. err.message, vim.log.levels.ERROR)
@@ -369,11 +373,15 @@ function M.command(args, _bang)
   local sub = args[1]
   if sub == 'search' then
     local mode = 'hybrid'
+    local lang = nil
     local words = {}
     for i = 2, #args do
       local flag = args[i]:match('^%-%-(%a+)$')
+      local langs = args[i]:match('^%-%-lang=(.+)$')
       if flag == 'lexical' or flag == 'semantic' or flag == 'hybrid' then
         mode = flag
+      elseif langs then
+        lang = vim.split(langs, ',', { trimempty = true })
       else
         table.insert(words, args[i])
       end
@@ -382,12 +390,12 @@ function M.command(args, _bang)
     if query == '' then
       vim.ui.input({ prompt = 'dowse search: ' }, function(input)
         if input and vim.trim(input) ~= '' then
-          M.search(input, { mode = mode })
+          M.search(input, { mode = mode, lang = lang })
         end
       end)
       return
     end
-    M.search(query, { mode = mode })
+    M.search(query, { mode = mode, lang = lang })
   elseif sub == 'usages' then
     M.usages()
   elseif sub == 'similar' then

@@ -25,9 +25,14 @@ pub(crate) struct Args {
     /// Only results in files under this path, relative to the workspace
     /// root (e.g. `src/net`).
     path_prefix: Option<String>,
+    /// Only results in files of these languages, e.g. `["typescript"]`
+    /// (names as results report them: rust, python, typescript, tsx,
+    /// javascript, go, java, c, cpp, csharp, ruby, php, kotlin, swift, scala,
+    /// bash, lua, markdown, text, ...).
+    lang: Option<Vec<String>>,
 }
 
-const EXPECTED: &str = "{\"query\": string, \"mode\"?: \"hybrid\"|\"lexical\"|\"semantic\", \"limit\"?: 1-100, \"path_prefix\"?: string}";
+const EXPECTED: &str = "{\"query\": string, \"mode\"?: \"hybrid\"|\"lexical\"|\"semantic\", \"limit\"?: 1-100, \"path_prefix\"?: string, \"lang\"?: [string]}";
 
 pub(crate) fn input_schema() -> std::sync::Arc<JsonObject> {
     rmcp::handler::server::common::schema_for_type::<Args>()
@@ -81,6 +86,7 @@ pub(crate) async fn call(tools: &DowseTools, args: JsonObject) -> CallToolResult
                 args.mode.as_deref(),
                 count(args.limit),
                 args.path_prefix.as_deref(),
+                &args.lang.unwrap_or_default(),
                 Spelling::Snake,
             )?;
             host.search(&request)

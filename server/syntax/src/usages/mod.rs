@@ -20,6 +20,7 @@
 //! Resolution across files lives in `dowse-index` (`usages`); this module is
 //! per file and pure.
 
+mod generic;
 mod name;
 mod python;
 pub mod resolve;
@@ -266,7 +267,7 @@ pub struct Import {
     /// The name bound in this file.
     pub local_name: String,
     /// The module path, as written, split: `["..", "nodes"]`, `["crate",
-    /// "parser"]`, `["jinja2", "nodes"]`. Python relative imports start
+    /// "parser"]`, `["pkg", "nodes"]`. Python relative imports start
     /// with one `.` segment per level.
     pub module: Vec<String>,
     /// The imported name; `None` when the module itself is bound.
@@ -330,6 +331,9 @@ impl FileUsages {
 /// Extracts the occurrences of one file; `None` for languages without a
 /// grammar or when the tags query is disabled.
 pub fn extract(lang: Language, text: &str) -> Option<FileUsages> {
+    if lang.usages() == crate::UsageSupport::None {
+        return None;
+    }
     let queries = QuerySet::of(lang);
     let tags = queries.get(QueryKind::Tags)?;
     let (body, bom) = strip_bom(text);
@@ -342,6 +346,7 @@ pub fn extract(lang: Language, text: &str) -> Option<FileUsages> {
     match lang {
         Language::Python => python::walk(&mut ctx),
         Language::Rust => rust::walk(&mut ctx),
+        _ => generic::walk(&mut ctx),
     }
     Some(ctx.finish())
 }
@@ -648,6 +653,21 @@ pub(crate) fn identifiers_in(node: Node<'_>) -> Vec<Node<'_>> {
 pub(crate) fn is_identifier(kind: &str) -> bool {
     matches!(
         kind,
-        "identifier" | "type_identifier" | "field_identifier" | "shorthand_field_identifier"
+        "identifier"
+            | "type_identifier"
+            | "field_identifier"
+            | "shorthand_field_identifier"
+            // Other grammars' names: TypeScript/JavaScript members, Swift,
+            // Ruby constants, PHP names, Bash words (only where a query
+            // captures them), C++ namespaces.
+            | "property_identifier"
+            | "private_property_identifier"
+            | "shorthand_property_identifier"
+            | "simple_identifier"
+            | "constant"
+            | "name"
+            | "word"
+            | "variable_name"
+            | "namespace_identifier"
     )
 }

@@ -39,211 +39,6 @@ pub struct Symbol {
 /// How deep resolution follows imports, assignments and types.
 const MAX_DEPTH: u32 = 12;
 
-/// Method names of builtin and standard library types: a call with an
-/// untyped receiver and one of these names is not taken as a call of a
-/// workspace method of the same name.
-const COMMON_METHODS: &[&str] = &[
-    // Python builtins
-    "append",
-    "extend",
-    "insert",
-    "remove",
-    "pop",
-    "clear",
-    "copy",
-    "count",
-    "index",
-    "reverse",
-    "sort",
-    "get",
-    "items",
-    "keys",
-    "values",
-    "update",
-    "setdefault",
-    "add",
-    "discard",
-    "union",
-    "find",
-    "rfind",
-    "split",
-    "rsplit",
-    "strip",
-    "lstrip",
-    "rstrip",
-    "replace",
-    "join",
-    "format",
-    "startswith",
-    "endswith",
-    "lower",
-    "upper",
-    "encode",
-    "decode",
-    "read",
-    "write",
-    "close",
-    "open",
-    "load",
-    "loads",
-    "dump",
-    "dumps",
-    "send",
-    "match",
-    "search",
-    "group",
-    "test",
-    "message",
-    "run",
-    "start",
-    "resolve",
-    "next",
-    "iter",
-    "flush",
-    "seek",
-    "tell",
-    "readline",
-    "readlines",
-    "splitlines",
-    "partition",
-    "rpartition",
-    "title",
-    "isdigit",
-    "isalpha",
-    "isspace",
-    "exists",
-    "parse",
-    "visit",
-    "render",
-    "compile",
-    "filter",
-    "map",
-    "call",
-    "name",
-    // Rust standard library
-    "new",
-    "default",
-    "clone",
-    "len",
-    "is_empty",
-    "push",
-    "push_str",
-    "iter_mut",
-    "into_iter",
-    "collect",
-    "unwrap",
-    "expect",
-    "as_ref",
-    "as_mut",
-    "as_str",
-    "to_string",
-    "to_owned",
-    "into",
-    "from",
-    "contains",
-    "contains_key",
-    "get_mut",
-    "entry",
-    "or_insert",
-    "insert",
-    "trim",
-    "trim_end",
-    "trim_start",
-    "chars",
-    "bytes",
-    "lines",
-    "any",
-    "all",
-    "position",
-    "take",
-    "skip",
-    "last",
-    "first",
-    "fmt",
-    "eq",
-    "cmp",
-    "partial_cmp",
-    "hash",
-    "drop",
-    "deref",
-    "deref_mut",
-    "borrow",
-    "borrow_mut",
-    "write_str",
-    "write_fmt",
-    "is_some",
-    "is_none",
-    "ok",
-    "err",
-    "and_then",
-    "or_else",
-    "map_err",
-    "unwrap_or",
-    "unwrap_or_default",
-    "get_name",
-    "truncate",
-    "retain",
-    "dedup",
-    "sort_by",
-    "sort_by_key",
-    "binary_search",
-    "windows",
-    "chunks",
-    "zip",
-    "rev",
-    "enumerate",
-    "peekable",
-    "cloned",
-    "copied",
-    "sum",
-    "max",
-    "min",
-    "extend_from_slice",
-];
-
-/// Standard methods whose result holds the receiver's values (or its
-/// elements).
-const PASSTHROUGH: &[&str] = &[
-    "iter",
-    "iter_mut",
-    "into_iter",
-    "filter",
-    "cloned",
-    "copied",
-    "rev",
-    "skip",
-    "take",
-    "peekable",
-    "chain",
-    "by_ref",
-    "as_ref",
-    "as_mut",
-    "as_slice",
-    "unwrap",
-    "expect",
-    "clone",
-    "to_owned",
-    "borrow",
-    "borrow_mut",
-    "get",
-    "get_mut",
-    "first",
-    "last",
-    "next",
-    "values",
-    "skip_while",
-    "take_while",
-    "step_by",
-    "lock",
-    "unwrap_or_default",
-    "deref",
-    "as_deref",
-    "into_inner",
-    "pop",
-    "remove",
-    "flatten",
-];
-
 /// What an expression evaluates to, as far as resolution can tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Ty {
@@ -277,7 +72,7 @@ struct FileEntry {
     top: HashMap<Name, Vec<OccId>>,
     /// Which import an occurrence belongs to.
     import_of: HashMap<OccId, usize>,
-    /// The module path of the file: `jinja2.nodes`, `crate::builder`
+    /// The module path of the file: `pkg.nodes`, `crate::builder`
     /// (with its crate root directory as a prefix for Rust).
     module: String,
 }
@@ -374,6 +169,18 @@ impl Workspace {
             Language::Rust => {
                 self.modules.insert(format!("rs:{module}"), id);
             }
+            // TypeScript and JavaScript: `./net/client` names
+            // `net/client.ts` (or `.js`, ...) and `net/client/index.ts`.
+            Language::TypeScript | Language::Tsx | Language::JavaScript => {
+                self.modules.insert(format!("js:{module}"), id);
+                if let Some(dir) = module.strip_suffix("/index") {
+                    self.modules.entry(format!("js:{dir}")).or_insert(id);
+                } else if module == "index" {
+                    self.modules.entry("js:".to_owned()).or_insert(id);
+                }
+            }
+            // Other languages have no modules dowse follows.
+            _ => {}
         }
         self.by_path.insert(path.to_owned(), id);
         self.files[id as usize] = Some(FileEntry {
@@ -506,7 +313,7 @@ impl Workspace {
             Role::Definition(kind) => kind,
             Role::Reference(_) => DefKind::Variable,
         };
-        let distinctive = self.is_distinctive(name);
+        let distinctive = self.is_distinctive(self.entry(target.file).lang, name);
         let mut cache = Cache::default();
         // Names to scan: the symbol's own, then the aliases it is imported
         // under (`from m import f as g`: `g(...)` uses `f`).
@@ -594,8 +401,8 @@ impl Workspace {
 
     /// One definition of a method or function of this name in the whole
     /// workspace, and not the name of a common builtin method.
-    fn is_distinctive(&self, name: &str) -> bool {
-        if COMMON_METHODS.contains(&name) || name.starts_with("__") {
+    fn is_distinctive(&self, lang: Language, name: &str) -> bool {
+        if lang.spec().common_methods.contains(&name) || name.starts_with("__") {
             return false;
         }
         let defs = self.names.get(name).map(Vec::as_slice).unwrap_or_default();
@@ -773,9 +580,40 @@ impl Workspace {
                 }
             }
         }
+        if !matches!(entry.lang, Language::Python | Language::Rust) {
+            return self.only_top_level_definition(file, name);
+        }
         // Rust: a module declared in the crate root (`mod x;`) is not a
         // binding of the file; a name not found is external or builtin.
         Target::Foreign
+    }
+
+    /// Beyond Python and Rust, whose imports resolve every name: a name not
+    /// bound in its file is the one top-level definition of that name in
+    /// another file of the language (a Go package's function used from
+    /// another file of the package, a CommonJS `require`d function); with
+    /// none or several, it is external.
+    fn only_top_level_definition(&self, file: FileId, name: &str) -> Target {
+        let lang = self.entry(file).lang;
+        let mut found = None;
+        for &(other, occ) in self.names.get(name).map(Vec::as_slice).unwrap_or_default() {
+            if other == file || self.entry(other).lang != lang {
+                continue;
+            }
+            let s = Symbol { file: other, occ };
+            let o = self.occ(s);
+            let definition = matches!(o.role, Role::Definition(k) if !matches!(k, DefKind::Import | DefKind::Parameter));
+            if definition && o.top_level && o.local().is_none() && o.receiver().is_none() {
+                match found {
+                    // Overloads (TypeScript's signatures before a body) are
+                    // one function: the first stands for them.
+                    Some(first) if self.same_symbol(first, s) => {}
+                    Some(_) => return Target::Foreign,
+                    None => found = Some(s),
+                }
+            }
+        }
+        found.map_or(Target::Foreign, Target::Def)
     }
 
     /// A name defined or imported at the top level of a module, or a
@@ -843,6 +681,7 @@ impl Workspace {
         let key = match entry.lang {
             Language::Python => format!("py:{}.{name}", entry.module),
             Language::Rust => format!("rs:{}::{name}", entry.module),
+            _ => return None,
         };
         self.modules.get(&key).copied()
     }
@@ -945,6 +784,37 @@ impl Workspace {
                 }
                 Target::Module(m)
             }
+            Language::TypeScript | Language::Tsx | Language::JavaScript => {
+                // Only relative specifiers name files of the workspace.
+                let spec = &path[0];
+                if !spec.starts_with('.') {
+                    return Target::Foreign;
+                }
+                let mut parts: Vec<&str> = entry.path.split('/').collect();
+                parts.pop();
+                for seg in spec.split('/') {
+                    match seg {
+                        "." | "" => {}
+                        ".." => {
+                            if parts.pop().is_none() {
+                                return Target::Foreign;
+                            }
+                        }
+                        seg => parts.push(seg),
+                    }
+                }
+                let joined = parts.join("/");
+                let stem = js_stem(&joined);
+                match self
+                    .modules
+                    .get(&format!("js:{stem}"))
+                    .or_else(|| self.modules.get(&format!("js:{joined}")))
+                {
+                    Some(&m) => Target::Module(m),
+                    None => Target::Unknown,
+                }
+            }
+            _ => Target::Unknown,
         }
     }
 
@@ -1001,7 +871,14 @@ impl Workspace {
                     // `xs.iter().filter(..)`, `x.clone()`: the elements (or
                     // the value) of `xs` stay what they were; a declared
                     // `Vec<Arg>` was read as `Arg`.
-                    Expr::Attr(inner, method) if PASSTHROUGH.contains(&method.as_str()) => {
+                    Expr::Attr(inner, method)
+                        if self
+                            .entry(file)
+                            .lang
+                            .spec()
+                            .passthrough
+                            .contains(&method.as_str()) =>
+                    {
                         match self.type_of(file, *inner, owner, depth + 1, cache) {
                             Ty::Instance(class) => Ty::Instance(class),
                             _ => ty,
@@ -1550,7 +1427,21 @@ fn module_path(path: &str, lang: Language) -> String {
                 format!("{crate_dir}::{}", module.join("::"))
             }
         }
+        Language::TypeScript | Language::Tsx | Language::JavaScript => js_stem(path).to_owned(),
+        _ => path.to_owned(),
     }
+}
+
+/// A JavaScript or TypeScript path without its extension: what an import
+/// specifier names (`./client` or `./client.js` for `client.ts`).
+fn js_stem(path: &str) -> &str {
+    const EXTENSIONS: &[&str] = &[
+        ".d.ts", ".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs",
+    ];
+    EXTENSIONS
+        .iter()
+        .find_map(|ext| path.strip_suffix(ext))
+        .unwrap_or(path)
 }
 
 impl Role {
@@ -1572,25 +1463,19 @@ mod tests {
 
     #[test]
     fn module_paths() {
+        assert_eq!(module_path("pkg/nodes.py", Language::Python), "pkg.nodes");
+        assert_eq!(module_path("pkg/__init__.py", Language::Python), "pkg");
         assert_eq!(
-            module_path("jinja2/nodes.py", Language::Python),
-            "jinja2.nodes"
+            module_path("cli_core/src/builder/command.rs", Language::Rust),
+            "cli_core/src::builder::command"
         );
         assert_eq!(
-            module_path("jinja2/__init__.py", Language::Python),
-            "jinja2"
+            module_path("cli_core/src/builder/mod.rs", Language::Rust),
+            "cli_core/src::builder"
         );
         assert_eq!(
-            module_path("clap_builder/src/builder/command.rs", Language::Rust),
-            "clap_builder/src::builder::command"
-        );
-        assert_eq!(
-            module_path("clap_builder/src/builder/mod.rs", Language::Rust),
-            "clap_builder/src::builder"
-        );
-        assert_eq!(
-            module_path("clap_builder/src/lib.rs", Language::Rust),
-            "clap_builder/src"
+            module_path("cli_core/src/lib.rs", Language::Rust),
+            "cli_core/src"
         );
         assert_eq!(last_ident("&mut crate::x::Foo<'a, T>"), "Foo");
     }

@@ -1,0 +1,28 @@
+//! Bash: chunks, tags and locals; usages within a file.
+
+use super::{Opaque, Spec, Usages, queries};
+use crate::chunk::ChunkKind;
+
+const QUERIES: (&str, &str, &str) = queries!("bash");
+
+pub(crate) static SPEC: Spec = Spec {
+    name: "bash",
+    extensions: &["sh", "bash"],
+    file_names: &[],
+    shebangs: &["sh", "bash", "zsh", "ksh", "dash"],
+    grammar: || tree_sitter_bash::LANGUAGE.into(),
+    chunks: QUERIES.0,
+    tags: QUERIES.1,
+    locals: QUERIES.2,
+    opaque: Opaque {
+        supertypes: &[],
+        keep: &[],
+        extra: &["comment", "string", "raw_string", "heredoc_body"],
+    },
+    wrappers: &[],
+    attached: &["comment"],
+    keywords: &[(ChunkKind::Function, "function")],
+    usages: Usages::File,
+    common_methods: &[],
+    passthrough: &[],
+};

@@ -1,0 +1,43 @@
+//! C: chunks, tags and locals; usages within a file.
+
+use super::{Opaque, Spec, Usages, queries};
+use crate::chunk::ChunkKind;
+
+const QUERIES: (&str, &str, &str) = queries!("c");
+
+pub(crate) static SPEC: Spec = Spec {
+    name: "c",
+    extensions: &["c", "h"],
+    file_names: &[],
+    shebangs: &[],
+    grammar: || tree_sitter_c::LANGUAGE.into(),
+    chunks: QUERIES.0,
+    tags: QUERIES.1,
+    locals: QUERIES.2,
+    opaque: Opaque {
+        supertypes: &[
+            "expression",
+            "_declarator",
+            "_abstract_declarator",
+            "_field_declarator",
+            "_type_declarator",
+        ],
+        keep: &[],
+        extra: &[
+            "comment",
+            "preproc_include",
+            "string_literal",
+            "parameter_list",
+        ],
+    },
+    wrappers: &[],
+    attached: &["comment"],
+    keywords: &[
+        (ChunkKind::Constant, "#define"),
+        (ChunkKind::Macro, "#define"),
+        (ChunkKind::TypeAlias, "typedef"),
+    ],
+    usages: Usages::File,
+    common_methods: &[],
+    passthrough: &[],
+};

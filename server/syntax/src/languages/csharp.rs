@@ -1,0 +1,37 @@
+//! Csharp: chunks, tags and locals; usages within a file.
+
+use super::{Opaque, Spec, Usages, queries};
+use crate::chunk::ChunkKind;
+
+const QUERIES: (&str, &str, &str) = queries!("csharp");
+
+pub(crate) static SPEC: Spec = Spec {
+    name: "csharp",
+    extensions: &["cs", "csx"],
+    file_names: &[],
+    shebangs: &[],
+    grammar: || tree_sitter_c_sharp::LANGUAGE.into(),
+    chunks: QUERIES.0,
+    tags: QUERIES.1,
+    locals: QUERIES.2,
+    opaque: Opaque {
+        supertypes: &["expression", "literal", "pattern", "type"],
+        keep: &[],
+        extra: &[
+            "comment",
+            "using_directive",
+            "parameter_list",
+            "argument_list",
+            "attribute_list",
+        ],
+    },
+    wrappers: &[],
+    attached: &["comment"],
+    keywords: &[
+        (ChunkKind::Module, "namespace"),
+        (ChunkKind::TypeAlias, "delegate"),
+    ],
+    usages: Usages::File,
+    common_methods: &[],
+    passthrough: &[],
+};

@@ -1,0 +1,38 @@
+//! Go: chunks, tags and locals; usages within a file.
+
+use super::{Opaque, Spec, Usages, queries};
+use crate::chunk::ChunkKind;
+
+const QUERIES: (&str, &str, &str) = queries!("go");
+
+pub(crate) static SPEC: Spec = Spec {
+    name: "go",
+    extensions: &["go"],
+    file_names: &[],
+    shebangs: &[],
+    grammar: || tree_sitter_go::LANGUAGE.into(),
+    chunks: QUERIES.0,
+    tags: QUERIES.1,
+    locals: QUERIES.2,
+    opaque: Opaque {
+        supertypes: &["_expression", "_simple_type"],
+        keep: &[],
+        extra: &[
+            "parameter_list",
+            "comment",
+            "import_declaration",
+            "interpreted_string_literal",
+            "raw_string_literal",
+        ],
+    },
+    wrappers: &[],
+    attached: &["comment"],
+    keywords: &[
+        (ChunkKind::Function, "func"),
+        (ChunkKind::Method, "func"),
+        (ChunkKind::TypeAlias, "type"),
+    ],
+    usages: Usages::File,
+    common_methods: &[],
+    passthrough: &[],
+};

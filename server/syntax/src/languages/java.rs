@@ -1,0 +1,35 @@
+//! Java: chunks, tags and locals; usages within a file.
+
+use super::{Opaque, Spec, Usages, queries};
+
+const QUERIES: (&str, &str, &str) = queries!("java");
+
+pub(crate) static SPEC: Spec = Spec {
+    name: "java",
+    extensions: &["java"],
+    file_names: &[],
+    shebangs: &[],
+    grammar: || tree_sitter_java::LANGUAGE.into(),
+    chunks: QUERIES.0,
+    tags: QUERIES.1,
+    locals: QUERIES.2,
+    opaque: Opaque {
+        supertypes: &[],
+        keep: &[],
+        extra: &[
+            "formal_parameters",
+            "line_comment",
+            "block_comment",
+            "string_literal",
+            "import_declaration",
+            "modifiers",
+            "argument_list",
+        ],
+    },
+    wrappers: &[],
+    attached: &["line_comment", "block_comment"],
+    keywords: &[],
+    usages: Usages::File,
+    common_methods: &[],
+    passthrough: &[],
+};

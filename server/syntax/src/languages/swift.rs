@@ -1,0 +1,40 @@
+//! Swift: chunks, tags and locals; usages within a file.
+
+use super::{Opaque, Spec, Usages, queries};
+use crate::chunk::ChunkKind;
+
+const QUERIES: (&str, &str, &str) = queries!("swift");
+
+pub(crate) static SPEC: Spec = Spec {
+    name: "swift",
+    extensions: &["swift"],
+    file_names: &[],
+    shebangs: &[],
+    grammar: || tree_sitter_swift::LANGUAGE.into(),
+    chunks: QUERIES.0,
+    tags: QUERIES.1,
+    locals: QUERIES.2,
+    opaque: Opaque {
+        supertypes: &[],
+        keep: &[],
+        extra: &[
+            "comment",
+            "multiline_comment",
+            "line_string_literal",
+            "multi_line_string_literal",
+            "import_declaration",
+        ],
+    },
+    wrappers: &[],
+    attached: &["comment", "multiline_comment"],
+    keywords: &[
+        (ChunkKind::Function, "func"),
+        (ChunkKind::Method, "func"),
+        (ChunkKind::Trait, "protocol"),
+        (ChunkKind::Impl, "extension"),
+        (ChunkKind::TypeAlias, "typealias"),
+    ],
+    usages: Usages::File,
+    common_methods: &[],
+    passthrough: &[],
+};

@@ -1,0 +1,440 @@
+//! Find usages for the languages without a walker of their own: the tags
+//! query says which names are definitions and references, the locals query
+//! where scopes open and what binds in them. That is enough for a file's own
+//! definitions and references (a local shadowing a top-level name, a
+//! parameter, a member called on anything). Receivers are typed where the
+//! code says the type: `this`, a parameter or variable with a declared type
+//! (`gen: CodeGen`, `Socket s`), one assigned `new Client()`, a method's
+//! declared return type (`gen.if(..).code(..)`). Imports are followed by
+//! name (see `Workspace::only_top_level_definition`).
+
+use tree_sitter::Node;
+
+use super::{Ctx, DefKind, Expr, Import, RefKind, Role, ScopeKind};
+use crate::Language;
+
+/// Deeper than this, a tree is not walked (generated code).
+const MAX_DEPTH: usize = 400;
+
+pub(crate) fn walk(ctx: &mut Ctx<'_>) {
+    let root = ctx.tree.root_node();
+    let mut cursor = root.walk();
+    let children: Vec<Node<'_>> = root.named_children(&mut cursor).collect();
+    for child in children {
+        visit(ctx, child, 0);
+    }
+}
+
+fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
+    if depth > MAX_DEPTH || is_comment_or_string(node.kind()) {
+        return;
+    }
+    let scope = ctx.scopes.contains_key(&node.id());
+    if scope {
+        ctx.push_scope(ScopeKind::Local);
+    }
+    if let Some((object, member)) = member_access(node) {
+        visit(ctx, object, depth + 1);
+        let receiver = expr(ctx, object, 0);
+        let kind = match ctx.tagged(member) {
+            Some(Role::Reference(RefKind::Call)) => RefKind::Call,
+            _ if is_call(node.parent()) => RefKind::Call,
+            _ => RefKind::Attribute,
+        };
+        ctx.occurrence(member, Role::Reference(kind), Some(receiver));
+        let mut cursor = node.walk();
+        let rest: Vec<Node<'_>> = node
+            .named_children(&mut cursor)
+            .filter(|c| c.id() != object.id() && c.id() != member.id())
+            .collect();
+        for child in rest {
+            visit(ctx, child, depth + 1);
+        }
+        if scope {
+            ctx.pop_scope();
+        }
+        return;
+    }
+    match ctx.tagged(node) {
+        Some(role) => name(ctx, node, role),
+        None if is_name(node.kind()) && node.named_child_count() == 0 => {
+            let role = if is_member(node.kind()) {
+                Role::Reference(RefKind::Attribute)
+            } else {
+                Role::Reference(RefKind::Name)
+            };
+            name(ctx, node, role);
+        }
+        None => {
+            // A class's name, met first among its children, is the owner of
+            // the members that follow, up to the end of the class.
+            let owners = ctx.owner_stack.len();
+            let mut cursor = node.walk();
+            let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+            for child in children {
+                visit(ctx, child, depth + 1);
+            }
+            ctx.owner_stack.truncate(owners);
+            if matches!(node.kind(), "import_statement" | "export_statement")
+                && matches!(
+                    ctx.lang,
+                    Language::TypeScript | Language::Tsx | Language::JavaScript
+                )
+            {
+                js_imports(ctx, node);
+            }
+        }
+    }
+    if scope {
+        ctx.pop_scope();
+    }
+}
+
+/// One tagged or plain name.
+fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
+    let text = ctx.text(node).to_owned();
+    match role {
+        Role::Definition(kind) => {
+            let occ = ctx.occurrence(node, role, None);
+            record_facts(ctx, node, occ, kind);
+            // A named definition that opens a scope (a function, a class)
+            // binds its name outside that scope: in the scope of its parent.
+            let opens_scope = node
+                .parent()
+                .is_some_and(|p| ctx.scopes.contains_key(&p.id()));
+            let outside = opens_scope && ctx.scope_stack.len() > 1;
+            if kind == DefKind::Parameter || !outside {
+                bind_or_link(ctx, &text, occ, kind);
+            } else {
+                let at = ctx.scope_stack.len() - 2;
+                let top_level = ctx.scope_stack[at].kind == ScopeKind::Module;
+                ctx.out.occurrences[occ as usize].top_level = top_level;
+                ctx.scope_stack[at].bindings.insert(text, occ);
+            }
+            if kind.is_type() {
+                ctx.owner_stack.push(occ);
+            }
+        }
+        Role::Reference(kind) => {
+            if is_member(node.kind()) {
+                // `x.send()`: a member of whatever `x` is.
+                let receiver = ctx.push_expr(Expr::Unknown);
+                let kind = if kind == RefKind::Name {
+                    RefKind::Attribute
+                } else {
+                    kind
+                };
+                ctx.occurrence(node, Role::Reference(kind), Some(receiver));
+            } else {
+                let local = ctx.lookup(&text);
+                let occ = ctx.occurrence(node, role, None);
+                ctx.out.occurrences[occ as usize].set_local(local);
+            }
+        }
+    }
+}
+
+/// The object and the member name of a member access (`a.b`, `a->b`,
+/// `a.m(..)` in Java), by each grammar's field names.
+fn member_access(node: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
+    let (object, member) = match node.kind() {
+        "member_expression" => ("object", "property"),
+        "field_access" => ("object", "field"),
+        "method_invocation" => ("object", "name"),
+        "member_access_expression" => ("expression", "name"),
+        "selector_expression" => ("operand", "field"),
+        "field_expression" if node.child_by_field_name("argument").is_some() => {
+            ("argument", "field")
+        }
+        "field_expression" => ("value", "field"),
+        "member_call_expression" | "nullsafe_member_call_expression" => ("object", "name"),
+        "dot_index_expression" => ("table", "field"),
+        "method_index_expression" => ("table", "method"),
+        "call" => ("receiver", "method"),
+        _ => return None,
+    };
+    let object = node.child_by_field_name(object)?;
+    let member = node.child_by_field_name(member)?;
+    is_name(member.kind()).then_some((object, member))
+}
+
+/// A call's function position: `a.b(..)` calls `b`.
+fn is_call(parent: Option<Node<'_>>) -> bool {
+    parent.is_some_and(|p| {
+        matches!(
+            p.kind(),
+            "call_expression" | "invocation_expression" | "method_invocation" | "function_call"
+        )
+    })
+}
+
+/// The receiver expression of `node`, for typing.
+fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
+    let value = if depth > 16 {
+        Expr::Unknown
+    } else {
+        match node.kind() {
+            "this" | "self" | "this_expression" | "self_expression" => Expr::SelfValue,
+            kind if is_name(kind) && node.named_child_count() == 0 => {
+                let text = ctx.text(node);
+                let local = ctx.lookup(text);
+                Expr::Name(ctx.name(text), local)
+            }
+            "call_expression" | "invocation_expression" | "function_call" => {
+                match node
+                    .child_by_field_name("function")
+                    .or_else(|| node.child_by_field_name("name"))
+                    .or_else(|| node.named_child(0))
+                {
+                    Some(function) => Expr::Call(expr(ctx, function, depth + 1)),
+                    None => Expr::Unknown,
+                }
+            }
+            "method_invocation" | "member_call_expression" => {
+                let callee = match member_access(node) {
+                    Some((object, member)) => {
+                        let object = expr(ctx, object, depth + 1);
+                        Expr::Attr(object, ctx.name(ctx.text(member)))
+                    }
+                    None => match node.child_by_field_name("name") {
+                        Some(name) => {
+                            let text = ctx.text(name);
+                            let local = ctx.lookup(text);
+                            Expr::Name(ctx.name(text), local)
+                        }
+                        None => Expr::Unknown,
+                    },
+                };
+                let callee = ctx.push_expr(callee);
+                Expr::Call(callee)
+            }
+            "new_expression" | "object_creation_expression" => {
+                match node
+                    .child_by_field_name("constructor")
+                    .or_else(|| node.child_by_field_name("type"))
+                {
+                    Some(class) => Expr::Call(expr(ctx, class, depth + 1)),
+                    None => Expr::Unknown,
+                }
+            }
+            "parenthesized_expression" | "await_expression" | "non_null_expression" => {
+                match node.named_child(0) {
+                    Some(inner) => return expr(ctx, inner, depth + 1),
+                    None => Expr::Unknown,
+                }
+            }
+            _ => match member_access(node) {
+                Some((object, member)) => {
+                    let object = expr(ctx, object, depth + 1);
+                    Expr::Attr(object, ctx.name(ctx.text(member)))
+                }
+                None => Expr::Unknown,
+            },
+        }
+    };
+    ctx.push_expr(value)
+}
+
+/// What a definition says of its type: the declared type of a parameter,
+/// variable or field (`x: Foo`, `Foo x`, `x Foo`), the value a variable is
+/// given (`= new Foo()`), a function's declared return type.
+fn record_facts(ctx: &mut Ctx<'_>, name: Node<'_>, occ: super::OccId, kind: DefKind) {
+    let Some(parent) = name.parent() else {
+        return;
+    };
+    if matches!(kind, DefKind::Function | DefKind::Method) {
+        let returns = ["return_type", "returns", "result", "type"]
+            .iter()
+            .find_map(|f| parent.child_by_field_name(f));
+        if let Some(returns) = returns {
+            let text = ctx.text(returns).trim_start_matches(':').trim().to_owned();
+            ctx.facts(occ).returns = Some(text);
+        }
+        return;
+    }
+    if !matches!(
+        kind,
+        DefKind::Parameter | DefKind::Variable | DefKind::Field | DefKind::Constant
+    ) {
+        return;
+    }
+    // `const { gen, data: d } = it`: `gen` is `it.gen`, `d` is `it.data`.
+    let pattern = match parent.kind() {
+        "object_pattern" => Some((parent, name)),
+        "pair_pattern" => parent
+            .parent()
+            .filter(|p| p.kind() == "object_pattern")
+            .zip(parent.child_by_field_name("key")),
+        _ => None,
+    };
+    if let Some((object_pattern, key)) = pattern {
+        if let Some(value) = object_pattern
+            .parent()
+            .filter(|d| d.kind() == "variable_declarator")
+            .and_then(|d| d.child_by_field_name("value"))
+        {
+            let object = expr(ctx, value, 0);
+            let member = ctx.name(ctx.text(key));
+            let value = ctx.push_expr(Expr::Attr(object, member));
+            ctx.facts(occ).value = Some(value);
+        }
+        return;
+    }
+    // The type sits beside the name (`x: Foo`, Go's `x Foo`) or on the
+    // declaration around it (Java's and C#'s `Foo x = ..`).
+    let declared = parent
+        .child_by_field_name("type")
+        .or_else(|| parent.parent().and_then(|g| g.child_by_field_name("type")));
+    if let Some(declared) = declared
+        && declared.id() != name.id()
+    {
+        let text = ctx.text(declared).trim_start_matches(':').trim().to_owned();
+        ctx.facts(occ).declared = Some(text);
+    }
+    if let Some(value) = parent.child_by_field_name("value")
+        && value.id() != name.id()
+    {
+        let value = expr(ctx, value, 0);
+        ctx.facts(occ).value = Some(value);
+    }
+}
+
+/// `import { a, b as c } from "./m"`, `import * as m from "./m"`,
+/// `export { a } from "./m"`, `export * from "./m"`: what each binds, for
+/// the resolver to follow into the module's file. Default imports name the
+/// module's default export, which is not followed.
+fn js_imports(ctx: &mut Ctx<'_>, node: Node<'_>) {
+    let Some(source) = node.child_by_field_name("source") else {
+        return;
+    };
+    let spec = ctx
+        .text(source)
+        .trim_matches(|c| c == '"' || c == '\'' || c == '`');
+    let module = vec![spec.to_owned()];
+    let top_level = node.parent().is_some_and(|p| p.parent().is_none());
+    let occ_at = |ctx: &Ctx<'_>, n: Node<'_>| ctx.by_node.get(&n.start_byte()).copied();
+    let mut imports = Vec::new();
+    let mut specifiers = Vec::new();
+    let mut stack = vec![node];
+    let mut glob = node.kind() == "export_statement";
+    while let Some(n) = stack.pop() {
+        let mut cursor = n.walk();
+        for child in n.named_children(&mut cursor) {
+            match child.kind() {
+                "import_specifier" | "export_specifier" => specifiers.push(child),
+                "namespace_import" => {
+                    if let Some(name) = child.named_child(0) {
+                        imports.push(Import {
+                            local_name: ctx.text(name).to_owned(),
+                            module: module.clone(),
+                            name: None,
+                            glob: false,
+                            occurrences: occ_at(ctx, name).into_iter().collect(),
+                            top_level,
+                        });
+                    }
+                }
+                "import_clause" | "named_imports" | "export_clause" => {
+                    glob = false;
+                    stack.push(child);
+                }
+                _ => {}
+            }
+        }
+    }
+    for specifier in specifiers {
+        let Some(name) = specifier.child_by_field_name("name") else {
+            continue;
+        };
+        let alias = specifier.child_by_field_name("alias");
+        let local = alias.unwrap_or(name);
+        let occurrences = [Some(name), alias]
+            .into_iter()
+            .flatten()
+            .filter_map(|n| occ_at(ctx, n))
+            .collect();
+        imports.push(Import {
+            local_name: ctx.text(local).to_owned(),
+            module: module.clone(),
+            name: Some(ctx.text(name).to_owned()),
+            glob: false,
+            occurrences,
+            top_level,
+        });
+    }
+    // `export * from "./m"`: every name of `m` is one of this module's.
+    if glob && imports.is_empty() && node.kind() == "export_statement" {
+        imports.push(Import {
+            local_name: "*".to_owned(),
+            module,
+            name: None,
+            glob: true,
+            occurrences: Vec::new(),
+            top_level,
+        });
+    }
+    ctx.out.imports.extend(imports);
+}
+
+/// A variable assigned again (`x = 1; x = 2` in a scripting language) is the
+/// first binding's; anything else binds anew.
+fn bind_or_link(ctx: &mut Ctx<'_>, text: &str, occ: super::OccId, kind: DefKind) {
+    let innermost = ctx
+        .scope_stack
+        .last()
+        .and_then(|s| s.bindings.get(text).copied());
+    match innermost {
+        Some(first) if kind == DefKind::Variable => {
+            ctx.out.occurrences[occ as usize].set_local(Some(first));
+        }
+        _ => ctx.bind(text, occ),
+    }
+}
+
+fn is_comment_or_string(kind: &str) -> bool {
+    kind.contains("comment")
+        || matches!(
+            kind,
+            "string"
+                | "string_literal"
+                | "raw_string_literal"
+                | "interpreted_string_literal"
+                | "template_string"
+                | "string_content"
+                | "line_string_literal"
+                | "multi_line_string_literal"
+                | "raw_string"
+                | "heredoc_body"
+                | "encapsed_string"
+                | "verbatim_string_literal"
+                | "character_literal"
+                | "char_literal"
+        )
+}
+
+/// Nodes that are a name whatever the language (`word` in Bash is only a
+/// name where the tags query says so).
+fn is_name(kind: &str) -> bool {
+    matches!(
+        kind,
+        "identifier"
+            | "type_identifier"
+            | "field_identifier"
+            | "property_identifier"
+            | "private_property_identifier"
+            | "shorthand_property_identifier"
+            | "shorthand_property_identifier_pattern"
+            | "simple_identifier"
+            | "namespace_identifier"
+            | "constant"
+            | "name"
+    )
+}
+
+/// Names that are always a member of something: `x.name`.
+fn is_member(kind: &str) -> bool {
+    matches!(
+        kind,
+        "field_identifier" | "property_identifier" | "private_property_identifier"
+    )
+}
