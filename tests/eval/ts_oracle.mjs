@@ -16,12 +16,14 @@
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const ts = require('typescript');
 
-const root = process.argv[2];
+// Absolute, or the compiler resolves imports against another directory
+// than the files' names and links nothing across files.
+const root = process.argv[2] && resolve(process.argv[2]);
 const js = process.argv.includes('--js');
 const pattern = js ? /\.(js|mjs|cjs|jsx)$/ : /\.tsx?$/;
 if (!root) {

@@ -360,12 +360,14 @@ async function typescriptFlow(page) {
   const options = await lang.locator('option').allTextContents();
   check(options.includes('typescript') && options.includes('markdown'), `language picker options: ${options}`);
   await lang.selectOption('markdown');
-  await frame.locator('.hit[data-path="README.md"]').first().waitFor();
+  // The list answers the Markdown-only search (not the one before it).
+  await frame.locator('#results[data-lang="markdown"] .hit').first().waitFor();
   const paths = await frame.locator('.hit').evaluateAll((rows) => rows.map((r) => r.dataset.path));
   check(paths.length > 0 && paths.every((p) => p.endsWith('.md')), `--lang markdown showed ${paths}`);
   await shot(page, 'ts-language-picker');
   console.log(`ts-workspace: the language picker kept ${paths.join(' ')}`);
   await lang.selectOption('');
+  await frame.locator('#results[data-lang=""] .hit').first().waitFor();
 
   // Find All References on the function's name.
   await first.click();

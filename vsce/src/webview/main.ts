@@ -43,7 +43,9 @@ let refreshAt = 0;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let generation = -1;
 let server: StatusView | null = null;
-let last: { query: string; response?: P.SearchResponse; failed?: string; similar?: P.SearchHit } = { query: '' };
+let last: { query: string; lang?: string; response?: P.SearchResponse; failed?: string; similar?: P.SearchHit } = { query: '' };
+/** The language each search in flight was asked with, by sequence number. */
+const askedLang = new Map<number, string>();
 
 input.value = vscode.getState()?.query ?? '';
 setMode(mode, false);
@@ -95,6 +97,7 @@ function searchNow(): void {
     return;
   }
   seq += 1;
+  askedLang.set(seq, lang);
   vscode.postMessage(lang === '' ? { type: 'search', seq, query, mode } : { type: 'search', seq, query, mode, lang });
 }
 
@@ -338,6 +341,7 @@ function render(): void {
   renderHits(response.results);
   // Which question the list answers (for tests and assistive tech).
   resultsBox.dataset.query = response.query;
+  resultsBox.dataset.lang = last.lang ?? '';
   resultsBox.setAttribute('aria-label', `Results for ${response.query}`);
 }
 
@@ -349,7 +353,12 @@ window.addEventListener('message', (event: MessageEvent<ToView>) => {
         return;
       }
       shown = data.seq;
-      last = { query: data.response.query, response: data.response };
+      last = { query: data.response.query, lang: askedLang.get(data.seq) ?? '', response: data.response };
+      for (const old of askedLang.keys()) {
+        if (old <= data.seq) {
+          askedLang.delete(old);
+        }
+      }
       render();
       return;
     case 'failed':

@@ -26,7 +26,19 @@ pub(crate) fn walk(ctx: &mut Ctx<'_>) {
 }
 
 fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
-    if depth > MAX_DEPTH || is_comment_or_string(node.kind()) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    if is_comment_or_string(node.kind()) {
+        // A string's interpolations are code: `${gen.name}`, `#{user.id}`.
+        let mut cursor = node.walk();
+        let code: Vec<Node<'_>> = node
+            .named_children(&mut cursor)
+            .filter(|c| c.kind().contains("substitution") || c.kind().contains("interpolat"))
+            .collect();
+        for child in code {
+            visit(ctx, child, depth + 1);
+        }
         return;
     }
     let scope = ctx.scopes.contains_key(&node.id());
@@ -51,7 +63,7 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
             visit(ctx, child, depth + 1);
         }
         if scope {
-            ctx.pop_scope();
+            close_scope(ctx);
         }
         return;
     }
@@ -86,8 +98,43 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
         }
     }
     if scope {
-        ctx.pop_scope();
+        close_scope(ctx);
     }
+}
+
+/// In JavaScript and TypeScript a name declared anywhere in a block is in
+/// scope in all of it: `helper()` above `function helper()` (or a closure
+/// calling a `const` declared after it) is that declaration's.
+fn hoists(lang: Language) -> bool {
+    matches!(
+        lang,
+        Language::TypeScript | Language::Tsx | Language::JavaScript
+    )
+}
+
+/// Closes the innermost scope, binding the names met in it (or deeper)
+/// before their declaration further down it.
+fn close_scope(ctx: &mut Ctx<'_>) {
+    let depth = ctx.scope_stack.len();
+    if let Some(scope) = ctx.scope_stack.last()
+        && !ctx.unresolved.is_empty()
+    {
+        let occurrences = &mut ctx.out.occurrences;
+        ctx.unresolved.retain(|&(occ, at)| {
+            if at < depth {
+                return true;
+            }
+            let o = &mut occurrences[occ as usize];
+            match scope.bindings.get(o.name.as_str()) {
+                Some(&binding) if binding != occ => {
+                    o.set_local(Some(binding));
+                    false
+                }
+                _ => true,
+            }
+        });
+    }
+    ctx.pop_scope();
 }
 
 /// One tagged or plain name.
@@ -112,6 +159,7 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
                 ctx.scope_stack[at].bindings.insert(text, occ);
             }
             if kind.is_type() {
+                record_bases(ctx, node, occ);
                 ctx.owner_stack.push(occ);
             }
         }
@@ -129,6 +177,9 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
                 let local = ctx.lookup(&text);
                 let occ = ctx.occurrence(node, role, None);
                 ctx.out.occurrences[occ as usize].set_local(local);
+                if local.is_none() && hoists(ctx.lang) {
+                    ctx.unresolved.push((occ, ctx.scope_stack.len()));
+                }
             }
         }
     }
@@ -175,6 +226,7 @@ fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
     } else {
         match node.kind() {
             "this" | "self" | "this_expression" | "self_expression" => Expr::SelfValue,
+            "super" | "base_expression" | "super_expression" => Expr::SuperValue,
             kind if is_name(kind) && node.named_child_count() == 0 => {
                 let text = ctx.text(node);
                 let local = ctx.lookup(text);
@@ -299,11 +351,83 @@ fn record_facts(ctx: &mut Ctx<'_>, name: Node<'_>, occ: super::OccId, kind: DefK
     }
 }
 
+/// What a class or interface extends or implements (`class A extends B
+/// implements C`, Java's `extends` and `implements`, C#'s `: Base, IFoo`,
+/// Kotlin's and Swift's `: Base`): the names of its bases, for member lookup
+/// along them and for linking a method to the one it overrides.
+fn record_bases(ctx: &mut Ctx<'_>, name: Node<'_>, occ: super::OccId) {
+    let Some(declaration) = name.parent() else {
+        return;
+    };
+    let mut cursor = declaration.walk();
+    let clauses: Vec<Node<'_>> = declaration
+        .named_children(&mut cursor)
+        .filter(|c| is_heritage(c.kind()))
+        .collect();
+    let mut bases = Vec::new();
+    for clause in clauses {
+        base_names(ctx, clause, &mut bases, 0);
+    }
+    if !bases.is_empty() {
+        ctx.facts(occ).bases = bases;
+    }
+}
+
+fn base_names(ctx: &mut Ctx<'_>, node: Node<'_>, out: &mut Vec<super::ExprId>, depth: usize) {
+    // `extends Base<Arg>`: the arguments are not bases; nor are a Kotlin
+    // constructor call's arguments.
+    if depth > 8 || node.kind().contains("argument") || is_comment_or_string(node.kind()) {
+        return;
+    }
+    if (is_name(node.kind()) && node.named_child_count() == 0) || member_access(node).is_some() {
+        out.push(expr(ctx, node, 0));
+        return;
+    }
+    let mut cursor = node.walk();
+    let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+    for child in children {
+        base_names(ctx, child, out, depth + 1);
+    }
+}
+
+/// The clauses that name a type's bases, by each grammar's node kinds.
+fn is_heritage(kind: &str) -> bool {
+    [
+        "heritage",
+        "extends",
+        "implements",
+        "superclass",
+        "super_interfaces",
+        "base_list",
+        "base_clause",
+        "base_class_clause",
+        "interface_clause",
+        "delegation_specifier",
+        "inheritance_specifier",
+    ]
+    .iter()
+    .any(|k| kind.contains(k))
+}
+
 /// `import { a, b as c } from "./m"`, `import * as m from "./m"`,
-/// `export { a } from "./m"`, `export * from "./m"`: what each binds, for
-/// the resolver to follow into the module's file. Default imports name the
-/// module's default export, which is not followed.
+/// `import d from "./m"`, `export { a } from "./m"`, `export * from "./m"`:
+/// what each binds, for the resolver to follow into the module's file; and
+/// the module's own `export default`.
 fn js_imports(ctx: &mut Ctx<'_>, node: Node<'_>) {
+    let occ_at = |ctx: &Ctx<'_>, n: Node<'_>| ctx.by_node.get(&n.start_byte()).copied();
+    let mut cursor = node.walk();
+    let default = node.kind() == "export_statement"
+        && node.children(&mut cursor).any(|c| c.kind() == "default");
+    if default {
+        let exported = node
+            .child_by_field_name("declaration")
+            .and_then(|d| d.child_by_field_name("name"))
+            .or_else(|| node.child_by_field_name("value"))
+            .filter(|n| is_name(n.kind()));
+        if let Some(exported) = exported {
+            ctx.out.default_export = occ_at(ctx, exported);
+        }
+    }
     let Some(source) = node.child_by_field_name("source") else {
         return;
     };
@@ -312,7 +436,6 @@ fn js_imports(ctx: &mut Ctx<'_>, node: Node<'_>) {
         .trim_matches(|c| c == '"' || c == '\'' || c == '`');
     let module = vec![spec.to_owned()];
     let top_level = node.parent().is_some_and(|p| p.parent().is_none());
-    let occ_at = |ctx: &Ctx<'_>, n: Node<'_>| ctx.by_node.get(&n.start_byte()).copied();
     let mut imports = Vec::new();
     let mut specifiers = Vec::new();
     let mut stack = vec![node];
@@ -333,6 +456,17 @@ fn js_imports(ctx: &mut Ctx<'_>, node: Node<'_>) {
                             top_level,
                         });
                     }
+                }
+                // `import d from "./m"`: the module's default export.
+                "identifier" if n.kind() == "import_clause" => {
+                    imports.push(Import {
+                        local_name: ctx.text(child).to_owned(),
+                        module: module.clone(),
+                        name: Some("default".to_owned()),
+                        glob: false,
+                        occurrences: occ_at(ctx, child).into_iter().collect(),
+                        top_level,
+                    });
                 }
                 "import_clause" | "named_imports" | "export_clause" => {
                     glob = false;

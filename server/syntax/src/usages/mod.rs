@@ -232,6 +232,8 @@ pub enum Expr {
     Name(Name, Option<OccId>),
     /// `self` (or `cls`) in a method.
     SelfValue,
+    /// `super` (C#'s `base`) in a method: the enclosing class's first base.
+    SuperValue,
     /// `e.name`.
     Attr(ExprId, Name),
     /// A call of `e`: a function, a method (`Attr`), a constructor.
@@ -303,6 +305,10 @@ pub struct FileUsages {
     /// Attributes a class's methods assign (`self.x = ...`): (class, name,
     /// facts).
     pub attributes: Vec<(OccId, String, Facts)>,
+    /// `export default class X`, `export default X` (TypeScript and
+    /// JavaScript): the occurrence of `X`, which `import Y from "./m"`
+    /// binds.
+    pub default_export: Option<OccId>,
 }
 
 impl FileUsages {
@@ -376,6 +382,10 @@ pub(crate) struct Ctx<'a> {
     pub by_node: HashMap<usize, OccId>,
     /// The names met so far, shared (see [`name`]).
     names: HashMap<&'a str, Name>,
+    /// Names met before anything in scope bound them, with the depth of
+    /// the scope stack there: a JavaScript function (or `const`) declared
+    /// further down its block binds them when the block closes.
+    pub unresolved: Vec<(OccId, usize)>,
 }
 
 /// A scope being walked: its bindings by name.
@@ -418,6 +428,7 @@ impl<'a> Ctx<'a> {
             by_node: HashMap::new(),
             in_macro: 0,
             names: HashMap::new(),
+            unresolved: Vec::new(),
         }
     }
 

@@ -148,6 +148,11 @@ impl Workspace {
                 top.entry(occ.name.clone()).or_default().push(i);
             }
         }
+        if let Some(default) = usages.default_export {
+            top.entry(super::intern("default"))
+                .or_default()
+                .push(default);
+        }
         for (i, occ) in usages.occurrences.iter().enumerate() {
             self.names
                 .entry(occ.name.clone())
@@ -313,11 +318,38 @@ impl Workspace {
             Role::Definition(kind) => kind,
             Role::Reference(_) => DefKind::Variable,
         };
-        let distinctive = self.is_distinctive(self.entry(target.file).lang, name);
+        let lang = self.entry(target.file).lang;
+        let distinctive = self.is_distinctive(lang, name);
         let mut cache = Cache::default();
+        // In class-based languages a method is one with the methods it
+        // overrides and that override it (Python's and Rust's find
+        // references keep them apart).
+        let overrides =
+            target_kind == DefKind::Method && !matches!(lang, Language::Python | Language::Rust);
+        let root = overrides.then(|| self.override_root(target, 0, &mut cache));
         // Names to scan: the symbol's own, then the aliases it is imported
         // under (`from m import f as g`: `g(...)` uses `f`).
         let mut names = vec![name.clone()];
+        // A module's default export is imported under any name.
+        if let Some(default) = self.entry(target.file).usages.default_export
+            && self.resolve_cached(
+                Symbol {
+                    file: target.file,
+                    occ: default,
+                },
+                &mut cache,
+            ) == Target::Def(target)
+        {
+            for entry in self.files.iter().flatten() {
+                for import in &entry.usages.imports {
+                    if import.name.as_deref() == Some("default")
+                        && !names.iter().any(|n| *n == import.local_name)
+                    {
+                        names.push(super::intern(&import.local_name));
+                    }
+                }
+            }
+        }
         let mut scanned = 0;
         while scanned < names.len() {
             let scan = names[scanned].clone();
@@ -339,15 +371,30 @@ impl Workspace {
                 match o.role {
                     // `f(name=...)` names a parameter of whatever `f` is.
                     Role::Reference(RefKind::KeywordArgument) => continue,
-                    Role::Definition(DefKind::Import) => continue,
-                    Role::Definition(_) if o.local().is_none() && o.receiver().is_none() => {
+                    // `import d from "./m"` binds a name of its own to the
+                    // module's default export: a reference to it.
+                    Role::Definition(DefKind::Import) if !self.is_default_import(s) => continue,
+                    Role::Definition(DefKind::Import) => {}
+                    Role::Definition(kind) if o.local().is_none() && o.receiver().is_none() => {
+                        // An override's (or the overridden) declaration.
+                        if kind == DefKind::Method
+                            && root.is_some()
+                            && root == Some(self.override_root(s, 0, &mut cache))
+                        {
+                            out.references.push(s);
+                        }
                         continue;
                     }
                     _ => {}
                 }
                 let resolved = self.resolve_cached(s, &mut cache);
                 let hit = match resolved {
-                    Target::Def(def) => def == target || self.same_symbol(def, target),
+                    Target::Def(def) => {
+                        def == target
+                            || self.same_symbol(def, target)
+                            || root.is_some()
+                                && root == Some(self.override_root(def, 0, &mut cache))
+                    }
                     Target::Unknown => {
                         // An untyped receiver: a distinctive member name counts.
                         scanned == 1
@@ -376,16 +423,34 @@ impl Workspace {
     }
 
     /// Two definitions of one symbol: a Python name bound in several
-    /// places of a module (`try: import x` / `except: def x`) counts once.
+    /// places of a module (`try: import x` / `except: def x`) counts once,
+    /// and so do a TypeScript method's overload signatures.
     fn same_symbol(&self, a: Symbol, b: Symbol) -> bool {
         a.file == b.file && {
             let (x, y) = (self.occ(a), self.occ(b));
-            x.top_level
-                && y.top_level
-                && x.name == y.name
-                && x.receiver().is_none()
-                && y.receiver().is_none()
+            let overload = x.role == Role::Definition(DefKind::Method)
+                && y.role == x.role
+                && x.owner().is_some()
+                && x.owner() == y.owner()
+                && matches!(
+                    self.entry(a.file).lang,
+                    Language::TypeScript | Language::Tsx | Language::JavaScript
+                );
+            x.name == y.name
+                && (overload
+                    || x.top_level
+                        && y.top_level
+                        && x.receiver().is_none()
+                        && y.receiver().is_none())
         }
+    }
+
+    fn is_default_import(&self, s: Symbol) -> bool {
+        let entry = self.entry(s.file);
+        entry
+            .import_of
+            .get(&s.occ)
+            .is_some_and(|&k| entry.usages.imports[k].name.as_deref() == Some("default"))
     }
 
     fn is_member_like(&self, kind: DefKind) -> bool {
@@ -849,6 +914,20 @@ impl Workspace {
                 },
                 None => Ty::Unknown,
             },
+            Expr::SuperValue => {
+                let class =
+                    owner.and_then(|o| self.owner_type(Symbol { file, occ: o }, depth + 1, cache));
+                match class.and_then(|c| self.bases(c).into_iter().next()) {
+                    Some(base) => {
+                        let class_owner = class.and_then(|c| self.occ(c).owner());
+                        match self.type_of(file, base, class_owner, depth + 1, cache) {
+                            Ty::Class(b) | Ty::Instance(b) => Ty::Instance(b),
+                            ty => ty,
+                        }
+                    }
+                    None => Ty::Unknown,
+                }
+            }
             Expr::Name(name, local) => {
                 let target = match local {
                     Some(b) => self.resolve_binding(Symbol { file, occ: *b }, depth + 1, cache),
@@ -1294,12 +1373,12 @@ impl Workspace {
                     });
                 }
             }
-            let bases = usages
-                .facts
-                .get(&class.occ)
-                .map(|f| f.bases.clone())
-                .unwrap_or_default();
-            let class_owner = usages.occurrence(class.occ).owner();
+        }
+        // Along the bases (Python's, and every class-based language's
+        // `extends` / `implements`); Rust's traits follow below.
+        if lang != Language::Rust {
+            let bases = self.bases(class);
+            let class_owner = self.occ(class).owner();
             for base in bases {
                 match self.type_of(class.file, base, class_owner, depth + 1, cache) {
                     Ty::Class(b) | Ty::Instance(b) => {
@@ -1343,6 +1422,60 @@ impl Workspace {
         Target::Foreign
     }
 
+    /// The base expressions of a class (what it extends or implements).
+    fn bases(&self, class: Symbol) -> Vec<ExprId> {
+        self.entry(class.file)
+            .usages
+            .facts
+            .get(&class.occ)
+            .map(|f| f.bases.clone())
+            .unwrap_or_default()
+    }
+
+    /// The method a method overrides, up to the first declaration:
+    /// `Base.render` for `Derived.render` when `Derived extends Base` and
+    /// `Base` declares (or inherits) `render`, an interface's method for the
+    /// class method that implements it. A method that overrides nothing is
+    /// its own root. Two methods with one root are one method to a caller
+    /// who holds the base type, as a type checker's find references has it.
+    fn override_root(&self, def: Symbol, depth: u32, cache: &mut Cache) -> Symbol {
+        if let Some(root) = cache.roots.get(&def) {
+            return *root;
+        }
+        cache.roots.insert(def, def);
+        let o = self.occ(def);
+        let mut root = def;
+        if o.role == Role::Definition(DefKind::Method)
+            && depth <= MAX_DEPTH
+            && let Some(owner) = o.owner()
+            && let Some(class) = self.owner_type(
+                Symbol {
+                    file: def.file,
+                    occ: owner,
+                },
+                depth + 1,
+                cache,
+            )
+        {
+            let class_owner = self.occ(class).owner();
+            for base in self.bases(class) {
+                let base = match self.type_of(class.file, base, class_owner, depth + 1, cache) {
+                    Ty::Class(b) | Ty::Instance(b) => b,
+                    _ => continue,
+                };
+                let inherited = self.class_member(base, &o.name, depth + 1, cache, &mut Vec::new());
+                if let Target::Def(parent) = inherited
+                    && self.occ(parent).role == Role::Definition(DefKind::Method)
+                {
+                    root = self.override_root(parent, depth + 1, cache);
+                    break;
+                }
+            }
+        }
+        cache.roots.insert(def, root);
+        root
+    }
+
     /// The `impl` blocks of a Rust type, in any file.
     fn impls_of(
         &self,
@@ -1379,6 +1512,7 @@ struct Cache {
     members: HashMap<(FileId, String), Target>,
     types: HashMap<Symbol, Ty>,
     owners: HashMap<Symbol, Option<Symbol>>,
+    roots: HashMap<Symbol, Symbol>,
 }
 
 /// The last identifier of a type or path as written: `Foo` in
