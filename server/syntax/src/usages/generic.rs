@@ -45,6 +45,34 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
     if scope {
         ctx.push_scope(ScopeKind::Local);
     }
+    if let Some(name) = commonjs_export(ctx, node) {
+        // `exports.f = function () {..}`: a top-level definition of `f`
+        // (`exports.default = X`: the module's default export).
+        let value = node.child_by_field_name("right");
+        let kind = match value.map(|v| v.kind()) {
+            Some("function_expression" | "arrow_function" | "function") => DefKind::Function,
+            Some("class") => DefKind::Class,
+            _ => DefKind::Variable,
+        };
+        if ctx.text(name) != "default" {
+            let occ = ctx.occurrence(name, Role::Definition(kind), None);
+            ctx.out.occurrences[occ as usize].top_level = true;
+            if let Some(v) = value {
+                let value = expr(ctx, v, 0);
+                ctx.facts(occ).value = Some(value);
+            }
+        }
+        if let Some(v) = value {
+            visit(ctx, v, depth + 1);
+            if ctx.text(name) == "default" && is_name(v.kind()) {
+                ctx.out.default_export = ctx.by_node.get(&v.start_byte()).copied();
+            }
+        }
+        if scope {
+            close_scope(ctx);
+        }
+        return;
+    }
     if let Some((object, member)) = member_access(node) {
         visit(ctx, object, depth + 1);
         let receiver = expr(ctx, object, 0);
@@ -232,6 +260,9 @@ fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
                 let local = ctx.lookup(text);
                 Expr::Name(ctx.name(text), local)
             }
+            "call_expression" if require_spec(ctx, node).is_some() => {
+                Expr::Require(require_spec(ctx, node).unwrap_or_default())
+            }
             "call_expression" | "invocation_expression" | "function_call" => {
                 match node
                     .child_by_field_name("function")
@@ -287,6 +318,38 @@ fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
     ctx.push_expr(value)
 }
 
+/// `require("./m")` in JavaScript and TypeScript: the module path.
+fn require_spec(ctx: &Ctx<'_>, call: Node<'_>) -> Option<String> {
+    if !hoists(ctx.lang) {
+        return None;
+    }
+    let function = call.child_by_field_name("function")?;
+    if function.kind() != "identifier" || ctx.text(function) != "require" {
+        return None;
+    }
+    let argument = call.child_by_field_name("arguments")?.named_child(0)?;
+    (argument.kind() == "string").then(|| {
+        ctx.text(argument)
+            .trim_matches(|c| c == '"' || c == '\'' || c == '`')
+            .to_owned()
+    })
+}
+
+/// `exports.name = ...` or `module.exports.name = ...` at the top of a
+/// CommonJS module: the node of `name`, which the module exports.
+fn commonjs_export<'t>(ctx: &Ctx<'_>, node: Node<'t>) -> Option<Node<'t>> {
+    if node.kind() != "assignment_expression" || !hoists(ctx.lang) || ctx.scope_stack.len() > 1 {
+        return None;
+    }
+    let (object, member) = member_access(node.child_by_field_name("left")?)?;
+    let exports = match object.kind() {
+        "identifier" => ctx.text(object) == "exports",
+        "member_expression" => ctx.text(object) == "module.exports",
+        _ => false,
+    };
+    exports.then_some(member)
+}
+
 /// What a definition says of its type: the declared type of a parameter,
 /// variable or field (`x: Foo`, `Foo x`, `x Foo`), the value a variable is
 /// given (`= new Foo()`), a function's declared return type.
@@ -325,6 +388,30 @@ fn record_facts(ctx: &mut Ctx<'_>, name: Node<'_>, occ: super::OccId, kind: DefK
             .filter(|d| d.kind() == "variable_declarator")
             .and_then(|d| d.child_by_field_name("value"))
         {
+            // `const { a, b: c } = require("./m")`: imports of `a` and `b`.
+            if let Some(spec) = require_spec(ctx, value) {
+                let key_occ = ctx.by_node.get(&key.start_byte()).copied();
+                let occurrences =
+                    [key_occ, Some(occ)]
+                        .into_iter()
+                        .flatten()
+                        .fold(Vec::new(), |mut v, o| {
+                            if !v.contains(&o) {
+                                v.push(o);
+                            }
+                            v
+                        });
+                let top_level = ctx.scope_stack.len() == 1;
+                ctx.out.imports.push(Import {
+                    local_name: ctx.text(name).to_owned(),
+                    module: vec![spec],
+                    name: Some(ctx.text(key).to_owned()),
+                    glob: false,
+                    occurrences,
+                    top_level,
+                });
+                return;
+            }
             let object = expr(ctx, value, 0);
             let member = ctx.name(ctx.text(key));
             let value = ctx.push_expr(Expr::Attr(object, member));

@@ -234,6 +234,8 @@ pub enum Expr {
     SelfValue,
     /// `super` (C#'s `base`) in a method: the enclosing class's first base.
     SuperValue,
+    /// `require("./m")` (CommonJS): the module, as written.
+    Require(String),
     /// `e.name`.
     Attr(ExprId, Name),
     /// A call of `e`: a function, a method (`Attr`), a constructor.

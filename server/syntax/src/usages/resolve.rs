@@ -372,9 +372,11 @@ impl Workspace {
                     // `f(name=...)` names a parameter of whatever `f` is.
                     Role::Reference(RefKind::KeywordArgument) => continue,
                     // `import d from "./m"` binds a name of its own to the
-                    // module's default export: a reference to it.
-                    Role::Definition(DefKind::Import) if !self.is_default_import(s) => continue,
-                    Role::Definition(DefKind::Import) => {}
+                    // module's default export, `const { f } = require("./m")`
+                    // binds `f`: references to what they import.
+                    Role::Definition(DefKind::Import | DefKind::Variable)
+                        if self.imports_by_name(s) => {}
+                    Role::Definition(DefKind::Import) => continue,
                     Role::Definition(kind) if o.local().is_none() && o.receiver().is_none() => {
                         // An override's (or the overridden) declaration.
                         if kind == DefKind::Method
@@ -445,12 +447,18 @@ impl Workspace {
         }
     }
 
-    fn is_default_import(&self, s: Symbol) -> bool {
+    /// A definition that is an import of the module's default export or of
+    /// the name it has itself.
+    fn imports_by_name(&self, s: Symbol) -> bool {
         let entry = self.entry(s.file);
-        entry
-            .import_of
-            .get(&s.occ)
-            .is_some_and(|&k| entry.usages.imports[k].name.as_deref() == Some("default"))
+        let js = matches!(
+            entry.lang,
+            Language::TypeScript | Language::Tsx | Language::JavaScript
+        );
+        js && entry.import_of.get(&s.occ).is_some_and(|&k| {
+            let name = entry.usages.imports[k].name.as_deref();
+            name == Some("default") || name == Some(self.occ(s).name.as_str())
+        })
     }
 
     fn is_member_like(&self, kind: DefKind) -> bool {
@@ -977,6 +985,12 @@ impl Workspace {
             Expr::Path(segments) => {
                 let target = self.path_target(file, segments, owner, depth + 1, cache);
                 self.type_of_target(target, depth + 1, cache)
+            }
+            Expr::Require(spec) => {
+                match self.module_target(file, std::slice::from_ref(spec), depth + 1, cache) {
+                    Target::Module(m) => Ty::Module(m),
+                    _ => Ty::Foreign,
+                }
             }
             Expr::Literal(_) => Ty::Foreign,
             Expr::Unknown => Ty::Unknown,
