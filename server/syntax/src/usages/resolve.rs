@@ -321,11 +321,16 @@ impl Workspace {
         let lang = self.entry(target.file).lang;
         let distinctive = self.is_distinctive(lang, name);
         let mut cache = Cache::default();
-        // In class-based languages a method is one with the methods it
-        // overrides and that override it (Python's and Rust's find
-        // references keep them apart).
-        let overrides =
-            target_kind == DefKind::Method && !matches!(lang, Language::Python | Language::Rust);
+        // In TypeScript and JavaScript a method is one with the methods it
+        // overrides and that override it, as their compiler's find
+        // references has it; javac (and Python's and Rust's tools) keep
+        // each declaration apart: measured on gson, linking them there
+        // costs Java's method precision (.69 against javac's answers).
+        let overrides = target_kind == DefKind::Method
+            && matches!(
+                lang,
+                Language::TypeScript | Language::Tsx | Language::JavaScript
+            );
         let root = overrides.then(|| self.override_root(target, 0, &mut cache));
         // Names to scan: the symbol's own, then the aliases it is imported
         // under (`from m import f as g`: `g(...)` uses `f`).
