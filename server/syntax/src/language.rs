@@ -103,6 +103,16 @@ impl Language {
             .find(|l| l.name().eq_ignore_ascii_case(name))
     }
 
+    /// TypeScript, TSX or JavaScript: one module system (ES imports and
+    /// CommonJS), block-wide declarations, and a method one with those it
+    /// overrides, as their compiler's find references has it.
+    pub fn is_javascript(self) -> bool {
+        matches!(
+            self,
+            Language::TypeScript | Language::Tsx | Language::JavaScript
+        )
+    }
+
     /// How far find usages goes in this language.
     pub fn usages(self) -> Usages {
         self.spec().usages

@@ -11,7 +11,6 @@
 use tree_sitter::Node;
 
 use super::{Ctx, DefKind, Expr, Import, RefKind, Role, ScopeKind};
-use crate::Language;
 
 /// Deeper than this, a tree is not walked (generated code).
 const MAX_DEPTH: usize = 400;
@@ -65,7 +64,7 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
         if let Some(v) = value {
             visit(ctx, v, depth + 1);
             if ctx.text(name) == "default" && is_name(v.kind()) {
-                ctx.out.default_export = ctx.by_node.get(&v.start_byte()).copied();
+                ctx.out.default_export = ctx.occ_at(v);
             }
         }
         if scope {
@@ -116,10 +115,7 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
             }
             ctx.owner_stack.truncate(owners);
             if matches!(node.kind(), "import_statement" | "export_statement")
-                && matches!(
-                    ctx.lang,
-                    Language::TypeScript | Language::Tsx | Language::JavaScript
-                )
+                && ctx.lang.is_javascript()
             {
                 js_imports(ctx, node);
             }
@@ -130,18 +126,10 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
     }
 }
 
-/// In JavaScript and TypeScript a name declared anywhere in a block is in
-/// scope in all of it: `helper()` above `function helper()` (or a closure
-/// calling a `const` declared after it) is that declaration's.
-fn hoists(lang: Language) -> bool {
-    matches!(
-        lang,
-        Language::TypeScript | Language::Tsx | Language::JavaScript
-    )
-}
-
 /// Closes the innermost scope, binding the names met in it (or deeper)
-/// before their declaration further down it.
+/// before their declaration further down it: in JavaScript and TypeScript a
+/// name declared anywhere in a block is in scope in all of it (`helper()`
+/// above `function helper()`, a closure calling a later `const`).
 fn close_scope(ctx: &mut Ctx<'_>) {
     let depth = ctx.scope_stack.len();
     if let Some(scope) = ctx.scope_stack.last()
@@ -205,7 +193,7 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
                 let local = ctx.lookup(&text);
                 let occ = ctx.occurrence(node, role, None);
                 ctx.out.occurrences[occ as usize].set_local(local);
-                if local.is_none() && hoists(ctx.lang) {
+                if local.is_none() && ctx.lang.is_javascript() {
                     ctx.unresolved.push((occ, ctx.scope_stack.len()));
                 }
             }
@@ -320,7 +308,7 @@ fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
 
 /// `require("./m")` in JavaScript and TypeScript: the module path.
 fn require_spec(ctx: &Ctx<'_>, call: Node<'_>) -> Option<String> {
-    if !hoists(ctx.lang) {
+    if !ctx.lang.is_javascript() {
         return None;
     }
     let function = call.child_by_field_name("function")?;
@@ -338,7 +326,10 @@ fn require_spec(ctx: &Ctx<'_>, call: Node<'_>) -> Option<String> {
 /// `exports.name = ...` or `module.exports.name = ...` at the top of a
 /// CommonJS module: the node of `name`, which the module exports.
 fn commonjs_export<'t>(ctx: &Ctx<'_>, node: Node<'t>) -> Option<Node<'t>> {
-    if node.kind() != "assignment_expression" || !hoists(ctx.lang) || ctx.scope_stack.len() > 1 {
+    if node.kind() != "assignment_expression"
+        || !ctx.lang.is_javascript()
+        || ctx.scope_stack.len() > 1
+    {
         return None;
     }
     let (object, member) = member_access(node.child_by_field_name("left")?)?;
@@ -390,7 +381,7 @@ fn record_facts(ctx: &mut Ctx<'_>, name: Node<'_>, occ: super::OccId, kind: DefK
         {
             // `const { a, b: c } = require("./m")`: imports of `a` and `b`.
             if let Some(spec) = require_spec(ctx, value) {
-                let key_occ = ctx.by_node.get(&key.start_byte()).copied();
+                let key_occ = ctx.occ_at(key);
                 let occurrences =
                     [key_occ, Some(occ)]
                         .into_iter()
@@ -501,7 +492,6 @@ fn is_heritage(kind: &str) -> bool {
 /// what each binds, for the resolver to follow into the module's file; and
 /// the module's own `export default`.
 fn js_imports(ctx: &mut Ctx<'_>, node: Node<'_>) {
-    let occ_at = |ctx: &Ctx<'_>, n: Node<'_>| ctx.by_node.get(&n.start_byte()).copied();
     let mut cursor = node.walk();
     let default = node.kind() == "export_statement"
         && node.children(&mut cursor).any(|c| c.kind() == "default");
@@ -512,7 +502,7 @@ fn js_imports(ctx: &mut Ctx<'_>, node: Node<'_>) {
             .or_else(|| node.child_by_field_name("value"))
             .filter(|n| is_name(n.kind()));
         if let Some(exported) = exported {
-            ctx.out.default_export = occ_at(ctx, exported);
+            ctx.out.default_export = ctx.occ_at(exported);
         }
     }
     let Some(source) = node.child_by_field_name("source") else {
@@ -539,7 +529,7 @@ fn js_imports(ctx: &mut Ctx<'_>, node: Node<'_>) {
                             module: module.clone(),
                             name: None,
                             glob: false,
-                            occurrences: occ_at(ctx, name).into_iter().collect(),
+                            occurrences: ctx.occ_at(name).into_iter().collect(),
                             top_level,
                         });
                     }
@@ -551,7 +541,7 @@ fn js_imports(ctx: &mut Ctx<'_>, node: Node<'_>) {
                         module: module.clone(),
                         name: Some("default".to_owned()),
                         glob: false,
-                        occurrences: occ_at(ctx, child).into_iter().collect(),
+                        occurrences: ctx.occ_at(child).into_iter().collect(),
                         top_level,
                     });
                 }
@@ -572,7 +562,7 @@ fn js_imports(ctx: &mut Ctx<'_>, node: Node<'_>) {
         let occurrences = [Some(name), alias]
             .into_iter()
             .flatten()
-            .filter_map(|n| occ_at(ctx, n))
+            .filter_map(|n| ctx.occ_at(n))
             .collect();
         imports.push(Import {
             local_name: ctx.text(local).to_owned(),

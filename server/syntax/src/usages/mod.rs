@@ -568,6 +568,11 @@ impl<'a> Ctx<'a> {
         self.refs.get(&node.id()).map(|k| Role::Reference(*k))
     }
 
+    /// The occurrence of a name node already walked.
+    pub fn occ_at(&self, node: Node<'_>) -> Option<OccId> {
+        self.by_node.get(&node.start_byte()).copied()
+    }
+
     pub fn push_expr(&mut self, expr: Expr) -> ExprId {
         self.out.exprs.push(expr);
         (self.out.exprs.len() - 1) as ExprId

@@ -326,11 +326,7 @@ impl Workspace {
         // references has it; javac (and Python's and Rust's tools) keep
         // each declaration apart: measured on gson, linking them there
         // costs Java's method precision (.69 against javac's answers).
-        let overrides = target_kind == DefKind::Method
-            && matches!(
-                lang,
-                Language::TypeScript | Language::Tsx | Language::JavaScript
-            );
+        let overrides = target_kind == DefKind::Method && lang.is_javascript();
         let root = overrides.then(|| self.override_root(target, 0, &mut cache));
         // Names to scan: the symbol's own, then the aliases it is imported
         // under (`from m import f as g`: `g(...)` uses `f`).
@@ -439,10 +435,7 @@ impl Workspace {
                 && y.role == x.role
                 && x.owner().is_some()
                 && x.owner() == y.owner()
-                && matches!(
-                    self.entry(a.file).lang,
-                    Language::TypeScript | Language::Tsx | Language::JavaScript
-                );
+                && self.entry(a.file).lang.is_javascript();
             x.name == y.name
                 && (overload
                     || x.top_level
@@ -456,10 +449,7 @@ impl Workspace {
     /// the name it has itself.
     fn imports_by_name(&self, s: Symbol) -> bool {
         let entry = self.entry(s.file);
-        let js = matches!(
-            entry.lang,
-            Language::TypeScript | Language::Tsx | Language::JavaScript
-        );
+        let js = entry.lang.is_javascript();
         js && entry.import_of.get(&s.occ).is_some_and(|&k| {
             let name = entry.usages.imports[k].name.as_deref();
             name == Some("default") || name == Some(self.occ(s).name.as_str())
