@@ -9,13 +9,16 @@
 //!     CORPUS INDEX_DIR OUT_PREFIX --queries FILE... [--mode hybrid|lexical|semantic]...
 //!     [--fusion normalized|rrf] [--lexical-weight W] [--candidates N]
 //!     [--names rule|always|never] [--test-factor F] [--parts] [--max-tokens N]
+//!     [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F]
 //! ```
 //!
 //! The ranking switches exist to measure what each setting of
 //! [`dowse_engine::search::Ranking`] brings (its ablation table): `--names
 //! always` weighs names fully for every query, `never` not at all;
 //! `--parts` reports parts of large definitions as themselves;
-//! `--test-factor 1` ranks test code like any other.
+//! `--test-factor 1` ranks test code like any other; `--no-definitions-first`
+//! ranks the definitions of a named thing like any chunk; `--per-file 1000`
+//! lets one file fill the answer.
 #![allow(clippy::print_stderr)]
 
 use std::io::{BufRead, Write};
@@ -41,7 +44,8 @@ fn usage(problem: &str) -> ! {
     eprintln!(
         "eval_search: {problem}\nusage: eval_search CORPUS INDEX_DIR OUT_PREFIX --queries FILE... \
          [--mode MODE]... [--fusion normalized|rrf] [--lexical-weight W] [--candidates N] \
-         [--names rule|always|never] [--test-factor F] [--parts] [--max-tokens N]"
+         [--names rule|always|never] [--test-factor F] [--parts] [--max-tokens N] \
+         [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F]"
     );
     std::process::exit(2)
 }
@@ -99,6 +103,14 @@ fn parse_args() -> Args {
             }
             "--test-factor" => args.ranking.test_factor = number(value(&mut it, &arg), &arg),
             "--parts" => args.ranking.whole_definitions = false,
+            "--no-definitions-first" => args.ranking.definitions_first = false,
+            "--sentence-lift" => {
+                args.ranking.sentence_name_lift = number(value(&mut it, &arg), &arg)
+            }
+            "--second-in-file" => args.ranking.second_in_file = number(value(&mut it, &arg), &arg),
+            "--per-file" => {
+                args.ranking.per_file = number(value(&mut it, &arg), &arg).max(1.0) as usize
+            }
             "--max-tokens" => {
                 args.max_tokens = number(value(&mut it, &arg), &arg) as usize;
             }

@@ -73,6 +73,11 @@ export interface SearchHit {
   snippetRange: Range;
   /** The query's words in the snippet, for highlighting. */
   matchRanges: Range[];
+  /**
+   * Further matches in this file that the answer folded away to show other
+   * places; on the file's first hit only, absent when none.
+   */
+  moreInFile?: number;
 }
 
 /** `dowse/search` result. */

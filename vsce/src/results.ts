@@ -12,6 +12,8 @@ export interface FileGroup {
   /** The root's folder name, when results come from several roots. */
   rootName?: string;
   hits: SearchHit[];
+  /** Matches of the file the server folded away to show other places. */
+  more: number;
 }
 
 /**
@@ -23,10 +25,11 @@ export function groupByFile(hits: readonly SearchHit[]): FileGroup[] {
   for (const hit of hits) {
     let group = groups.get(hit.uri);
     if (!group) {
-      group = { uri: hit.uri, path: hit.path, root: hit.root, hits: [] };
+      group = { uri: hit.uri, path: hit.path, root: hit.root, hits: [], more: 0 };
       groups.set(hit.uri, group);
     }
     group.hits.push(hit);
+    group.more += hit.moreInFile ?? 0;
   }
   const all = [...groups.values()];
   const roots = new Set(all.map((g) => g.root));

@@ -42,6 +42,17 @@ test('results are grouped by file in the order of each file’s best hit', () =>
   assert.equal(groups[0].rootName, undefined, 'one root: no root names');
 });
 
+test('a group counts the matches the server folded away in its file', () => {
+  const groups = groupByFile([hit('a.py', 10, { moreInFile: 7 }), hit('b.py', 5), hit('a.py', 40)]);
+  assert.deepEqual(
+    groups.map((g) => [g.path, g.hits.length, g.more]),
+    [
+      ['a.py', 2, 7],
+      ['b.py', 1, 0],
+    ],
+  );
+});
+
 test('the same path in two roots is two groups, each named by its root', () => {
   const groups = groupByFile([hit('src/x.py', 1, { root: '/ws/front' }), hit('src/x.py', 1, { root: '/ws/back' })]);
   assert.deepEqual(

@@ -283,6 +283,9 @@ fn print_results(results: &[SearchResult]) {
         if !result.enclosing.is_empty() {
             title.push_str(&format!("  (in {})", result.enclosing.join(" > ")));
         }
+        if result.more_in_file > 0 {
+            title.push_str(&format!("  (+{} more in this file)", result.more_in_file));
+        }
         let _ = writeln!(out, "{title}  [{:.2}]", result.score);
         for (i, line) in result.snippet.lines().enumerate() {
             let _ = writeln!(out, "{:>6} | {line}", result.snippet_line as usize + i);

@@ -17,6 +17,7 @@ pub mod health;
 mod indexer;
 mod integrity;
 mod lock;
+mod named;
 mod overlay;
 pub mod progress;
 pub mod search;

@@ -112,6 +112,7 @@ impl Overlay {
                 definition: chunk.definition,
                 digest: chunk.digest,
                 content_key: key,
+                test: chunk.test,
             })
             .collect();
         let file = OverlayFile {

@@ -75,6 +75,8 @@ pub struct Fields {
     pub chunk_id: Field,
     /// The key of the chunk's embedding text in the embedding cache.
     pub content_key: Field,
+    /// 1 for test code by the language's markers ([`Chunk::test`]).
+    pub test: Field,
 }
 
 impl Fields {
@@ -111,6 +113,7 @@ impl Fields {
             digest: builder.add_bytes_field("digest", STORED),
             chunk_id: builder.add_u64_field("chunk_id", INDEXED | STORED | FAST),
             content_key: builder.add_u64_field("content_key", STORED | FAST),
+            test: builder.add_u64_field("test", STORED),
         };
         (builder.build(), fields)
     }
@@ -168,6 +171,8 @@ pub struct StoredChunk {
     /// What the chunk's embedding views are made from, hashed: the engine
     /// derives the embedding cache's key from it.
     pub content_key: u64,
+    /// Test code by the language's markers ([`Chunk::test`]).
+    pub test: bool,
 }
 
 impl StoredChunk {
@@ -330,6 +335,7 @@ impl LexicalWriter {
             doc.add_bytes(f.digest, &chunk.digest.0[..]);
             doc.add_u64(f.chunk_id, chunk_id(path, chunk));
             doc.add_u64(f.content_key, content_key);
+            doc.add_u64(f.test, u64::from(chunk.test));
             self.writer.add_document(doc)?;
         }
         Ok(())
@@ -693,6 +699,7 @@ impl LexicalSnapshot {
             },
             digest,
             content_key: number(f.content_key, "content_key")?,
+            test: number(f.test, "test")? == 1,
         })
     }
 }

@@ -27,7 +27,8 @@ use crate::store::{self, IndexDir, atomic_write, sync_dir};
 /// definition lines of parts. 3: each chunk stores its content key (what
 /// its embedding views are made from); the embedding cache's key is derived
 /// from it, so a change of what is embedded needs no bump here any more.
-pub const FORMAT: u32 = 3;
+/// 4: each chunk stores whether it is test code by its language's markers.
+pub const FORMAT: u32 = 4;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelStamp {

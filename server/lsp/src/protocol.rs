@@ -40,6 +40,14 @@ pub(crate) struct Hit {
     snippet_range: Range,
     /// ...and where the query's words are in them.
     match_ranges: Vec<Range>,
+    /// Further matches in this file that the answer folded away to show
+    /// other places (on the file's first hit only; absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    more_in_file: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 pub(crate) fn hit(result: &SearchResult, encoding: Encoding) -> Hit {
@@ -84,6 +92,7 @@ pub(crate) fn hit(result: &SearchResult, encoding: Encoding) -> Hit {
         snippet: result.snippet.clone(),
         snippet_range: Range::new(Position::new(first - 1, 0), snippet_end),
         match_ranges,
+        more_in_file: result.more_in_file,
     }
 }
 

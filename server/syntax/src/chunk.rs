@@ -172,6 +172,11 @@ pub struct Chunk {
     pub definition: Option<(u32, u32)>,
     /// blake3 of the chunk's text.
     pub digest: Digest,
+    /// Test code by the language's own markers (Rust's `#[cfg(test)]`
+    /// modules and `#[test]` functions, Java's `@Test`, C#'s `[Fact]`): the
+    /// chunk starts inside a definition so marked. Test files by name are
+    /// search's business (their paths say it).
+    pub test: bool,
 }
 
 impl Chunk {
@@ -294,12 +299,33 @@ pub fn chunk_file_with(
             symbol: None,
             enclosing: &[],
         };
-        let chunks = chunker.level(0..lines.line_count(), &units, &module, &[], root);
+        let mut chunks = chunker.level(0..lines.line_count(), &units, &module, &[], root);
+        let mut tests = Vec::new();
+        test_rows(&units, &mut tests);
+        for chunk in &mut chunks {
+            // A class header opens its first member's chunk: the chunk of a
+            // test method may start on the class's line.
+            let (first, last) = (chunk.start_line as usize - 1, chunk.end_line as usize - 1);
+            chunk.test = tests
+                .iter()
+                .any(|rows| rows.contains(&first) || rows.contains(&last));
+        }
         ChunkedFile {
             language: Some(lang),
             chunks,
             has_syntax_errors: root.has_error(),
             fallback: None,
+        }
+    }
+}
+
+/// The rows of the definitions marked as test code (outermost ones).
+fn test_rows(units: &[Unit<'_>], out: &mut Vec<Range<usize>>) {
+    for unit in units {
+        if unit.test {
+            out.push(unit.rows.clone());
+        } else {
+            test_rows(&unit.children, out);
         }
     }
 }
@@ -348,6 +374,8 @@ struct Unit<'tree> {
     owner: Option<String>,
     /// 0-based rows, inclusive, including leading comments and attributes.
     rows: Range<usize>,
+    /// An attribute or annotation above it marks it as test code.
+    test: bool,
     children: Vec<Unit<'tree>>,
 }
 
@@ -428,6 +456,7 @@ fn unit_from_match<'tree>(
     let mut name = None;
     let mut trait_name = None;
     let mut receiver = None;
+    let mut name_start = None;
     for capture in m.captures() {
         let capture_name = names[capture.index as usize];
         let text = capture.node.utf8_text(body.as_bytes()).unwrap_or("");
@@ -436,6 +465,7 @@ fn unit_from_match<'tree>(
             kind = ChunkKind::from_name(k);
         } else if capture_name == "name" {
             name = Some(text.to_owned());
+            name_start = Some(capture.node.start_byte());
         } else if capture_name == "trait" {
             trait_name = Some(collapse_whitespace(text));
         } else if capture_name == "receiver" {
@@ -470,6 +500,16 @@ fn unit_from_match<'tree>(
     let start = leading_start(lang, node, body);
     let end = node.end_byte().max(start + 1);
     let rows = lines.row_of(start + bom)..lines.row_of(end - 1 + bom) + 1;
+    // Attributes above the definition and annotations in its header, up to
+    // its name (Java's and C#'s are inside the declaration).
+    let header_end = name_start.unwrap_or(node.start_byte()).clamp(start, end);
+    let leading = &body[start..header_end];
+    // On attribute lines only: a doc comment may mention `#[test]`.
+    let test = leading.lines().any(|line| {
+        let line = line.trim_start();
+        line.starts_with(['#', '@', '['])
+            && spec.test_markers.iter().any(|marker| line.contains(marker))
+    });
     Some(Unit {
         node,
         kind,
@@ -477,6 +517,7 @@ fn unit_from_match<'tree>(
         display,
         owner,
         rows,
+        test,
         children: Vec::new(),
     })
 }
@@ -948,6 +989,7 @@ fn make_chunk(
         part,
         definition: None,
         digest: Digest::of(&text.as_bytes()[start..end]),
+        test: false,
     }
 }
 

@@ -1,5 +1,5 @@
 //! Data-driven chunker tests: a fixture in, the chunks out as one line each
-//! (`lines kind symbol [< enclosing] [part] | first line`). Update the
+//! (`lines kind symbol [< enclosing] [part] [test] | first line`). Update the
 //! snapshots with `UPDATE_EXPECT=1 cargo test -p dowse-syntax`.
 
 use std::fmt::Write as _;
@@ -36,6 +36,9 @@ fn render(path: &str, text: &str, config: &ChunkConfig) -> String {
         }
         if let Some(part) = chunk.part {
             write!(out, " part {part}").unwrap();
+        }
+        if chunk.test {
+            out.push_str(" test");
         }
         writeln!(out, " | {first}").unwrap();
     }
@@ -260,7 +263,7 @@ mod tests {
             24-27 method from < impl From<T> for Client | fn from(value: T) -> Client {
             30-31 method open < trait Transport | pub trait Transport {
             32-32 method close < trait Transport | fn close(&mut self);
-            35-40 function sends < mod tests | mod tests {
+            35-40 function sends < mod tests test | mod tests {
         "#]],
     );
 }
@@ -931,4 +934,35 @@ fn a_file_mostly_made_of_syntax_errors_falls_back_to_windows_and_says_why() {
     );
     assert_eq!(fine.fallback, None);
     assert!(fine.language.is_some());
+}
+
+#[test]
+fn test_code_is_marked_by_the_languages_own_attributes() {
+    check(
+        "src/text.rs",
+        "pub fn split_identifier(s: &str) -> Vec<&str> {\n    s.split('_').collect()\n}\n\n#[cfg(test)]\nmod split_tests {\n    use super::*;\n\n    #[test]\n    fn splits_snake_case() {\n        assert_eq!(split_identifier(\"a_b\"), [\"a\", \"b\"]);\n    }\n}\n\n#[tokio::test]\nasync fn runs_on_a_runtime() {\n    assert!(split_identifier(\"\").len() <= 1);\n}\n\n/// Not a test: `#[test]` is only mentioned.\npub fn test_data() -> &'static str {\n    \"a_b\"\n}\n",
+        expect![[r#"
+            1-3 function split_identifier | pub fn split_identifier(s: &str) -> Vec<&str> {
+            5-7 module split_tests test | #[cfg(test)]
+            9-12 function splits_snake_case < mod split_tests test | #[test]
+            15-18 function runs_on_a_runtime test | #[tokio::test]
+            20-23 function test_data | /// Not a test: `#[test]` is only mentioned.
+        "#]],
+    );
+    check(
+        "src/main/java/Parser.java",
+        "class ParserTest {\n    @Test\n    void parsesAnEmptyString() {\n        assertEquals(0, new Parser().parse(\"\").size());\n    }\n\n    List<String> fixtures() {\n        return List.of(\"a\", \"b\");\n    }\n}\n",
+        expect![[r#"
+            1-5 method parsesAnEmptyString < class ParserTest test | class ParserTest {
+            7-9 method fixtures < class ParserTest | List<String> fixtures() {
+        "#]],
+    );
+    check(
+        "Net/Client.cs",
+        "public class ClientTests\n{\n    [Fact]\n    public void SendsOnce()\n    {\n        Assert.Equal(1, new Client().Send());\n    }\n\n    public int Helper() => 1;\n}\n",
+        expect![[r#"
+            1-7 method SendsOnce < class ClientTests test | public class ClientTests
+            9-9 method Helper < class ClientTests | public int Helper() => 1;
+        "#]],
+    );
 }

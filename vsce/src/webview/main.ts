@@ -284,6 +284,11 @@ function renderHits(hits: P.SearchHit[]): void {
     if (group.rootName) {
       file.append(el('span', 'root', group.rootName));
     }
+    if (group.more > 0) {
+      const more = el('span', 'more', `+${group.more} more`);
+      more.title = `${group.more} more ${group.more === 1 ? 'match' : 'matches'} in this file, folded to show other places`;
+      file.append(more);
+    }
     box.setAttribute('aria-label', group.path);
     box.append(file);
     for (const hit of group.hits) {

@@ -232,7 +232,11 @@ end
 local function hit_text(hit)
   local name = hit.symbol or (hit.kind .. ' L' .. hit.startLine)
   local first = vim.trim((vim.split(hit.snippet, '\n', { plain = true })[1] or ''))
-  return name .. '  ' .. first
+  local more = ''
+  if (hit.moreInFile or 0) > 0 then
+    more = '  (+' .. hit.moreInFile .. ' more in this file)'
+  end
+  return name .. '  ' .. first .. more
 end
 
 --- Searches the index (unsaved buffers included). `opts.mode`:

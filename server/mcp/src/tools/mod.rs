@@ -119,11 +119,14 @@ pub(crate) fn render_results(results: &[dowse_engine::SearchResult]) -> String {
     let mut out = String::new();
     for r in results {
         let symbol = r.symbol.as_deref().unwrap_or("");
-        let within = if r.enclosing.is_empty() {
+        let mut within = if r.enclosing.is_empty() {
             String::new()
         } else {
             format!(" (in {})", r.enclosing.join(" > "))
         };
+        if r.more_in_file > 0 {
+            within.push_str(&format!(" (+{} more in this file)", r.more_in_file));
+        }
         out.push_str(&format!(
             "{}:{}-{} {} {symbol}{within}\n```{}\n{}\n```\n\n",
             r.path, r.start_line, r.end_line, r.kind, r.language, r.snippet

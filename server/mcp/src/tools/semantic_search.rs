@@ -53,7 +53,8 @@ pub(crate) fn result_schema() -> Value {
             "language": {"type": "string"},
             "score": {"type": "number"},
             "snippet": {"type": "string", "description": "the lines that match best"},
-            "snippet_line": {"type": "integer", "description": "1-based line of the snippet's first line"}
+            "snippet_line": {"type": "integer", "description": "1-based line of the snippet's first line"},
+            "more_in_file": {"type": "integer", "description": "further matches in this file, folded away to show other places (on the file's first result only)"}
         },
         "required": ["root", "path", "start_line", "end_line", "kind", "language", "score", "snippet", "snippet_line"]
     })

@@ -21,6 +21,7 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &[],
     attached: &["comment"],
+    test_markers: &[],
     keywords: &[(ChunkKind::Function, "function")],
     usages: Usages::File,
     common_methods: &[],

@@ -32,6 +32,7 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &[],
     attached: &["comment"],
+    test_markers: &[],
     keywords: &[
         (ChunkKind::Constant, "#define"),
         (ChunkKind::Macro, "#define"),

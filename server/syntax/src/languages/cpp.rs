@@ -31,6 +31,7 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &["template_declaration"],
     attached: &["comment"],
+    test_markers: &[],
     keywords: &[
         (ChunkKind::Module, "namespace"),
         (ChunkKind::Constant, "#define"),

@@ -27,6 +27,15 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &[],
     attached: &["comment"],
+    test_markers: &[
+        "[Test]",
+        "[TestCase",
+        "[Fact]",
+        "[Theory]",
+        "[TestMethod]",
+        "[TestClass]",
+        "[TestFixture]",
+    ],
     keywords: &[
         (ChunkKind::Module, "namespace"),
         (ChunkKind::TypeAlias, "delegate"),

@@ -27,6 +27,7 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &[],
     attached: &["comment"],
+    test_markers: &[],
     keywords: &[
         (ChunkKind::Function, "func"),
         (ChunkKind::Method, "func"),

@@ -28,6 +28,12 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &[],
     attached: &["line_comment", "block_comment"],
+    test_markers: &[
+        "@Test",
+        "@ParameterizedTest",
+        "@RepeatedTest",
+        "@TestFactory",
+    ],
     keywords: &[],
     usages: Usages::File,
     common_methods: &[],

@@ -29,6 +29,7 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &["export_statement"],
     attached: &["comment", "decorator"],
+    test_markers: &[],
     keywords: &[(ChunkKind::Function, "function")],
     usages: Usages::Resolved,
     common_methods: &[],

@@ -28,6 +28,7 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &[],
     attached: &["line_comment", "block_comment"],
+    test_markers: &["@Test", "@ParameterizedTest"],
     keywords: &[
         (ChunkKind::Function, "fun"),
         (ChunkKind::Method, "fun"),

@@ -21,6 +21,7 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &[],
     attached: &["comment"],
+    test_markers: &[],
     keywords: &[
         (ChunkKind::Function, "function"),
         (ChunkKind::Method, "function"),

@@ -29,6 +29,7 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &[],
     attached: &[],
+    test_markers: &[],
     keywords: &[(ChunkKind::Section, "")],
     usages: Usages::None,
     common_methods: &[],

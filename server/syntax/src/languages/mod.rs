@@ -50,6 +50,10 @@ pub(crate) struct Spec {
     /// Siblings directly above a definition that belong to it: comments (doc
     /// comments of every flavour), attributes, decorators.
     pub attached: &'static [&'static str],
+    /// Text in the attributes or annotations above a definition that marks
+    /// it as test code (`#[test]`, `@Test`); its chunks rank below the code
+    /// they test.
+    pub test_markers: &'static [&'static str],
     /// How a definition of a kind is written, for enclosing names ("def",
     /// "func", "namespace"); kinds not listed are shown by their kind name.
     pub keywords: &'static [(ChunkKind, &'static str)],

@@ -27,6 +27,7 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &[],
     attached: &["comment"],
+    test_markers: &["@test", "#[Test]"],
     keywords: &[
         (ChunkKind::Function, "function"),
         (ChunkKind::Method, "function"),

@@ -57,6 +57,7 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &[],
     attached: &["line_comment", "block_comment", "attribute_item"],
+    test_markers: &["#[cfg(test)]", "#[test]", "::test]", "#[rstest]"],
     keywords: &[
         (ChunkKind::Function, "fn"),
         (ChunkKind::Method, "fn"),

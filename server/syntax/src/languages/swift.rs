@@ -27,6 +27,7 @@ pub(crate) static SPEC: Spec = Spec {
     },
     wrappers: &[],
     attached: &["comment", "multiline_comment"],
+    test_markers: &["@Test", "@Suite"],
     keywords: &[
         (ChunkKind::Function, "func"),
         (ChunkKind::Method, "func"),

@@ -33,6 +33,7 @@ const TYPESCRIPT_SPEC: Spec = Spec {
     },
     wrappers: &["export_statement"],
     attached: &["comment", "decorator"],
+    test_markers: &[],
     keywords: &[
         (ChunkKind::Function, "function"),
         (ChunkKind::Module, "namespace"),
