@@ -9,7 +9,7 @@
 //!     CORPUS INDEX_DIR OUT_PREFIX --queries FILE... [--mode hybrid|lexical|semantic]...
 //!     [--fusion normalized|rrf] [--lexical-weight W] [--candidates N]
 //!     [--names rule|always|never] [--test-factor F] [--parts] [--max-tokens N]
-//!     [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F]
+//!     [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F] [--file-support W]
 //! ```
 //!
 //! The ranking switches exist to measure what each setting of
@@ -45,7 +45,7 @@ fn usage(problem: &str) -> ! {
         "eval_search: {problem}\nusage: eval_search CORPUS INDEX_DIR OUT_PREFIX --queries FILE... \
          [--mode MODE]... [--fusion normalized|rrf] [--lexical-weight W] [--candidates N] \
          [--names rule|always|never] [--test-factor F] [--parts] [--max-tokens N] \
-         [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F]"
+         [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F] [--file-support W]"
     );
     std::process::exit(2)
 }
@@ -107,6 +107,7 @@ fn parse_args() -> Args {
             "--sentence-lift" => {
                 args.ranking.sentence_name_lift = number(value(&mut it, &arg), &arg)
             }
+            "--file-support" => args.ranking.file_support = number(value(&mut it, &arg), &arg),
             "--second-in-file" => args.ranking.second_in_file = number(value(&mut it, &arg), &arg),
             "--per-file" => {
                 args.ranking.per_file = number(value(&mut it, &arg), &arg).max(1.0) as usize
