@@ -1166,24 +1166,30 @@ mod tests {
         assert_eq!(mixed_similarity(0.3, 0.9, 0.5, 0.0), 0.3);
     }
 
-    #[test]
-    fn test_code_is_recognised_by_path_and_module() {
-        let chunk = |path: &str, enclosing: &[&str]| StoredChunk {
-            chunk_id: 0,
+    /// A stored function chunk of one line (its id is its line), for the
+    /// rules that read only a chunk's path, place and enclosing names.
+    fn stored(path: &str, line: u32, enclosing: &[&str]) -> StoredChunk {
+        StoredChunk {
+            chunk_id: u64::from(line),
             path: path.to_owned(),
             language: "rust".to_owned(),
-            kind: dowse_syntax::ChunkKind::Function,
+            kind: ChunkKind::Function,
             symbol: None,
             enclosing: enclosing.iter().map(|e| (*e).to_owned()).collect(),
-            start_line: 1,
-            end_line: 1,
+            start_line: line,
+            end_line: line,
             byte_range: 0..0,
             part: None,
             definition: None,
             digest: dowse_syntax::Digest::of(b""),
             content_key: 0,
             test: false,
-        };
+        }
+    }
+
+    #[test]
+    fn test_code_is_recognised_by_path_and_module() {
+        let chunk = |path: &str, enclosing: &[&str]| stored(path, 1, enclosing);
         assert!(is_test_code(&chunk("tests/test_app.py", &[])));
         assert!(is_test_code(&chunk("pkg/test_io.py", &[])));
         assert!(is_test_code(&chunk("src/lib.rs", &["mod tests"])));
@@ -1276,22 +1282,7 @@ mod tests {
 
     #[test]
     fn a_file_many_of_whose_chunks_match_is_lifted_when_asked() {
-        let chunk = |path: &str, line: u32| StoredChunk {
-            chunk_id: u64::from(line),
-            path: path.to_owned(),
-            language: "python".to_owned(),
-            kind: ChunkKind::Function,
-            symbol: None,
-            enclosing: Vec::new(),
-            start_line: line,
-            end_line: line,
-            byte_range: 0..0,
-            part: None,
-            definition: None,
-            digest: dowse_syntax::Digest::of(b""),
-            content_key: 0,
-            test: false,
-        };
+        let chunk = |path: &str, line: u32| stored(path, line, &[]);
         let mut chunks = vec![
             (1.0, chunk("lone.py", 1)),
             (0.9, chunk("routing.py", 2)),
