@@ -134,19 +134,21 @@ public class JavaOracle {
                     return super.visitIdentifier(tree, v);
                 }
 
-                @Override
-                public Void visitMemberSelect(MemberSelectTree tree, Void v) {
-                    String name = tree.getIdentifier().toString();
+                /** A use whose name ends the tree (`a.b`, `A::b`). */
+                void useAtEnd(Tree tree, String name) {
                     long end = positions.getEndPosition(unit, tree);
                     use(tree, name, end < 0 ? -1 : end - name.length());
+                }
+
+                @Override
+                public Void visitMemberSelect(MemberSelectTree tree, Void v) {
+                    useAtEnd(tree, tree.getIdentifier().toString());
                     return super.visitMemberSelect(tree, v);
                 }
 
                 @Override
                 public Void visitMemberReference(MemberReferenceTree tree, Void v) {
-                    String name = tree.getName().toString();
-                    long end = positions.getEndPosition(unit, tree);
-                    use(tree, name, end < 0 ? -1 : end - name.length());
+                    useAtEnd(tree, tree.getName().toString());
                     return super.visitMemberReference(tree, v);
                 }
             }.scan(unit, null);
