@@ -174,7 +174,8 @@ pub struct Chunk {
     pub digest: Digest,
     /// Test code by the language's own markers (Rust's `#[cfg(test)]`
     /// modules and `#[test]` functions, Java's `@Test`, C#'s `[Fact]`): the
-    /// chunk starts inside a definition so marked. Test files by name are
+    /// chunk starts or ends inside a definition so marked (a test method's
+    /// chunk may open on its class's line). Test files by name are
     /// search's business (their paths say it).
     pub test: bool,
 }
