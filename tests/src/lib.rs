@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 /// to this test executable (`target/<profile>/dowse`).
 pub mod lsp;
 pub mod mcp;
+pub mod qdrant;
 
 pub fn dowse_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("DOWSE_BIN") {

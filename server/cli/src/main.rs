@@ -135,10 +135,59 @@ enum Command {
         /// commas: `--lang typescript,tsx`); `dowse stats` lists them.
         #[arg(long, value_name = "LANG", value_delimiter = ',')]
         lang: Vec<String>,
+        /// Where to look: this workspace, the team index (`dowse publish`),
+        /// or both fused (the workspace's own files from the workspace).
+        #[arg(long, value_enum, default_value_t = ScopeArg::Local)]
+        scope: ScopeArg,
         /// Print results as JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Publish a workspace's chunks to a team index (Qdrant): only what
+    /// changed since the last publish is sent, what is gone is removed.
+    Publish {
+        /// The workspace root (default: the current directory).
+        path: Option<PathBuf>,
+        /// The Qdrant gRPC URL (default: the remote_url setting), e.g. http://127.0.0.1:6334.
+        /// The API key comes from the remote_api_key setting or DOWSE_REMOTE_API_KEY.
+        #[arg(long, value_name = "URL")]
+        to: Option<String>,
+        /// The collection (default: the remote_collection setting, else `dowse`).
+        #[arg(long, value_name = "NAME")]
+        collection: Option<String>,
+        /// The repository's name in the team index (default: the workspace directory's name).
+        #[arg(long, value_name = "NAME")]
+        repo: Option<String>,
+        /// The revision published (default: the commit .git/HEAD names, if any).
+        #[arg(long, value_name = "REV")]
+        rev: Option<String>,
+        /// Shards of a collection this publish creates.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        shards: u32,
+        /// Copies of each shard in a collection this publish creates.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        replicas: u32,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScopeArg {
+    Local,
+    Team,
+    All,
+}
+
+impl From<ScopeArg> for dowse_team::Scope {
+    fn from(scope: ScopeArg) -> dowse_team::Scope {
+        match scope {
+            ScopeArg::Local => dowse_team::Scope::Local,
+            ScopeArg::Team => dowse_team::Scope::Team,
+            ScopeArg::All => dowse_team::Scope::All,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -206,8 +255,16 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let engine_error = err.downcast_ref::<EngineError>();
-            let user_error = engine_error.is_some_and(EngineError::is_user_error);
+            let engine_error = err.downcast_ref::<EngineError>().or_else(|| {
+                match err.downcast_ref::<dowse_team::TeamError>() {
+                    Some(dowse_team::TeamError::Engine(inner)) => Some(inner),
+                    _ => None,
+                }
+            });
+            let user_error = engine_error.is_some_and(EngineError::is_user_error)
+                || err
+                    .downcast_ref::<dowse_team::TeamError>()
+                    .is_some_and(dowse_team::TeamError::is_user_error);
             let cancelled = matches!(engine_error, Some(EngineError::Cancelled));
             output::error(&err);
             ExitCode::from(if cancelled {
@@ -385,11 +442,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             limit,
             mode,
             lang,
+            scope,
             json,
         } => {
             if query.trim().is_empty() {
                 return Err(EngineError::EmptyQuery.into());
             }
+            let scope: dowse_team::Scope = scope.into();
             let mut engine = open(path, &globals)?;
             let request_mode: SearchMode = mode.into();
             let (report, embedded) = if request_mode == SearchMode::Lexical {
@@ -408,11 +467,58 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 path_prefix: None,
                 languages: dowse_host::language_filter(&lang, dowse_host::Spelling::Snake)?,
             };
-            let response = engine.search(&request)?;
+            let response = if scope == dowse_team::Scope::Local {
+                engine.search(&request)?
+            } else {
+                search_with_team(&engine, &request, scope)?
+            };
             if json {
                 output::json(&response)?;
             } else {
                 output::search_results(&response);
+            }
+        }
+        Command::Publish {
+            path,
+            to,
+            collection,
+            repo,
+            rev,
+            shards,
+            replicas,
+            json,
+        } => {
+            let root = workspace(path.clone())?;
+            let mut engine = open(path, &globals)?;
+            let config = engine.config().remote.clone();
+            let config = dowse_engine::config::RemoteConfig {
+                url: to.or(config.url),
+                collection: collection.unwrap_or(config.collection),
+                ..config
+            };
+            let team = dowse_team::Team::connect(&config)?;
+            update(&mut engine, false)?;
+            let repo = repo.unwrap_or_else(|| dowse_team::default_repo_name(&root));
+            let rev = rev.or_else(|| git_head(&root));
+            let bar = progress::Bar::new();
+            dowse_engine::Progress::begin(&bar, "publishing", engine.counts().1);
+            let mut seen = 0;
+            let report = team.publish(
+                &engine,
+                &repo,
+                rev.as_deref(),
+                dowse_team::Layout { shards, replicas },
+                &mut |chunks, _sent| {
+                    dowse_engine::Progress::advance(&bar, chunks - seen);
+                    seen = chunks;
+                },
+            );
+            dowse_engine::Progress::end(&bar);
+            let report = report?;
+            if json {
+                output::json(&report)?;
+            } else {
+                output::publish_report(&report);
             }
         }
         Command::Similar {
@@ -458,10 +564,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             // The embedder is probed for real: the model is loaded first.
             engine.prepare_semantic();
             let health = engine.health();
+            let remote = engine
+                .config()
+                .remote
+                .url
+                .is_some()
+                .then(|| dowse_team::Team::connect(&engine.config().remote).map(|t| t.status()))
+                .transpose()?;
             if json {
-                output::json(&health)?;
+                let mut value = serde_json::to_value(&health)?;
+                if let Some(remote) = &remote {
+                    value["remote"] = serde_json::to_value(remote)?;
+                }
+                output::json(&value)?;
             } else {
                 output::health(&health);
+                if let Some(remote) = &remote {
+                    output::remote_status(remote);
+                }
             }
             if health.status == dowse_engine::health::Status::Unhealthy {
                 std::process::exit(1);
@@ -521,6 +641,63 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         },
     }
     Ok(())
+}
+
+/// A search of this workspace and the team index: the team's query is
+/// started first and waited for only within its time budget.
+fn search_with_team(
+    engine: &Engine,
+    request: &SearchRequest,
+    scope: dowse_team::Scope,
+) -> anyhow::Result<dowse_engine::SearchResponse> {
+    let remote_config = &engine.config().remote;
+    let team = dowse_team::Team::connect(remote_config)?;
+    let query = engine.remote_query(request.query.trim());
+    let pending = team.search(&query, request.limit);
+    let local = engine.search(request)?;
+    let repo = dowse_team::default_repo_name(engine.root());
+    let has_file = |path: &str| engine.has_file(path);
+    let similarity =
+        |result: &dowse_engine::SearchResult| engine.similarity(result, query.dense.as_deref()?);
+    let context = dowse_team::Local {
+        repo: &repo,
+        has_file: &has_file,
+        similarity: &similarity,
+        terms: &query.terms,
+    };
+    Ok(dowse_team::merge(
+        scope,
+        local,
+        pending.wait(),
+        &context,
+        request.limit,
+    ))
+}
+
+/// The commit `.git/HEAD` names, read from the files (no git command runs:
+/// a repository's git configuration can name programs to run).
+fn git_head(root: &std::path::Path) -> Option<String> {
+    let git = root.join(".git");
+    let head = std::fs::read_to_string(git.join("HEAD")).ok()?;
+    let head = head.trim();
+    let is_commit = |s: &str| s.len() >= 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let Some(reference) = head.strip_prefix("ref: ") else {
+        return is_commit(head).then(|| head.to_owned());
+    };
+    // Only names under refs/: a crafted HEAD cannot read files elsewhere.
+    if !reference.starts_with("refs/") || reference.split('/').any(|part| part == "..") {
+        return None;
+    }
+    if let Ok(commit) = std::fs::read_to_string(git.join(reference))
+        && is_commit(commit.trim())
+    {
+        return Some(commit.trim().to_owned());
+    }
+    let packed = std::fs::read_to_string(git.join("packed-refs")).ok()?;
+    packed.lines().find_map(|line| {
+        let (commit, name) = line.split_once(' ')?;
+        (name == reference && is_commit(commit)).then(|| commit.to_owned())
+    })
 }
 
 /// `FILE:LINE` with a 1-based line.

@@ -272,8 +272,14 @@ pub fn usages(response: &UsagesResponse) {
 fn print_results(results: &[SearchResult]) {
     let mut out = std::io::stdout().lock();
     for result in results {
+        // A team index result names its repository: `repo//path`.
+        let repo = result
+            .repo
+            .as_deref()
+            .map(|repo| format!("{repo}//"))
+            .unwrap_or_default();
         let mut title = format!(
-            "{}:{}-{}  {}",
+            "{repo}{}:{}-{}  {}",
             result.path, result.start_line, result.end_line, result.kind
         );
         if let Some(symbol) = &result.symbol {
@@ -292,4 +298,55 @@ fn print_results(results: &[SearchResult]) {
         }
         let _ = writeln!(out);
     }
+}
+
+/// What `dowse publish` did.
+pub fn publish_report(report: &dowse_team::PublishReport) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "published {} to `{}`: {} chunks, {} sent, {} unchanged, {} removed, in {:.1} s{}",
+        report.repo,
+        report.collection,
+        report.chunks,
+        report.sent,
+        report.unchanged,
+        report.removed,
+        report.seconds,
+        if report.retried > 0 {
+            format!(" ({} requests retried)", report.retried)
+        } else {
+            String::new()
+        }
+    );
+}
+
+/// The team index's line of `dowse health`.
+pub fn remote_status(status: &dowse_team::RemoteStatus) {
+    let mut out = std::io::stdout().lock();
+    let state = if !status.reachable {
+        "unreachable"
+    } else if status.error.is_some() {
+        "degraded"
+    } else {
+        "ok"
+    };
+    let mut said = format!("{} collection `{}`", status.url, status.collection);
+    if let Some(points) = status.points {
+        said.push_str(&format!(", {points} points"));
+    }
+    if let Some(colour) = &status.status {
+        said.push_str(&format!(", {colour}"));
+    }
+    if let Some((active, all)) = status.replicas_active {
+        said.push_str(&format!(", {active}/{all} shard replicas active"));
+    }
+    if let Some(error) = &status.error {
+        said.push_str(&format!(": {error}"));
+    }
+    let latency = status
+        .latency_ms
+        .map(|ms| format!(" ({ms:.1} ms)"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  {:<9} {state:<9} {said}{latency}", "team");
 }

@@ -23,7 +23,7 @@ impl Progress for Bar {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         // Embedding counts chunks (and takes long: the rate and the time
         // left matter most there); indexing counts files.
-        let unit = if title == "embedding" {
+        let unit = if title == "embedding" || title == "publishing" {
             "chunks"
         } else {
             "files"

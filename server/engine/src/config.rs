@@ -44,6 +44,37 @@ pub struct Config {
     /// The MCP endpoint of the language server (the engine does not use
     /// these; they share the one schema of settings).
     pub mcp: McpConfig,
+    /// The team index searched with `scope` team or all (the engine does
+    /// not use it either: `dowse-team` does).
+    pub remote: RemoteConfig,
+}
+
+/// Where the team index is (`dowse publish` fills it; searches with scope
+/// `team` or `all` read it). From the user's own settings only: a
+/// repository cannot point dowse at a server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteConfig {
+    /// The Qdrant gRPC URL, e.g. `http://127.0.0.1:6334` (`https://` for TLS).
+    pub url: Option<String>,
+    pub collection: String,
+    pub api_key: Option<String>,
+    /// Repositories to search (all of the collection's when empty).
+    pub repos: Vec<String>,
+    /// How long a search waits for the team index before answering with
+    /// local results alone.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for RemoteConfig {
+    fn default() -> RemoteConfig {
+        RemoteConfig {
+            url: None,
+            collection: "dowse".to_owned(),
+            api_key: None,
+            repos: Vec::new(),
+            timeout: std::time::Duration::from_millis(300),
+        }
+    }
 }
 
 /// Where and whether `dowse lsp` serves MCP over HTTP.
@@ -85,6 +116,7 @@ impl Default for Config {
             backups: 2,
             shutdown_timeout: std::time::Duration::from_secs(5),
             mcp: McpConfig::default(),
+            remote: RemoteConfig::default(),
         }
     }
 }
@@ -219,6 +251,31 @@ pub const KEYS: &[Key] = &[
         "true or false (true lets mcp_bind be reachable from other machines)",
         WorkspaceMay::Never,
     ),
+    key(
+        "remote_url",
+        "a Qdrant gRPC URL, e.g. http://127.0.0.1:6334",
+        WorkspaceMay::Never,
+    ),
+    key(
+        "remote_collection",
+        "a Qdrant collection name",
+        WorkspaceMay::Never,
+    ),
+    key(
+        "remote_api_key",
+        "the Qdrant API key (a read-only key is enough to search)",
+        WorkspaceMay::Never,
+    ),
+    key(
+        "remote_repos",
+        "a list of repository names, e.g. [\"api\", \"web\"]",
+        WorkspaceMay::Never,
+    ),
+    key(
+        "remote_timeout_ms",
+        "milliseconds, 1 to 60000",
+        WorkspaceMay::Never,
+    ),
 ];
 
 /// A setting that was not applied: where it came from, the key, the value
@@ -253,6 +310,15 @@ fn sha256_hex(value: &serde_json::Value) -> Option<String> {
     (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())).then_some(text)
 }
 
+/// A value as messages show it: a secret never.
+fn shown(key: &str, value: &serde_json::Value) -> String {
+    if key.ends_with("api_key") {
+        "(hidden)".to_owned()
+    } else {
+        value.to_string()
+    }
+}
+
 impl Config {
     /// Sets one key from a JSON value (TOML and LSP settings arrive as
     /// such; environment values are parsed by [`Config::set_str`]), from a
@@ -266,7 +332,7 @@ impl Config {
         let error = |fix: String| ConfigError {
             origin: source.to_owned(),
             key: key.to_owned(),
-            value: value.to_string(),
+            value: shown(key, value),
             fix,
             ignored: false,
         };
@@ -330,6 +396,37 @@ impl Config {
                     .ok_or_else(bad)?
             }
             "mcp_allow_remote" => self.mcp.allow_remote = value.as_bool().ok_or_else(bad)?,
+            "remote_url" => {
+                let url = value.as_str().map(str::trim).ok_or_else(bad)?;
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(bad());
+                }
+                self.remote.url = Some(url.to_owned());
+            }
+            "remote_collection" => {
+                self.remote.collection = value
+                    .as_str()
+                    .filter(|s| !s.trim().is_empty())
+                    .ok_or_else(bad)?
+                    .trim()
+                    .to_owned()
+            }
+            "remote_api_key" => {
+                self.remote.api_key = value
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .ok_or_else(bad)
+                    .map(Some)?
+            }
+            "remote_repos" => self.remote.repos = globs(value).ok_or_else(bad)?,
+            "remote_timeout_ms" => {
+                let ms = value
+                    .as_u64()
+                    .filter(|n| (1..=60_000).contains(n))
+                    .ok_or_else(bad)?;
+                self.remote.timeout = std::time::Duration::from_millis(ms);
+            }
             _ => return Err(bad()),
         }
         Ok(())
@@ -355,7 +452,7 @@ impl Config {
             return Err(ConfigError {
                 origin: source.to_owned(),
                 key: key.to_owned(),
-                value: value.to_string(),
+                value: shown(key, value),
                 fix: format!(
                     "a workspace's own files cannot set it (it names a location or opens a door); \
                      set it in {user_file}, the editor's settings, {} or --{}",
@@ -393,16 +490,15 @@ impl Config {
     /// comma-separated, booleans `true`/`false`.
     pub fn set_str(&mut self, source: &str, key: &str, text: &str) -> Result<(), ConfigError> {
         let value = match key {
-            "include" | "exclude" => serde_json::Value::Array(
+            "include" | "exclude" | "remote_repos" => serde_json::Value::Array(
                 text.split(',')
                     .map(str::trim)
                     .filter(|g| !g.is_empty())
                     .map(|g| g.into())
                     .collect(),
             ),
-            "index_dir" | "model_dir" | "mcp_bind" | "model_sha256" | "runtime_sha256" => {
-                text.into()
-            }
+            "index_dir" | "model_dir" | "mcp_bind" | "model_sha256" | "runtime_sha256"
+            | "remote_url" | "remote_collection" | "remote_api_key" => text.into(),
             _ => serde_json::from_str(text.trim()).unwrap_or_else(|_| text.into()),
         };
         self.set(source, key, &value)

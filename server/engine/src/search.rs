@@ -168,6 +168,10 @@ pub struct SearchResult {
     /// show other places (on the file's first result only).
     #[serde(skip_serializing_if = "is_zero")]
     pub more_in_file: u32,
+    /// The repository of a result from a team index (`dowse publish`);
+    /// `None` for this workspace's own results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -1024,6 +1028,7 @@ pub(crate) fn to_result(
         matches,
         name,
         more_in_file: 0,
+        repo: None,
     }
 }
 

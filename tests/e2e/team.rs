@@ -1,0 +1,364 @@
+//! The team index against a real Qdrant server: publishing two
+//! repositories, searching them with a workspace, republishing after edits
+//! and deletions, refusing another model's collection, and answering from
+//! the local index when the team index is down or slow.
+//!
+//! Every test here is named `qdrant_*`: scripts/test skips them, and says
+//! so, when there is no Qdrant binary at all.
+
+use std::time::{Duration, Instant};
+
+use dowse_tests::TestWorkspace;
+use dowse_tests::qdrant::QdrantNode;
+use serde_json::{Value, json};
+
+const LIMITS: &str = r#""""Request limits for the public API."""
+
+import time
+
+
+class TokenBucket:
+    """Throttles requests: a bucket of tokens refilled at a steady rate."""
+
+    def __init__(self, rate, capacity):
+        self.rate = rate
+        self.capacity = capacity
+        self.tokens = capacity
+        self.stamp = time.monotonic()
+
+    def allow(self):
+        """Take one token if there is one; refuse the request otherwise."""
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+"#;
+
+const USERS: &str = r#""""Users of the public API."""
+
+
+def find_user(store, user_id):
+    """Look a user up by id; None when there is no such user."""
+    return store.get(user_id)
+
+
+def rename_user(store, user_id, name):
+    """Give a user a new display name."""
+    user = find_user(store, user_id)
+    user["name"] = name
+    return user
+"#;
+
+const PAGES: &str = r#""""Pages of the web front end."""
+
+
+def render_profile(user):
+    """The profile page of a user: name and avatar."""
+    return f"<h1>{user['name']}</h1><img src='{user['avatar']}'>"
+
+
+def render_error(status):
+    """A page for an HTTP error status."""
+    return f"<h1>Error {status}</h1>"
+"#;
+
+/// Two repositories side by side, each with an index of its own.
+struct Repos {
+    ws: TestWorkspace,
+}
+
+impl Repos {
+    fn new() -> Repos {
+        let ws = TestWorkspace::empty();
+        ws.write("api/limits.py", LIMITS);
+        ws.write("api/users.py", USERS);
+        ws.write("web/pages.py", PAGES);
+        Repos { ws }
+    }
+
+    fn index_dir(&self, repo: &str) -> String {
+        self.ws.index_dir.join(repo).display().to_string()
+    }
+
+    /// `dowse ARGS` for `repo`'s index, with the real model and the team
+    /// index of `env` (`DOWSE_REMOTE_*`).
+    fn dowse(&self, repo: &str, args: &[&str], env: &[(&str, &str)]) -> dowse_tests::Run {
+        let index_dir = self.index_dir(repo);
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--index-dir", &index_dir]);
+        let mut cmd = self.ws.command(&all);
+        cmd.env("DOWSE_MODEL_DIR", dowse_tests::real_model_dir());
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        dowse_tests::Run(cmd.output().expect("run dowse"))
+    }
+
+    fn publish(&self, node: &QdrantNode, repo: &str, collection: &str) -> Value {
+        let url = node.url();
+        self.dowse(
+            repo,
+            &[
+                "publish",
+                repo,
+                "--to",
+                &url,
+                "--collection",
+                collection,
+                "--json",
+            ],
+            &[],
+        )
+        .json()
+    }
+
+    fn search(&self, node_url: &str, collection: &str, query: &str, scope: &str) -> Value {
+        self.dowse(
+            "web",
+            &["search", query, "--path", "web", "--scope", scope, "--json"],
+            &[
+                ("DOWSE_REMOTE_URL", node_url),
+                ("DOWSE_REMOTE_COLLECTION", collection),
+            ],
+        )
+        .json()
+    }
+}
+
+fn places(response: &Value) -> Vec<String> {
+    response["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            format!(
+                "{}//{}",
+                r["repo"].as_str().unwrap_or("(local)"),
+                r["path"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn qdrant_two_repositories_publish_search_and_republish() {
+    let repos = Repos::new();
+    let node = QdrantNode::start(&repos.ws.home.join("qdrant"));
+
+    let api = repos.publish(&node, "api", "team");
+    assert_eq!(api["repo"], "api");
+    let api_chunks = api["chunks"].as_u64().unwrap();
+    assert!(api_chunks >= 4, "{api}");
+    assert_eq!(api["sent"], api_chunks, "a first publish sends every chunk");
+    assert_eq!(api["unchanged"], 0);
+    let web = repos.publish(&node, "web", "team");
+    assert_eq!(
+        node.count("team", json!({})),
+        api_chunks + web["chunks"].as_u64().unwrap()
+    );
+
+    // From the web repository, a question answered only in the api one.
+    let question = "how are requests throttled with a bucket of tokens";
+    let all = repos.search(&node.url(), "team", question, "all");
+    assert!(all.get("degraded").is_none(), "{all}");
+    let found = places(&all);
+    assert_eq!(found[0], "api//limits.py", "{found:?}");
+    let best = &all["results"][0];
+    assert!(
+        best["root"].as_str().unwrap().is_empty(),
+        "a remote result has no local root"
+    );
+    assert!(
+        best["snippet"].as_str().unwrap().contains("token"),
+        "{best}"
+    );
+    // Local scope knows nothing of the other repository.
+    let local = repos.search(&node.url(), "team", question, "local");
+    assert!(
+        places(&local).iter().all(|p| p.starts_with("(local)//")),
+        "{local}"
+    );
+    // With scope all, the web repository's own files come from its local
+    // index, never from the published copy.
+    assert!(
+        !found.iter().any(|p| p.starts_with("web//")),
+        "the open repository's published copies are replaced: {found:?}"
+    );
+    assert!(found.iter().any(|p| p == "(local)//pages.py"), "{found:?}");
+
+    // Republishing unchanged sends nothing.
+    let again = repos.publish(&node, "api", "team");
+    assert_eq!(
+        (again["sent"].as_u64(), again["removed"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(again["unchanged"], api_chunks);
+
+    // An edited file: only its chunks are sent.
+    let users_points = node.count(
+        "team",
+        json!({"must": [
+            {"key": "repo", "match": {"value": "api"}},
+            {"key": "path", "match": {"value": "users.py"}}
+        ]}),
+    );
+    assert!(users_points >= 2, "{users_points}");
+    repos.ws.write(
+        "api/users.py",
+        USERS.replace(
+            "Give a user a new display name.",
+            "Change the name a user is shown by.",
+        ),
+    );
+    let edited = repos.publish(&node, "api", "team");
+    let sent = edited["sent"].as_u64().unwrap();
+    assert!(sent >= 1 && sent <= users_points, "{edited}");
+    assert_eq!(
+        edited["unchanged"].as_u64().unwrap() + sent,
+        api_chunks,
+        "{edited}"
+    );
+    let renamed = repos.search(
+        &node.url(),
+        "team",
+        "change the name a user is shown by",
+        "team",
+    );
+    assert_eq!(places(&renamed)[0], "api//users.py", "{renamed}");
+
+    // A deleted file: its points are removed, nothing else.
+    std::fs::remove_file(repos.ws.path("api/users.py")).unwrap();
+    let deleted = repos.publish(&node, "api", "team");
+    assert_eq!(deleted["removed"].as_u64(), Some(users_points), "{deleted}");
+    assert_eq!(deleted["sent"], 0);
+    let left = node.count(
+        "team",
+        json!({"must": [
+            {"key": "repo", "match": {"value": "api"}},
+            {"key": "path", "match": {"value": "users.py"}}
+        ]}),
+    );
+    assert_eq!(left, 0);
+    assert_eq!(
+        node.count(
+            "team",
+            json!({"must": [{"key": "repo", "match": {"value": "api"}}]})
+        ),
+        api_chunks - users_points
+    );
+
+    // Health names the team index and what it holds.
+    let health = repos
+        .dowse(
+            "web",
+            &["health", "--path", "web", "--json"],
+            &[
+                ("DOWSE_REMOTE_URL", &node.url()),
+                ("DOWSE_REMOTE_COLLECTION", "team"),
+            ],
+        )
+        .json();
+    let remote = &health["remote"];
+    assert_eq!(remote["reachable"], true, "{remote}");
+    assert_eq!(remote["status"], "green", "{remote}");
+    assert_eq!(
+        remote["points"].as_u64(),
+        Some(node.count("team", json!({}))),
+        "{remote}"
+    );
+    assert!(
+        remote["model"]
+            .as_str()
+            .unwrap()
+            .starts_with("all-MiniLM-L6-v2"),
+        "{remote}"
+    );
+    assert_eq!(remote["replicas_active"], json!([1, 1]), "{remote}");
+}
+
+#[test]
+fn qdrant_a_collection_of_another_model_is_refused() {
+    let repos = Repos::new();
+    let node = QdrantNode::start(&repos.ws.home.join("qdrant"));
+    node.rest(
+        "PUT",
+        "/collections/other",
+        Some(json!({
+            "vectors": {"dense": {"size": 768, "distance": "Cosine"}},
+            "metadata": {"dowse_model": "some/other-model", "dowse_dimensions": 768}
+        })),
+    );
+    let url = node.url();
+    let run = repos.dowse(
+        "api",
+        &["publish", "api", "--to", &url, "--collection", "other"],
+        &[],
+    );
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("holds vectors of `some/other-model` (768 dimensions)"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(node.count("other", json!({})), 0, "nothing was sent");
+}
+
+#[test]
+fn qdrant_down_or_slow_answers_locally_within_the_budget() {
+    let repos = Repos::new();
+    // Index first, so the searches below time only the search.
+    repos.dowse("web", &["index", "web"], &[]).ok();
+
+    // Nothing listens: refused at once.
+    let closed = format!("http://127.0.0.1:{}", dowse_tests::qdrant::free_port());
+    let down = repos.search(&closed, "team", "render a profile page", "all");
+    assert_eq!(places(&down)[0], "(local)//pages.py", "{down}");
+    let note = down["degraded"].as_str().unwrap();
+    assert!(
+        note.contains(&closed) && note.ends_with("local results only"),
+        "{note}"
+    );
+
+    // A server that accepts and never answers: the budget bounds the wait.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in silent.incoming().take(4) {
+            open.push(stream);
+        }
+    });
+    let started = Instant::now();
+    let slow = repos
+        .dowse(
+            "web",
+            &[
+                "search",
+                "render a profile page",
+                "--path",
+                "web",
+                "--scope",
+                "all",
+                "--json",
+            ],
+            &[
+                ("DOWSE_REMOTE_URL", &silent_url),
+                ("DOWSE_REMOTE_TIMEOUT_MS", "300"),
+            ],
+        )
+        .json();
+    let took = started.elapsed();
+    assert_eq!(places(&slow)[0], "(local)//pages.py", "{slow}");
+    assert_eq!(
+        slow["degraded"].as_str().unwrap(),
+        format!("the team index at {silent_url} did not answer within 300 ms: local results only")
+    );
+    // Loading the model and searching take a few seconds in a debug
+    // build; a wait for the server would take its 60 s timeout.
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    drop(held);
+}
