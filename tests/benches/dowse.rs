@@ -24,6 +24,10 @@
 //!   `DOWSE_BENCH_ANSWER_INDEX=DIR cargo bench -p dowse-tests --bench dowse`.
 //! - chunking: each language's chunking speed, MB/s of source, against
 //!   Python's in the same run (`chunking.rs`; `--chunk-root DIR` adds source).
+//! - team: publishing the corpus to a real Qdrant node (`DOWSE_QDRANT_BIN`),
+//!   chunks/s with the embedding already done, and hybrid search latency of
+//!   `local` against `all` (fused with the team index holding the corpus and
+//!   a second repository), in this process (`team.rs`).
 //! - limits: the MCP endpoint's answers to one well-behaved client before
 //!   and while 200 idle connections, 100 half-sent headers and 64 slow
 //!   bodies hold on (`http_limits.rs`); target: every answer within 1 s.
@@ -32,7 +36,7 @@
 //!
 //! ```text
 //! cargo bench -p dowse-tests --bench dowse -- [--corpus DIR] [--include GLOB]...
-//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|persistence|chunking|usages|semantic|lsp|coverage|mcp|limits]...
+//!     [--exclude GLOB]... [--runs N] [--out FILE] [--only lexical|persistence|chunking|usages|semantic|lsp|coverage|team|mcp|limits]...
 //!     [--chunk-root DIR]...
 //!     [--mcp-clients N] [--mcp-calls N] [--mcp-think-ms N] [--mcp-fuzz N]
 //!     [--crash-rounds N]
@@ -58,6 +62,7 @@ use serde_json::{Value, json};
 mod chunking;
 mod http_limits;
 mod mcp_load;
+mod team;
 
 struct Args {
     only: Vec<String>,
@@ -166,6 +171,15 @@ fn main() {
     }
     if wants("coverage") {
         report["coverage"] = coverage(&args);
+        if args.out.is_some() {
+            write_report(&args, &report);
+        }
+    }
+    if wants("team") {
+        report["team"] = team::run(
+            &args,
+            semantic_index.as_ref().map(|d| d.path().join("index")),
+        );
         if args.out.is_some() {
             write_report(&args, &report);
         }
@@ -478,6 +492,7 @@ fn query_latencies(args: &Args, index_dir: &Path) -> Vec<f64> {
         limit: 10,
         path_prefix: None,
         languages: Vec::new(),
+        scope: Default::default(),
     };
     for q in LEXICAL_QUERIES {
         engine.search(&request(q)).expect("search");
@@ -1291,6 +1306,9 @@ fn print_table(report: &Value) {
         report["machine"]["loadavg_at_start"].as_str().unwrap_or("")
     );
     let row = |name: &str, value: String| eprintln!("  {name:<36} {value}");
+    if !report["team"].is_null() {
+        team::print(&report["team"]);
+    }
     if !report["chunking"].is_null() {
         chunking::print(&report["chunking"]);
     }

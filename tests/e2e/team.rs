@@ -9,6 +9,8 @@
 use std::time::{Duration, Instant};
 
 use dowse_tests::TestWorkspace;
+use dowse_tests::lsp::{LspClient, file_uri};
+use dowse_tests::mcp::McpHttp;
 use dowse_tests::qdrant::QdrantNode;
 use serde_json::{Value, json};
 
@@ -361,4 +363,308 @@ fn qdrant_down_or_slow_answers_locally_within_the_budget() {
     // build; a wait for the server would take its 60 s timeout.
     assert!(took < Duration::from_secs(30), "{took:?}");
     drop(held);
+}
+
+/// The developer's unsaved edit beats the published copy: over LSP
+/// (`dowse/search` with scope all) and over the MCP endpoint beside it.
+#[test]
+fn qdrant_an_unsaved_edit_wins_over_the_published_chunk() {
+    let repos = Repos::new();
+    let node = QdrantNode::start(&repos.ws.home.join("qdrant"));
+    repos.publish(&node, "api", "team");
+    repos.publish(&node, "web", "team");
+
+    let web = repos.ws.path("web");
+    let mut cmd = repos.ws.command(&["lsp"]);
+    cmd.current_dir(&web)
+        .env("DOWSE_INDEX_DIR", repos.ws.index_dir.join("web-lsp"))
+        .env("DOWSE_MODEL_DIR", dowse_tests::real_model_dir())
+        .env("DOWSE_REMOTE_URL", node.url())
+        .env("DOWSE_REMOTE_COLLECTION", "team");
+    let mut client = LspClient::spawn(cmd);
+    client.initialize(&web, json!({}), json!({"debounce_ms": 20}));
+    client
+        .wait_for(Duration::from_secs(120), |n| {
+            n["method"] == "dowse/status" && n["params"]["phase"] == "ready"
+        })
+        .expect("ready");
+
+    let path = web.join("pages.py");
+    let uri = file_uri(&path);
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": PAGES}}),
+    );
+    let edited = PAGES.replace(
+        "\"\"\"A page for an HTTP error status.\"\"\"",
+        "\"\"\"Apologise with a teapot when asked to brew coffee.\"\"\"\n    if status == 418:\n        return \"<h1>I am a teapot</h1>\"",
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": edited}]}),
+    );
+    let query = "apologise with a teapot when asked to brew coffee";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let response = loop {
+        let response = client.request(
+            "dowse/search",
+            json!({"query": query, "scope": "all", "limit": 10}),
+        );
+        let first = &response["result"]["results"][0];
+        if first["snippet"]
+            .as_str()
+            .is_some_and(|s| s.contains("teapot"))
+        {
+            break response;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the edit was never found: {response}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let results = response["result"]["results"].as_array().unwrap();
+    assert!(response["result"]["degraded"].is_null(), "{response}");
+    let first = &results[0];
+    assert!(first.get("repo").is_none(), "the local chunk: {first}");
+    assert_eq!(first["uri"], uri.as_str());
+    // The published render_error (and the rest of web's published copy)
+    // never shows: the local file replaces it.
+    assert!(results.iter().all(|r| r["repo"] != "web"), "{response}");
+    // The other repository is there, from the team index.
+    assert!(
+        results.iter().any(|r| r["repo"] == "api" && r["uri"] == ""),
+        "{response}"
+    );
+
+    // The same over MCP, beside the editor.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let endpoint = loop {
+        let endpoint = client.request("dowse/mcpEndpoint", Value::Null)["result"].clone();
+        if !endpoint.is_null() {
+            break endpoint;
+        }
+        assert!(Instant::now() < deadline, "no MCP endpoint");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut agent = McpHttp::connect(
+        endpoint["url"].as_str().unwrap(),
+        endpoint["token"].as_str().unwrap(),
+    );
+    let answer = agent.call_tool("semantic_search", json!({"query": query, "scope": "all"}));
+    let results = answer["structuredContent"]["results"]
+        .as_array()
+        .expect("results");
+    assert!(
+        results[0]["snippet"].as_str().unwrap().contains("teapot"),
+        "{answer}"
+    );
+    assert!(results[0].get("repo").is_none(), "{answer}");
+    assert!(results.iter().all(|r| r["repo"] != "web"), "{answer}");
+    let team_only = agent.call_tool("semantic_search", json!({"query": query, "scope": "team"}));
+    let results = team_only["structuredContent"]["results"]
+        .as_array()
+        .expect("results");
+    assert!(results.iter().all(|r| r["repo"].is_string()), "{team_only}");
+    client.shutdown();
+}
+
+/// Waits until `pred` holds, or fails with `what`.
+fn eventually(what: &str, timeout: Duration, mut pred: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !pred() {
+        assert!(Instant::now() < deadline, "{what} within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Every replica of every shard of `collection`, as `node` sees them:
+/// (shard, state).
+fn replica_states(node: &QdrantNode, collection: &str) -> Vec<(u64, String)> {
+    let info = node.rest("GET", &format!("/collections/{collection}/cluster"), None);
+    let result = &info["result"];
+    ["local_shards", "remote_shards"]
+        .iter()
+        .flat_map(|side| result[*side].as_array().cloned().unwrap_or_default())
+        .map(|s| {
+            (
+                s["shard_id"].as_u64().unwrap(),
+                s["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn everything(repos: &Repos, url: &str, collection: &str) -> Vec<String> {
+    let mut found: Vec<String> = repos
+        .dowse(
+            "web",
+            &[
+                "search",
+                "user page request token",
+                "--path",
+                "web",
+                "--scope",
+                "team",
+                "-n",
+                "100",
+                "--json",
+            ],
+            &[
+                ("DOWSE_REMOTE_URL", url),
+                ("DOWSE_REMOTE_COLLECTION", collection),
+                ("DOWSE_REMOTE_TIMEOUT_MS", "5000"),
+            ],
+        )
+        .json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}//{}:{}",
+                r["repo"].as_str().unwrap(),
+                r["path"].as_str().unwrap(),
+                r["start_line"]
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Three nodes, three shards, two replicas each: a node killed with -9
+/// loses nothing, publishing goes on, the node comes back and catches up;
+/// with every node down, search answers locally within its budget.
+#[test]
+fn qdrant_a_cluster_survives_a_killed_node() {
+    let repos = Repos::new();
+    let base = repos.ws.home.join("cluster");
+    let first = QdrantNode::start_in_cluster(&base.join("n1"), None);
+    let second = QdrantNode::start_in_cluster(&base.join("n2"), Some(first.p2p_port));
+    let mut third = QdrantNode::start_in_cluster(&base.join("n3"), Some(first.p2p_port));
+    eventually("three peers", Duration::from_secs(60), || {
+        first.rest("GET", "/cluster", None)["result"]["peers"]
+            .as_object()
+            .is_some_and(|peers| peers.len() == 3)
+    });
+    let url = first.url();
+    for repo in ["api", "web"] {
+        let report = repos
+            .dowse(
+                repo,
+                &[
+                    "publish",
+                    repo,
+                    "--to",
+                    &url,
+                    "--collection",
+                    "team",
+                    "--shards",
+                    "3",
+                    "--replicas",
+                    "2",
+                    "--json",
+                ],
+                &[],
+            )
+            .json();
+        assert!(report["sent"].as_u64().unwrap() > 0, "{report}");
+    }
+    eventually("every replica active", Duration::from_secs(60), || {
+        let states = replica_states(&first, "team");
+        states.len() == 6 && states.iter().all(|(_, s)| s == "Active")
+    });
+    let total = first.count("team", json!({}));
+    let before = everything(&repos, &url, "team");
+    assert_eq!(before.len() as u64, total, "{before:?}");
+
+    third.kill();
+    // Nothing lost: every result, and the exact count.
+    assert_eq!(everything(&repos, &url, "team"), before);
+    assert_eq!(first.count("team", json!({})), total);
+    let health = repos
+        .dowse(
+            "web",
+            &["health", "--path", "web", "--json"],
+            &[
+                ("DOWSE_REMOTE_URL", &url),
+                ("DOWSE_REMOTE_COLLECTION", "team"),
+            ],
+        )
+        .0;
+    let health: Value = serde_json::from_slice(&health.stdout).unwrap();
+    assert_eq!(health["remote"]["points"].as_u64(), Some(total), "{health}");
+    // Publishing goes on.
+    repos.ws.write(
+        "api/users.py",
+        USERS.replace(
+            "Give a user a new display name.",
+            "Change the name a user is shown by.",
+        ),
+    );
+    let edited = repos
+        .dowse(
+            "api",
+            &[
+                "publish",
+                "api",
+                "--to",
+                &url,
+                "--collection",
+                "team",
+                "--json",
+            ],
+            &[],
+        )
+        .json();
+    assert!(edited["sent"].as_u64().unwrap() >= 1, "{edited}");
+    let after = everything(&repos, &url, "team");
+
+    // The node restarts and catches up: its replicas active again, and it
+    // answers with every point, the new ones included.
+    third.restart();
+    eventually(
+        "the restarted node's replicas active",
+        Duration::from_secs(90),
+        || {
+            let states = replica_states(&third, "team");
+            states.len() == 6 && states.iter().all(|(_, s)| s == "Active")
+        },
+    );
+    assert_eq!(third.count("team", json!({})), total);
+    assert_eq!(everything(&repos, &third.url(), "team"), after);
+
+    // Every node down: local answers, within the budget, with the note.
+    drop(first);
+    drop(second);
+    drop(third);
+    let started = Instant::now();
+    let down = repos
+        .dowse(
+            "web",
+            &[
+                "search",
+                "render a profile page",
+                "--path",
+                "web",
+                "--scope",
+                "all",
+                "--json",
+            ],
+            &[
+                ("DOWSE_REMOTE_URL", &url),
+                ("DOWSE_REMOTE_COLLECTION", "team"),
+            ],
+        )
+        .json();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(places(&down)[0], "(local)//pages.py", "{down}");
+    assert!(
+        down["degraded"]
+            .as_str()
+            .unwrap()
+            .ends_with("local results only"),
+        "{down}"
+    );
 }

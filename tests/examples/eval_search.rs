@@ -177,6 +177,7 @@ fn main() {
                 limit: 10,
                 path_prefix: None,
                 languages: Vec::new(),
+                scope: Default::default(),
             };
             let response = engine.search(&request).expect("search");
             let row = serde_json::json!({"id": q["id"], "results": response.results});

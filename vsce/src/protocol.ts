@@ -48,7 +48,15 @@ export interface SearchParams {
   pathPrefix?: string;
   /** Only results in files of this language or these languages (`typescript`, `go`, `markdown`, `text`...). */
   lang?: string | string[];
+  /**
+   * `local` (default): the workspace, with unsaved buffers; `team`: the team
+   * index (`dowse publish`, the `remote_*` settings); `all`: both, the
+   * workspace's own files from the workspace.
+   */
+  scope?: SearchScope;
 }
+
+export type SearchScope = 'local' | 'team' | 'all';
 
 /** One ranked chunk of code. */
 export interface SearchHit {
@@ -78,6 +86,11 @@ export interface SearchHit {
    * places; on the file's first hit only, absent when none.
    */
   moreInFile?: number;
+  /**
+   * The repository of a team index result (scope `team` or `all`): `uri`
+   * and `root` are empty and `snippet` is the published text.
+   */
+  repo?: string;
 }
 
 /** `dowse/search` result. */

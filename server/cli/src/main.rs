@@ -15,8 +15,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dowse_engine::{
-    Config, ConfigSources, EmbedReport, Engine, EngineError, EngineWriter, IndexReport, SearchMode,
-    SearchRequest, UsagesQuery,
+    Config, ConfigSources, EmbedReport, Engine, EngineError, EngineWriter, IndexReport, Scope,
+    SearchMode, SearchRequest, UsagesQuery,
 };
 
 #[derive(Parser)]
@@ -180,12 +180,12 @@ enum ScopeArg {
     All,
 }
 
-impl From<ScopeArg> for dowse_team::Scope {
-    fn from(scope: ScopeArg) -> dowse_team::Scope {
+impl From<ScopeArg> for Scope {
+    fn from(scope: ScopeArg) -> Scope {
         match scope {
-            ScopeArg::Local => dowse_team::Scope::Local,
-            ScopeArg::Team => dowse_team::Scope::Team,
-            ScopeArg::All => dowse_team::Scope::All,
+            ScopeArg::Local => Scope::Local,
+            ScopeArg::Team => Scope::Team,
+            ScopeArg::All => Scope::All,
         }
     }
 }
@@ -448,7 +448,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if query.trim().is_empty() {
                 return Err(EngineError::EmptyQuery.into());
             }
-            let scope: dowse_team::Scope = scope.into();
+            let scope: Scope = scope.into();
             let mut engine = open(path, &globals)?;
             let request_mode: SearchMode = mode.into();
             let (report, embedded) = if request_mode == SearchMode::Lexical {
@@ -466,11 +466,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 limit,
                 path_prefix: None,
                 languages: dowse_host::language_filter(&lang, dowse_host::Spelling::Snake)?,
+                scope,
             };
-            let response = if scope == dowse_team::Scope::Local {
+            let response = if scope == Scope::Local {
                 engine.search(&request)?
             } else {
-                search_with_team(&engine, &request, scope)?
+                let team = dowse_team::Team::connect(&engine.config().remote)?;
+                dowse_team::search(&team, &[&*engine], &request, || engine.search(&request))?
             };
             if json {
                 output::json(&response)?;
@@ -641,37 +643,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         },
     }
     Ok(())
-}
-
-/// A search of this workspace and the team index: the team's query is
-/// started first and waited for only within its time budget.
-fn search_with_team(
-    engine: &Engine,
-    request: &SearchRequest,
-    scope: dowse_team::Scope,
-) -> anyhow::Result<dowse_engine::SearchResponse> {
-    let remote_config = &engine.config().remote;
-    let team = dowse_team::Team::connect(remote_config)?;
-    let query = engine.remote_query(request.query.trim());
-    let pending = team.search(&query, request.limit);
-    let local = engine.search(request)?;
-    let repo = dowse_team::default_repo_name(engine.root());
-    let has_file = |path: &str| engine.has_file(path);
-    let similarity =
-        |result: &dowse_engine::SearchResult| engine.similarity(result, query.dense.as_deref()?);
-    let context = dowse_team::Local {
-        repo: &repo,
-        has_file: &has_file,
-        similarity: &similarity,
-        terms: &query.terms,
-    };
-    Ok(dowse_team::merge(
-        scope,
-        local,
-        pending.wait(),
-        &context,
-        request.limit,
-    ))
 }
 
 /// The commit `.git/HEAD` names, read from the files (no git command runs:

@@ -96,6 +96,7 @@ impl Engine {
             limit: CANDIDATES,
             path_prefix: None,
             languages: Vec::new(),
+            scope: Default::default(),
         };
         // Parts of large definitions are sent as themselves.
         let response = self.search_chunks(&request, false)?;

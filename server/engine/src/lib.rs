@@ -49,7 +49,7 @@ pub use embedding::{EMBED_NOW_MAX_CHUNKS, EmbedReport, EmbedStep, GraphJob};
 pub use indexer::{IndexReport, Windowed};
 pub use progress::{NoProgress, Progress};
 pub use published::{PublishedChunk, PublishedModel, RemoteQuery};
-pub use search::{SearchMode, SearchRequest, SearchResponse, SearchResult};
+pub use search::{Scope, SearchMode, SearchRequest, SearchResponse, SearchResult};
 pub use semantic::SemanticConfig;
 pub use similar::SimilarResponse;
 pub use usages::{UsageLocation, UsagesQuery, UsagesResponse};

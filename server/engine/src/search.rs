@@ -71,6 +71,39 @@ impl FromStr for SearchMode {
     }
 }
 
+/// Where a search looks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// The workspace's own index (with the editor's unsaved buffers).
+    #[default]
+    Local,
+    /// The team index alone, as published (`dowse publish`).
+    Team,
+    /// Both; the workspace's own files from its own index.
+    All,
+}
+
+impl Scope {
+    pub const NAMES: [&'static str; 3] = ["local", "team", "all"];
+}
+
+impl FromStr for Scope {
+    type Err = EngineError;
+
+    fn from_str(s: &str) -> Result<Scope> {
+        match s {
+            "local" => Ok(Scope::Local),
+            "team" => Ok(Scope::Team),
+            "all" => Ok(Scope::All),
+            other => Err(EngineError::InvalidInput(format!(
+                "unknown scope `{other}`: use one of {}",
+                Scope::NAMES.join(", ")
+            ))),
+        }
+    }
+}
+
 /// A search as asked.
 #[derive(Clone, Debug)]
 pub struct SearchRequest {
@@ -83,6 +116,9 @@ pub struct SearchRequest {
     /// Only chunks of files in these languages (names as in results:
     /// "typescript", "go", "markdown", "text"); empty for all.
     pub languages: Vec<String>,
+    /// Where to look; the engine answers `Local` itself, a front end with a
+    /// team index the others (`dowse-team`).
+    pub scope: Scope,
 }
 
 impl SearchRequest {
@@ -96,6 +132,7 @@ impl SearchRequest {
             limit: SearchRequest::DEFAULT_LIMIT,
             path_prefix: None,
             languages: Vec::new(),
+            scope: Scope::Local,
         }
     }
 

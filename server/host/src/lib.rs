@@ -39,7 +39,7 @@ use dowse_engine::{
     SearchRequest, SearchResponse, SimilarResponse, UsagesQuery, UsagesResponse,
 };
 
-pub use requests::{LANGUAGE_LABELS, Spelling, language_filter};
+pub use requests::{LANGUAGE_LABELS, SearchAsked, Spelling, language_filter};
 pub use state::{HealthSummary, IndexState, Phase, RootState, Work};
 pub use writer::ReindexReport;
 
@@ -111,6 +111,9 @@ pub(crate) struct Shared {
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Bumped whenever answers may have changed (see [`IndexState::generation`]).
     generation: std::sync::atomic::AtomicU64,
+    /// The team index, connected on the first search beyond the local
+    /// index, with the settings it was connected with.
+    team: Mutex<Option<(dowse_engine::config::RemoteConfig, Arc<dowse_team::Team>)>>,
 }
 
 impl Host {
@@ -136,6 +139,7 @@ impl Host {
             failures: Mutex::new(Vec::new()),
             state: tokio::sync::watch::Sender::new(IndexState::default()),
             stopping: AtomicBool::new(false),
+            team: Mutex::new(None),
             errors: Mutex::new(Vec::new()),
             sources: options.sources.clone(),
             model,
@@ -393,6 +397,27 @@ impl Host {
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, EngineError> {
         request.validate()?;
         self.check_writer()?;
+        if request.scope == dowse_engine::Scope::Local {
+            return self.search_local(request);
+        }
+        let team = self.team()?.ok_or_else(|| {
+            EngineError::InvalidInput(format!(
+                "scope `{}` searches the team index, and none is set: set remote_url in your own \
+                 config file, the editor's settings or DOWSE_REMOTE_URL (see `dowse publish`)",
+                if request.scope == dowse_engine::Scope::Team {
+                    "team"
+                } else {
+                    "all"
+                }
+            ))
+        })?;
+        let roots = self.roots();
+        let engines: Vec<&Engine> = roots.iter().map(|root| &*root.engine).collect();
+        dowse_team::search(&team, &engines, request, || self.search_local(request))
+    }
+
+    /// [`Host::search`] of the workspace roots alone.
+    fn search_local(&self, request: &SearchRequest) -> Result<SearchResponse, EngineError> {
         let mut merged: Option<SearchResponse> = None;
         for root in self.roots() {
             let response = root.engine.search(request)?;
@@ -547,7 +572,34 @@ impl Host {
             },
         );
         health.add("writer", self.shared.writer_component());
+        if let Ok(Some(team)) = self.team() {
+            health.add("team", team.status().component());
+        }
         health
+    }
+
+    /// The team index of the settings (user-level only), connected once;
+    /// `None` when there is none.
+    pub fn team(&self) -> Result<Option<Arc<dowse_team::Team>>, EngineError> {
+        let Some(root) = self.roots().into_iter().next() else {
+            return Ok(None);
+        };
+        let config = root.engine.config().remote.clone();
+        if config.url.is_none() {
+            return Ok(None);
+        }
+        let mut slot = self.shared.team.lock().expect("team lock");
+        if let Some((connected, team)) = slot.as_ref()
+            && *connected == config
+        {
+            return Ok(Some(team.clone()));
+        }
+        let team = Arc::new(
+            dowse_team::Team::connect(&config)
+                .map_err(|err| EngineError::Unavailable(err.to_string()))?,
+        );
+        *slot = Some((config, team.clone()));
+        Ok(Some(team))
     }
 
     /// Counts and timings, summed over the roots.

@@ -6,7 +6,7 @@
 
 use std::ops::RangeInclusive;
 
-use dowse_engine::{EngineError, SearchMode, SearchRequest};
+use dowse_engine::{EngineError, Scope, SearchMode, SearchRequest};
 
 use crate::Host;
 
@@ -161,18 +161,34 @@ pub fn language_filter(names: &[String], spelling: Spelling) -> Result<Vec<Strin
     Ok(out)
 }
 
+/// A search as a front end received it, not yet checked.
+#[derive(Debug, Default)]
+pub struct SearchAsked<'a> {
+    pub query: Option<String>,
+    pub mode: Option<&'a str>,
+    pub limit: Option<u64>,
+    pub path_prefix: Option<&'a str>,
+    pub languages: &'a [String],
+    pub scope: Option<&'a str>,
+}
+
 impl Host {
     /// A search as a client asked it, checked: a query, a known mode, a
-    /// limit from 1 to 100, and a path prefix inside the workspace.
+    /// limit from 1 to 100, a path prefix inside the workspace, known
+    /// languages and a known scope.
     pub fn search_request(
         &self,
-        text: Option<String>,
-        mode: Option<&str>,
-        limit: Option<u64>,
-        path_prefix: Option<&str>,
-        languages: &[String],
+        asked: SearchAsked<'_>,
         spelling: Spelling,
     ) -> Result<SearchRequest, EngineError> {
+        let SearchAsked {
+            query: text,
+            mode,
+            limit,
+            path_prefix,
+            languages,
+            scope,
+        } = asked;
         let query = query(text)?;
         let mode = match mode {
             None => SearchMode::default(),
@@ -193,6 +209,10 @@ impl Host {
             limit,
             path_prefix,
             languages: language_filter(languages, spelling)?,
+            scope: match scope.map(str::trim).filter(|s| !s.is_empty()) {
+                None => Scope::Local,
+                Some(scope) => scope.parse()?,
+            },
         })
     }
 }

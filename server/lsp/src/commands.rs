@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use dowse_engine::{ChunkKind, SearchRequest, SearchResult, UsageLocation, UsagesQuery};
-use dowse_host::{Spelling, requests};
+use dowse_host::{SearchAsked, Spelling, requests};
 use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
@@ -153,14 +153,18 @@ async fn answer(
             let limit = number_field(map, "limit", name, SEARCH_ARGS)?;
             let prefix = string_field(map, "pathPrefix", name, SEARCH_ARGS)?;
             let languages = languages_field(map, name)?;
+            let scope = string_field(map, "scope", name, SEARCH_ARGS)?;
             let response = backend
                 .blocking(move |host| {
                     let request = host.search_request(
-                        query,
-                        mode.as_deref(),
-                        limit,
-                        prefix.as_deref(),
-                        &languages,
+                        SearchAsked {
+                            query,
+                            mode: mode.as_deref(),
+                            limit,
+                            path_prefix: prefix.as_deref(),
+                            languages: &languages,
+                            scope: scope.as_deref(),
+                        },
                         Spelling::Camel,
                     )?;
                     host.search(&request)
@@ -268,7 +272,7 @@ fn number_field(
     }
 }
 
-const SEARCH_ARGS: &str = "{\"query\": string, \"limit\"?: number, \"mode\"?: \"hybrid\"|\"lexical\"|\"semantic\", \"pathPrefix\"?: string, \"lang\"?: string | string[]}";
+const SEARCH_ARGS: &str = "{\"query\": string, \"limit\"?: number, \"mode\"?: \"hybrid\"|\"lexical\"|\"semantic\", \"pathPrefix\"?: string, \"lang\"?: string | string[], \"scope\"?: \"local\"|\"team\"|\"all\"}";
 
 /// `lang`: one language name or a list of them.
 fn languages_field(map: &serde_json::Map<String, Value>, command: &str) -> Result<Vec<String>> {

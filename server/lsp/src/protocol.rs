@@ -44,6 +44,10 @@ pub(crate) struct Hit {
     /// other places (on the file's first hit only; absent when none).
     #[serde(skip_serializing_if = "is_zero")]
     more_in_file: u32,
+    /// The repository of a team index result (scope `team` or `all`): its
+    /// `uri` and `root` are empty, its snippet the published one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repo: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -93,6 +97,7 @@ pub(crate) fn hit(result: &SearchResult, encoding: Encoding) -> Hit {
         snippet_range: Range::new(Position::new(first - 1, 0), snippet_end),
         match_ranges,
         more_in_file: result.more_in_file,
+        repo: result.repo.clone(),
     }
 }
 

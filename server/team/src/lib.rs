@@ -27,7 +27,10 @@ use std::time::{Duration, Instant};
 
 use dowse_engine::config::RemoteConfig;
 use dowse_engine::search::{SearchResponse, SearchResult, SnippetMatch, snippet, snippet_matches};
-use dowse_engine::{ChunkKind, Engine, EngineError, PublishedChunk, PublishedModel, RemoteQuery};
+use dowse_engine::{
+    ChunkKind, Engine, EngineError, PublishedChunk, PublishedModel, RemoteQuery, Scope,
+    SearchRequest,
+};
 use qdrant_client::qdrant::{
     CollectionStatus, Condition, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
     DeletePointsBuilder, Distance, FieldType, Filter, Fusion, Modifier, PayloadIncludeSelector,
@@ -97,48 +100,6 @@ impl TeamError {
 }
 
 pub type Result<T> = std::result::Result<T, TeamError>;
-
-/// Where a search looks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// This workspace's index (with the editor's unsaved buffers) alone.
-    #[default]
-    Local,
-    /// The team index alone, as published.
-    Team,
-    /// Both, fused; the local index replaces the published copy of every
-    /// file of the open repository.
-    All,
-}
-
-impl Scope {
-    pub const NAMES: [&'static str; 3] = ["local", "team", "all"];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Local => "local",
-            Scope::Team => "team",
-            Scope::All => "all",
-        }
-    }
-}
-
-impl std::str::FromStr for Scope {
-    type Err = TeamError;
-
-    fn from_str(s: &str) -> Result<Scope> {
-        match s {
-            "local" => Ok(Scope::Local),
-            "team" => Ok(Scope::Team),
-            "all" => Ok(Scope::All),
-            other => Err(TeamError::InvalidInput(format!(
-                "unknown scope `{other}`: use one of {}",
-                Scope::NAMES.join(", ")
-            ))),
-        }
-    }
-}
 
 /// The name a workspace publishes under and is recognised by: its
 /// directory's name.
@@ -247,6 +208,52 @@ pub struct RemoteStatus {
     pub replicas_active: Option<(u32, u32)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl RemoteStatus {
+    /// The team index as a component of health: healthy when it answers
+    /// and its collection is there, degraded otherwise (searches then
+    /// answer from the local index alone).
+    pub fn component(&self) -> dowse_engine::health::Component {
+        use dowse_engine::health::{Component, Status};
+        let mut said = format!("{} collection `{}`", self.url, self.collection);
+        if let Some(points) = self.points {
+            said.push_str(&format!(": {points} points"));
+        }
+        if let Some(colour) = &self.status {
+            said.push_str(&format!(", {colour}"));
+        }
+        if let Some((active, all)) = self.replicas_active {
+            said.push_str(&format!(", {active}/{all} shard replicas active"));
+        }
+        if let Some(error) = &self.error {
+            said.push_str(&format!(
+                ": {}: searches answer from the local index",
+                if self.reachable {
+                    error.as_str()
+                } else {
+                    "unreachable"
+                }
+            ));
+            if !self.reachable {
+                said.push_str(&format!(" ({error})"));
+            }
+        }
+        let healthy = self.reachable
+            && self.error.is_none()
+            && self
+                .replicas_active
+                .is_none_or(|(active, all)| active == all);
+        Component {
+            status: if healthy {
+                Status::Healthy
+            } else {
+                Status::Degraded
+            },
+            message: said,
+            latency_ms: self.latency_ms,
+        }
+    }
 }
 
 /// A connection to the team index.
@@ -582,10 +589,10 @@ impl Team {
 
     /// Starts a search of the team index for `query`; the answer is awaited
     /// with [`PendingSearch::wait`], for what is left of the time budget.
-    pub fn search(&self, query: &RemoteQuery, limit: usize) -> PendingSearch {
+    pub fn search(&self, query: &RemoteQuery, limit: usize, languages: &[String]) -> PendingSearch {
         let (tx, rx) = std::sync::mpsc::channel();
         let client = self.client.clone();
-        let request = self.query_request(query, limit);
+        let request = self.query_request(query, limit, languages);
         let dense = query.dense.clone();
         let url = self.url.clone();
         self.runtime
@@ -619,9 +626,20 @@ impl Team {
 
     /// The hybrid query: dense and sparse prefetches, fused by the server
     /// (reciprocal rank fusion), limited to the configured repositories.
-    fn query_request(&self, query: &RemoteQuery, limit: usize) -> Option<QueryPointsBuilder> {
-        let filter = (!self.repos.is_empty())
-            .then(|| Filter::must([Condition::matches("repo", self.repos.clone())]));
+    fn query_request(
+        &self,
+        query: &RemoteQuery,
+        limit: usize,
+        languages: &[String],
+    ) -> Option<QueryPointsBuilder> {
+        let mut conditions = Vec::new();
+        if !self.repos.is_empty() {
+            conditions.push(Condition::matches("repo", self.repos.clone()));
+        }
+        if !languages.is_empty() {
+            conditions.push(Condition::matches("language", languages.to_vec()));
+        }
+        let filter = (!conditions.is_empty()).then(|| Filter::must(conditions));
         let depth = (limit * 4).max(40) as u64;
         let mut request = QueryPointsBuilder::new(&self.collection)
             .query(Query::new_fusion(Fusion::Rrf))
@@ -826,10 +844,10 @@ fn hit(point: qdrant_client::qdrant::ScoredPoint, query: Option<&[f32]>) -> Opti
 
 /// What [`merge`] needs to know of the local side.
 pub struct Local<'a> {
-    /// The open repository's name ([`default_repo_name`]).
-    pub repo: &'a str,
-    /// Whether the local index holds a path of the open repository.
-    pub has_file: &'a dyn Fn(&str) -> bool,
+    /// Whether a (repository, path) is open here: a workspace root named
+    /// like the repository ([`default_repo_name`]) whose index holds the
+    /// path.
+    pub is_local: &'a dyn Fn(&str, &str) -> bool,
     /// A local result's similarity to the query by meaning (the body
     /// vector's cosine), when known.
     pub similarity: &'a dyn Fn(&SearchResult) -> Option<f32>,
@@ -884,9 +902,7 @@ pub fn merge(
     };
     let remote: Vec<(Option<f32>, SearchResult)> = remote
         .into_iter()
-        .filter(|hit| {
-            scope == Scope::Team || !(hit.repo == local.repo && (local.has_file)(&hit.path))
-        })
+        .filter(|hit| scope == Scope::Team || !(local.is_local)(&hit.repo, &hit.path))
         .map(|hit| (hit.similarity, remote_result(hit, local.terms)))
         .collect();
     let results = if scope == Scope::Team {
@@ -904,6 +920,54 @@ pub fn merge(
         degraded,
         results,
     }
+}
+
+/// A search of `request.scope` beyond the local index: the team index's
+/// query starts first, `local_search` answers meanwhile, and the team's
+/// answer is waited for within the time budget, then [`merge`]d. `engines`
+/// are the workspace roots (the first embeds the query: the roots share
+/// the model). A path prefix narrows the local side only: the team index's
+/// paths belong to other repositories.
+pub fn search(
+    team: &Team,
+    engines: &[&Engine],
+    request: &SearchRequest,
+    local_search: impl FnOnce() -> std::result::Result<SearchResponse, EngineError>,
+) -> std::result::Result<SearchResponse, EngineError> {
+    let first = engines
+        .first()
+        .ok_or_else(|| EngineError::Unavailable("no workspace root is open".into()))?;
+    let query = first.remote_query(request.query.trim());
+    let pending = team.search(&query, request.limit, &request.languages);
+    let local_response = local_search()?;
+    let names: Vec<(String, &Engine)> = engines
+        .iter()
+        .map(|engine| (default_repo_name(engine.root()), *engine))
+        .collect();
+    let is_local = |repo: &str, path: &str| {
+        names
+            .iter()
+            .any(|(name, engine)| name == repo && engine.has_file(path))
+    };
+    let similarity = |result: &SearchResult| {
+        let dense = query.dense.as_deref()?;
+        let engine = engines
+            .iter()
+            .find(|e| e.root().to_string_lossy() == result.root.as_str())?;
+        engine.similarity(result, dense)
+    };
+    let local = Local {
+        is_local: &is_local,
+        similarity: &similarity,
+        terms: &query.terms,
+    };
+    Ok(merge(
+        request.scope,
+        local_response,
+        pending.wait(),
+        &local,
+        request.limit,
+    ))
 }
 
 /// Reciprocal rank's constant, as in the local hybrid search and Qdrant.
@@ -1049,11 +1113,10 @@ mod tests {
 
     #[test]
     fn local_files_replace_their_published_copies() {
-        let has_file = |path: &str| path == "app.py";
+        let is_local = |repo: &str, path: &str| repo == "web" && path == "app.py";
         let terms = vec!["upload".to_owned()];
         let local = Local {
-            repo: "web",
-            has_file: &has_file,
+            is_local: &is_local,
             similarity: &|_: &SearchResult| None,
             terms: &terms,
         };
@@ -1130,10 +1193,8 @@ mod tests {
 
     #[test]
     fn without_the_team_index_local_results_stand_with_a_note() {
-        let has_file = |_: &str| true;
         let local = Local {
-            repo: "web",
-            has_file: &has_file,
+            is_local: &|_: &str, _: &str| true,
             similarity: &|_: &SearchResult| None,
             terms: &[],
         };

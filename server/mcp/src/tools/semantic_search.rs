@@ -2,7 +2,7 @@
 //! search over every root, optionally under a path.
 
 use dowse_engine::SearchResponse;
-use dowse_host::Spelling;
+use dowse_host::{SearchAsked, Spelling};
 use rmcp::model::{CallToolResult, JsonObject};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -30,9 +30,13 @@ pub(crate) struct Args {
     /// javascript, go, java, c, cpp, csharp, ruby, php, kotlin, swift, scala,
     /// bash, lua, markdown, text, ...).
     lang: Option<Vec<String>>,
+    /// `local` (the default: this workspace, with unsaved editor buffers),
+    /// `team` (the team index other repositories are published to) or
+    /// `all` (both; this workspace's own files from this workspace).
+    scope: Option<String>,
 }
 
-const EXPECTED: &str = "{\"query\": string, \"mode\"?: \"hybrid\"|\"lexical\"|\"semantic\", \"limit\"?: 1-100, \"path_prefix\"?: string, \"lang\"?: [string]}";
+const EXPECTED: &str = "{\"query\": string, \"mode\"?: \"hybrid\"|\"lexical\"|\"semantic\", \"limit\"?: 1-100, \"path_prefix\"?: string, \"lang\"?: [string], \"scope\"?: \"local\"|\"team\"|\"all\"}";
 
 pub(crate) fn input_schema() -> std::sync::Arc<JsonObject> {
     rmcp::handler::server::common::schema_for_type::<Args>()
@@ -54,7 +58,8 @@ pub(crate) fn result_schema() -> Value {
             "score": {"type": "number"},
             "snippet": {"type": "string", "description": "the lines that match best"},
             "snippet_line": {"type": "integer", "description": "1-based line of the snippet's first line"},
-            "more_in_file": {"type": "integer", "description": "further matches in this file, folded away to show other places (on the file's first result only)"}
+            "more_in_file": {"type": "integer", "description": "further matches in this file, folded away to show other places (on the file's first result only)"},
+            "repo": {"type": "string", "description": "the repository of a team index result (scope team or all); its root is empty and its snippet the published one"}
         },
         "required": ["root", "path", "start_line", "end_line", "kind", "language", "score", "snippet", "snippet_line"]
     })
@@ -82,12 +87,16 @@ pub(crate) async fn call(tools: &DowseTools, args: JsonObject) -> CallToolResult
     // workspace (on the blocking pool: it looks at the disk).
     let searched = tools
         .read(move |host| {
+            let languages = args.lang.unwrap_or_default();
             let request = host.search_request(
-                Some(args.query),
-                args.mode.as_deref(),
-                count(args.limit),
-                args.path_prefix.as_deref(),
-                &args.lang.unwrap_or_default(),
+                SearchAsked {
+                    query: Some(args.query),
+                    mode: args.mode.as_deref(),
+                    limit: count(args.limit),
+                    path_prefix: args.path_prefix.as_deref(),
+                    languages: &languages,
+                    scope: args.scope.as_deref(),
+                },
                 Spelling::Snake,
             )?;
             host.search(&request)
