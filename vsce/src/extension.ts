@@ -214,7 +214,7 @@ class Dowse {
     this.statusItem.show();
     // Results refresh when answers may have changed, or the phase moved.
     const generation = this.status ? this.status.generation * 8 + phaseIndex(this.status.phase) : -1;
-    this.view.setState(view, generation, this.status?.languages.map((l) => l.name) ?? []);
+    this.view.setState(view, generation, this.status?.languages.map((l) => l.name) ?? [], this.status?.team ?? null);
   }
 
   private async request<R>(method: string, params?: object): Promise<R> {

@@ -281,6 +281,8 @@ export interface StatusParams {
   /** Moves whenever answers may have changed: a view showing results refreshes. */
   generation: number;
   roots: RootStatus[];
+  /** The team index (`URL collection`) searches with scope `team` or `all` reach; null when none is set. */
+  team: string | null;
 }
 
 // --- methods ---

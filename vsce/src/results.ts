@@ -5,6 +5,7 @@
 import type { Range, SearchHit } from './protocol';
 
 export interface FileGroup {
+  /** Empty for a team index result: see `repo`. */
   uri: string;
   /** Relative to its root. */
   path: string;
@@ -14,6 +15,8 @@ export interface FileGroup {
   hits: SearchHit[];
   /** Matches of the file the server folded away to show other places. */
   more: number;
+  /** The repository of a team index result (no local file to open). */
+  repo?: string;
 }
 
 /**
@@ -23,18 +26,26 @@ export interface FileGroup {
 export function groupByFile(hits: readonly SearchHit[]): FileGroup[] {
   const groups = new Map<string, FileGroup>();
   for (const hit of hits) {
-    let group = groups.get(hit.uri);
+    // A team index result has no uri: its repository and path name it.
+    const key = hit.repo !== undefined ? `${hit.repo}//${hit.path}` : hit.uri;
+    let group = groups.get(key);
     if (!group) {
       group = { uri: hit.uri, path: hit.path, root: hit.root, hits: [], more: 0 };
-      groups.set(hit.uri, group);
+      if (hit.repo !== undefined) {
+        group.repo = hit.repo;
+      }
+      groups.set(key, group);
     }
     group.hits.push(hit);
     group.more += hit.moreInFile ?? 0;
   }
   const all = [...groups.values()];
-  const roots = new Set(all.map((g) => g.root));
-  if (roots.size > 1) {
-    for (const group of all) {
+  const roots = new Set(all.filter((g) => g.repo === undefined).map((g) => g.root));
+  const remote = all.some((g) => g.repo !== undefined);
+  for (const group of all) {
+    if (group.repo !== undefined) {
+      group.rootName = group.repo;
+    } else if (roots.size > 1 || remote) {
       group.rootName = baseName(group.root);
     }
   }

@@ -11,7 +11,8 @@ import { toRange } from './usages';
 /** Webview → extension. */
 export type FromView =
   | { type: 'ready' }
-  | { type: 'search'; seq: number; query: string; mode: P.SearchMode; lang?: string }
+  | { type: 'search'; seq: number; query: string; mode: P.SearchMode; lang?: string; scope?: P.SearchScope }
+  | { type: 'openSnippet'; hit: P.SearchHit }
   | { type: 'open'; uri: string; range: P.Range }
   | { type: 'restart' };
 
@@ -20,7 +21,7 @@ export type ToView =
   | { type: 'results'; seq: number; response: P.SearchResponse }
   | { type: 'similar'; source: P.SearchHit; response: P.SimilarResponse }
   | { type: 'failed'; seq: number; message: string }
-  | { type: 'state'; view: StatusView | null; generation: number; languages: string[] }
+  | { type: 'state'; view: StatusView | null; generation: number; languages: string[]; team: string | null }
   | { type: 'focus'; query?: string };
 
 export interface Searcher {
@@ -57,8 +58,8 @@ export class SearchViewProvider implements vscode.WebviewViewProvider {
   }
 
   /** Shows the state (and makes the view refresh its results when the index moved). */
-  setState(view: StatusView | null, generation: number, languages: string[] = []): void {
-    this.lastState = { type: 'state', view, generation, languages };
+  setState(view: StatusView | null, generation: number, languages: string[] = [], team: string | null = null): void {
+    this.lastState = { type: 'state', view, generation, languages, team };
     this.post(this.lastState);
   }
 
@@ -96,6 +97,9 @@ export class SearchViewProvider implements vscode.WebviewViewProvider {
           if (message.lang) {
             params.lang = message.lang;
           }
+          if (message.scope && message.scope !== 'local') {
+            params.scope = message.scope;
+          }
           const response = await this.searcher.search(params);
           this.post({ type: 'results', seq: message.seq, response });
         } catch (err) {
@@ -111,6 +115,18 @@ export class SearchViewProvider implements vscode.WebviewViewProvider {
         await vscode.window.showTextDocument(vscode.Uri.parse(message.uri), { selection: start, preview: true });
         const editor = vscode.window.activeTextEditor;
         editor?.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+        return;
+      }
+      case 'openSnippet': {
+        // A team index result of a repository not open here: its published
+        // text, in a read-only editor of its own.
+        const hit = message.hit;
+        const header = `${hit.repo ?? ''}//${hit.path}:${hit.startLine}-${hit.endLine} (from the team index)`;
+        const document = await vscode.workspace.openTextDocument({
+          content: `${header}\n\n${hit.snippet}\n`,
+          language: hit.language,
+        });
+        await vscode.window.showTextDocument(document, { preview: true });
         return;
       }
       case 'restart':
@@ -141,6 +157,11 @@ export class SearchViewProvider implements vscode.WebviewViewProvider {
     <button type="button" role="radio" data-mode="lexical" aria-checked="false" title="Words and names as written">Keywords</button>
     <button type="button" role="radio" data-mode="semantic" aria-checked="false" title="What the code does">Meaning</button>
   </div>
+  <select id="scope" aria-label="Where to search" title="Where to search: this workspace, the team index, or both" hidden>
+    <option value="local">This workspace</option>
+    <option value="all">Workspace and team</option>
+    <option value="team">Team index</option>
+  </select>
   <select id="lang" aria-label="Only results in this language" title="Only results in this language" hidden>
     <option value="">All languages</option>
   </select>

@@ -28,6 +28,20 @@ function hit(path: string, startLine: number, extra: Partial<SearchHit> = {}): S
   };
 }
 
+test('team index results group by repository and path and name their repository', () => {
+  const remote = (repo: string, path: string, line: number): SearchHit =>
+    hit(path, line, { uri: '', root: '', repo });
+  const groups = groupByFile([hit('a.py', 10), remote('api', 'a.py', 3), remote('web', 'a.py', 7), remote('api', 'a.py', 30)]);
+  assert.deepEqual(
+    groups.map((g) => [g.rootName, g.path, g.repo, g.hits.map((h) => h.startLine)]),
+    [
+      ['app', 'a.py', undefined, [10]],
+      ['api', 'a.py', 'api', [3, 30]],
+      ['web', 'a.py', 'web', [7]],
+    ],
+  );
+});
+
 test('results are grouped by file in the order of each file’s best hit', () => {
   const hits = [hit('a.py', 10), hit('b.py', 5), hit('a.py', 40), hit('c.py', 1), hit('b.py', 90)];
   const groups = groupByFile(hits);

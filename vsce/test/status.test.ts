@@ -23,6 +23,7 @@ function status(extra: Partial<StatusParams>): StatusParams {
       { name: 'markdown', files: 300, chunks: 2000, syntax: true, usages: 'none' },
     ],
     roots: [{ name: 'app', path: '/ws/app', files: 1200, chunks: 9000, vectors: 9000, readOnly: false }],
+    team: null,
     ...extra,
   };
 }

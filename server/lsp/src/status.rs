@@ -17,8 +17,9 @@ impl Notification for StatusNotification {
 }
 
 /// The state as the editor protocol has it: camelCase throughout.
-pub(crate) fn status_json(state: &IndexState) -> Value {
+pub(crate) fn status_json(state: &IndexState, team: Option<String>) -> Value {
     json!({
+        "team": team,
         "phase": state.phase,
         "files": state.files,
         "chunks": state.chunks,
@@ -50,6 +51,15 @@ pub(crate) fn status_json(state: &IndexState) -> Value {
     })
 }
 
+/// The team index searches with scope `team` or `all` reach, as
+/// `URL collection`: `None` when none is set (the settings only; nothing is
+/// asked of the network).
+fn team_label(host: &Host) -> Option<String> {
+    let root = host.roots().into_iter().next()?;
+    let remote = &root.engine.config().remote;
+    Some(format!("{} {}", remote.url.as_deref()?, remote.collection))
+}
+
 /// Follows the host's state until the host stops.
 pub(crate) async fn forward(client: Client, host: Host, progress: bool) {
     let mut updates = host.subscribe();
@@ -58,7 +68,7 @@ pub(crate) async fn forward(client: Client, host: Host, progress: bool) {
     loop {
         let state = updates.borrow_and_update().clone();
         client
-            .send_notification::<StatusNotification>(status_json(&state))
+            .send_notification::<StatusNotification>(status_json(&state, team_label(&host)))
             .await;
         if progress {
             let busy = matches!(

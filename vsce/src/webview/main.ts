@@ -19,6 +19,7 @@ interface Saved {
   mode: P.SearchMode;
   /** A language name, or '' for all. */
   lang?: string;
+  scope?: P.SearchScope;
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -28,6 +29,7 @@ const input = document.getElementById('query') as HTMLInputElement;
 const modes = document.getElementById('modes') as HTMLDivElement;
 const stateBox = document.getElementById('state') as HTMLDivElement;
 const langSelect = document.getElementById('lang') as HTMLSelectElement;
+const scopeSelect = document.getElementById('scope') as HTMLSelectElement;
 const resultsBox = document.getElementById('results') as HTMLDivElement;
 
 const TYPING_DELAY_MS = 200;
@@ -35,6 +37,9 @@ const REFRESH_EVERY_MS = 700;
 
 let mode: P.SearchMode = vscode.getState()?.mode ?? 'hybrid';
 let lang: string = vscode.getState()?.lang ?? '';
+let scope: P.SearchScope = vscode.getState()?.scope ?? 'local';
+/** Whether a team index is set (the picker of scopes shows then). */
+let team = false;
 let languages: string[] = [];
 let seq = 0;
 let shown = 0;
@@ -51,7 +56,7 @@ input.value = vscode.getState()?.query ?? '';
 setMode(mode, false);
 
 function save(): void {
-  vscode.setState({ query: input.value, mode, lang });
+  vscode.setState({ query: input.value, mode, lang, scope });
 }
 
 /** The workspace's languages as options; the picker shows when there are two or more. */
@@ -98,7 +103,14 @@ function searchNow(): void {
   }
   seq += 1;
   askedLang.set(seq, lang);
-  vscode.postMessage(lang === '' ? { type: 'search', seq, query, mode } : { type: 'search', seq, query, mode, lang });
+  const asked: FromView = { type: 'search', seq, query, mode };
+  if (lang !== '') {
+    asked.lang = lang;
+  }
+  if (team && scope !== 'local') {
+    asked.scope = scope;
+  }
+  vscode.postMessage(asked);
 }
 
 /** The index moved: the same question again, at most every REFRESH_EVERY_MS. */
@@ -133,6 +145,12 @@ document.getElementById('form')?.addEventListener('submit', (event) => event.pre
 
 langSelect.addEventListener('change', () => {
   lang = langSelect.value;
+  searchNow();
+});
+
+scopeSelect.value = scope;
+scopeSelect.addEventListener('change', () => {
+  scope = scopeSelect.value as P.SearchScope;
   searchNow();
 });
 
@@ -202,7 +220,15 @@ resultsBox.addEventListener('click', (event) => {
   }
 });
 
+/** Team index results shown, by row, for opening their published text. */
+const remoteHits = new WeakMap<HTMLElement, P.SearchHit>();
+
 function open(row: HTMLElement): void {
+  const remote = remoteHits.get(row);
+  if (remote) {
+    vscode.postMessage({ type: 'openSnippet', hit: remote });
+    return;
+  }
   const uri = row.dataset.uri;
   const range = row.dataset.range;
   if (uri && range) {
@@ -242,6 +268,10 @@ function hitRow(hit: P.SearchHit): HTMLElement {
   row.tabIndex = -1;
   row.dataset.uri = hit.uri;
   row.dataset.range = JSON.stringify(hit.range);
+  if (hit.repo !== undefined) {
+    row.dataset.repo = hit.repo;
+    remoteHits.set(row, hit);
+  }
   row.dataset.path = hit.path;
   row.dataset.line = String(hit.startLine);
   const head = el('div', 'head');
@@ -381,6 +411,8 @@ window.addEventListener('message', (event: MessageEvent<ToView>) => {
     case 'state': {
       server = data.view;
       setLanguages(data.languages);
+      team = data.team !== null;
+      scopeSelect.hidden = !team;
       const moved = data.generation !== generation;
       generation = data.generation;
       if (moved && last.query.length > 0) {

@@ -174,11 +174,16 @@ end
 local function items_of(client, places)
   local out = {}
   for _, place in ipairs(places) do
-    local location = { uri = place.uri, range = place.range }
-    local item = vim.lsp.util.locations_to_items({ location }, client.offset_encoding or 'utf-16')[1]
-    if item then
-      item.text = place.text
-      table.insert(out, item)
+    if place.uri == '' then
+      -- A team index result: no local file, its place in the text.
+      table.insert(out, { text = place.text, valid = 0 })
+    else
+      local location = { uri = place.uri, range = place.range }
+      local item = vim.lsp.util.locations_to_items({ location }, client.offset_encoding or 'utf-16')[1]
+      if item then
+        item.text = place.text
+        table.insert(out, item)
+      end
     end
   end
   return out
@@ -236,19 +241,27 @@ local function hit_text(hit)
   if (hit.moreInFile or 0) > 0 then
     more = '  (+' .. hit.moreInFile .. ' more in this file)'
   end
-  return name .. '  ' .. first .. more
+  local from = ''
+  if hit.repo then
+    from = hit.repo .. '//' .. hit.path .. ':' .. hit.startLine .. '  '
+  end
+  return from .. name .. '  ' .. first .. more
 end
 
 --- Searches the index (unsaved buffers included). `opts.mode`:
 --- 'hybrid' (default), 'lexical' or 'semantic'; `opts.lang`: a language
---- name or a list of them ('typescript', {'go', 'java'}). `on_done(response)`
---- gets the answer; without it, the results are shown.
+--- name or a list of them ('typescript', {'go', 'java'}); `opts.scope`:
+--- 'local' (default), 'team' (the team index) or 'all' (both).
+--- `on_done(response)` gets the answer; without it, the results are shown.
 function M.search(query, opts, on_done)
   opts = opts or {}
   with_client(function(client)
     local params = { query = query, mode = opts.mode or 'hybrid', limit = opts.limit or M.config.limit }
     if opts.lang then
       params.lang = opts.lang
+    end
+    if opts.scope and opts.scope ~= 'local' then
+      params.scope = opts.scope
     end
     request(client, 'dowse/search', params, function(err, response)
       if err then
@@ -378,12 +391,15 @@ function M.command(args, _bang)
   if sub == 'search' then
     local mode = 'hybrid'
     local lang = nil
+    local scope = nil
     local words = {}
     for i = 2, #args do
       local flag = args[i]:match('^%-%-(%a+)$')
       local langs = args[i]:match('^%-%-lang=(.+)$')
       if flag == 'lexical' or flag == 'semantic' or flag == 'hybrid' then
         mode = flag
+      elseif flag == 'team' or flag == 'all' then
+        scope = flag
       elseif langs then
         lang = vim.split(langs, ',', { trimempty = true })
       else
@@ -394,12 +410,12 @@ function M.command(args, _bang)
     if query == '' then
       vim.ui.input({ prompt = 'dowse search: ' }, function(input)
         if input and vim.trim(input) ~= '' then
-          M.search(input, { mode = mode, lang = lang })
+          M.search(input, { mode = mode, lang = lang, scope = scope })
         end
       end)
       return
     end
-    M.search(query, { mode = mode, lang = lang })
+    M.search(query, { mode = mode, lang = lang, scope = scope })
   elseif sub == 'usages' then
     M.usages()
   elseif sub == 'similar' then
