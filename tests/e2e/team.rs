@@ -279,6 +279,21 @@ fn qdrant_two_repositories_publish_search_and_republish() {
         "{remote}"
     );
     assert_eq!(remote["replicas_active"], json!([1, 1]), "{remote}");
+    assert_eq!(
+        health["components"]["team"]["status"], "healthy",
+        "{health}"
+    );
+    let stats = repos
+        .dowse(
+            "web",
+            &["stats", "--path", "web", "--json"],
+            &[
+                ("DOWSE_REMOTE_URL", &node.url()),
+                ("DOWSE_REMOTE_COLLECTION", "team"),
+            ],
+        )
+        .json();
+    assert_eq!(stats["remote"]["points"], remote["points"], "{stats}");
 }
 
 #[test]

@@ -211,6 +211,25 @@ export interface StatsResponse {
   diskCommits: number;
   openBuffers: number;
   languages: LanguageStats[];
+  /** The team index, when one is set. */
+  remote?: RemoteStatus;
+}
+
+/** The team index as `dowse/stats` reports it. */
+export interface RemoteStatus {
+  url: string;
+  collection: string;
+  reachable: boolean;
+  latencyMs?: number;
+  points?: number;
+  /** green, yellow, grey, red. */
+  status?: string;
+  model?: string;
+  shards?: number;
+  replicationFactor?: number;
+  /** [active, all] replicas of the collection's shards. */
+  replicasActive?: [number, number];
+  error?: string;
 }
 
 /** One language's share of the index, and what dowse does with it. */

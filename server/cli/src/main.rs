@@ -573,6 +573,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .is_some()
                 .then(|| dowse_team::Team::connect(&engine.config().remote).map(|t| t.status()))
                 .transpose()?;
+            let mut health = health;
+            if let Some(remote) = &remote {
+                health.add("team", remote.component());
+            }
             if json {
                 let mut value = serde_json::to_value(&health)?;
                 if let Some(remote) = &remote {
@@ -581,9 +585,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 output::json(&value)?;
             } else {
                 output::health(&health);
-                if let Some(remote) = &remote {
-                    output::remote_status(remote);
-                }
             }
             if health.status == dowse_engine::health::Status::Unhealthy {
                 std::process::exit(1);
@@ -593,7 +594,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut engine = open(path, &globals)?;
             let (report, embedded) = update(&mut engine, true)?;
             report_background_indexing(&report, &embedded);
-            let stats = engine.stats();
+            let mut stats = engine.stats();
+            if engine.config().remote.url.is_some() {
+                let team = dowse_team::Team::connect(&engine.config().remote)?;
+                stats.remote = Some(serde_json::to_value(team.status())?);
+            }
             if json {
                 output::json(&stats)?;
             } else {

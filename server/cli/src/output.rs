@@ -320,33 +320,3 @@ pub fn publish_report(report: &dowse_team::PublishReport) {
         }
     );
 }
-
-/// The team index's line of `dowse health`.
-pub fn remote_status(status: &dowse_team::RemoteStatus) {
-    let mut out = std::io::stdout().lock();
-    let state = if !status.reachable {
-        "unreachable"
-    } else if status.error.is_some() {
-        "degraded"
-    } else {
-        "ok"
-    };
-    let mut said = format!("{} collection `{}`", status.url, status.collection);
-    if let Some(points) = status.points {
-        said.push_str(&format!(", {points} points"));
-    }
-    if let Some(colour) = &status.status {
-        said.push_str(&format!(", {colour}"));
-    }
-    if let Some((active, all)) = status.replicas_active {
-        said.push_str(&format!(", {active}/{all} shard replicas active"));
-    }
-    if let Some(error) = &status.error {
-        said.push_str(&format!(": {error}"));
-    }
-    let latency = status
-        .latency_ms
-        .map(|ms| format!(" ({ms:.1} ms)"))
-        .unwrap_or_default();
-    let _ = writeln!(out, "  {:<9} {state:<9} {said}{latency}", "team");
-}

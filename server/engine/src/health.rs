@@ -89,6 +89,10 @@ pub struct Stats {
     pub open_buffers: u64,
     /// The indexed files by language, most files first.
     pub languages: Vec<LanguageStats>,
+    /// The team index, when one is set (filled by the front ends, which
+    /// hold the connection: reachable, latency, points, status, replicas).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<serde_json::Value>,
 }
 
 /// Adds `more` (another root's languages) to `into`, most files first.
@@ -363,6 +367,7 @@ impl Engine {
             disk_commits: state.commits,
             open_buffers: self.overlay.view().files.len() as u64,
             languages: self.language_stats(),
+            remote: None,
         }
     }
 

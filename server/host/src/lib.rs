@@ -635,7 +635,7 @@ impl Host {
                 }
             });
         }
-        merged.unwrap_or_else(|| Stats {
+        let mut stats = merged.unwrap_or_else(|| Stats {
             files: 0,
             chunks: 0,
             vectors: 0,
@@ -651,7 +651,12 @@ impl Host {
             disk_commits: 0,
             open_buffers: 0,
             languages: Vec::new(),
-        })
+            remote: None,
+        });
+        if let Ok(Some(team)) = self.team() {
+            stats.remote = serde_json::to_value(team.status()).ok();
+        }
+        stats
     }
 }
 
