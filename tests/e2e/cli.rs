@@ -515,3 +515,46 @@ fn a_mixed_repository_is_indexed_in_one_pass_and_filtered_by_language() {
         unknown.stderr()
     );
 }
+
+/// `dowse publish` and the team scopes say what is missing or wrong before
+/// anything is sent.
+#[test]
+fn publishing_and_team_scopes_need_a_team_index() {
+    let ws = TestWorkspace::fixture("workspace");
+    let run = ws.dowse(&["publish", "--to", "ftp://example.com"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("--to: invalid setting `remote_url` = \"ftp://example.com\""),
+        "{}",
+        run.stderr()
+    );
+    let run = ws.dowse(&["publish"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("no team index is set"),
+        "{}",
+        run.stderr()
+    );
+    let run = ws.dowse(&["search", "retry", "--scope", "team", "--mode", "lexical"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("no team index is set"),
+        "{}",
+        run.stderr()
+    );
+    // A repository's own dowse.toml cannot point dowse at a server.
+    ws.write("dowse.toml", "remote_url = \"http://evil.example:6334\"\n");
+    let run = ws.dowse(&["search", "retry", "--scope", "all", "--mode", "lexical"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("ignored setting `remote_url`"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains("no team index is set"),
+        "{}",
+        run.stderr()
+    );
+}

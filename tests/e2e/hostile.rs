@@ -729,19 +729,7 @@ fn editors_and_agents_get_no_secret_and_no_buffer_the_walk_would_skip() {
     no_secret_in(&refs.to_string());
 
     // The same through MCP, on the endpoint beside the editor.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let endpoint = loop {
-        let endpoint = client.request("dowse/mcpEndpoint", Value::Null)["result"].clone();
-        if !endpoint.is_null() {
-            break endpoint;
-        }
-        assert!(Instant::now() < deadline, "no MCP endpoint");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut agent = McpHttp::connect(
-        endpoint["url"].as_str().unwrap(),
-        endpoint["token"].as_str().unwrap(),
-    );
+    let mut agent = McpHttp::beside(&mut client);
     for (tool, arguments) in [
         (
             "semantic_search",

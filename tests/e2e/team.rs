@@ -100,19 +100,26 @@ impl Repos {
     }
 
     fn publish(&self, node: &QdrantNode, repo: &str, collection: &str) -> Value {
-        let url = node.url();
+        self.publish_to(&node.url(), repo, collection, &[])
+    }
+
+    /// `dowse publish REPO --to URL --collection C EXTRA... --json`.
+    fn publish_to(&self, url: &str, repo: &str, collection: &str, extra: &[&str]) -> Value {
+        let mut args = vec!["publish", repo, "--to", url, "--collection", collection];
+        args.extend(extra);
+        args.push("--json");
+        self.dowse(repo, &args, &[]).json()
+    }
+
+    /// `dowse ARGS` for the web repository with the team index at `url`.
+    fn web_with_team(&self, args: &[&str], url: &str, collection: &str) -> Value {
         self.dowse(
-            repo,
+            "web",
+            args,
             &[
-                "publish",
-                repo,
-                "--to",
-                &url,
-                "--collection",
-                collection,
-                "--json",
+                ("DOWSE_REMOTE_URL", url),
+                ("DOWSE_REMOTE_COLLECTION", collection),
             ],
-            &[],
         )
         .json()
     }
@@ -199,6 +206,26 @@ fn qdrant_two_repositories_publish_search_and_republish() {
     );
     assert_eq!(again["unchanged"], api_chunks);
 
+    // An interrupted publish (here: the points of one file never made
+    // it) resumes: only what the collection lacks is sent.
+    let limits = json!({"must": [
+        {"key": "repo", "match": {"value": "api"}},
+        {"key": "path", "match": {"value": "limits.py"}}
+    ]});
+    let limits_points = node.count("team", limits.clone());
+    assert!(limits_points >= 2, "{limits_points}");
+    node.rest(
+        "POST",
+        "/collections/team/points/delete?wait=true",
+        Some(json!({ "filter": limits })),
+    );
+    let resumed = repos.publish(&node, "api", "team");
+    assert_eq!(resumed["sent"].as_u64(), Some(limits_points), "{resumed}");
+    assert_eq!(
+        resumed["unchanged"].as_u64(),
+        Some(api_chunks - limits_points)
+    );
+
     // An edited file: only its chunks are sent.
     let users_points = node.count(
         "team",
@@ -253,16 +280,7 @@ fn qdrant_two_repositories_publish_search_and_republish() {
     );
 
     // Health names the team index and what it holds.
-    let health = repos
-        .dowse(
-            "web",
-            &["health", "--path", "web", "--json"],
-            &[
-                ("DOWSE_REMOTE_URL", &node.url()),
-                ("DOWSE_REMOTE_COLLECTION", "team"),
-            ],
-        )
-        .json();
+    let health = repos.web_with_team(&["health", "--path", "web", "--json"], &node.url(), "team");
     let remote = &health["remote"];
     assert_eq!(remote["reachable"], true, "{remote}");
     assert_eq!(remote["status"], "green", "{remote}");
@@ -283,16 +301,7 @@ fn qdrant_two_repositories_publish_search_and_republish() {
         health["components"]["team"]["status"], "healthy",
         "{health}"
     );
-    let stats = repos
-        .dowse(
-            "web",
-            &["stats", "--path", "web", "--json"],
-            &[
-                ("DOWSE_REMOTE_URL", &node.url()),
-                ("DOWSE_REMOTE_COLLECTION", "team"),
-            ],
-        )
-        .json();
+    let stats = repos.web_with_team(&["stats", "--path", "web", "--json"], &node.url(), "team");
     assert_eq!(stats["remote"]["points"], remote["points"], "{stats}");
 }
 
@@ -453,19 +462,7 @@ fn qdrant_an_unsaved_edit_wins_over_the_published_chunk() {
     );
 
     // The same over MCP, beside the editor.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let endpoint = loop {
-        let endpoint = client.request("dowse/mcpEndpoint", Value::Null)["result"].clone();
-        if !endpoint.is_null() {
-            break endpoint;
-        }
-        assert!(Instant::now() < deadline, "no MCP endpoint");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut agent = McpHttp::connect(
-        endpoint["url"].as_str().unwrap(),
-        endpoint["token"].as_str().unwrap(),
-    );
+    let mut agent = McpHttp::beside(&mut client);
     let answer = agent.call_tool("semantic_search", json!({"query": query, "scope": "all"}));
     let results = answer["structuredContent"]["results"]
         .as_array()
@@ -565,25 +562,7 @@ fn qdrant_a_cluster_survives_a_killed_node() {
     });
     let url = first.url();
     for repo in ["api", "web"] {
-        let report = repos
-            .dowse(
-                repo,
-                &[
-                    "publish",
-                    repo,
-                    "--to",
-                    &url,
-                    "--collection",
-                    "team",
-                    "--shards",
-                    "3",
-                    "--replicas",
-                    "2",
-                    "--json",
-                ],
-                &[],
-            )
-            .json();
+        let report = repos.publish_to(&url, repo, "team", &["--shards", "3", "--replicas", "2"]);
         assert!(report["sent"].as_u64().unwrap() > 0, "{report}");
     }
     eventually("every replica active", Duration::from_secs(60), || {
@@ -618,21 +597,7 @@ fn qdrant_a_cluster_survives_a_killed_node() {
             "Change the name a user is shown by.",
         ),
     );
-    let edited = repos
-        .dowse(
-            "api",
-            &[
-                "publish",
-                "api",
-                "--to",
-                &url,
-                "--collection",
-                "team",
-                "--json",
-            ],
-            &[],
-        )
-        .json();
+    let edited = repos.publish_to(&url, "api", "team", &[]);
     assert!(edited["sent"].as_u64().unwrap() >= 1, "{edited}");
     let after = everything(&repos, &url, "team");
 
@@ -655,24 +620,7 @@ fn qdrant_a_cluster_survives_a_killed_node() {
     drop(second);
     drop(third);
     let started = Instant::now();
-    let down = repos
-        .dowse(
-            "web",
-            &[
-                "search",
-                "render a profile page",
-                "--path",
-                "web",
-                "--scope",
-                "all",
-                "--json",
-            ],
-            &[
-                ("DOWSE_REMOTE_URL", &url),
-                ("DOWSE_REMOTE_COLLECTION", "team"),
-            ],
-        )
-        .json();
+    let down = repos.search(&url, "team", "render a profile page", "all");
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(places(&down)[0], "(local)//pages.py", "{down}");
     assert!(

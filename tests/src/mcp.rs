@@ -83,6 +83,24 @@ pub struct McpHttp {
 
 impl McpHttp {
     /// Connects and initializes (protocol 2025-06-18, with a session).
+    /// A client of the MCP endpoint the language server `client` serves
+    /// beside the editor, once it has one (within 20 s).
+    pub fn beside(client: &mut crate::lsp::LspClient) -> McpHttp {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let endpoint = loop {
+            let endpoint = client.request("dowse/mcpEndpoint", Value::Null)["result"].clone();
+            if !endpoint.is_null() {
+                break endpoint;
+            }
+            assert!(std::time::Instant::now() < deadline, "no MCP endpoint");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        McpHttp::connect(
+            endpoint["url"].as_str().expect("url"),
+            endpoint["token"].as_str().expect("token"),
+        )
+    }
+
     pub fn connect(url: &str, token: &str) -> McpHttp {
         let mut client = McpHttp {
             url: url.to_owned(),

@@ -492,12 +492,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let root = workspace(path.clone())?;
             let mut engine = open(path, &globals)?;
-            let config = engine.config().remote.clone();
-            let config = dowse_engine::config::RemoteConfig {
-                url: to.or(config.url),
-                collection: collection.unwrap_or(config.collection),
-                ..config
-            };
+            // The flags are checked as the settings they stand for.
+            let mut flagged = engine.config().clone();
+            for (flag, key, value) in [
+                ("--to", "remote_url", to),
+                ("--collection", "remote_collection", collection),
+            ] {
+                if let Some(value) = value {
+                    flagged
+                        .set(flag, key, &value.into())
+                        .map_err(|err| EngineError::InvalidInput(err.to_string()))?;
+                }
+            }
+            let config = flagged.remote;
             let team = dowse_team::Team::connect(&config)?;
             update(&mut engine, false)?;
             let repo = repo.unwrap_or_else(|| dowse_team::default_repo_name(&root));

@@ -60,7 +60,7 @@ const DIMENSIONS_KEY: &str = "dowse_dimensions";
 #[derive(Debug, thiserror::Error)]
 pub enum TeamError {
     #[error(
-        "no team index is set: give --to URL, or set remote_url in your own config file or DOWSE_REMOTE_URL"
+        "no team index is set: set remote_url in your own config file or DOWSE_REMOTE_URL (`dowse publish` also takes --to URL)"
     )]
     NotConfigured,
     #[error("the team index at {url}: {message}")]
