@@ -479,6 +479,20 @@ fn qdrant_an_unsaved_edit_wins_over_the_published_chunk() {
         .expect("results");
     assert!(results.iter().all(|r| r["repo"].is_string()), "{team_only}");
     client.shutdown();
+
+    // Only queries went out: nothing of the unsaved edit is in the team
+    // index.
+    let points = node.rest(
+        "POST",
+        "/collections/team/points/scroll",
+        Some(json!({"limit": 1000, "with_payload": true})),
+    );
+    let points = points["result"]["points"].as_array().expect("points");
+    assert!(!points.is_empty());
+    assert!(
+        points.iter().all(|p| !p.to_string().contains("teapot")),
+        "the unsaved edit reached the team index"
+    );
 }
 
 /// Waits until `pred` holds, or fails with `what`.
