@@ -184,6 +184,26 @@ fn qdrant_two_repositories_publish_search_and_republish() {
         best["snippet"].as_str().unwrap().contains("token"),
         "{best}"
     );
+    // A repository checked out on this machine (remote_checkouts): its
+    // results name that directory, so editors open the file.
+    let api_dir = repos.ws.path("api").canonicalize().unwrap();
+    let checkouts = json!({ "api": api_dir }).to_string();
+    let checked_out = repos
+        .dowse(
+            "web",
+            &[
+                "search", question, "--path", "web", "--scope", "all", "--json",
+            ],
+            &[
+                ("DOWSE_REMOTE_URL", &node.url()),
+                ("DOWSE_REMOTE_COLLECTION", "team"),
+                ("DOWSE_REMOTE_CHECKOUTS", &checkouts),
+            ],
+        )
+        .json();
+    let best = &checked_out["results"][0];
+    assert_eq!(best["repo"], "api", "{best}");
+    assert_eq!(best["root"].as_str(), api_dir.to_str(), "{best}");
     // Local scope knows nothing of the other repository.
     let local = repos.search(&node.url(), "team", question, "local");
     assert!(

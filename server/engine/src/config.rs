@@ -63,6 +63,9 @@ pub struct RemoteConfig {
     /// How long a search waits for the team index before answering with
     /// local results alone.
     pub timeout: std::time::Duration,
+    /// Where repositories of the team index are checked out on this
+    /// machine (name → directory): their results open the local file.
+    pub checkouts: std::collections::BTreeMap<String, PathBuf>,
 }
 
 impl Default for RemoteConfig {
@@ -73,6 +76,7 @@ impl Default for RemoteConfig {
             api_key: None,
             repos: Vec::new(),
             timeout: std::time::Duration::from_millis(300),
+            checkouts: Default::default(),
         }
     }
 }
@@ -276,6 +280,11 @@ pub const KEYS: &[Key] = &[
         "milliseconds, 1 to 60000",
         WorkspaceMay::Never,
     ),
+    key(
+        "remote_checkouts",
+        "a table of repository names and directories, e.g. { api = \"/src/api\" }",
+        WorkspaceMay::Never,
+    ),
 ];
 
 /// A setting that was not applied: where it came from, the key, the value
@@ -420,6 +429,15 @@ impl Config {
                     .map(Some)?
             }
             "remote_repos" => self.remote.repos = globs(value).ok_or_else(bad)?,
+            "remote_checkouts" => {
+                let table = value.as_object().ok_or_else(bad)?;
+                let mut checkouts = std::collections::BTreeMap::new();
+                for (name, dir) in table {
+                    let dir = dir.as_str().filter(|d| !d.is_empty()).ok_or_else(bad)?;
+                    checkouts.insert(name.clone(), PathBuf::from(dir));
+                }
+                self.remote.checkouts = checkouts;
+            }
             "remote_timeout_ms" => {
                 let ms = value
                     .as_u64()

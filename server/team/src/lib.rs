@@ -266,6 +266,7 @@ pub struct Team {
     collection: String,
     repos: Vec<String>,
     timeout: Duration,
+    checkouts: std::collections::BTreeMap<String, std::path::PathBuf>,
 }
 
 impl Drop for Team {
@@ -312,6 +313,7 @@ impl Team {
             collection: config.collection.clone(),
             repos: config.repos.clone(),
             timeout: config.timeout,
+            checkouts: config.checkouts.clone(),
         })
     }
 
@@ -853,6 +855,9 @@ pub struct Local<'a> {
     pub similarity: &'a dyn Fn(&SearchResult) -> Option<f32>,
     /// The query's terms, for snippets of remote results.
     pub terms: &'a [String],
+    /// Where a repository is checked out on this machine, if it is: its
+    /// results name that directory as their root, so editors open the file.
+    pub checkout: &'a dyn Fn(&str) -> Option<String>,
 }
 
 /// The answer of a search with `scope`: the local answer, the team
@@ -903,7 +908,14 @@ pub fn merge(
     let remote: Vec<(Option<f32>, SearchResult)> = remote
         .into_iter()
         .filter(|hit| scope == Scope::Team || !(local.is_local)(&hit.repo, &hit.path))
-        .map(|hit| (hit.similarity, remote_result(hit, local.terms)))
+        .map(|hit| {
+            let (similarity, root) = (hit.similarity, (local.checkout)(&hit.repo));
+            let mut result = remote_result(hit, local.terms);
+            if let Some(root) = root {
+                result.root = root;
+            }
+            (similarity, result)
+        })
         .collect();
     let results = if scope == Scope::Team {
         remote.into_iter().map(|(_, r)| r).take(limit).collect()
@@ -956,10 +968,15 @@ pub fn search(
             .find(|e| e.root().to_string_lossy() == result.root.as_str())?;
         engine.similarity(result, dense)
     };
+    let checkout = |repo: &str| {
+        let dir = team.checkouts.get(repo)?;
+        Some(dir.canonicalize().ok()?.to_string_lossy().into_owned())
+    };
     let local = Local {
         is_local: &is_local,
         similarity: &similarity,
         terms: &query.terms,
+        checkout: &checkout,
     };
     Ok(merge(
         request.scope,
@@ -1119,6 +1136,7 @@ mod tests {
             is_local: &is_local,
             similarity: &|_: &SearchResult| None,
             terms: &terms,
+            checkout: &|repo: &str| (repo == "api").then(|| "/src/api".to_owned()),
         };
         let remote = vec![
             remote_hit("web", "app.py"),
@@ -1146,6 +1164,11 @@ mod tests {
             ]
         );
         let api = &merged.results[1];
+        assert_eq!(api.root, "/src/api", "a checked-out repository opens there");
+        assert_eq!(
+            merged.results[2].root, "",
+            "web is not checked out elsewhere"
+        );
         assert_eq!(api.snippet_line, 1);
         assert!(api.snippet.contains("upload()"), "{}", api.snippet);
         assert_eq!(api.matches.len(), 1, "the query word is marked");
@@ -1197,6 +1220,7 @@ mod tests {
             is_local: &|_: &str, _: &str| true,
             similarity: &|_: &SearchResult| None,
             terms: &[],
+            checkout: &|_: &str| None,
         };
         let merged = merge(
             Scope::All,

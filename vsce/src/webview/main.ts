@@ -270,7 +270,10 @@ function hitRow(hit: P.SearchHit): HTMLElement {
   row.dataset.range = JSON.stringify(hit.range);
   if (hit.repo !== undefined) {
     row.dataset.repo = hit.repo;
-    remoteHits.set(row, hit);
+    // Checked out here (remote_checkouts): the file opens like any other.
+    if (hit.uri === '') {
+      remoteHits.set(row, hit);
+    }
   }
   row.dataset.path = hit.path;
   row.dataset.line = String(hit.startLine);
