@@ -482,6 +482,15 @@ fn qdrant_an_unsaved_edit_wins_over_the_published_chunk() {
     );
 
     // The same over MCP, beside the editor.
+    // Health and stats over LSP name the team index.
+    let health = client.request("dowse/health", Value::Null);
+    assert_eq!(
+        health["result"]["components"]["team"]["status"], "healthy",
+        "{health}"
+    );
+    let stats = client.request("dowse/stats", Value::Null);
+    assert_eq!(stats["result"]["remote"]["reachable"], true, "{stats}");
+
     let mut agent = McpHttp::beside(&mut client);
     let answer = agent.call_tool("semantic_search", json!({"query": query, "scope": "all"}));
     let results = answer["structuredContent"]["results"]
