@@ -228,7 +228,7 @@ export interface RemoteStatus {
   shards?: number;
   replicationFactor?: number;
   /** [active, all] replicas of the collection's shards. */
-  replicasActive?: [number, number];
+  replicasActive?: number[];
   error?: string;
 }
 
