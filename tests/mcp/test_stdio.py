@@ -38,7 +38,7 @@ async def test_every_tool_answers_with_text_and_structured_content(workspace):
             assert tool.description and len(tool.description) > 40, name
             assert tool.annotations.read_only_hint == (name != "build_index"), name
             assert tool.annotations.idempotent_hint is True, name
-        assert set(tools["semantic_search"].input_schema["properties"]) == {"query", "mode", "limit", "path_prefix", "lang"}
+        assert set(tools["semantic_search"].input_schema["properties"]) == {"query", "mode", "limit", "path_prefix", "lang", "scope"}
 
         r = await call(client, "semantic_search", {"query": "retry failed uploads after a connection error", "limit": 3})
         assert not r.is_error
