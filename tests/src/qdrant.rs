@@ -3,7 +3,6 @@
 //! loopback ports of its own, with storage in a temporary directory; killed
 //! when dropped.
 
-use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -111,7 +110,7 @@ impl QdrantNode {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if self.get("/readyz").is_some() {
+            if self.ready() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -135,16 +134,26 @@ impl QdrantNode {
         format!("http://127.0.0.1:{}", self.grpc_port)
     }
 
-    fn get(&self, path: &str) -> Option<String> {
-        http(self.http_port, "GET", path, None)
-            .ok()
-            .map(|(_, body)| body)
+    /// Whether the node says it is ready (`/readyz`), without panicking
+    /// while it is not listening yet.
+    fn ready(&self) -> bool {
+        TcpStream::connect(("127.0.0.1", self.http_port)).is_ok()
+            && crate::mcp::http(&self.rest_url("/readyz"), "GET", &[], "").0 == 200
+    }
+
+    fn rest_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.http_port)
     }
 
     /// A REST call; the JSON answer (panics on a failed request).
     pub fn rest(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let (status, text) = http(self.http_port, method, path, body.as_ref())
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let (status, _, text) = crate::mcp::http(
+            &self.rest_url(path),
+            method,
+            &[("Content-Type", "application/json")],
+            &body,
+        );
         assert!(status < 300, "{method} {path}: HTTP {status}: {text}");
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"))
     }
@@ -165,57 +174,4 @@ impl Drop for QdrantNode {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// A plain HTTP/1.1 request to 127.0.0.1:`port`: (status, body).
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let body = body.map(Value::to_string).unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no HTTP header"))?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no HTTP status"))?;
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(rest)
-    } else {
-        rest.to_owned()
-    };
-    Ok((status, body))
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if size == 0 || after.len() < size {
-            break;
-        }
-        out.push_str(&after[..size]);
-        rest = after[size..].trim_start_matches("\r\n");
-    }
-    out
 }

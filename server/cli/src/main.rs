@@ -572,7 +572,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut engine = open(path, &globals)?;
             // The embedder is probed for real: the model is loaded first.
             engine.prepare_semantic();
-            let health = engine.health();
+            let mut health = engine.health();
             let remote = engine
                 .config()
                 .remote
@@ -580,7 +580,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .is_some()
                 .then(|| dowse_team::Team::connect(&engine.config().remote).map(|t| t.status()))
                 .transpose()?;
-            let mut health = health;
             if let Some(remote) = &remote {
                 health.add("team", remote.component());
             }

@@ -18,6 +18,7 @@ use dowse_index::tokenizer;
 
 use crate::semantic::SemanticState;
 use crate::source::SourceReader;
+use crate::views::cut;
 use crate::{Engine, EngineError, Result};
 
 /// The most bytes of a chunk's text a published point carries: enough for
@@ -58,7 +59,6 @@ pub struct PublishedModel {
 /// What a query sends to a team index: no code, only the query.
 #[derive(Clone, Debug)]
 pub struct RemoteQuery {
-    pub text: String,
     /// `None` when search by meaning is unavailable here: the remote side
     /// answers by keywords alone.
     pub dense: Option<Vec<f32>>,
@@ -92,22 +92,13 @@ pub fn sparse_document(text: &str) -> Vec<(u32, f32)> {
 /// The sparse vector of a query: each of its terms (stop words dropped,
 /// as the keyword index does) with weight 1.
 pub fn sparse_query(query: &str) -> Vec<(u32, f32)> {
-    let indices: BTreeSet<u32> = dowse_index::lexical::LexicalSnapshot::query_terms(query)
-        .iter()
-        .map(|term| term_index(term))
-        .collect();
-    indices.into_iter().map(|index| (index, 1.0)).collect()
+    sparse_terms(&dowse_index::lexical::LexicalSnapshot::query_terms(query))
 }
 
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
+/// The sparse vector of a query's terms, each with weight 1.
+fn sparse_terms(terms: &[String]) -> Vec<(u32, f32)> {
+    let indices: BTreeSet<u32> = terms.iter().map(|term| term_index(term)).collect();
+    indices.into_iter().map(|index| (index, 1.0)).collect()
 }
 
 impl Engine {
@@ -146,7 +137,7 @@ impl Engine {
         let paths: BTreeSet<&str> = live.iter().map(|(_, _, path)| &**path).collect();
         let missing = live
             .iter()
-            .filter(|(_, content, _)| ready.cached_embedding(*content).is_none())
+            .filter(|(_, content, _)| !ready.cache.contains(ready.recipe.key(*content)))
             .count();
         if missing > 0 {
             return Err(EngineError::InvalidInput(format!(
@@ -225,11 +216,11 @@ impl Engine {
             SemanticState::Ready(ready) => ready.model.embed_query(query).ok().map(|v| v.to_vec()),
             _ => None,
         };
+        let terms = dowse_index::lexical::LexicalSnapshot::query_terms(query);
         RemoteQuery {
-            text: query.to_owned(),
             dense,
-            sparse: sparse_query(query),
-            terms: dowse_index::lexical::LexicalSnapshot::query_terms(query),
+            sparse: sparse_terms(&terms),
+            terms,
         }
     }
 
@@ -283,12 +274,5 @@ mod tests {
         assert!(value("parse") > value("duration"));
         assert!(value("parse") < 2.0 * value("duration"));
         assert!(doc.windows(2).all(|w| w[0].0 < w[1].0), "sorted, unique");
-    }
-
-    #[test]
-    fn texts_are_cut_on_character_boundaries() {
-        assert_eq!(cut("héllo", 2), "h");
-        assert_eq!(cut("héllo", 3), "hé");
-        assert_eq!(cut("abc", 10), "abc");
     }
 }

@@ -73,14 +73,10 @@ impl Engine {
         };
 
         let keyword_query = || {
-            let mut end = source_text.len().min(FALLBACK_QUERY_BYTES);
-            while !source_text.is_char_boundary(end) {
-                end -= 1;
-            }
             format!(
                 "{} {}",
                 source.symbol.as_deref().unwrap_or(""),
-                &source_text[..end]
+                crate::views::cut(&source_text, FALLBACK_QUERY_BYTES)
             )
         };
         let keyword_hits = |depth: usize| -> Result<Vec<(f32, StoredChunk)>> {

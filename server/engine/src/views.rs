@@ -73,17 +73,18 @@ pub fn embedding_text(
     enclosing: &[String],
     code: &str,
 ) -> String {
-    let mut end = code.len().min(MAX_CODE_BYTES);
-    while !code.is_char_boundary(end) {
-        end -= 1;
-    }
     let header = header(kind, symbol, enclosing);
     let header = if header.is_empty() {
         path.to_owned()
     } else {
         format!("{path}\n{header}")
     };
-    with_header(&header, &code[..end])
+    with_header(&header, cut(code, MAX_CODE_BYTES))
+}
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+pub(crate) fn cut(text: &str, max: usize) -> &str {
+    &text[..text.floor_char_boundary(max)]
 }
 
 /// The name view of a chunk: its header and the first line of its code
@@ -204,6 +205,13 @@ pub fn batches<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_are_cut_on_character_boundaries() {
+        assert_eq!(cut("héllo", 2), "h");
+        assert_eq!(cut("héllo", 3), "hé");
+        assert_eq!(cut("abc", 10), "abc");
+    }
 
     #[test]
     fn batches_are_bounded_by_count_and_tokens() {

@@ -156,15 +156,6 @@ pub struct Layout {
     pub replicas: u32,
 }
 
-impl Default for Layout {
-    fn default() -> Layout {
-        Layout {
-            shards: 1,
-            replicas: 1,
-        }
-    }
-}
-
 /// One result of the team index.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RemoteHit {
@@ -315,14 +306,6 @@ impl Team {
             timeout: config.timeout,
             checkouts: config.checkouts.clone(),
         })
-    }
-
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    pub fn collection(&self) -> &str {
-        &self.collection
     }
 
     fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -596,7 +579,6 @@ impl Team {
         let client = self.client.clone();
         let request = self.query_request(query, limit, languages);
         let dense = query.dense.clone();
-        let url = self.url.clone();
         self.runtime
             .as_ref()
             .expect("live runtime")
@@ -616,7 +598,6 @@ impl Team {
                         .map_err(|err| err.to_string()),
                 };
                 let _ = tx.send(answer);
-                drop(url);
             });
         PendingSearch {
             rx,
