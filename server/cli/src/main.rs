@@ -508,7 +508,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let team = dowse_team::Team::connect(&config)?;
             update(&mut engine, false)?;
             let repo = repo.unwrap_or_else(|| dowse_team::default_repo_name(&root));
-            let rev = rev.or_else(|| git_head(&root));
+            let rev = rev.or_else(|| dowse_team::head_commit(&root));
             let bar = progress::Bar::new();
             dowse_engine::Progress::begin(&bar, "publishing", engine.counts().1);
             let mut seen = 0;
@@ -654,32 +654,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         },
     }
     Ok(())
-}
-
-/// The commit `.git/HEAD` names, read from the files (no git command runs:
-/// a repository's git configuration can name programs to run).
-fn git_head(root: &std::path::Path) -> Option<String> {
-    let git = root.join(".git");
-    let head = std::fs::read_to_string(git.join("HEAD")).ok()?;
-    let head = head.trim();
-    let is_commit = |s: &str| s.len() >= 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
-    let Some(reference) = head.strip_prefix("ref: ") else {
-        return is_commit(head).then(|| head.to_owned());
-    };
-    // Only names under refs/: a crafted HEAD cannot read files elsewhere.
-    if !reference.starts_with("refs/") || reference.split('/').any(|part| part == "..") {
-        return None;
-    }
-    if let Ok(commit) = std::fs::read_to_string(git.join(reference))
-        && is_commit(commit.trim())
-    {
-        return Some(commit.trim().to_owned());
-    }
-    let packed = std::fs::read_to_string(git.join("packed-refs")).ok()?;
-    packed.lines().find_map(|line| {
-        let (commit, name) = line.split_once(' ')?;
-        (name == reference && is_commit(commit)).then(|| commit.to_owned())
-    })
 }
 
 /// `FILE:LINE` with a 1-based line.

@@ -113,6 +113,42 @@ pub fn default_repo_name(root: &std::path::Path) -> String {
         .unwrap_or_else(|| "workspace".to_owned())
 }
 
+/// The commit a repository's `.git/HEAD` names, read from the files (no git
+/// command runs: a repository's git configuration can name programs to
+/// run). Only files inside the repository's own `.git` are read: a ref
+/// that is a symbolic link out of it, or names a path outside `refs/`,
+/// gives `None` (the revision is sent to the team index).
+pub fn head_commit(root: &std::path::Path) -> Option<String> {
+    let git = root.join(".git").canonicalize().ok()?;
+    if !git.starts_with(root.canonicalize().ok()?) {
+        return None;
+    }
+    let read = |name: &str| -> Option<String> {
+        let path = git.join(name).canonicalize().ok()?;
+        path.starts_with(&git)
+            .then(|| std::fs::read_to_string(path).ok())
+            .flatten()
+    };
+    let is_commit = |s: &str| s.len() >= 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let head = read("HEAD")?;
+    let head = head.trim();
+    let Some(reference) = head.strip_prefix("ref: ") else {
+        return is_commit(head).then(|| head.to_owned());
+    };
+    if !reference.starts_with("refs/") || reference.split('/').any(|part| part == "..") {
+        return None;
+    }
+    if let Some(commit) = read(reference)
+        && is_commit(commit.trim())
+    {
+        return Some(commit.trim().to_owned());
+    }
+    read("packed-refs")?.lines().find_map(|line| {
+        let (commit, name) = line.split_once(' ')?;
+        (name == reference && is_commit(commit)).then(|| commit.to_owned())
+    })
+}
+
 /// The point id of a chunk: a UUID from the repository, the path and the
 /// chunk's key, so the same chunk is the same point on every publish.
 pub fn point_uuid(repo: &str, path: &str, chunk_key: &str) -> String {
@@ -1040,6 +1076,39 @@ fn remote_result(hit: RemoteHit, terms: &[String]) -> SearchResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_head_commit_comes_from_the_repository_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        let git = root.join(".git");
+        std::fs::create_dir_all(git.join("refs/heads")).unwrap();
+        let commit = "a".repeat(40);
+        std::fs::write(git.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::write(git.join("refs/heads/main"), format!("{commit}\n")).unwrap();
+        assert_eq!(head_commit(&root).as_deref(), Some(commit.as_str()));
+
+        // Packed.
+        std::fs::remove_file(git.join("refs/heads/main")).unwrap();
+        let packed = "b".repeat(40);
+        std::fs::write(
+            git.join("packed-refs"),
+            format!("# pack-refs\n{packed} refs/heads/main\n"),
+        )
+        .unwrap();
+        assert_eq!(head_commit(&root).as_deref(), Some(packed.as_str()));
+
+        // A ref linked to a file outside the repository is not read, even
+        // when it looks like a commit (a token of 40 hex digits).
+        let secret = dir.path().join("token");
+        std::fs::write(&secret, "c".repeat(40)).unwrap();
+        std::fs::remove_file(git.join("packed-refs")).unwrap();
+        std::os::unix::fs::symlink(&secret, git.join("refs/heads/main")).unwrap();
+        assert_eq!(head_commit(&root), None);
+        // Nor a HEAD naming a path outside refs/.
+        std::fs::write(git.join("HEAD"), "ref: ../../token\n").unwrap();
+        assert_eq!(head_commit(&root), None);
+    }
 
     #[test]
     fn point_ids_are_uuids_of_repo_path_and_key() {
