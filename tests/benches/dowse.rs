@@ -1564,6 +1564,16 @@ fn print_table(report: &Value) {
             ),
         );
         row(
+            "  private / file-backed",
+            format!(
+                "{:.0} → {:.0} / {:.0} → {:.0} MB",
+                f("anon_before_mb"),
+                f("anon_after_mb"),
+                f("file_before_mb"),
+                f("file_after_mb")
+            ),
+        );
+        row(
             "fuzz",
             format!(
                 "{} cases, server alive: {}, statuses {}",

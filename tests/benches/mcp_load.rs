@@ -41,9 +41,12 @@ pub const TOOLS: [&str; 6] = [
     "build_index",
 ];
 
-/// The server's resident memory, from /proc.
-fn rss_mb(pid: u32) -> f64 {
-    crate::status_mb(&pid.to_string(), &["VmRSS"])[0]
+/// The server's resident memory, from /proc: all of it, then the private
+/// (anonymous: heap, arenas, stacks) and the file-backed part (the model and
+/// tantivy's segments, mapped; pages the kernel can drop and read again).
+fn rss_mb(pid: u32) -> [f64; 3] {
+    let m = crate::status_mb(&pid.to_string(), &["VmRSS", "RssAnon", "RssFile"]);
+    [m[0], m[1], m[2]]
 }
 
 /// CPU seconds the server has used (user + system), from /proc.
@@ -504,7 +507,7 @@ pub fn run(args: &Args, index_dir: PathBuf) -> Value {
         search["p50_ms"].as_f64().unwrap_or(f64::NAN),
         search["p99_ms"].as_f64().unwrap_or(f64::NAN),
     );
-    let growth = (rss_after - rss_before) / rss_before;
+    let growth = (rss_after[0] - rss_before[0]) / rss_before[0];
     json!({
         "clients": clients,
         "calls_per_client": calls,
@@ -519,8 +522,12 @@ pub fn run(args: &Args, index_dir: PathBuf) -> Value {
         "server_cpu_ms_per_call": 1000.0 * cpu_used / completed.max(1) as f64,
         "server_cores_busy": cpu_used / wall,
         "tools": per_tool,
-        "rss_before_mb": rss_before,
-        "rss_after_mb": rss_after,
+        "rss_before_mb": rss_before[0],
+        "rss_after_mb": rss_after[0],
+        "anon_before_mb": rss_before[1],
+        "anon_after_mb": rss_after[1],
+        "file_before_mb": rss_before[2],
+        "file_after_mb": rss_after[2],
         "rss_growth": growth,
         "fuzz_cases": fuzz_cases,
         "fuzz_statuses": fuzz_statuses,
