@@ -1028,15 +1028,7 @@ pub(crate) fn to_result(
     text: Option<&str>,
     terms: &[String],
 ) -> SearchResult {
-    let (snippet, offset) = snippet(text.unwrap_or(""), terms);
-    let snippet_line = chunk.start_line + offset as u32;
-    let matches = snippet_matches(&snippet, terms)
-        .into_iter()
-        .map(|(line, bytes)| SnippetMatch {
-            line: snippet_line + line as u32,
-            bytes,
-        })
-        .collect();
+    let (snippet, snippet_line, matches) = snippet_at(text.unwrap_or(""), chunk.start_line, terms);
     let name = text
         .zip(chunk.symbol.as_deref())
         .and_then(|(text, symbol)| {
@@ -1067,6 +1059,26 @@ pub(crate) fn to_result(
         more_in_file: 0,
         repo: None,
     }
+}
+
+/// The snippet of a chunk's text for `terms`: the lines shown, the line
+/// they start at (the chunk's first line is `start_line`) and the terms'
+/// places in them.
+pub fn snippet_at(
+    content: &str,
+    start_line: u32,
+    terms: &[String],
+) -> (String, u32, Vec<SnippetMatch>) {
+    let (text, offset) = snippet(content, terms);
+    let first = start_line + offset as u32;
+    let matches = snippet_matches(&text, terms)
+        .into_iter()
+        .map(|(line, bytes)| SnippetMatch {
+            line: first + line as u32,
+            bytes,
+        })
+        .collect();
+    (text, first, matches)
 }
 
 /// The words of `snippet` that are query terms, as (0-based line, byte

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use dowse_engine::search::{SearchResponse, SearchResult, SnippetMatch, snippet, snippet_matches};
+use dowse_engine::search::{SearchResponse, SearchResult, snippet_at};
 use dowse_engine::{ChunkKind, Engine, EngineError, RemoteQuery, Scope, SearchRequest};
 use qdrant_client::Payload;
 use qdrant_client::qdrant::{
@@ -378,15 +378,7 @@ fn interleave(
 /// A team index result in the shape of a local one: no workspace root, the
 /// repository named, the snippet from the published text.
 fn remote_result(hit: RemoteHit, terms: &[String]) -> SearchResult {
-    let (snippet_text, offset) = snippet(&hit.text, terms);
-    let snippet_line = hit.start_line + offset as u32;
-    let matches = snippet_matches(&snippet_text, terms)
-        .into_iter()
-        .map(|(line, bytes)| SnippetMatch {
-            line: snippet_line + line as u32,
-            bytes,
-        })
-        .collect();
+    let (snippet_text, snippet_line, matches) = snippet_at(&hit.text, hit.start_line, terms);
     SearchResult {
         root: String::new(),
         path: hit.path,
