@@ -24,6 +24,12 @@ use crate::semantic::SemanticState;
 use crate::source::SourceReader;
 use crate::{Engine, EngineError, Result};
 
+mod role;
+mod snippet;
+
+pub use role::{Role, is_test_code};
+pub use snippet::{snippet, snippet_at, snippet_matches};
+
 /// How to search.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -242,9 +248,6 @@ pub(crate) fn serialize_kind<S: serde::Serializer>(
     serializer.serialize_str(kind.as_str())
 }
 
-/// Lines in a snippet.
-const SNIPPET_LINES: usize = 4;
-
 /// Documents scored by BM25 when fusing: candidates found by meaning alone
 /// get their keyword score from this deeper list (0 beyond it).
 const LEXICAL_DEPTH: usize = 1000;
@@ -404,161 +407,6 @@ fn mixed_similarity(cos_body: f32, cos_name: f32, body_dot_name: f32, w: f32) ->
         .max(f32::EPSILON)
         .sqrt();
     (cos_body + w * cos_name) / norm
-}
-
-/// Test code: marked so in its language (Rust's `#[cfg(test)]` modules and
-/// `#[test]` functions, Java's `@Test`: [`StoredChunk::test`]), or by the
-/// conventions of file names: files under a `tests` or `test` directory,
-/// `test_*.py`, `*_test.py`, `conftest.py`, `*_test.rs`, `*_tests.rs`, Rust
-/// `mod test` / `mod tests` blocks, and those of [`is_test_file_name`].
-pub fn is_test_code(chunk: &StoredChunk) -> bool {
-    let mut parts = chunk.path.split('/');
-    let file = parts.next_back().unwrap_or("");
-    chunk.test
-        || parts.any(|dir| {
-            matches!(dir, "tests" | "test" | "__tests__" | "spec") || dir.ends_with(".Tests")
-        })
-        || (file.starts_with("test_") && file.ends_with(".py"))
-        || file.ends_with("_test.py")
-        || file == "conftest.py"
-        || file.ends_with("_test.rs")
-        || file.ends_with("_tests.rs")
-        || is_test_file_name(file)
-        || chunk
-            .enclosing
-            .iter()
-            .any(|e| e == "mod test" || e == "mod tests")
-}
-
-/// What a chunk is there for, when it is not the code itself: such chunks
-/// rank below the code they stand for unless the query asks for them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Code,
-    /// Tests ([`is_test_code`]).
-    Test,
-    /// Files under `examples/`, `example/`, `samples/`.
-    Example,
-    /// Type declarations standing for code elsewhere: `.d.ts`, `.pyi`.
-    Stub,
-    /// Compatibility shims: `compat/`, `*_compat.*`, `polyfills/`.
-    Shim,
-    /// The imports and re-exports of a package's `__init__.py` or a
-    /// directory's `index.ts` / `index.js`.
-    Barrel,
-    /// Not code: lists of names, lockfiles, logs, changelogs, minified or
-    /// vendored files.
-    NotCode,
-}
-
-impl Role {
-    pub fn of(chunk: &StoredChunk) -> Role {
-        let path = chunk.path.as_str();
-        let (dirs, file) = path.rsplit_once('/').unwrap_or(("", path));
-        let mut dirs = dirs.split('/');
-        let lower = file.to_ascii_lowercase();
-        let (stem, ext) = lower.rsplit_once('.').unwrap_or((&lower, ""));
-        let vendored = dirs
-            .clone()
-            .any(|d| matches!(d, "vendor" | "vendored" | "third_party" | "node_modules"));
-        let listing = chunk.kind == ChunkKind::Text
-            && (matches!(ext, "txt" | "lock" | "log" | "csv" | "tsv" | "sum")
-                || lower.ends_with("-lock.json")
-                || lower.ends_with("-lock.yaml")
-                || ["changelog", "changes", "history", "news"]
-                    .iter()
-                    .any(|w| stem.starts_with(w)));
-        if vendored || listing || stem.ends_with(".min") {
-            Role::NotCode
-        } else if is_test_code(chunk) {
-            Role::Test
-        } else if lower.ends_with(".d.ts") || ext == "pyi" {
-            Role::Stub
-        } else if dirs
-            .clone()
-            .any(|d| matches!(d, "examples" | "example" | "samples"))
-        {
-            Role::Example
-        } else if dirs.any(|d| matches!(d, "compat" | "polyfills")) || stem.ends_with("_compat") {
-            Role::Shim
-        } else if chunk.kind == ChunkKind::Module
-            && (file == "__init__.py" || matches!(stem, "index") && is_script(ext))
-        {
-            Role::Barrel
-        } else {
-            Role::Code
-        }
-    }
-
-    /// Whether `query` asks for chunks of this role by name ("the tests of
-    /// the parser", "an example of a custom filter").
-    fn asked_for(self, query: &str) -> bool {
-        let words: &[&str] = match self {
-            Role::Code => return true,
-            Role::Test => &["test", "tests", "testing", "spec", "specs"],
-            Role::Example => &["example", "examples", "sample", "samples"],
-            Role::Stub => &[
-                "stub",
-                "stubs",
-                "declaration",
-                "declarations",
-                "d.ts",
-                "pyi",
-            ],
-            Role::Shim => &["compat", "compatibility", "shim", "polyfill"],
-            Role::Barrel => &["export", "exports", "re-export", "import", "imports"],
-            Role::NotCode => &[
-                "changelog",
-                "lockfile",
-                "lock",
-                "vendored",
-                "minified",
-                "list",
-            ],
-        };
-        query
-            .split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-'))
-            .any(|w| words.contains(&w.to_ascii_lowercase().as_str()))
-    }
-}
-
-fn is_script(ext: &str) -> bool {
-    matches!(ext, "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs")
-}
-
-/// Test files by the conventions of the other languages: `x.test.ts` and
-/// `x.spec.js`, Go's `x_test.go`, `XTest.java` / `XTests.cs` / `XSpec.scala`,
-/// Ruby's `x_spec.rb` and `x_test.rb`, and the `__tests__`, `spec` and
-/// `*.Tests` directories.
-fn is_test_file_name(file: &str) -> bool {
-    let (stem, ext) = file.rsplit_once('.').unwrap_or((file, ""));
-    let code = matches!(
-        ext,
-        "ts" | "tsx"
-            | "js"
-            | "jsx"
-            | "mjs"
-            | "cjs"
-            | "go"
-            | "java"
-            | "kt"
-            | "cs"
-            | "rb"
-            | "php"
-            | "swift"
-            | "scala"
-            | "c"
-            | "cc"
-            | "cpp"
-            | "lua"
-    );
-    code && (stem.ends_with(".test")
-        || stem.ends_with(".spec")
-        || stem.ends_with("_test")
-        || stem.ends_with("_spec")
-        || stem.ends_with("Test")
-        || stem.ends_with("Tests")
-        || stem.ends_with("Spec"))
 }
 
 /// Chunks ranked for a request, best first, overlapping ones collapsed.
@@ -1061,97 +909,6 @@ pub(crate) fn to_result(
     }
 }
 
-/// The snippet of a chunk's text for `terms`: the lines shown, the line
-/// they start at (the chunk's first line is `start_line`) and the terms'
-/// places in them.
-pub fn snippet_at(
-    content: &str,
-    start_line: u32,
-    terms: &[String],
-) -> (String, u32, Vec<SnippetMatch>) {
-    let (text, offset) = snippet(content, terms);
-    let first = start_line + offset as u32;
-    let matches = snippet_matches(&text, terms)
-        .into_iter()
-        .map(|(line, bytes)| SnippetMatch {
-            line: first + line as u32,
-            bytes,
-        })
-        .collect();
-    (text, first, matches)
-}
-
-/// The words of `snippet` that are query terms, as (0-based line, byte
-/// range in the line), in order, overlapping ranges merged: for "retry
-/// uploads", `retry_upload` matches as its two words, `Retry` as itself.
-pub fn snippet_matches(snippet: &str, terms: &[String]) -> Vec<(usize, std::ops::Range<usize>)> {
-    if terms.is_empty() {
-        return Vec::new();
-    }
-    let mut analyzer = tokenizer::code_analyzer();
-    let mut out = Vec::new();
-    for (index, line) in snippet.lines().enumerate() {
-        let mut ranges: Vec<std::ops::Range<usize>> = tokenizer::term_spans(&mut analyzer, line)
-            .into_iter()
-            .filter(|(term, _)| terms.contains(term))
-            .map(|(_, range)| range)
-            .collect();
-        ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-        let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
-        for range in ranges {
-            match merged.last_mut() {
-                Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
-                _ => merged.push(range),
-            }
-        }
-        out.extend(merged.into_iter().map(|r| (index, r)));
-    }
-    out
-}
-
-/// The `SNIPPET_LINES` consecutive lines of `content` holding the most
-/// distinct query terms (the first lines when nothing matches), and the
-/// 0-based index of the first of them.
-pub fn snippet(content: &str, terms: &[String]) -> (String, usize) {
-    let lines: Vec<&str> = content.lines().collect();
-    if lines.is_empty() {
-        return (String::new(), 0);
-    }
-    let mut analyzer = tokenizer::code_analyzer();
-    let line_terms: Vec<Vec<usize>> = lines
-        .iter()
-        .map(|line| {
-            let found = tokenizer::terms(&mut analyzer, line);
-            terms
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| found.contains(t))
-                .map(|(i, _)| i)
-                .collect()
-        })
-        .collect();
-    let window = SNIPPET_LINES.min(lines.len());
-    let mut best = (0, 0usize);
-    for start in 0..=lines.len() - window {
-        let mut distinct: Vec<usize> = line_terms[start..start + window]
-            .iter()
-            .flatten()
-            .copied()
-            .collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        if distinct.len() > best.0 {
-            best = (distinct.len(), start);
-        }
-    }
-    let start = best.1;
-    let mut text: Vec<&str> = lines[start..start + window].to_vec();
-    while text.last().is_some_and(|l| l.trim().is_empty()) {
-        text.pop();
-    }
-    (text.join("\n"), start)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1430,40 +1187,6 @@ mod tests {
         // The snippet is the matching lines, inside the last part.
         assert!(hit.snippet.contains("wombat_total"), "{}", hit.snippet);
         assert!(hit.snippet_line > 300);
-    }
-
-    #[test]
-    fn snippet_picks_the_lines_with_most_query_terms() {
-        let content = "def handler(event):\n    log(event)\n    x = 1\n    y = 2\n    z = 3\n    w = 4\n    retry_upload(event.file)\n    notify(user)\n";
-        let terms = vec!["retri".to_owned(), "upload".to_owned()];
-        let (text, offset) = snippet(content, &terms);
-        assert_eq!(offset, 3);
-        assert!(text.contains("retry_upload"), "{text}");
-        let (text, offset) = snippet(content, &["nothing".to_owned()]);
-        assert_eq!(offset, 0);
-        assert!(text.starts_with("def handler"));
-    }
-
-    #[test]
-    fn snippet_matches_cover_whole_and_split_identifiers() {
-        let terms = LexicalSnapshot::query_terms("retries uploads");
-        let whole = LexicalSnapshot::query_terms("retry_upload");
-        let text = "x = 1\n    retry_upload(event.file)  # Retry later\nuploaded = True";
-        let found: Vec<(usize, &str)> = snippet_matches(text, &terms)
-            .into_iter()
-            .map(|(line, r)| (line, &text.lines().nth(line).unwrap()[r]))
-            .collect();
-        assert_eq!(
-            found,
-            vec![(1, "retry"), (1, "upload"), (1, "Retry"), (2, "uploaded")]
-        );
-        // A whole identifier in the query covers its words: one match.
-        let found: Vec<_> = snippet_matches(text, &whole)
-            .into_iter()
-            .map(|(l, r)| (l, r.len()))
-            .collect();
-        assert_eq!(found[0], (1, "retry_upload".len()));
-        assert!(snippet_matches(text, &[]).is_empty());
     }
 
     #[test]
