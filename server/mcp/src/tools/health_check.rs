@@ -32,7 +32,7 @@ pub(crate) async fn call(tools: &DowseTools, args: JsonObject) -> CallToolResult
     if !args.is_empty() {
         return failure("health_check takes no arguments");
     }
-    match tools.read(|host| Ok(host.health())).await {
+    match tools.check(|host| Ok(host.health())).await {
         Ok(health) => {
             let value = serde_json::to_value(&health).unwrap_or_default();
             let mut text = format!("{}\n", value["status"].as_str().unwrap_or("?"));

@@ -55,8 +55,28 @@ impl DowseTools {
         }
     }
 
-    /// Runs a read of the host off the async runtime.
+    /// Runs a read of the host off the async runtime, one per core at a
+    /// time ([`RUNNING`]).
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, String>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Host) -> Result<T, dowse_engine::EngineError> + Send + 'static,
+    {
+        self.run(f, true).await
+    }
+
+    /// Runs a check of the host (health: small reads and a probe written
+    /// to disk, waiting on the disk rather than computing) off the async
+    /// runtime, beside the reads: it would hold a core's turn while waiting.
+    pub(crate) async fn check<T, F>(&self, f: F) -> Result<T, String>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Host) -> Result<T, dowse_engine::EngineError> + Send + 'static,
+    {
+        self.run(f, false).await
+    }
+
+    async fn run<T, F>(&self, f: F, in_turn: bool) -> Result<T, String>
     where
         T: Send + 'static,
         F: FnOnce(&Host) -> Result<T, dowse_engine::EngineError> + Send + 'static,
@@ -70,7 +90,11 @@ impl DowseTools {
             ));
         }
         let host = self.host.clone();
-        let _turn = RUNNING.acquire().await;
+        let _turn = if in_turn {
+            Some(RUNNING.acquire().await)
+        } else {
+            None
+        };
         match tokio::task::spawn_blocking(move || f(&host)).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(err)) => Err(err.to_string()),
