@@ -22,6 +22,7 @@
 
 mod queue;
 pub mod requests;
+mod roots;
 mod state;
 mod watcher;
 mod writer;
@@ -35,14 +36,15 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use dowse_engine::health::{Component, Health, Stats, Status};
 use dowse_engine::{
-    Config, ConfigSources, ContextResponse, Engine, EngineError, EngineWriter, ModelHandle,
-    SearchRequest, SearchResponse, SimilarResponse, UsagesQuery, UsagesResponse,
+    Config, ConfigSources, ContextResponse, Engine, EngineError, ModelHandle, SearchRequest,
+    SearchResponse, SimilarResponse, UsagesQuery, UsagesResponse,
 };
 
 pub use requests::{LANGUAGE_LABELS, SearchAsked, Spelling, language_filter};
 pub use state::{HealthSummary, IndexState, Phase, RootState, Work};
 pub use writer::ReindexReport;
 
+use state::WRITER_GONE;
 use writer::{Change, Writer};
 
 /// How to start a host.
@@ -665,13 +667,6 @@ impl Host {
 /// finish a batch of embedding).
 const USAGES_WAIT: Duration = Duration::from_secs(120);
 
-/// Failures kept for health (the log has all of them).
-const MAX_FAILURES_KEPT: usize = 16;
-
-/// What every request says when the writer thread is gone.
-const WRITER_GONE: &str = "dowse's index writer stopped after an internal error (see the log): \
-     edits are no longer applied and answers would be stale; restart the language server";
-
 fn no_roots() -> EngineError {
     EngineError::InvalidInput("the workspace has no roots".into())
 }
@@ -700,231 +695,5 @@ impl Shared {
         if self.pending.files(paths) {
             self.send(Change::Edits);
         }
-    }
-
-    /// Notes a path the writer skipped after failing on it, for health.
-    pub(crate) fn record_failure(&self, what: &str, reason: &str) {
-        let mut failures = self.failures.lock().expect("failures lock");
-        failures.retain(|(w, _)| w != what);
-        failures.push((what.to_owned(), reason.to_owned()));
-        // The newest few say enough; the log has every one.
-        let excess = failures.len().saturating_sub(MAX_FAILURES_KEPT);
-        failures.drain(..excess);
-    }
-
-    /// Opens `path` as a root and returns its index's writer (nothing when
-    /// it is a root already): the caller is, or hands it to, the writer
-    /// thread.
-    pub(crate) fn open_root(&self, path: &Path) -> Result<Option<EngineWriter>, EngineError> {
-        let canonical = path
-            .canonicalize()
-            .map_err(|_| EngineError::NoWorkspace(path.to_path_buf()))?;
-        if self.roots().iter().any(|r| r.path == canonical) {
-            return Ok(None);
-        }
-        let (mut config, errors) = Config::layered(&canonical, &self.sources);
-        for error in errors {
-            self.report_error(error.to_string());
-        }
-        let existing = self.roots();
-        // An index directory given for the workspace is the first root's;
-        // other roots get one of their own beside it.
-        if !existing.is_empty()
-            && let Some(dir) = &config.index_dir
-        {
-            let key = dowse_engine::index_key(&canonical);
-            config.index_dir = Some(dir.join("roots").join(key));
-        }
-        let engine = Engine::open_with(&canonical, config, self.model.clone())?;
-        for recovery in engine.recoveries() {
-            tracing::warn!("recovered the index of {}: {recovery}", canonical.display());
-        }
-        let base = canonical.file_name().map_or_else(
-            || "workspace".to_owned(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let mut name = base.clone();
-        let mut n = 2;
-        while existing.iter().any(|r| r.name == name) {
-            name = format!("{base}-{n}");
-            n += 1;
-        }
-        self.ignored
-            .write()
-            .expect("ignored lock")
-            .push(engine.index_dir().root().to_path_buf());
-        if let Some(w) = self.watcher.lock().expect("watcher lock").as_mut()
-            && let Err(err) = w.watch(&canonical)
-        {
-            tracing::warn!("cannot watch {}: {err}", canonical.display());
-        }
-        self.roots.write().expect("roots lock").push(Arc::new(Root {
-            name,
-            path: canonical,
-            engine: engine.reader(),
-        }));
-        Ok(Some(engine))
-    }
-
-    /// Drops the root at `path` (its index stays on disk); true when it was
-    /// one.
-    pub(crate) fn close_root(&self, path: &Path) -> bool {
-        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-        let removed: Vec<Arc<Root>> = {
-            let mut roots = self.roots.write().expect("roots lock");
-            let (gone, kept): (Vec<_>, Vec<_>) = roots.drain(..).partition(|r| r.path == canonical);
-            *roots = kept;
-            gone
-        };
-        for root in &removed {
-            if let Some(w) = self.watcher.lock().expect("watcher lock").as_mut() {
-                w.unwatch(&root.path);
-            }
-            self.ignored
-                .write()
-                .expect("ignored lock")
-                .retain(|d| d != root.engine.index_dir().root());
-        }
-        !removed.is_empty()
-    }
-
-    /// The innermost root holding `path`, by its path as given, else as
-    /// resolved on disk.
-    pub(crate) fn locate(&self, path: &Path) -> Option<(Arc<Root>, String)> {
-        if let Some(found) = self.locate_exact(path) {
-            return Some(found);
-        }
-        let resolved = path.canonicalize().ok().or_else(|| {
-            let parent = path.parent()?.canonicalize().ok()?;
-            Some(parent.join(path.file_name()?))
-        })?;
-        self.locate_exact(&resolved)
-    }
-
-    fn locate_exact(&self, path: &Path) -> Option<(Arc<Root>, String)> {
-        let roots = self.roots();
-        let root = roots
-            .iter()
-            .filter(|r| path.starts_with(&r.path))
-            .max_by_key(|r| r.path.as_os_str().len())?;
-        let rel = path.strip_prefix(&root.path).ok()?;
-        let parts: Option<Vec<&str>> = rel
-            .components()
-            .map(|c| match c {
-                std::path::Component::Normal(part) => part.to_str(),
-                _ => None,
-            })
-            .collect();
-        let rel = parts?.join("/");
-        (!rel.is_empty()).then(|| (root.clone(), rel))
-    }
-
-    /// The writer as a health component: unhealthy when its thread is
-    /// gone, degraded while paths it failed on are skipped.
-    fn writer_component(&self) -> Component {
-        if !self.writer_alive.load(Ordering::Acquire) && !self.stopping.load(Ordering::Acquire) {
-            return Component {
-                status: Status::Unhealthy,
-                message: WRITER_GONE.to_owned(),
-                latency_ms: None,
-            };
-        }
-        let failures = self.failures.lock().expect("failures lock");
-        if failures.is_empty() {
-            return Component {
-                status: Status::Healthy,
-                message: "applying edits and changes on disk".to_owned(),
-                latency_ms: None,
-            };
-        }
-        let said: Vec<String> = failures
-            .iter()
-            .map(|(what, reason)| format!("{what}: {reason}"))
-            .collect();
-        Component {
-            status: Status::Degraded,
-            message: format!(
-                "skipped after dowse failed on them (a bug; the rest is indexed): {}",
-                said.join("; ")
-            ),
-            latency_ms: None,
-        }
-    }
-
-    pub(crate) fn report_error(&self, message: String) {
-        let mut errors = self.errors.lock().expect("errors lock");
-        if !errors.contains(&message) {
-            errors.push(message);
-        }
-    }
-
-    pub(crate) fn update_state(&self, change: impl FnOnce(&mut IndexState)) {
-        self.state.send_modify(change);
-    }
-
-    /// The state as the engines have it now, with the writer's phase.
-    /// Answers may have changed: an edit, a file or a commit was applied.
-    pub(crate) fn bump_generation(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-    }
-
-    pub(crate) fn refresh_state(&self, phase: Phase, work: Option<Work>, building: bool) {
-        let roots = self.roots();
-        let mut state = IndexState {
-            phase,
-            work,
-            graphs_building: building,
-            generation: self.generation.load(Ordering::Acquire),
-            ..IndexState::default()
-        };
-        let mut degraded = Vec::new();
-        for root in &roots {
-            let engine = &root.engine;
-            let (files, chunks) = engine.counts();
-            let (vectors, _) = engine.vector_coverage();
-            let stats = engine.activity();
-            state.files += files;
-            state.chunks += chunks;
-            state.vectors += vectors;
-            state.vectors_total += chunks;
-            state.open_buffers += stats.open_buffers;
-            state.disk_commits += stats.disk_commits;
-            dowse_engine::health::merge_languages(&mut state.languages, engine.language_stats());
-            if let Some(reason) = engine.semantic_unavailable() {
-                degraded.push(format!("keyword search only: {reason}"));
-            }
-            if let Some(owner) = engine.read_only_owner() {
-                degraded.push(format!(
-                    "{} is read-only: another dowse process (pid {owner}) writes its index",
-                    root.path.display()
-                ));
-            }
-            state.roots.push(RootState {
-                name: root.name.clone(),
-                path: root.path.display().to_string(),
-                files,
-                chunks,
-                vectors,
-                read_only: engine.read_only_owner().is_some(),
-            });
-        }
-        degraded.dedup();
-        let pending = state.vectors < state.vectors_total && degraded.is_empty();
-        state.health = HealthSummary(if degraded.is_empty() && !pending {
-            Status::Healthy
-        } else {
-            Status::Degraded
-        });
-        if !degraded.is_empty() {
-            state.degraded = Some(degraded.join("; "));
-        }
-        self.state.send_if_modified(|current| {
-            if *current == state {
-                false
-            } else {
-                *current = state;
-                true
-            }
-        });
     }
 }

@@ -1,8 +1,12 @@
 //! The index state that front ends show: what the host is doing, how much
 //! is indexed, how much of it can be searched by meaning.
 
-use dowse_engine::health::Status;
+use std::sync::atomic::Ordering;
+
+use dowse_engine::health::{Component, Status};
 use serde::Serialize;
+
+use crate::Shared;
 
 /// What the host is doing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -99,5 +103,134 @@ impl IndexState {
         } else {
             self.vectors as f64 / self.vectors_total as f64
         }
+    }
+}
+
+/// Failures kept for health (the log has all of them).
+const MAX_FAILURES_KEPT: usize = 16;
+
+/// What every request says when the writer thread is gone.
+pub(crate) const WRITER_GONE: &str = "dowse's index writer stopped after an internal error (see the log): \
+     edits are no longer applied and answers would be stale; restart the language server";
+
+/// The state and the writer's health, as the host keeps them.
+impl Shared {
+    /// Notes a path the writer skipped after failing on it, for health.
+    pub(crate) fn record_failure(&self, what: &str, reason: &str) {
+        let mut failures = self.failures.lock().expect("failures lock");
+        failures.retain(|(w, _)| w != what);
+        failures.push((what.to_owned(), reason.to_owned()));
+        // The newest few say enough; the log has every one.
+        let excess = failures.len().saturating_sub(MAX_FAILURES_KEPT);
+        failures.drain(..excess);
+    }
+
+    /// The writer as a health component: unhealthy when its thread is
+    /// gone, degraded while paths it failed on are skipped.
+    pub(crate) fn writer_component(&self) -> Component {
+        if !self.writer_alive.load(Ordering::Acquire) && !self.stopping.load(Ordering::Acquire) {
+            return Component {
+                status: Status::Unhealthy,
+                message: WRITER_GONE.to_owned(),
+                latency_ms: None,
+            };
+        }
+        let failures = self.failures.lock().expect("failures lock");
+        if failures.is_empty() {
+            return Component {
+                status: Status::Healthy,
+                message: "applying edits and changes on disk".to_owned(),
+                latency_ms: None,
+            };
+        }
+        let said: Vec<String> = failures
+            .iter()
+            .map(|(what, reason)| format!("{what}: {reason}"))
+            .collect();
+        Component {
+            status: Status::Degraded,
+            message: format!(
+                "skipped after dowse failed on them (a bug; the rest is indexed): {}",
+                said.join("; ")
+            ),
+            latency_ms: None,
+        }
+    }
+
+    pub(crate) fn report_error(&self, message: String) {
+        let mut errors = self.errors.lock().expect("errors lock");
+        if !errors.contains(&message) {
+            errors.push(message);
+        }
+    }
+
+    pub(crate) fn update_state(&self, change: impl FnOnce(&mut IndexState)) {
+        self.state.send_modify(change);
+    }
+
+    /// Answers may have changed: an edit, a file or a commit was applied.
+    pub(crate) fn bump_generation(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The state as the engines have it now, with the writer's phase.
+    pub(crate) fn refresh_state(&self, phase: Phase, work: Option<Work>, building: bool) {
+        let roots = self.roots();
+        let mut state = IndexState {
+            phase,
+            work,
+            graphs_building: building,
+            generation: self.generation.load(Ordering::Acquire),
+            ..IndexState::default()
+        };
+        let mut degraded = Vec::new();
+        for root in &roots {
+            let engine = &root.engine;
+            let (files, chunks) = engine.counts();
+            let (vectors, _) = engine.vector_coverage();
+            let stats = engine.activity();
+            state.files += files;
+            state.chunks += chunks;
+            state.vectors += vectors;
+            state.vectors_total += chunks;
+            state.open_buffers += stats.open_buffers;
+            state.disk_commits += stats.disk_commits;
+            dowse_engine::health::merge_languages(&mut state.languages, engine.language_stats());
+            if let Some(reason) = engine.semantic_unavailable() {
+                degraded.push(format!("keyword search only: {reason}"));
+            }
+            if let Some(owner) = engine.read_only_owner() {
+                degraded.push(format!(
+                    "{} is read-only: another dowse process (pid {owner}) writes its index",
+                    root.path.display()
+                ));
+            }
+            state.roots.push(RootState {
+                name: root.name.clone(),
+                path: root.path.display().to_string(),
+                files,
+                chunks,
+                vectors,
+                read_only: engine.read_only_owner().is_some(),
+            });
+        }
+        degraded.dedup();
+        let pending = state.vectors < state.vectors_total && degraded.is_empty();
+        state.health = HealthSummary(if degraded.is_empty() && !pending {
+            Status::Healthy
+        } else {
+            Status::Degraded
+        });
+        if !degraded.is_empty() {
+            state.degraded = Some(degraded.join("; "));
+        }
+        self.state.send_if_modified(|current| {
+            if *current == state {
+                false
+            } else {
+                *current = state;
+                true
+            }
+        });
     }
 }
