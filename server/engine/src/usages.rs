@@ -206,14 +206,16 @@ impl Engine {
         let mut out: Vec<UsageLocation> = symbols
             .iter()
             .map(|s| {
-                let occ = ws.usages_of(s.file).occurrence(s.occ);
+                let file = ws.usages_of(s.file);
+                let occ = file.occurrence(s.occ);
+                let (line, column) = file.position(s.occ);
                 let path = ws.path(s.file).to_owned();
-                let context = lines.line(sources, &path, occ.line);
+                let context = lines.line(sources, &path, line);
                 UsageLocation {
                     root: self.root.to_string_lossy().into_owned(),
                     path,
-                    line: occ.line,
-                    column: occ.column,
+                    line,
+                    column,
                     length: occ.range.end - occ.range.start,
                     context,
                 }
@@ -266,10 +268,13 @@ impl Engine {
         let (todo, removed) = {
             let guard = self.usage_state.read().expect("usages lock");
             let state = guard.as_ref().unwrap_or(&empty);
-            let todo: Vec<(&String, &(String, Language))> = wanted
+            let mut todo: Vec<(&String, &(String, Language))> = wanted
                 .iter()
                 .filter(|(path, (digest, _))| state.digests.get(*path) != Some(digest))
                 .collect();
+            // In path order, so that a workspace's files get the same ids in
+            // every process and resolution does not depend on a hash seed.
+            todo.sort_unstable_by_key(|(path, _)| *path);
             let removed: Vec<String> = state
                 .digests
                 .keys()

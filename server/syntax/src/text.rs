@@ -50,6 +50,11 @@ impl LineIndex {
         }
     }
 
+    /// The byte offset where each line starts, the first at 0.
+    pub fn starts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.starts.iter().copied()
+    }
+
     pub fn line_start(&self, row: usize) -> usize {
         self.starts[row.min(self.starts.len() - 1)]
     }

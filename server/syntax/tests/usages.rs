@@ -41,15 +41,15 @@ fn usages_report(fixture: &str) -> String {
     let mut out = String::new();
     for (label, list) in [("def", &found.definitions), ("ref", &found.references)] {
         for s in list {
-            let occ = ws.usages_of(s.file).occurrence(s.occ);
+            let (line_no, column) = ws.usages_of(s.file).position(s.occ);
             let path = ws.path(s.file);
             let text = &files
                 .iter()
                 .find(|(p, _)| p == path)
                 .expect("fixture file")
                 .1;
-            let line = text.lines().nth(occ.line as usize - 1).unwrap_or("").trim();
-            writeln!(out, "{label} {path}:{}:{}  {line}", occ.line, occ.column).unwrap();
+            let line = text.lines().nth(line_no as usize - 1).unwrap_or("").trim();
+            writeln!(out, "{label} {path}:{line_no}:{column}  {line}").unwrap();
         }
     }
     out

@@ -144,12 +144,9 @@ pub enum Role {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Occurrence {
     pub name: Name,
-    /// Byte range in the file as read (files are at most 4 GiB).
+    /// Byte range in the file as read (files are at most 4 GiB); its line
+    /// and column come from [`FileUsages::position`].
     pub range: Range<u32>,
-    /// 1-based.
-    pub line: u32,
-    /// 1-based, in bytes.
-    pub column: u32,
     pub role: Role,
     /// What precedes `.name` / `::name`, for attributes, fields, methods
     /// and path segments ([`Occurrence::receiver`]).
@@ -171,6 +168,10 @@ pub struct Occurrence {
     /// may mean anything the expansion makes of them.
     pub in_macro: bool,
 }
+
+// A workspace holds millions of occurrences (the CPython standard library:
+// 2.5 million): each byte here is megabytes of the language server's memory.
+const _: () = assert!(std::mem::size_of::<Occurrence>() <= 40);
 
 /// An optional id in four bytes (an `Option<u32>` takes eight): a
 /// workspace has millions of occurrences, each with four of these. No id
@@ -311,6 +312,10 @@ pub struct FileUsages {
     /// JavaScript): the occurrence of `X`, which `import Y from "./m"`
     /// binds.
     pub default_export: Option<OccId>,
+    /// The byte offset where each line starts, in the file as read: an
+    /// occurrence's line and column are looked up here rather than kept
+    /// in each of a workspace's millions of occurrences.
+    line_starts: Box<[u32]>,
 }
 
 impl FileUsages {
@@ -320,6 +325,14 @@ impl FileUsages {
 
     pub fn occurrence(&self, id: OccId) -> &Occurrence {
         &self.occurrences[id as usize]
+    }
+
+    /// The 1-based line and 1-based byte column where an occurrence starts.
+    pub fn position(&self, id: OccId) -> (u32, u32) {
+        let start = self.occurrence(id).range.start;
+        let row = self.line_starts.partition_point(|&s| s <= start).max(1) - 1;
+        let line_start = self.line_starts.get(row).copied().unwrap_or(0);
+        (row as u32 + 1, start - line_start + 1)
     }
 
     /// The occurrence covering byte `offset`, else the one ending there (a
@@ -535,7 +548,6 @@ impl<'a> Ctx<'a> {
         let key = range.start;
         let start = range.start + self.bom;
         let end = range.end + self.bom;
-        let row = self.lines.row_of(start);
         let id = self.out.occurrences.len() as OccId;
         let top_level = self
             .scope_stack
@@ -544,8 +556,6 @@ impl<'a> Ctx<'a> {
         self.out.occurrences.push(Occurrence {
             name,
             range: start as u32..end as u32,
-            line: row as u32 + 1,
-            column: (start - self.lines.line_start(row)) as u32 + 1,
             role,
             receiver: Link::new(receiver),
             local: Link::NONE,
@@ -651,6 +661,7 @@ impl<'a> Ctx<'a> {
         self.out.imports.shrink_to_fit();
         self.out.impls.shrink_to_fit();
         self.out.attributes.shrink_to_fit();
+        self.out.line_starts = self.lines.starts().map(|s| s as u32).collect();
         self.out
     }
 }

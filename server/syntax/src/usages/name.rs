@@ -14,9 +14,10 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-/// An identifier's text.
+/// An identifier's text: one pointer (an `Arc<str>` is two words, and a
+/// workspace holds millions of names).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Name(Arc<str>);
+pub struct Name(Arc<Box<str>>);
 
 impl Name {
     pub fn as_str(&self) -> &str {
@@ -58,37 +59,47 @@ impl fmt::Display for Name {
 
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Name {
     fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
+        self.as_str() == other.as_str()
     }
 }
 
 impl PartialEq<Name> for String {
     fn eq(&self, other: &Name) -> bool {
-        **self == *other.0
+        self.as_str() == other.as_str()
     }
 }
 
 impl PartialEq<Name> for &str {
     fn eq(&self, other: &Name) -> bool {
-        **self == *other.0
+        *self == other.as_str()
+    }
+}
+
+/// An interned text, looked up by its `str`.
+#[derive(PartialEq, Eq, Hash)]
+struct Interned(Arc<Box<str>>);
+
+impl Borrow<str> for Interned {
+    fn borrow(&self) -> &str {
+        &self.0
     }
 }
 
 /// The process's interned texts.
 struct Interner {
-    texts: HashSet<Arc<str>>,
+    texts: HashSet<Interned>,
     /// The size after the last sweep: the next sweep comes at twice it.
     swept_at: usize,
 }
@@ -97,7 +108,7 @@ impl Interner {
     /// Forgets the texts only the interner holds: names no occurrence has
     /// any more.
     fn sweep(&mut self) {
-        self.texts.retain(|t| Arc::strong_count(t) > 1);
+        self.texts.retain(|t| Arc::strong_count(&t.0) > 1);
         self.swept_at = self.texts.len();
     }
 }
@@ -115,13 +126,13 @@ pub fn intern(text: &str) -> Name {
         swept_at: 0,
     });
     if let Some(found) = interner.texts.get(text) {
-        return Name(found.clone());
+        return Name(found.0.clone());
     }
     if interner.texts.len() >= (interner.swept_at * 2).max(MIN_SWEEP) {
         interner.sweep();
     }
-    let shared: Arc<str> = Arc::from(text);
-    interner.texts.insert(shared.clone());
+    let shared: Arc<Box<str>> = Arc::new(text.into());
+    interner.texts.insert(Interned(shared.clone()));
     Name(shared)
 }
 
