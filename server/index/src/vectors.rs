@@ -12,9 +12,15 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
-use instant_distance::{Builder, HnswMap, Point, Search};
+use instant_distance::Builder;
 
-use crate::quantize::{Quantized, similarity};
+use crate::quantize::Quantized;
+
+mod segment;
+mod snapshot;
+
+use segment::{Block, Graph, QuantPoint, Segment, live_in};
+pub use snapshot::{VectorHit, VectorSnapshot};
 
 /// When and how segments are built.
 #[derive(Clone, Debug)]
@@ -77,258 +83,6 @@ impl VectorConfig {
 
 /// Exact blocks grow by copy up to this many vectors.
 const SMALL_BLOCK: usize = 4096;
-
-/// One stored vector, as an HNSW point: a row of the exact block its graph
-/// was built from, which the graph keeps (often the very block that was
-/// searched exactly before, not a copy). A point of its own per vector (an
-/// `Arc<Quantized>`) cost two heap allocations, 464 bytes for 388 of data,
-/// and a second copy of every vector while the graph was built.
-#[derive(Clone, Debug)]
-struct QuantPoint {
-    block: Arc<Block>,
-    index: u32,
-    dims: u32,
-}
-
-impl QuantPoint {
-    /// A point outside any graph (a query).
-    fn alone(q: &Quantized) -> QuantPoint {
-        let mut block = Block::default();
-        block.push(0, 0, q);
-        QuantPoint {
-            block: Arc::new(block),
-            index: 0,
-            dims: q.values.len() as u32,
-        }
-    }
-
-    fn scale(&self) -> f32 {
-        self.block.scales[self.index as usize]
-    }
-
-    fn values(&self) -> &[i8] {
-        self.block.vector(self.index as usize, self.dims as usize)
-    }
-}
-
-impl Point for QuantPoint {
-    fn distance(&self, other: &Self) -> f32 {
-        1.0 - similarity(self.values(), self.scale(), other.values(), other.scale())
-    }
-}
-
-/// Vectors stored contiguously, searched exactly.
-#[derive(Debug, Default)]
-struct Block {
-    rows: Vec<u64>,
-    chunks: Vec<u64>,
-    scales: Vec<f32>,
-    values: Vec<i8>,
-}
-
-impl Block {
-    fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    fn vector(&self, i: usize, dims: usize) -> &[i8] {
-        &self.values[i * dims..(i + 1) * dims]
-    }
-
-    /// A copy of `from` with room for `extra` more vectors: a large
-    /// addition allocates once instead of doubling (and copying) its way up.
-    fn with_capacity(from: &Block, extra: usize, dims: usize) -> Block {
-        let n = from.len() + extra;
-        let mut block = Block {
-            rows: Vec::with_capacity(n),
-            chunks: Vec::with_capacity(n),
-            scales: Vec::with_capacity(n),
-            values: Vec::with_capacity(n * dims),
-        };
-        block.rows.extend_from_slice(&from.rows);
-        block.chunks.extend_from_slice(&from.chunks);
-        block.scales.extend_from_slice(&from.scales);
-        block.values.extend_from_slice(&from.values);
-        block
-    }
-
-    fn push(&mut self, row: u64, chunk: u64, q: &Quantized) {
-        self.push_values(row, chunk, q.scale, &q.values);
-    }
-
-    /// Appends row `i` of `from`.
-    fn push_row(&mut self, from: &Block, i: usize, dims: usize) {
-        self.push_values(
-            from.rows[i],
-            from.chunks[i],
-            from.scales[i],
-            from.vector(i, dims),
-        );
-    }
-
-    fn push_values(&mut self, row: u64, chunk: u64, scale: f32, values: &[i8]) {
-        self.rows.push(row);
-        self.chunks.push(chunk);
-        self.scales.push(scale);
-        self.values.extend_from_slice(values);
-    }
-}
-
-/// An HNSW graph over vectors that were an exact block.
-struct Graph {
-    hnsw: HnswMap<QuantPoint, (u64, u64)>,
-    len: usize,
-}
-
-enum Segment {
-    Flat(Arc<Block>),
-    Graph(Graph),
-}
-
-impl Segment {
-    fn len(&self) -> usize {
-        match self {
-            Segment::Flat(block) => block.len(),
-            Segment::Graph(graph) => graph.len,
-        }
-    }
-
-    fn rows(&self) -> Vec<u64> {
-        match self {
-            Segment::Flat(block) => block.rows.clone(),
-            Segment::Graph(graph) => graph.hnsw.values.iter().map(|(row, _)| *row).collect(),
-        }
-    }
-}
-
-/// A consistent view of the vector index for one query.
-#[derive(Clone)]
-pub struct VectorSnapshot {
-    dims: usize,
-    segments: Vec<Arc<Segment>>,
-    tombstones: Arc<HashSet<u64>>,
-    live: usize,
-}
-
-/// A vector hit: the chunk and its similarity to the query.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct VectorHit {
-    pub chunk_id: u64,
-    pub score: f32,
-}
-
-impl VectorSnapshot {
-    /// Live vectors in this snapshot.
-    pub fn len(&self) -> usize {
-        self.live
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.live == 0
-    }
-
-    /// (HNSW segments, exact blocks).
-    pub fn segment_counts(&self) -> (usize, usize) {
-        let graphs = self
-            .segments
-            .iter()
-            .filter(|s| matches!(***s, Segment::Graph(_)))
-            .count();
-        (graphs, self.segments.len() - graphs)
-    }
-
-    /// The `k` nearest live vectors: HNSW for sealed segments, exact scan
-    /// for the rest.
-    pub fn search(&self, query: &Quantized, k: usize) -> Vec<VectorHit> {
-        self.search_with(query, k, false)
-    }
-
-    /// The `k` nearest live vectors by exhaustive search (for measuring
-    /// recall, and the ground truth of tests).
-    pub fn exact_search(&self, query: &Quantized, k: usize) -> Vec<VectorHit> {
-        self.search_with(query, k, true)
-    }
-
-    fn search_with(&self, query: &Quantized, k: usize, exact: bool) -> Vec<VectorHit> {
-        if k == 0 || query.values.len() != self.dims {
-            return Vec::new();
-        }
-        let mut hits: Vec<VectorHit> = Vec::with_capacity(k * (self.segments.len() + 1));
-        let point = QuantPoint::alone(query);
-        for segment in &self.segments {
-            match &**segment {
-                Segment::Flat(block) => self.scan(block, query, k, &mut hits),
-                Segment::Graph(graph) if exact => {
-                    // Values are stored in point order.
-                    let mut found: Vec<VectorHit> = graph
-                        .hnsw
-                        .values
-                        .iter()
-                        .zip(graph.hnsw.iter())
-                        .filter(|((row, _), _)| !self.tombstones.contains(row))
-                        .map(|((_, chunk), (_, p))| VectorHit {
-                            chunk_id: *chunk,
-                            score: 1.0 - point.distance(p),
-                        })
-                        .collect();
-                    top_k(&mut found, k);
-                    hits.extend(found);
-                }
-                Segment::Graph(graph) => {
-                    let mut search = Search::default();
-                    let mut taken = 0;
-                    for item in graph.hnsw.search(&point, &mut search) {
-                        let (row, chunk) = *item.value;
-                        if self.tombstones.contains(&row) {
-                            continue;
-                        }
-                        hits.push(VectorHit {
-                            chunk_id: chunk,
-                            score: 1.0 - item.distance,
-                        });
-                        taken += 1;
-                        if taken == k {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-        top_k(&mut hits, k);
-        hits
-    }
-
-    fn scan(&self, block: &Block, query: &Quantized, k: usize, hits: &mut Vec<VectorHit>) {
-        let mut found: Vec<VectorHit> = Vec::with_capacity(k + 1);
-        let mut floor = f32::MIN;
-        for i in 0..block.len() {
-            let score = similarity(
-                block.vector(i, self.dims),
-                block.scales[i],
-                &query.values,
-                query.scale,
-            );
-            if score <= floor || self.tombstones.contains(&block.rows[i]) {
-                continue;
-            }
-            found.push(VectorHit {
-                chunk_id: block.chunks[i],
-                score,
-            });
-            if found.len() > 2 * k {
-                top_k(&mut found, k);
-                floor = found.last().map_or(f32::MIN, |h| h.score);
-            }
-        }
-        top_k(&mut found, k);
-        hits.extend(found);
-    }
-}
-
-fn top_k(hits: &mut Vec<VectorHit>, k: usize) {
-    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-    hits.truncate(k);
-}
 
 /// The writer's bookkeeping: which row holds each chunk's vector.
 #[derive(Default)]
@@ -695,22 +449,6 @@ enum Plan {
     Seal,
     MergeFlat,
     Rebuild(usize),
-}
-
-fn live_in(segment: &Segment, tombstones: &HashSet<u64>) -> usize {
-    match segment {
-        Segment::Flat(block) => block
-            .rows
-            .iter()
-            .filter(|r| !tombstones.contains(r))
-            .count(),
-        Segment::Graph(graph) => graph
-            .hnsw
-            .values
-            .iter()
-            .filter(|(r, _)| !tombstones.contains(r))
-            .count(),
-    }
 }
 
 #[cfg(test)]
