@@ -15,6 +15,17 @@ use expect_test::expect_file;
 
 /// Builds the workspace of a fixture and answers usages from its cursor.
 fn usages_report(fixture: &str) -> String {
+    usages_report_in(fixture, Order::AsWritten)
+}
+
+/// The order a fixture's files are added to the workspace in.
+#[derive(Clone, Copy, PartialEq)]
+enum Order {
+    AsWritten,
+    Reversed,
+}
+
+fn usages_report_in(fixture: &str, order: Order) -> String {
     let mut files: Vec<(String, String)> = Vec::new();
     for line in fixture.split_inclusive('\n') {
         if let Some(path) = line.strip_prefix("//- ") {
@@ -22,6 +33,9 @@ fn usages_report(fixture: &str) -> String {
         } else if let Some((_, text)) = files.last_mut() {
             text.push_str(line);
         }
+    }
+    if order == Order::Reversed {
+        files.reverse();
     }
     let mut cursor = None;
     let mut ws = Workspace::new();
@@ -73,5 +87,27 @@ fn fixtures() {
         let fixture = std::fs::read_to_string(&path).unwrap();
         let report = usages_report(&fixture);
         expect_file![path.with_extension("expected")].assert_eq(&report);
+    }
+}
+
+/// An answer is the same whatever order the files came in (an editor opens
+/// them in any order; a process walks them in its own).
+#[test]
+fn answers_do_not_depend_on_the_order_files_are_added_in() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/usages");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "fixture") {
+            continue;
+        }
+        let fixture = std::fs::read_to_string(&path).unwrap();
+        let mut reversed = usages_report_in(&fixture, Order::Reversed);
+        let mut written = usages_report_in(&fixture, Order::AsWritten);
+        for report in [&mut reversed, &mut written] {
+            let mut lines: Vec<&str> = report.lines().collect();
+            lines.sort_unstable();
+            *report = lines.join("\n");
+        }
+        assert_eq!(written, reversed, "{}", path.display());
     }
 }

@@ -7,21 +7,26 @@ use super::*;
 impl Workspace {
     /// A name defined or imported at the top level of a module, or a
     /// submodule of a package.
-    pub(super) fn module_member(
-        &self,
-        module: FileId,
-        name: &str,
-        depth: u32,
-        cache: &mut Cache,
-    ) -> Target {
-        if depth > MAX_DEPTH {
+    pub(super) fn module_member(&self, module: FileId, name: &str, cache: &mut Cache) -> Target {
+        let key = (module, name.to_owned());
+        match cache.members.get(&key) {
+            Some(Some(t)) => return *t,
+            // In progress: a cycle of imports.
+            Some(None) => {
+                cache.cut += 1;
+                return Target::Unknown;
+            }
+            None => {}
+        }
+        if cache.nesting >= MAX_NESTING {
+            cache.cut += 1;
             return Target::Unknown;
         }
-        let key = (module, name.to_owned());
-        if let Some(t) = cache.members.get(&key) {
-            return *t;
-        }
-        cache.members.insert(key.clone(), Target::Unknown);
+        cache.members.insert(key.clone(), None);
+        let cut = cache.cut;
+        cache.nesting += 1;
+        // A step of its own, with a depth budget of its own (see `Cache`).
+        let depth = 0;
         let entry = self.entry(module);
         let mut t = Target::Foreign;
         if let Some(bindings) = entry.top.get(name) {
@@ -59,7 +64,7 @@ impl Workspace {
                     self.module_target(module, &import.module, depth + 1, cache)
                     && m != module
                 {
-                    let found = self.module_member(m, name, depth + 1, cache);
+                    let found = self.module_member(m, name, cache);
                     if matches!(found, Target::Def(_) | Target::Module(_)) {
                         t = found;
                         break;
@@ -67,7 +72,12 @@ impl Workspace {
                 }
             }
         }
-        cache.members.insert(key, t);
+        cache.nesting -= 1;
+        if cache.cut == cut {
+            cache.members.insert(key, Some(t));
+        } else {
+            cache.members.remove(&key);
+        }
         t
     }
 
@@ -89,7 +99,11 @@ impl Workspace {
         depth: u32,
         cache: &mut Cache,
     ) -> Target {
-        if depth > MAX_DEPTH || path.is_empty() {
+        if depth > MAX_DEPTH {
+            cache.cut += 1;
+            return Target::Unknown;
+        }
+        if path.is_empty() {
             return Target::Unknown;
         }
         let entry = self.entry(file);
@@ -157,7 +171,7 @@ impl Workspace {
                     // command::Command` after `mod command;`, or an imported
                     // module).
                     let first = segments.next().expect("non-empty path");
-                    match self.module_member(m, first, depth + 1, cache) {
+                    match self.module_member(m, first, cache) {
                         Target::Module(sub) => m = sub,
                         _ => match self.rust_module(crate_root, std::slice::from_ref(first)) {
                             Some(sub) if first != "std" && first != "core" && first != "alloc" => {
@@ -168,7 +182,7 @@ impl Workspace {
                     }
                 }
                 for seg in segments {
-                    module = match self.module_member(m, seg, depth + 1, cache) {
+                    module = match self.module_member(m, seg, cache) {
                         Target::Module(sub) => Some(sub),
                         _ => None,
                     };

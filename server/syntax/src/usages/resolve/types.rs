@@ -15,6 +15,7 @@ impl Workspace {
         cache: &mut Cache,
     ) -> Ty {
         if depth > MAX_DEPTH {
+            cache.cut += 1;
             return Ty::Unknown;
         }
         let usages = &self.entry(file).usages;
@@ -49,12 +50,12 @@ impl Workspace {
                     }
                     None => self.global(file, name, depth + 1, cache),
                 };
-                self.type_of_target(target, depth + 1, cache)
+                self.type_of_target(target, cache)
             }
             Expr::Attr(inner, name) => {
                 let ty = self.type_of(file, *inner, owner, depth + 1, cache);
                 let member = self.member(ty, name, depth + 1, cache);
-                self.type_of_target(member, depth + 1, cache)
+                self.type_of_target(member, cache)
             }
             Expr::Call(callee) => match self.type_of(file, *callee, owner, depth + 1, cache) {
                 Ty::Class(class) => Ty::Instance(class),
@@ -89,7 +90,7 @@ impl Workspace {
             }
             Expr::Path(segments) => {
                 let target = self.path_target(file, segments, owner, depth + 1, cache);
-                self.type_of_target(target, depth + 1, cache)
+                self.type_of_target(target, cache)
             }
             Expr::Require(spec) => {
                 match self.module_target(file, std::slice::from_ref(spec), depth + 1, cache) {
@@ -163,9 +164,9 @@ impl Workspace {
     ) -> Target {
         for seg in rest {
             current = match current {
-                Target::Module(m) => self.module_member(m, seg, depth + 1, cache),
+                Target::Module(m) => self.module_member(m, seg, cache),
                 Target::Def(_) => {
-                    let ty = self.type_of_target(current, depth + 1, cache);
+                    let ty = self.type_of_target(current, cache);
                     self.member(ty, seg, depth + 1, cache)
                 }
                 other => return other,
@@ -175,21 +176,39 @@ impl Workspace {
     }
 
     /// The type a resolved name has as a value.
-    pub(super) fn type_of_target(&self, target: Target, depth: u32, cache: &mut Cache) -> Ty {
-        if depth > MAX_DEPTH {
-            return Ty::Unknown;
-        }
+    ///
+    /// A definition's type is a step of its own: worked out once per query
+    /// with a depth budget of its own (see [`Cache`]), whatever the depth
+    /// it is asked from.
+    pub(super) fn type_of_target(&self, target: Target, cache: &mut Cache) -> Ty {
         match target {
             Target::Module(m) => Ty::Module(m),
             Target::Foreign => Ty::Foreign,
             Target::Unknown => Ty::Unknown,
             Target::Def(def) => {
-                if let Some(t) = cache.types.get(&def) {
-                    return *t;
+                match cache.types.get(&def) {
+                    Some(Some(t)) => return *t,
+                    // In progress: a cycle.
+                    Some(None) => {
+                        cache.cut += 1;
+                        return Ty::Unknown;
+                    }
+                    None => {}
                 }
-                cache.types.insert(def, Ty::Unknown);
-                let t = self.type_of_def(def, depth, cache);
-                cache.types.insert(def, t);
+                if cache.nesting >= MAX_NESTING {
+                    cache.cut += 1;
+                    return Ty::Unknown;
+                }
+                cache.types.insert(def, None);
+                let cut = cache.cut;
+                cache.nesting += 1;
+                let t = self.type_of_def(def, 0, cache);
+                cache.nesting -= 1;
+                if cache.cut == cut {
+                    cache.types.insert(def, Some(t));
+                } else {
+                    cache.types.remove(&def);
+                }
                 t
             }
         }
@@ -380,17 +399,15 @@ impl Workspace {
                 };
                 return match target {
                     Target::Def(def) if self.occ(def).role.is_type_def() => {
-                        match self.type_of_target(Target::Def(def), depth + 1, cache) {
+                        match self.type_of_target(Target::Def(def), cache) {
                             Ty::Class(class) => Ty::Instance(class),
                             _ => Ty::Instance(def),
                         }
                     }
-                    Target::Def(def) => {
-                        match self.type_of_target(Target::Def(def), depth + 1, cache) {
-                            Ty::Class(class) => Ty::Instance(class),
-                            _ => Ty::Unknown,
-                        }
-                    }
+                    Target::Def(def) => match self.type_of_target(Target::Def(def), cache) {
+                        Ty::Class(class) => Ty::Instance(class),
+                        _ => Ty::Unknown,
+                    },
                     Target::Foreign => Ty::Foreign,
                     _ => Ty::Unknown,
                 };
@@ -411,6 +428,7 @@ impl Workspace {
         if let Some(t) = cache.owners.get(&owner) {
             return *t;
         }
+        let cut = cache.cut;
         let o = self.occ(owner);
         let t = match o.role {
             Role::Definition(kind) if kind.is_type() => Some(owner),
@@ -420,14 +438,16 @@ impl Workspace {
                 _ => None,
             },
         };
-        cache.owners.insert(owner, t);
+        if cache.cut == cut {
+            cache.owners.insert(owner, t);
+        }
         t
     }
 
     /// `ty.name`: the member it resolves to.
     pub(super) fn member(&self, ty: Ty, name: &str, depth: u32, cache: &mut Cache) -> Target {
         match ty {
-            Ty::Module(m) => self.module_member(m, name, depth + 1, cache),
+            Ty::Module(m) => self.module_member(m, name, cache),
             Ty::Instance(class) | Ty::Class(class) => {
                 self.class_member(class, name, depth + 1, cache, &mut Vec::new())
             }
@@ -447,6 +467,7 @@ impl Workspace {
         seen: &mut Vec<Symbol>,
     ) -> Target {
         if depth > MAX_DEPTH || seen.contains(&class) {
+            cache.cut += 1;
             return Target::Unknown;
         }
         seen.push(class);
@@ -563,10 +584,17 @@ impl Workspace {
     /// its own root. Two methods with one root are one method to a caller
     /// who holds the base type, as a type checker's find references has it.
     pub(super) fn override_root(&self, def: Symbol, depth: u32, cache: &mut Cache) -> Symbol {
-        if let Some(root) = cache.roots.get(&def) {
-            return *root;
+        match cache.roots.get(&def) {
+            Some(Some(root)) => return *root,
+            // In progress: a cycle of bases.
+            Some(None) => {
+                cache.cut += 1;
+                return def;
+            }
+            None => {}
         }
-        cache.roots.insert(def, def);
+        cache.roots.insert(def, None);
+        let cut = cache.cut;
         let o = self.occ(def);
         let mut root = def;
         if o.role == Role::Definition(DefKind::Method)
@@ -596,7 +624,14 @@ impl Workspace {
                 }
             }
         }
-        cache.roots.insert(def, root);
+        if depth > MAX_DEPTH {
+            cache.cut += 1;
+        }
+        if cache.cut == cut {
+            cache.roots.insert(def, Some(root));
+        } else {
+            cache.roots.remove(&def);
+        }
         root
     }
 
