@@ -249,7 +249,7 @@ fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
                 Expr::Name(ctx.name(text), local)
             }
             "call_expression" if require_spec(ctx, node).is_some() => {
-                Expr::Require(require_spec(ctx, node).unwrap_or_default())
+                Expr::Require(require_spec(ctx, node).unwrap_or_default().into())
             }
             "call_expression" | "invocation_expression" | "function_call" => {
                 match node

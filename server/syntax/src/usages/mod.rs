@@ -172,6 +172,9 @@ pub struct Occurrence {
 // A workspace holds millions of occurrences (the CPython standard library:
 // 2.5 million): each byte here is megabytes of the language server's memory.
 const _: () = assert!(std::mem::size_of::<Occurrence>() <= 40);
+// And 719 thousand receiver expressions: boxed slices, not vectors, keep
+// each at 24 bytes instead of 32.
+const _: () = assert!(std::mem::size_of::<Expr>() <= 24);
 
 /// An optional id in four bytes (an `Option<u32>` takes eight): a
 /// workspace has millions of occurrences, each with four of these. No id
@@ -236,7 +239,7 @@ pub enum Expr {
     /// `super` (C#'s `base`) in a method: the enclosing class's first base.
     SuperValue,
     /// `require("./m")` (CommonJS): the module, as written.
-    Require(String),
+    Require(Box<str>),
     /// `e.name`.
     Attr(ExprId, Name),
     /// A call of `e`: a function, a method (`Attr`), a constructor.
@@ -247,7 +250,7 @@ pub enum Expr {
     /// `e?`, `e.unwrap()`: the success value of `e`.
     Unwrap(ExprId),
     /// A path: `a::b::Type`, `Self`.
-    Path(Vec<String>),
+    Path(Box<[String]>),
     /// A literal of a builtin type: "str", "int", "dict", "Vec", ...
     Literal(&'static str),
     Unknown,

@@ -524,7 +524,7 @@ impl Walker {
                 self.name(ctx, *segment, kind);
                 continue;
             }
-            let receiver = ctx.push_expr(Expr::Path(segments[..i].to_vec()));
+            let receiver = ctx.push_expr(Expr::Path(segments[..i].into()));
             let kind = match ctx.tagged(*segment) {
                 Some(Role::Reference(kind)) => kind,
                 _ if is_type || segment.kind() == "type_identifier" => RefKind::Type,
@@ -805,7 +805,7 @@ impl Walker {
             if segment.kind() != "identifier" {
                 continue;
             }
-            let receiver = (i > 0).then(|| ctx.push_expr(Expr::Path(segments[..i].to_vec())));
+            let receiver = (i > 0).then(|| ctx.push_expr(Expr::Path(segments[..i].into())));
             out.push(ctx.occurrence(*segment, Role::Reference(RefKind::Import), receiver));
         }
         out
@@ -880,10 +880,12 @@ impl Walker {
                 }
                 None => Expr::Unknown,
             },
-            "scoped_identifier" | "scoped_type_identifier" => Expr::Path(path_segments(ctx, node)),
+            "scoped_identifier" | "scoped_type_identifier" => {
+                Expr::Path(path_segments(ctx, node).into())
+            }
             "struct_expression" => match node.child_by_field_name("name") {
                 Some(name) => {
-                    let path = ctx.push_expr(Expr::Path(path_segments(ctx, name)));
+                    let path = ctx.push_expr(Expr::Path(path_segments(ctx, name).into()));
                     Expr::Call(path)
                 }
                 None => Expr::Unknown,

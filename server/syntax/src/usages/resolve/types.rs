@@ -93,7 +93,7 @@ impl Workspace {
                 self.type_of_target(target, cache)
             }
             Expr::Require(spec) => {
-                match self.module_target(file, std::slice::from_ref(spec), depth + 1, cache) {
+                match self.module_target(file, &[spec.to_string()], depth + 1, cache) {
                     Target::Module(m) => Ty::Module(m),
                     _ => Ty::Foreign,
                 }
