@@ -729,6 +729,44 @@ struct Cache {
     roots: HashMap<Symbol, Option<Symbol>>,
 }
 
+impl Cache {
+    /// Works out the step `key` of `table` once: a cycle (the step is in
+    /// progress) or nesting past [`MAX_NESTING`] answers `cut_short` and
+    /// counts as cut; the answer is kept only when nothing was cut while
+    /// `work` ran.
+    fn step<K: std::hash::Hash + Eq + Clone, V: Copy>(
+        &mut self,
+        table: fn(&mut Cache) -> &mut HashMap<K, Option<V>>,
+        key: K,
+        cut_short: V,
+        work: impl FnOnce(&mut Cache) -> V,
+    ) -> V {
+        match table(self).get(&key) {
+            Some(Some(done)) => return *done,
+            Some(None) => {
+                self.cut += 1;
+                return cut_short;
+            }
+            None => {}
+        }
+        if self.nesting >= MAX_NESTING {
+            self.cut += 1;
+            return cut_short;
+        }
+        table(self).insert(key.clone(), None);
+        let cut = self.cut;
+        self.nesting += 1;
+        let answer = work(self);
+        self.nesting -= 1;
+        if self.cut == cut {
+            table(self).insert(key, Some(answer));
+        } else {
+            table(self).remove(&key);
+        }
+        answer
+    }
+}
+
 impl Role {
     fn is_type_def(self) -> bool {
         matches!(self, Role::Definition(kind) if kind.is_type())

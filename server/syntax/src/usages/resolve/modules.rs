@@ -9,23 +9,17 @@ impl Workspace {
     /// submodule of a package.
     pub(super) fn module_member(&self, module: FileId, name: &str, cache: &mut Cache) -> Target {
         let key = (module, name.to_owned());
-        match cache.members.get(&key) {
-            Some(Some(t)) => return *t,
-            // In progress: a cycle of imports.
-            Some(None) => {
-                cache.cut += 1;
-                return Target::Unknown;
-            }
-            None => {}
-        }
-        if cache.nesting >= MAX_NESTING {
-            cache.cut += 1;
-            return Target::Unknown;
-        }
-        cache.members.insert(key.clone(), None);
-        let cut = cache.cut;
-        cache.nesting += 1;
-        // A step of its own, with a depth budget of its own (see `Cache`).
+        cache.step(
+            |c| &mut c.members,
+            key,
+            Target::Unknown,
+            |cache| self.module_member_step(module, name, cache),
+        )
+    }
+
+    /// [`Workspace::module_member`] worked out: a step of its own, with a
+    /// depth budget of its own (see `Cache`).
+    fn module_member_step(&self, module: FileId, name: &str, cache: &mut Cache) -> Target {
         let depth = 0;
         let entry = self.entry(module);
         let mut t = Target::Foreign;
@@ -71,12 +65,6 @@ impl Workspace {
                     }
                 }
             }
-        }
-        cache.nesting -= 1;
-        if cache.cut == cut {
-            cache.members.insert(key, Some(t));
-        } else {
-            cache.members.remove(&key);
         }
         t
     }

@@ -185,32 +185,12 @@ impl Workspace {
             Target::Module(m) => Ty::Module(m),
             Target::Foreign => Ty::Foreign,
             Target::Unknown => Ty::Unknown,
-            Target::Def(def) => {
-                match cache.types.get(&def) {
-                    Some(Some(t)) => return *t,
-                    // In progress: a cycle.
-                    Some(None) => {
-                        cache.cut += 1;
-                        return Ty::Unknown;
-                    }
-                    None => {}
-                }
-                if cache.nesting >= MAX_NESTING {
-                    cache.cut += 1;
-                    return Ty::Unknown;
-                }
-                cache.types.insert(def, None);
-                let cut = cache.cut;
-                cache.nesting += 1;
-                let t = self.type_of_def(def, 0, cache);
-                cache.nesting -= 1;
-                if cache.cut == cut {
-                    cache.types.insert(def, Some(t));
-                } else {
-                    cache.types.remove(&def);
-                }
-                t
-            }
+            Target::Def(def) => cache.step(
+                |c| &mut c.types,
+                def,
+                Ty::Unknown,
+                |cache| self.type_of_def(def, 0, cache),
+            ),
         }
     }
 
