@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Runs dowse over retrieval benchmark set D (../shared/eval) and scores it.
+"""Runs dowse over a retrieval benchmark set and scores it: set D
+(../shared/eval, Python and Rust) or a language set of tests/eval/sets
+(`--set tsjs`: TypeScript and JavaScript).
 
-    tests/eval/run.py search [--mode hybrid|lexical|semantic|all] [--via example|cli]
-                             [--json FILE] [-- RANKING SWITCHES...]
+    tests/eval/run.py search [--set D|tsjs] [--mode hybrid|lexical|semantic|all]
+                             [--via example|cli] [--json FILE] [-- RANKING SWITCHES...]
     tests/eval/run.py usages
 
 Prepares the corpus with the set's own prepare.sh (once, under --work).
+Every set is scored by set D's scorer, in the same format.
 
 `search` asks every query of queries.jsonl and queries-questions.jsonl, in
 each mode asked for, and scores them with the set's scorer, per query kind:
@@ -39,6 +42,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# Set D's folder: its corpus, and the scorer every set uses.
+SCORER = REPO.parent / "shared" / "eval"
 QUERY_FILES = ["queries.jsonl", "queries-questions.jsonl"]
 KINDS = ["docstring", "handwritten", "question", "typed", "symbol", "ALL"]
 METRICS = ["MRR@10", "R@1", "R@5", "R@10", "nDCG@10", "file-MRR@10", "file-nDCG@10", "files@10"]
@@ -70,6 +75,32 @@ def targets():
         ("semantic", "typed", "MRR@10", BASELINE_TYPED["dense"]["MRR@10"]),
         ("semantic", "typed", "R@10", BASELINE_TYPED["dense"]["R@10"]),
     ]
+
+
+def language_targets(python_question):
+    """What a language set must reach (issue: the languages people open): the
+    question kind within .05 MRR@10 of Python's on set D (read from set D's
+    last report, `python_question`), R@10 >= .70, and the ranking issue's
+    symbol and spread targets."""
+    rows = [
+        ("hybrid", "question", "R@10", 0.70),
+        ("hybrid", "symbol", "R@1", 0.90),
+        ("lexical", "symbol", "R@1", 0.90),
+        ("hybrid", "ALL", "files@10", 8.0),
+    ]
+    if python_question is not None:
+        rows.insert(0, ("hybrid", "question", "MRR@10", python_question - 0.05))
+    return rows
+
+
+def python_question_mrr():
+    """Python's hybrid MRR@10 on set D's question kind, from set D's last
+    report (tests/eval/run.py search --set D), if there is one."""
+    report = REPO / ".eval" / "search-report.json"
+    try:
+        return json.loads(report.read_text())["modes"]["hybrid"]["package=jinja2 kind=question"]["MRR@10"]
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def sh(cmd, **kw):
@@ -104,7 +135,16 @@ def load_queries(eval_dir: Path) -> list:
 DEFINITION = {
     "python": r"^\s*(?:async\s+)?(?:def|class)\s+{name}\b",
     "rust": r"\b(?:fn|struct|enum|trait|type|const|static|mod|union)\s+{name}\b|macro_rules!\s*{name}\b",
+    # A declaration, a function assigned to a name or property, or a class
+    # member's head (`  private name<T>(`).
+    "typescript": r"\b(?:function\*?|class|interface|type|enum)\s+{name}\b"
+                  r"|\b{name}\s*[:=]\s*(?:async\s+)?function\b"
+                  r"|^\s*(?:(?:public|private|protected|static|async|readonly|abstract|override|get|set)\s+)*"
+                  r"{name}\s*(?:<[^>\n]*>)?\s*\(",
 }
+DEFINITION["javascript"] = DEFINITION["typescript"]
+SUFFIXES = {"python": (".py",), "rust": (".rs",), "typescript": (".ts", ".tsx"),
+            "javascript": (".js", ".mjs", ".cjs", ".jsx")}
 
 
 def symbol_queries(queries: list, corpus: Path, out: Path) -> list:
@@ -112,9 +152,10 @@ def symbol_queries(queries: list, corpus: Path, out: Path) -> list:
     (`Owner::name` in Rust) when the corpus defines the bare name more than
     once (counted with a plain regex over the corpus's files)."""
     import re
+    known = {suffix for suffixes in SUFFIXES.values() for suffix in suffixes}
     texts = {}
     for path in sorted(corpus.rglob("*")):
-        if path.suffix in (".py", ".rs") and path.is_file():
+        if path.suffix in known and path.is_file():
             texts[path] = (path.suffix, path.read_text(errors="replace"))
     seen, rows = set(), []
     for q in queries:
@@ -125,8 +166,8 @@ def symbol_queries(queries: list, corpus: Path, out: Path) -> list:
         parts = re.split(r"::|\.", q["symbol"])
         name = parts[-1]
         pattern = re.compile(DEFINITION[q["lang"]].format(name=re.escape(name)), re.M)
-        ext = ".py" if q["lang"] == "python" else ".rs"
-        defined = sum(len(pattern.findall(text)) for suffix, text in texts.values() if suffix == ext)
+        defined = sum(len(pattern.findall(text)) for suffix, text in texts.values()
+                      if suffix in SUFFIXES[q["lang"]])
         query = name
         if defined > 1 and len(parts) > 1:
             query = ("::" if q["lang"] == "rust" else ".").join(parts[-2:])
@@ -179,8 +220,8 @@ def search_via_cli(args, queries, corpus: Path, work: Path, modes) -> dict:
 
 def score_search(eval_dir: Path, queries: list, results: Path) -> dict:
     """Per-kind (and per-package) metrics from the set's own hit rule."""
-    sys.path.insert(0, str(eval_dir))
-    import score  # the set's scorer, standard library only
+    sys.path.insert(0, str(SCORER))
+    import score  # set D's scorer, standard library only, for every set
 
     answers = score.load_jsonl(str(results))
     _, _, ranks = score.score_queries(queries, answers)
@@ -229,13 +270,21 @@ def run_search(args, eval_dir: Path, corpus: Path, work: Path):
         files = search_via_example(args, eval_dir, corpus, work, modes)
     else:
         files = search_via_cli(args, queries, corpus, work, modes)
-    report = {"set": "D", "queries": len(queries), "switches": args.switches, "modes": {}}
+    report = {"set": args.set, "queries": len(queries), "switches": args.switches, "modes": {}}
     for mode, path in files.items():
         table = score_search(eval_dir, queries, path)
         report["modes"][mode] = table
         print_table(mode, table)
     checks = []
-    for mode, group, metric, floor in targets():
+    if args.set == "D":
+        wanted = targets()
+    else:
+        python = python_question_mrr()
+        if python is None:
+            print("no set D report: run `search --set D` first for the question target", file=sys.stderr)
+        report["python_question_mrr"] = python
+        wanted = language_targets(python)
+    for mode, group, metric, floor in wanted:
         if mode in report["modes"]:
             value = report["modes"][mode][group][metric]
             checks.append({"mode": mode, "group": group, "metric": metric,
@@ -253,6 +302,9 @@ def run_search(args, eval_dir: Path, corpus: Path, work: Path):
 def run_usages(args, eval_dir: Path, corpus: Path, work: Path) -> Path:
     """Asks for the usages of every identifier from its definition's
     position, as the set prescribes."""
+    if not (eval_dir / "usages.jsonl").exists():
+        sys.exit(f"set {args.set} has no usages targets (tests/eval/oracle_usages.py scores "
+                 "TypeScript/JavaScript and Java against a type checker)")
     env = dowse_env(work)
     sh([args.dowse, "index", str(corpus), "--json", "--lexical-only"], env=env)
     out = work / "usages.jsonl"
@@ -270,7 +322,7 @@ def run_usages(args, eval_dir: Path, corpus: Path, work: Path) -> Path:
     latencies.sort()
     print(f"{len(latencies)} identifiers, CLI wall p50 {latencies[len(latencies) // 2] * 1000:.0f} ms",
           file=sys.stderr)
-    print(sh([sys.executable, str(eval_dir / "score.py"), "--usages", str(eval_dir / "usages.jsonl"),
+    print(sh([sys.executable, str(SCORER / "score.py"), "--usages", str(eval_dir / "usages.jsonl"),
               "--usage-results", str(out)]).stdout)
     return out
 
@@ -286,13 +338,21 @@ def main():
     ap.add_argument("--mode", default="all", choices=["hybrid", "lexical", "semantic", "all"])
     ap.add_argument("--via", default="example", choices=["example", "cli"])
     ap.add_argument("--json", help="where to write the search report (JSON)")
-    ap.add_argument("--eval-dir", default=str(REPO.parent / "shared" / "eval"))
-    ap.add_argument("--work", default=str(REPO / ".eval"))
+    ap.add_argument("--set", default="D",
+                    help="D (../shared/eval) or a language set under tests/eval/sets (tsjs)")
+    ap.add_argument("--eval-dir", help="the set's folder (default: from --set)")
+    ap.add_argument("--work", help="where the corpus, index and results go (default: .eval, .eval-SET)")
     ap.add_argument("--dowse", default=str(REPO / "target" / "release" / "dowse"))
     args = ap.parse_args(argv)
     args.switches = switches
     args.dowse = str(Path(args.dowse).resolve())
+    if args.eval_dir is None:
+        args.eval_dir = SCORER if args.set == "D" else Path(__file__).parent / "sets" / args.set
+    if args.work is None:
+        args.work = REPO / (".eval" if args.set == "D" else f".eval-{args.set}")
     eval_dir = Path(args.eval_dir).resolve()
+    if not (eval_dir / "prepare.sh").exists():
+        sys.exit(f"no evaluation set at {eval_dir}")
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     needs_binary = args.task == "usages" or args.via == "cli"

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use dowse_index::files::{FileRecord, FileTable};
 use dowse_index::lexical::LexicalWriter;
-use dowse_syntax::Digest;
+use dowse_syntax::{CHUNKER_VERSION, Digest};
 use rayon::prelude::*;
 
 use crate::walk::{SkipReason, Skipped, WalkedFile, walk};
@@ -262,7 +262,13 @@ impl Engine {
                 .files
                 .iter()
                 .filter_map(|file| match table.files.get(&file.rel_path) {
-                    Some(old) if old.size == file.size && old.mtime_ns == file.mtime_ns => None,
+                    Some(old)
+                        if old.size == file.size
+                            && old.mtime_ns == file.mtime_ns
+                            && old.chunker == CHUNKER_VERSION =>
+                    {
+                        None
+                    }
                     old => Some((file, old.cloned())),
                 })
                 .collect();
@@ -456,6 +462,7 @@ impl Engine {
         let digest = Digest::of(text.as_bytes()).to_hex();
         if let Some(old) = old
             && old.digest == digest
+            && old.chunker == CHUNKER_VERSION
         {
             return Ok(Outcome::Same(FileRecord {
                 size,
@@ -480,6 +487,7 @@ impl Engine {
                 digest,
                 chunks: chunks as u32,
                 language: language.to_owned(),
+                chunker: CHUNKER_VERSION,
             },
             chunks,
             chunked.fallback,
@@ -526,7 +534,8 @@ impl Engine {
                 }
             };
             let mtime_ns = crate::walk::mtime_ns(&meta);
-            if old.size == meta.len() && old.mtime_ns == mtime_ns {
+            if old.size == meta.len() && old.mtime_ns == mtime_ns && old.chunker == CHUNKER_VERSION
+            {
                 continue;
             }
             let file = WalkedFile {

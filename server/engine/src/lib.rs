@@ -729,6 +729,47 @@ mod tests {
         assert_eq!(bumped.embed(&NoProgress).unwrap().embedded, 0, "once");
     }
 
+    /// An index made by another chunker version (an older dowse) has every
+    /// file chunked again on its next update, once, even though no file
+    /// changed; chunks that come out the same keep their vectors.
+    #[test]
+    fn files_chunked_by_another_chunker_version_are_chunked_again_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(&root).unwrap();
+        for i in 0..5 {
+            std::fs::write(
+                root.join(format!("m{i}.py")),
+                format!("def settle_{i}(ledger):\n    return ledger.close({i})\n"),
+            )
+            .unwrap();
+        }
+        let mut engine = fake_engine(&root, dir.path().join("index"), |_| {});
+        let (_, total) = engine.vector_coverage();
+        assert_eq!(engine.embed(&NoProgress).unwrap().embedded, total);
+        assert_eq!(engine.update(&NoProgress).unwrap().files_indexed, 0);
+
+        for record in engine.files.write().unwrap().files.values_mut() {
+            record.chunker = dowse_syntax::CHUNKER_VERSION - 1;
+        }
+        let report = engine.update(&NoProgress).unwrap();
+        assert_eq!(report.files_indexed, 5, "every file is chunked again");
+        assert_eq!(
+            engine.embed(&NoProgress).unwrap().embedded,
+            0,
+            "same chunks, same vectors"
+        );
+        assert_eq!(engine.vector_coverage(), (total, 0));
+        assert_eq!(engine.update(&NoProgress).unwrap().files_indexed, 0, "once");
+        let table = engine.files.read().unwrap();
+        assert!(
+            table
+                .files
+                .values()
+                .all(|r| r.chunker == dowse_syntax::CHUNKER_VERSION)
+        );
+    }
+
     /// A one-shot process answers from exact search and never pays for a
     /// graph build; the server's optimiser builds the graph later, and the
     /// answers stay those of exact search.

@@ -24,6 +24,11 @@ pub struct FileRecord {
     pub digest: String,
     pub chunks: u32,
     pub language: String,
+    /// The chunker's version the file was chunked with
+    /// (`dowse_syntax::CHUNKER_VERSION`); tables written before it was
+    /// recorded read 0, and their files are chunked again once.
+    #[serde(default)]
+    pub chunker: u32,
 }
 
 /// Paths are relative to the workspace root, with `/` separators.

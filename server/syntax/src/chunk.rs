@@ -28,6 +28,15 @@ use crate::Language;
 use crate::queries::{QueryKind, QuerySet};
 use crate::text::{LineIndex, has_word, strip_bom};
 
+/// The version of what the chunker makes of a text: bump it whenever a
+/// chunk's lines, kind, name or enclosing names can change for text that did
+/// not (a query, a grammar, a rule here). An index remembers the version
+/// each file was chunked with and chunks a file of another version again on
+/// its next update; chunks whose content is the same keep their vectors
+/// (embeddings are keyed by content). 2: TypeScript's overload signatures
+/// join their implementation's chunk.
+pub const CHUNKER_VERSION: u32 = 2;
+
 mod split;
 mod units;
 

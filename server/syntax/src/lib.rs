@@ -15,7 +15,8 @@ pub mod text;
 pub mod usages;
 
 pub use chunk::{
-    Chunk, ChunkConfig, ChunkKind, ChunkedFile, Digest, chunk_file, name_position, symbol_label,
+    CHUNKER_VERSION, Chunk, ChunkConfig, ChunkKind, ChunkedFile, Digest, chunk_file, name_position,
+    symbol_label,
 };
 pub use language::{Language, language_label};
 pub use languages::Usages as UsageSupport;

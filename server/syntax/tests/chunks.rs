@@ -492,6 +492,45 @@ namespace Util {{
 }
 
 #[test]
+fn typescript_overload_signatures_belong_to_their_implementation() {
+    let b = body(2, "  ");
+    let text = format!(
+        r#"export function parse(text: string): Config;
+/** @deprecated Pass the options as an object. */
+export function parse(text: string, strict: boolean): Config;
+/* eslint-enable max-len */
+
+/** Reads a configuration file's text. */
+export function parse(text: string, options?: boolean | ParseOptions): Config {{
+{b}  return new Config(text, options);
+}}
+
+export function validate(config: Config): Problem[];
+
+export function parseFile(path: string): Config {{
+{b}  return parse(readText(path));
+}}
+
+declare function ambient(a: string): void;
+declare function ambient(a: number): void;
+"#
+    );
+    // The two signatures of `parse` and its body are one chunk, so that the
+    // name finds the body (comments between them or not); a signature with
+    // another name below it stays its own.
+    check(
+        "src/config/parse.ts",
+        &text,
+        expect![[r#"
+            1-11 function parse | export function parse(text: string): Config;
+            13-13 function validate | export function validate(config: Config): Problem[];
+            15-19 function parseFile | export function parseFile(path: string): Config {
+            21-22 function ambient | declare function ambient(a: string): void;
+        "#]],
+    );
+}
+
+#[test]
 fn tsx_and_javascript_components_commonjs_and_classes() {
     let b = body(2, "  ");
     let tsx = format!(

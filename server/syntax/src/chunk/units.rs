@@ -89,7 +89,36 @@ pub(super) fn collect_units<'tree>(
         )
     });
     found.dedup_by_key(|u| u.node.id());
-    nest(found)
+    nest(merge_overloads(lang.spec(), found))
+}
+
+/// Folds each signature the language calls an overload into the definition
+/// of the same name and kind right below it (nothing but comments between,
+/// as TypeScript requires of overloads): the definition's rows start at the
+/// first signature. A chain of signatures folds into its body; signatures
+/// with no body below (a declaration file) fold into the last of them.
+/// `sorted` is in start order, and a signature has nothing nested in it, so
+/// the definition below is the next unit.
+fn merge_overloads<'tree>(spec: &Spec, sorted: Vec<Unit<'tree>>) -> Vec<Unit<'tree>> {
+    if spec.overloads.is_empty() {
+        return sorted;
+    }
+    let mut out: Vec<Unit<'tree>> = Vec::with_capacity(sorted.len());
+    for mut unit in sorted {
+        if let Some(prev) = out.last()
+            && spec.overloads.contains(&prev.node.kind())
+            && prev.kind == unit.kind
+            && prev.name.is_some()
+            && prev.name == unit.name
+            && only_attached_between(spec, prev.node, unit.node)
+        {
+            let signature = out.pop().expect("a last unit");
+            unit.rows.start = signature.rows.start;
+            unit.test |= signature.test;
+        }
+        out.push(unit);
+    }
+    out
 }
 
 fn unit_from_match<'tree>(
@@ -269,17 +298,40 @@ fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Where a definition's chunk starts: at the wrappers that carry it
-/// (decorators, `export`, `template <..>`), and before the comments,
-/// attributes and decorators directly above it.
-fn leading_start(lang: Language, node: Node<'_>, body: &str) -> usize {
-    let spec = lang.spec();
+/// The node with the wrappers that carry it (`export`, decorators).
+fn outermost<'tree>(spec: &Spec, node: Node<'tree>) -> Node<'tree> {
     let mut first = node;
     while let Some(parent) = first.parent()
         && spec.wrappers.contains(&parent.kind())
     {
         first = parent;
     }
+    first
+}
+
+/// True when `below` (with its wrappers) follows `above` (with its) as a
+/// sibling with only attached nodes (comments) between them.
+fn only_attached_between(spec: &Spec, above: Node<'_>, below: Node<'_>) -> bool {
+    let (above, below) = (outermost(spec, above), outermost(spec, below));
+    let mut next = above.next_sibling();
+    while let Some(node) = next {
+        if node.id() == below.id() {
+            return true;
+        }
+        if !spec.attached.contains(&node.kind()) {
+            return false;
+        }
+        next = node.next_sibling();
+    }
+    false
+}
+
+/// Where a definition's chunk starts: at the wrappers that carry it
+/// (decorators, `export`, `template <..>`), and before the comments,
+/// attributes and decorators directly above it.
+fn leading_start(lang: Language, node: Node<'_>, body: &str) -> usize {
+    let spec = lang.spec();
+    let mut first = outermost(spec, node);
     while let Some(prev) = first.prev_sibling() {
         let attached = spec.attached.contains(&prev.kind())
             && !(prev.start_byte() == 0 && body.starts_with("#!"));

@@ -33,6 +33,7 @@ pub(crate) static SPEC: Spec = Spec {
     wrappers: &[],
     attached: &["comment"],
     test_markers: &[],
+    overloads: &[],
     keywords: &[
         (ChunkKind::Constant, "#define"),
         (ChunkKind::Macro, "#define"),

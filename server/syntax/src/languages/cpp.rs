@@ -32,6 +32,7 @@ pub(crate) static SPEC: Spec = Spec {
     wrappers: &["template_declaration"],
     attached: &["comment"],
     test_markers: &[],
+    overloads: &[],
     keywords: &[
         (ChunkKind::Module, "namespace"),
         (ChunkKind::Constant, "#define"),

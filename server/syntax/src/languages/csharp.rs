@@ -36,6 +36,7 @@ pub(crate) static SPEC: Spec = Spec {
         "[TestClass]",
         "[TestFixture]",
     ],
+    overloads: &[],
     keywords: &[
         (ChunkKind::Module, "namespace"),
         (ChunkKind::TypeAlias, "delegate"),

@@ -34,6 +34,7 @@ pub(crate) static SPEC: Spec = Spec {
         "@RepeatedTest",
         "@TestFactory",
     ],
+    overloads: &[],
     keywords: &[],
     usages: Usages::File,
     common_methods: &[],

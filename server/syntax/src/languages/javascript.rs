@@ -30,6 +30,7 @@ pub(crate) static SPEC: Spec = Spec {
     wrappers: &["export_statement"],
     attached: &["comment", "decorator"],
     test_markers: &[],
+    overloads: &[],
     keywords: &[(ChunkKind::Function, "function")],
     usages: Usages::Resolved,
     common_methods: &[],

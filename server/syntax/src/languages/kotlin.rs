@@ -29,6 +29,7 @@ pub(crate) static SPEC: Spec = Spec {
     wrappers: &[],
     attached: &["line_comment", "block_comment"],
     test_markers: &["@Test", "@ParameterizedTest"],
+    overloads: &[],
     keywords: &[
         (ChunkKind::Function, "fun"),
         (ChunkKind::Method, "fun"),

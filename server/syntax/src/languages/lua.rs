@@ -22,6 +22,7 @@ pub(crate) static SPEC: Spec = Spec {
     wrappers: &[],
     attached: &["comment"],
     test_markers: &[],
+    overloads: &[],
     keywords: &[
         (ChunkKind::Function, "function"),
         (ChunkKind::Method, "function"),

@@ -30,6 +30,7 @@ pub(crate) static SPEC: Spec = Spec {
     wrappers: &[],
     attached: &[],
     test_markers: &[],
+    overloads: &[],
     keywords: &[(ChunkKind::Section, "")],
     usages: Usages::None,
     common_methods: &[],

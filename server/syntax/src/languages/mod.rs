@@ -54,6 +54,11 @@ pub(crate) struct Spec {
     /// it as test code (`#[test]`, `@Test`); its chunks rank below the code
     /// they test.
     pub test_markers: &'static [&'static str],
+    /// Declarations that state only a signature (TypeScript's overloads):
+    /// one directly above a definition of the same name belongs to it, so
+    /// that a name's chunk holds its signatures and its body, and asking
+    /// for the name finds the body rather than a one-line signature.
+    pub overloads: &'static [&'static str],
     /// How a definition of a kind is written, for enclosing names ("def",
     /// "func", "namespace"); kinds not listed are shown by their kind name.
     pub keywords: &'static [(ChunkKind, &'static str)],

@@ -28,6 +28,7 @@ pub(crate) static SPEC: Spec = Spec {
     wrappers: &[],
     attached: &["comment"],
     test_markers: &["@test", "#[Test]"],
+    overloads: &[],
     keywords: &[
         (ChunkKind::Function, "function"),
         (ChunkKind::Method, "function"),

@@ -28,6 +28,7 @@ pub(crate) static SPEC: Spec = Spec {
     wrappers: &["decorated_definition"],
     attached: &["comment"],
     test_markers: &[],
+    overloads: &[],
     keywords: &[(ChunkKind::Function, "def"), (ChunkKind::Method, "def")],
     usages: Usages::Resolved,
     // Methods of the builtin types (str, list, dict, set, file objects) and of

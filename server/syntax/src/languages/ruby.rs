@@ -28,6 +28,7 @@ pub(crate) static SPEC: Spec = Spec {
     wrappers: &[],
     attached: &["comment"],
     test_markers: &[],
+    overloads: &[],
     keywords: &[(ChunkKind::Function, "def"), (ChunkKind::Method, "def")],
     usages: Usages::File,
     common_methods: &[],

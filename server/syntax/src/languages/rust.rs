@@ -58,6 +58,7 @@ pub(crate) static SPEC: Spec = Spec {
     wrappers: &[],
     attached: &["line_comment", "block_comment", "attribute_item"],
     test_markers: &["#[cfg(test)]", "#[test]", "::test]", "#[rstest]"],
+    overloads: &[],
     keywords: &[
         (ChunkKind::Function, "fn"),
         (ChunkKind::Method, "fn"),

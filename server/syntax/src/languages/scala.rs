@@ -31,6 +31,7 @@ pub(crate) static SPEC: Spec = Spec {
     wrappers: &[],
     attached: &["comment", "block_comment"],
     test_markers: &["@Test"],
+    overloads: &[],
     keywords: &[(ChunkKind::Function, "def"), (ChunkKind::Method, "def")],
     usages: Usages::File,
     common_methods: &[],

@@ -28,6 +28,7 @@ pub(crate) static SPEC: Spec = Spec {
     wrappers: &[],
     attached: &["comment", "multiline_comment"],
     test_markers: &["@Test", "@Suite"],
+    overloads: &[],
     keywords: &[
         (ChunkKind::Function, "func"),
         (ChunkKind::Method, "func"),

@@ -34,6 +34,7 @@ const TYPESCRIPT_SPEC: Spec = Spec {
     wrappers: &["export_statement"],
     attached: &["comment", "decorator"],
     test_markers: &[],
+    overloads: &["function_signature"],
     keywords: &[
         (ChunkKind::Function, "function"),
         (ChunkKind::Module, "namespace"),
