@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Runs dowse over a retrieval benchmark set and scores it: set D
 (../shared/eval, Python and Rust) or a language set of tests/eval/sets
-(`--set tsjs`: TypeScript and JavaScript).
+(`--set tsjs`: TypeScript and JavaScript; `--set go`).
 
-    tests/eval/run.py search [--set D|tsjs] [--mode hybrid|lexical|semantic|all]
+    tests/eval/run.py search [--set D|tsjs|go] [--mode hybrid|lexical|semantic|all]
                              [--via example|cli] [--json FILE] [-- RANKING SWITCHES...]
     tests/eval/run.py usages
 
@@ -143,8 +143,9 @@ DEFINITION = {
                   r"{name}\s*(?:<[^>\n]*>)?\s*\(",
 }
 DEFINITION["javascript"] = DEFINITION["typescript"]
+DEFINITION["go"] = r"^func\s+(?:\([^)]*\)\s*)?{name}\b|^type\s+{name}\b"
 SUFFIXES = {"python": (".py",), "rust": (".rs",), "typescript": (".ts", ".tsx"),
-            "javascript": (".js", ".mjs", ".cjs", ".jsx")}
+            "javascript": (".js", ".mjs", ".cjs", ".jsx"), "go": (".go",)}
 
 
 def symbol_queries(queries: list, corpus: Path, out: Path) -> list:
@@ -339,7 +340,7 @@ def main():
     ap.add_argument("--via", default="example", choices=["example", "cli"])
     ap.add_argument("--json", help="where to write the search report (JSON)")
     ap.add_argument("--set", default="D",
-                    help="D (../shared/eval) or a language set under tests/eval/sets (tsjs)")
+                    help="D (../shared/eval) or a language set under tests/eval/sets (tsjs, go)")
     ap.add_argument("--eval-dir", help="the set's folder (default: from --set)")
     ap.add_argument("--work", help="where the corpus, index and results go (default: .eval, .eval-SET)")
     ap.add_argument("--dowse", default=str(REPO / "target" / "release" / "dowse"))

@@ -6,4 +6,4 @@
 # Needs python3 (standard library) and the npm registry.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-exec python3 "$HERE/tools/prepare.py" "$HERE" "${1:?usage: prepare.sh OUTDIR}"
+exec python3 "$HERE/../tools/prepare.py" "$HERE" "${1:?usage: prepare.sh OUTDIR}"

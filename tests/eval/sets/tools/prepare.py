@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Builds a language set's corpus from the packages its packages.json pins:
+OUTDIR/original/PACKAGE/... as published, OUTDIR/corpus/PACKAGE/... with the
+documentation comments removed (the lines deleted), so that a query taken
+from a documentation sentence cannot be found by its own words. Prints the
+corpus digest and fails when it differs from the set's corpus.sha256 (the
+queries' line numbers would not match).
+
+    prepare.py SET_DIR OUTDIR
+
+A package comes from the npm registry (`"registry": "npm"`, a tarball URL)
+or from Debian (`"registry": "debian"`, `apt-get download NAME=VERSION`);
+either way its sha256 is checked. `include` is the folder kept (a prefix of
+the paths in the archive), `suffix` the files kept in it (tests, `.d.ts` and
+Go's `_test.go` left out), `strip` how documentation is written: `jsdoc`
+(`/** ... */` blocks filling whole lines) or `go` (the `//` lines directly
+above a top-level declaration or `package` clause).
+
+Standard library only (and apt-get, dpkg-deb for Debian packages);
+deterministic: files in sorted order, no timestamps.
+"""
+import hashlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
+from pathlib import Path
+
+
+def strip_jsdoc(text: str):
+    """The text without its whole-line JSDoc blocks, and the 1-based line
+    ranges removed. A block starts on a line whose first characters are
+    `/**` (not `/**/`) and ends on the line holding the next `*/`, which
+    must end that line; anything else is left as it is."""
+    lines = text.split("\n")
+    kept, removed = [], []
+    i = 0
+    while i < len(lines):
+        line = lines[i].lstrip()
+        if line.startswith("/**") and not line.startswith("/**/"):
+            end, at = i, lines[i].find("/**") + 3
+            while end < len(lines) and "*/" not in lines[end][at if end == i else 0:]:
+                end += 1
+            if end < len(lines):
+                close = lines[end].find("*/", at if end == i else 0)
+                if not lines[end][close + 2:].strip():
+                    removed.append((i + 1, end + 1))
+                    i = end + 1
+                    continue
+        kept.append(lines[i])
+        i += 1
+    return "\n".join(kept), removed
+
+
+GO_DECLARATION = re.compile(r"^(func|type|var|const|package)\b")
+
+
+def strip_go_doc(text: str):
+    """The text without its doc comments: a run of `//` lines at the start
+    of a line (no blank line inside) that ends right above a top-level
+    `func`, `type`, `var`, `const` or `package`. Build constraints
+    (`//go:build`, `// +build`) stay."""
+    lines = text.split("\n")
+    drop, removed = set(), []
+    for i, line in enumerate(lines):
+        if not GO_DECLARATION.match(line):
+            continue
+        start = i
+        while start > 0 and lines[start - 1].startswith("//") \
+                and not lines[start - 1].startswith(("//go:", "// +build")):
+            start -= 1
+        if start < i:
+            removed.append((start + 1, i))
+            drop.update(range(start, i))
+    return "\n".join(l for i, l in enumerate(lines) if i not in drop), removed
+
+
+STRIPPERS = {"jsdoc": strip_jsdoc, "go": strip_go_doc}
+
+
+def checked(data: bytes, package: dict) -> bytes:
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != package["sha256"]:
+        sys.exit(f"{package['name']} {package['version']}: sha256 {digest}, pinned {package['sha256']}")
+    return data
+
+
+def archive(package: dict) -> tarfile.TarFile:
+    """The package's files as a tar archive, its sha256 checked."""
+    if package["registry"] == "npm":
+        with urllib.request.urlopen(package["tarball"], timeout=60) as response:
+            data = checked(response.read(), package)
+        return tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")
+    if package["registry"] == "debian":
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["apt-get", "download", f"{package['deb']}={package['version']}"],
+                           cwd=tmp, check=True, capture_output=True)
+            deb = next(Path(tmp).glob("*.deb"))
+            checked(deb.read_bytes(), package)
+            data = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], check=True,
+                                  capture_output=True).stdout
+        return tarfile.open(fileobj=io.BytesIO(data), mode="r:")
+    sys.exit(f"{package['name']}: unknown registry {package['registry']!r}")
+
+
+def kept(name: str, package: dict) -> bool:
+    return (name.startswith(package["include"]) and name.endswith(package["suffix"])
+            and not name.endswith((".d.ts", "_test.go")))
+
+
+def main():
+    set_dir, out = Path(sys.argv[1]), Path(sys.argv[2])
+    packages = json.loads((set_dir / "packages.json").read_text())["packages"]
+    for sub in ("original", "corpus"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    manifest = []
+    for package in packages:
+        strip = STRIPPERS[package["strip"]]
+        with archive(package) as tar:
+            for member in sorted(tar.getmembers(), key=lambda m: m.name):
+                name = member.name.removeprefix("./").removeprefix("package/")
+                if not (member.isfile() and kept(name, package)):
+                    continue
+                text = tar.extractfile(member).read().decode("utf-8")
+                rel = Path(package["name"]) / name.removeprefix(package.get("drop", ""))
+                stripped, _ = strip(text)
+                for sub, body in (("original", text), ("corpus", stripped)):
+                    path = out / sub / rel
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(body, encoding="utf-8")
+                manifest.append(f"{hashlib.sha256(stripped.encode()).hexdigest()}  "
+                                f"{stripped.count(chr(10)) + 1}  {rel.as_posix()}")
+    manifest.sort()
+    (out / "corpus.manifest").write_text("\n".join(manifest) + "\n")
+    digest = hashlib.sha256("\n".join(manifest).encode()).hexdigest()
+    print(f"corpus: {out / 'corpus'} ({len(manifest)} files), digest {digest}")
+    pinned = set_dir / "corpus.sha256"
+    if pinned.exists() and pinned.read_text().strip() != digest:
+        sys.exit(f"corpus digest differs from {pinned}: the queries' line numbers would not match")
+
+
+if __name__ == "__main__":
+    main()
