@@ -1,4 +1,6 @@
-//! Go: chunks, tags and locals; usages within a file.
+//! Go: chunks, tags and locals; usages across files and packages (a
+//! package-qualified name by its name, receivers typed by declarations,
+//! values, range loops and struct literals; embedded fields promoted).
 
 use super::{Opaque, Spec, Usages, queries};
 use crate::chunk::ChunkKind;
@@ -34,7 +36,7 @@ pub(crate) static SPEC: Spec = Spec {
         (ChunkKind::Method, "func"),
         (ChunkKind::TypeAlias, "type"),
     ],
-    usages: Usages::File,
+    usages: Usages::Resolved,
     common_methods: &[],
     passthrough: &[],
 };

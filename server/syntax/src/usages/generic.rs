@@ -11,6 +11,7 @@
 use tree_sitter::Node;
 
 use super::{Ctx, DefKind, Expr, Import, RefKind, Role, ScopeKind};
+use crate::Language;
 
 /// Deeper than this, a tree is not walked (generated code).
 const MAX_DEPTH: usize = 400;
@@ -19,6 +20,9 @@ pub(crate) fn walk(ctx: &mut Ctx<'_>) {
     let root = ctx.tree.root_node();
     let mut cursor = root.walk();
     let children: Vec<Node<'_>> = root.named_children(&mut cursor).collect();
+    if ctx.lang == Language::Go {
+        ctx.packages = go_packages(ctx, &children);
+    }
     for child in children {
         visit(ctx, child, 0);
     }
@@ -72,6 +76,28 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
         }
         return;
     }
+    if ctx.lang == Language::Go && go_struct_literal(ctx, node, depth) {
+        if scope {
+            close_scope(ctx);
+        }
+        return;
+    }
+    if let Some((object, member)) = member_access(node)
+        && is_package(ctx, object)
+    {
+        // Go's `flag.NewFlagSet(..)`: a name another package defines, found
+        // as that bare name is (defined once in the workspace's Go files).
+        let kind = if is_call(node.parent()) {
+            RefKind::Call
+        } else {
+            RefKind::Name
+        };
+        ctx.occurrence(member, Role::Reference(kind), None);
+        if scope {
+            close_scope(ctx);
+        }
+        return;
+    }
     if let Some((object, member)) = member_access(node) {
         visit(ctx, object, depth + 1);
         let receiver = expr(ctx, object, 0);
@@ -108,10 +134,19 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
             // A class's name, met first among its children, is the owner of
             // the members that follow, up to the end of the class.
             let owners = ctx.owner_stack.len();
+            let receiver = receiver_type(node);
             let mut cursor = node.walk();
             let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
             for child in children {
                 visit(ctx, child, depth + 1);
+                // Go's `func (c *Client) Send()`: the receiver's type, named
+                // in the receiver, owns the method.
+                if let Some((list, ty)) = receiver
+                    && list.id() == child.id()
+                    && let Some(occ) = ctx.occ_at(ty)
+                {
+                    ctx.owner_stack.push(occ);
+                }
             }
             ctx.owner_stack.truncate(owners);
             if matches!(node.kind(), "import_statement" | "export_statement")
@@ -166,7 +201,16 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
                 .parent()
                 .is_some_and(|p| ctx.scopes.contains_key(&p.id()));
             let outside = opens_scope && ctx.scope_stack.len() > 1;
-            if kind == DefKind::Parameter || !outside {
+            let go_member = ctx.lang == Language::Go
+                && (matches!(kind, DefKind::Field | DefKind::Method)
+                    || receiver_type(node.parent().unwrap_or(node)).is_some());
+            if go_member {
+                // A Go method or field is reached through a value of its
+                // type, never by its bare name: `string` is the builtin type
+                // even beside a method named `string`, `*Route` the type
+                // even beside a field named `Route`.
+                ctx.out.occurrences[occ as usize].top_level = false;
+            } else if kind == DefKind::Parameter || !outside {
                 bind_or_link(ctx, &text, occ, kind);
             } else {
                 let at = ctx.scope_stack.len() - 2;
@@ -198,6 +242,24 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
                 }
             }
         }
+    }
+}
+
+/// A Go method declaration's receiver list and the type named in it:
+/// `(c *Client)`, `(l List[T])` give `Client`, `List`.
+fn receiver_type(node: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
+    if node.kind() != "method_declaration" {
+        return None;
+    }
+    let list = node.child_by_field_name("receiver")?;
+    let mut ty = list.named_child(0)?.child_by_field_name("type")?;
+    loop {
+        ty = match ty.kind() {
+            "type_identifier" => return Some((list, ty)),
+            "pointer_type" | "parenthesized_type" => ty.named_child(0)?,
+            "generic_type" => ty.child_by_field_name("type")?,
+            _ => return None,
+        };
     }
 }
 
@@ -288,6 +350,17 @@ fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
                     None => Expr::Unknown,
                 }
             }
+            // Go: `&Client{..}`, `Client{..}`: a value of that type.
+            "unary_expression" if ctx.lang == Language::Go && ctx.text(node).starts_with('&') => {
+                match node.child_by_field_name("operand") {
+                    Some(inner) => return expr(ctx, inner, depth + 1),
+                    None => Expr::Unknown,
+                }
+            }
+            "composite_literal" => match node.child_by_field_name("type") {
+                Some(ty) => Expr::Call(expr(ctx, ty, depth + 1)),
+                None => Expr::Unknown,
+            },
             "parenthesized_expression" | "await_expression" | "non_null_expression" => {
                 match node.named_child(0) {
                     Some(inner) => return expr(ctx, inner, depth + 1),
@@ -295,6 +368,11 @@ fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
                 }
             }
             _ => match member_access(node) {
+                // Go's `flag.NewFlagSet`: another package's name, as the
+                // bare name is resolved.
+                Some((object, member)) if is_package(ctx, object) => {
+                    Expr::Name(ctx.name(ctx.text(member)), None)
+                }
                 Some((object, member)) => {
                     let object = expr(ctx, object, depth + 1);
                     Expr::Attr(object, ctx.name(ctx.text(member)))
@@ -427,6 +505,135 @@ fn record_facts(ctx: &mut Ctx<'_>, name: Node<'_>, occ: super::OccId, kind: DefK
         let value = expr(ctx, value, 0);
         ctx.facts(occ).value = Some(value);
     }
+    if let Some(value) = go_value(parent, name) {
+        let value = expr(ctx, value, 0);
+        ctx.facts(occ).value = Some(value);
+    }
+}
+
+/// Go: the value a name in a list is bound to, by its place in the list:
+/// `a, b := f(), g()`, `var a, b = f(), g()`; in `for _, v := range xs`,
+/// `v` is an element of `xs` (whose type, as written, names its elements').
+fn go_value<'t>(parent: Node<'t>, name: Node<'t>) -> Option<Node<'t>> {
+    let place = |list: Node<'t>| {
+        let mut cursor = list.walk();
+        let names: Vec<usize> = list
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() == "identifier")
+            .map(|c| c.id())
+            .collect();
+        names
+            .iter()
+            .position(|&id| id == name.id())
+            .map(|i| (i, names.len()))
+    };
+    let (values, (at, count)) = match parent.kind() {
+        "expression_list" => {
+            let statement = parent.parent()?;
+            let values = statement.child_by_field_name("right")?;
+            match statement.kind() {
+                "short_var_declaration" | "assignment_statement" => (values, place(parent)?),
+                "range_clause" => {
+                    return (place(parent)? == (1, 2)).then_some(values);
+                }
+                _ => return None,
+            }
+        }
+        "var_spec" | "const_spec" => (parent.child_by_field_name("value")?, place(parent)?),
+        _ => return None,
+    };
+    (values.named_child_count() == count).then(|| values.named_child(at as u32))?
+}
+
+/// Go: `Command{Use: "run", Run: run}`: each key is a field of the named
+/// type (a map's keys are values, and are walked as such). True when
+/// `node` was such a literal, walked here.
+fn go_struct_literal(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> bool {
+    if node.kind() != "composite_literal" {
+        return false;
+    }
+    let (Some(ty), Some(body)) = (
+        node.child_by_field_name("type"),
+        node.child_by_field_name("body"),
+    ) else {
+        return false;
+    };
+    if !matches!(
+        ty.kind(),
+        "type_identifier" | "qualified_type" | "generic_type"
+    ) {
+        return false;
+    }
+    visit(ctx, ty, depth + 1);
+    let class = expr(ctx, ty, 0);
+    let instance = ctx.push_expr(Expr::Call(class));
+    let mut cursor = body.walk();
+    let elements: Vec<Node<'_>> = body.named_children(&mut cursor).collect();
+    for element in elements {
+        let key = (element.kind() == "keyed_element")
+            .then(|| element.named_child(0))
+            .flatten()
+            .and_then(|k| k.named_child(0))
+            .filter(|k| k.kind() == "identifier");
+        match key {
+            Some(key) => {
+                ctx.occurrence(key, Role::Reference(RefKind::Attribute), Some(instance));
+                if let Some(value) = element.named_child(1) {
+                    visit(ctx, value, depth + 1);
+                }
+            }
+            None => visit(ctx, element, depth + 1),
+        }
+    }
+    true
+}
+
+/// Go: `node` names an imported package (and nothing in scope hides it).
+fn is_package(ctx: &Ctx<'_>, node: Node<'_>) -> bool {
+    node.kind() == "identifier"
+        && ctx.packages.iter().any(|p| p == ctx.text(node))
+        && ctx.lookup(ctx.text(node)).is_none()
+}
+
+/// Go: the names a file's imports give their packages: the alias, or the
+/// last element of the path (`yaml` for `gopkg.in/yaml.v3`).
+fn go_packages(ctx: &Ctx<'_>, top: &[Node<'_>]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut specs = Vec::new();
+    for node in top.iter().filter(|n| n.kind() == "import_declaration") {
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            match child.kind() {
+                "import_spec" => specs.push(child),
+                "import_spec_list" => {
+                    let mut inner = child.walk();
+                    specs.extend(
+                        child
+                            .named_children(&mut inner)
+                            .filter(|c| c.kind() == "import_spec"),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    for spec in specs {
+        let name = match spec.child_by_field_name("name") {
+            Some(alias) if alias.kind() == "package_identifier" => ctx.text(alias).to_owned(),
+            Some(_) => continue, // `.` or `_`
+            None => {
+                let Some(path) = spec.child_by_field_name("path") else {
+                    continue;
+                };
+                let path = ctx.text(path).trim_matches(|c| c == '"' || c == '`');
+                let last = path.rsplit('/').next().unwrap_or(path);
+                let last = last.split('.').next().unwrap_or(last);
+                last.trim_start_matches("go-").to_owned()
+            }
+        };
+        out.push(name);
+    }
+    out
 }
 
 /// What a class or interface extends or implements (`class A extends B
@@ -445,6 +652,24 @@ fn record_bases(ctx: &mut Ctx<'_>, name: Node<'_>, occ: super::OccId) {
     let mut bases = Vec::new();
     for clause in clauses {
         base_names(ctx, clause, &mut bases, 0);
+    }
+    // Go: a struct's embedded fields (`type Route struct { routeConf }`)
+    // lend it their fields and methods.
+    if declaration.kind() == "type_spec"
+        && let Some(fields) = declaration
+            .child_by_field_name("type")
+            .filter(|t| t.kind() == "struct_type")
+            .and_then(|t| t.named_child(0))
+    {
+        let mut cursor = fields.walk();
+        let embedded: Vec<Node<'_>> = fields
+            .named_children(&mut cursor)
+            .filter(|f| f.kind() == "field_declaration" && f.child_by_field_name("name").is_none())
+            .filter_map(|f| f.child_by_field_name("type"))
+            .collect();
+        for ty in embedded {
+            base_names(ctx, ty, &mut bases, 0);
+        }
     }
     if !bases.is_empty() {
         ctx.facts(occ).bases = bases;

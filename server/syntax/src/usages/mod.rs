@@ -404,6 +404,9 @@ pub(crate) struct Ctx<'a> {
     /// the scope stack there: a JavaScript function (or `const`) declared
     /// further down its block binds them when the block closes.
     pub unresolved: Vec<(OccId, usize)>,
+    /// Go: the names this file's imports give their packages (`flag` for
+    /// `flag "github.com/spf13/pflag"`, `http` for `"net/http"`).
+    pub packages: Vec<String>,
 }
 
 /// A scope being walked: its bindings by name.
@@ -447,6 +450,7 @@ impl<'a> Ctx<'a> {
             in_macro: 0,
             names: HashMap::new(),
             unresolved: Vec::new(),
+            packages: Vec::new(),
         }
     }
 

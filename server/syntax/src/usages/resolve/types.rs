@@ -343,7 +343,9 @@ impl Workspace {
                     let rest = &text[i..];
                     let sep = if rest.starts_with("::") {
                         2
-                    } else if rest.starts_with('.') && self.entry(file).lang == Language::Python {
+                    } else if rest.starts_with('.')
+                        && matches!(self.entry(file).lang, Language::Python | Language::Go)
+                    {
                         1
                     } else {
                         break;
@@ -371,8 +373,12 @@ impl Workspace {
                 if path == ["Self"] {
                     return self.type_of_self(file, owner, depth, cache);
                 }
+                let go = self.entry(file).lang == Language::Go;
                 let target = if path.len() == 1 {
                     self.global(file, path[0], depth + 1, cache)
+                } else if go {
+                    // `flag.FlagSet`: a package's type, by its name.
+                    self.global(file, path[path.len() - 1], depth + 1, cache)
                 } else {
                     let segments: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
                     self.path_target(file, &segments, owner, depth + 1, cache)
