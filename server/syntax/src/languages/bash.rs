@@ -23,6 +23,7 @@ pub(crate) static SPEC: Spec = Spec {
     attached: &["comment"],
     test_markers: &[],
     overloads: &[],
+    members_in_scope: false,
     keywords: &[(ChunkKind::Function, "function")],
     usages: Usages::File,
     common_methods: &[],

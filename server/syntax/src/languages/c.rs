@@ -34,6 +34,7 @@ pub(crate) static SPEC: Spec = Spec {
     attached: &["comment"],
     test_markers: &[],
     overloads: &[],
+    members_in_scope: false,
     keywords: &[
         (ChunkKind::Constant, "#define"),
         (ChunkKind::Macro, "#define"),

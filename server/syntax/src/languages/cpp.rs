@@ -33,6 +33,7 @@ pub(crate) static SPEC: Spec = Spec {
     attached: &["comment"],
     test_markers: &[],
     overloads: &[],
+    members_in_scope: true,
     keywords: &[
         (ChunkKind::Module, "namespace"),
         (ChunkKind::Constant, "#define"),

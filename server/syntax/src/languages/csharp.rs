@@ -37,6 +37,7 @@ pub(crate) static SPEC: Spec = Spec {
         "[TestFixture]",
     ],
     overloads: &[],
+    members_in_scope: true,
     keywords: &[
         (ChunkKind::Module, "namespace"),
         (ChunkKind::TypeAlias, "delegate"),

@@ -31,6 +31,7 @@ pub(crate) static SPEC: Spec = Spec {
     attached: &["comment"],
     test_markers: &[],
     overloads: &[],
+    members_in_scope: false,
     keywords: &[
         (ChunkKind::Function, "func"),
         (ChunkKind::Method, "func"),

@@ -35,6 +35,7 @@ pub(crate) static SPEC: Spec = Spec {
         "@TestFactory",
     ],
     overloads: &[],
+    members_in_scope: true,
     keywords: &[],
     usages: Usages::File,
     common_methods: &[],

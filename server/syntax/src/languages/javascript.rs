@@ -31,6 +31,7 @@ pub(crate) static SPEC: Spec = Spec {
     attached: &["comment", "decorator"],
     test_markers: &[],
     overloads: &[],
+    members_in_scope: false,
     keywords: &[(ChunkKind::Function, "function")],
     usages: Usages::Resolved,
     common_methods: &[],

@@ -30,6 +30,7 @@ pub(crate) static SPEC: Spec = Spec {
     attached: &["line_comment", "block_comment"],
     test_markers: &["@Test", "@ParameterizedTest"],
     overloads: &[],
+    members_in_scope: true,
     keywords: &[
         (ChunkKind::Function, "fun"),
         (ChunkKind::Method, "fun"),

@@ -31,6 +31,7 @@ pub(crate) static SPEC: Spec = Spec {
     attached: &[],
     test_markers: &[],
     overloads: &[],
+    members_in_scope: false,
     keywords: &[(ChunkKind::Section, "")],
     usages: Usages::None,
     common_methods: &[],

@@ -59,6 +59,11 @@ pub(crate) struct Spec {
     /// that a name's chunk holds its signatures and its body, and asking
     /// for the name finds the body rather than a one-line signature.
     pub overloads: &'static [&'static str],
+    /// A bare name inside a class may name a member of it or of a class
+    /// around it (`this.` / `self.` is implicit: Java, C#, Kotlin, Scala,
+    /// Swift, C++, Ruby): find usages looks there before the file's and the
+    /// workspace's top-level names.
+    pub members_in_scope: bool,
     /// How a definition of a kind is written, for enclosing names ("def",
     /// "func", "namespace"); kinds not listed are shown by their kind name.
     pub keywords: &'static [(ChunkKind, &'static str)],

@@ -29,6 +29,7 @@ pub(crate) static SPEC: Spec = Spec {
     attached: &["comment"],
     test_markers: &["@test", "#[Test]"],
     overloads: &[],
+    members_in_scope: false,
     keywords: &[
         (ChunkKind::Function, "function"),
         (ChunkKind::Method, "function"),

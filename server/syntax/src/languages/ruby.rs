@@ -29,6 +29,7 @@ pub(crate) static SPEC: Spec = Spec {
     attached: &["comment"],
     test_markers: &[],
     overloads: &[],
+    members_in_scope: true,
     keywords: &[(ChunkKind::Function, "def"), (ChunkKind::Method, "def")],
     usages: Usages::File,
     common_methods: &[],

@@ -59,6 +59,7 @@ pub(crate) static SPEC: Spec = Spec {
     attached: &["line_comment", "block_comment", "attribute_item"],
     test_markers: &["#[cfg(test)]", "#[test]", "::test]", "#[rstest]"],
     overloads: &[],
+    members_in_scope: false,
     keywords: &[
         (ChunkKind::Function, "fn"),
         (ChunkKind::Method, "fn"),

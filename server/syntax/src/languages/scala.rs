@@ -32,6 +32,7 @@ pub(crate) static SPEC: Spec = Spec {
     attached: &["comment", "block_comment"],
     test_markers: &["@Test"],
     overloads: &[],
+    members_in_scope: true,
     keywords: &[(ChunkKind::Function, "def"), (ChunkKind::Method, "def")],
     usages: Usages::File,
     common_methods: &[],

@@ -29,6 +29,7 @@ pub(crate) static SPEC: Spec = Spec {
     attached: &["comment", "multiline_comment"],
     test_markers: &["@Test", "@Suite"],
     overloads: &[],
+    members_in_scope: true,
     keywords: &[
         (ChunkKind::Function, "func"),
         (ChunkKind::Method, "func"),

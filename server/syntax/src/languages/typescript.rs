@@ -35,6 +35,7 @@ const TYPESCRIPT_SPEC: Spec = Spec {
     attached: &["comment", "decorator"],
     test_markers: &[],
     overloads: &["function_signature"],
+    members_in_scope: false,
     keywords: &[
         (ChunkKind::Function, "function"),
         (ChunkKind::Module, "namespace"),

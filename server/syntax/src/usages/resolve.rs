@@ -553,9 +553,62 @@ impl Workspace {
                     depth + 1,
                     cache,
                 ),
-                None => self.global(s.file, &o.name, depth + 1, cache),
+                None => match self.enclosing_member(s, depth + 1, cache) {
+                    Some(member) => member,
+                    None => self.global(s.file, &o.name, depth + 1, cache),
+                },
             },
         }
+    }
+
+    /// A bare name inside a class, in a language where `this.` is implicit:
+    /// the member of that name of the innermost enclosing class that has
+    /// one (its own or inherited), outwards through the classes around it.
+    fn enclosing_member(&self, s: Symbol, depth: u32, cache: &mut Cache) -> Option<Target> {
+        let o = self.entry(s.file).usages.occurrence(s.occ);
+        self.member_in_scope(s.file, &o.name, o.owner(), depth, cache)
+    }
+
+    /// `name` as a member of the class `owner` stands in or of one around
+    /// it, where the language makes members names in scope
+    /// ([`crate::languages::Spec::members_in_scope`]). A class's own name
+    /// there is the class (or its constructor), never a member.
+    fn member_in_scope(
+        &self,
+        file: FileId,
+        name: &str,
+        owner: Option<OccId>,
+        depth: u32,
+        cache: &mut Cache,
+    ) -> Option<Target> {
+        let entry = self.entry(file);
+        if !entry.lang.spec().members_in_scope {
+            return None;
+        }
+        let mut owner = owner;
+        for _ in 0..8 {
+            let at = Symbol { file, occ: owner? };
+            if let Some(class) = self.owner_type(at, depth + 1, cache)
+                && self.occ(class).name != name
+                && let Target::Def(def) =
+                    self.class_member(class, name, depth + 1, cache, &mut Vec::new())
+                && self
+                    .owner_class_of(def)
+                    .is_none_or(|c| self.occ(def).name != self.occ(c).name)
+            {
+                return Some(Target::Def(def));
+            }
+            owner = entry.usages.occurrence(at.occ).owner();
+        }
+        None
+    }
+
+    /// The definition that owns `def` (its class), if any.
+    fn owner_class_of(&self, def: Symbol) -> Option<Symbol> {
+        self.occ(def).owner().map(|occ| Symbol {
+            file: def.file,
+            occ,
+        })
     }
 
     /// What the name of an import statement refers to: the imported name
@@ -688,7 +741,14 @@ impl Workspace {
             let s = Symbol { file: other, occ };
             let o = self.occ(s);
             let definition = matches!(o.role, Role::Definition(k) if !matches!(k, DefKind::Import | DefKind::Parameter));
-            if definition && o.top_level && o.local().is_none() && o.receiver().is_none() {
+            // A nested class (Java's `Outer.Inner`, imported by its name)
+            // counts where members are names in scope.
+            let nested_type = lang.spec().members_in_scope && o.role.is_type_def();
+            if definition
+                && (o.top_level || nested_type)
+                && o.local().is_none()
+                && o.receiver().is_none()
+            {
                 match found {
                     // Overloads (TypeScript's signatures before a body) are
                     // one function: the first stands for them.

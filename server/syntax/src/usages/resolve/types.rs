@@ -375,7 +375,10 @@ impl Workspace {
                 }
                 let go = self.entry(file).lang == Language::Go;
                 let target = if path.len() == 1 {
-                    self.global(file, path[0], depth + 1, cache)
+                    // A nested class named inside its outer class.
+                    self.member_in_scope(file, path[0], owner, depth + 1, cache)
+                        .filter(|t| matches!(t, Target::Def(d) if self.occ(*d).role.is_type_def()))
+                        .unwrap_or_else(|| self.global(file, path[0], depth + 1, cache))
                 } else if go {
                     // `flag.FlagSet`: a package's type, by its name.
                     self.global(file, path[path.len() - 1], depth + 1, cache)
