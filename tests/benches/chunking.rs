@@ -3,8 +3,10 @@
 //!
 //! Sources come from directories on the machine (`--chunk-root DIR`, any
 //! number; by default the benchmark's corpus, the cargo registry's sources,
-//! the npm packages of the test clients, `/usr/include` and the Neovim the
-//! tests install): every file whose name maps to a language, up to
+//! the npm packages of the test clients, `/usr/include`, the Neovim the
+//! tests install, and the corpora of the language evaluation sets once
+//! `tests/eval/run.py --set NAME` has prepared them, `.eval-NAME/corpus`:
+//! Go and TypeScript): every file whose name maps to a language, up to
 //! [`BYTES_PER_LANGUAGE`] per language, minified and generated files apart.
 //! A language with no files there is reported as such, not guessed.
 
@@ -38,6 +40,8 @@ pub fn default_roots(corpus: &Path) -> Vec<PathBuf> {
         repo.join("tests/mcp/node_modules"),
         repo.join("target/tools/neovim"),
         PathBuf::from("/usr/include"),
+        repo.join(".eval-go/corpus"),
+        repo.join(".eval-tsjs/corpus"),
     ]
 }
 

@@ -6,12 +6,19 @@
 //! code says the type: `this`, a parameter or variable with a declared type
 //! (`gen: CodeGen`, `Socket s`), one assigned `new Client()`, a method's
 //! declared return type (`gen.if(..).code(..)`). Imports are followed by
-//! name (see `Workspace::only_top_level_definition`).
+//! name (see `Workspace::only_top_level_definition`). What one language
+//! family adds is in a module of its own: `js` (`require()`, CommonJS and
+//! ES modules), `go` (receivers, packages, lists of values, literals).
 
 use tree_sitter::Node;
 
+mod go;
+mod js;
+
 use super::{Ctx, DefKind, Expr, Import, RefKind, Role, ScopeKind};
 use crate::Language;
+use go::{go_packages, go_struct_literal, go_value, is_package, receiver_type};
+use js::{commonjs_export, js_imports, require_spec};
 
 /// Deeper than this, a tree is not walked (generated code).
 const MAX_DEPTH: usize = 400;
@@ -245,24 +252,6 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
     }
 }
 
-/// A Go method declaration's receiver list and the type named in it:
-/// `(c *Client)`, `(l List[T])` give `Client`, `List`.
-fn receiver_type(node: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
-    if node.kind() != "method_declaration" {
-        return None;
-    }
-    let list = node.child_by_field_name("receiver")?;
-    let mut ty = list.named_child(0)?.child_by_field_name("type")?;
-    loop {
-        ty = match ty.kind() {
-            "type_identifier" => return Some((list, ty)),
-            "pointer_type" | "parenthesized_type" => ty.named_child(0)?,
-            "generic_type" => ty.child_by_field_name("type")?,
-            _ => return None,
-        };
-    }
-}
-
 /// The object and the member name of a member access (`a.b`, `a->b`,
 /// `a.m(..)` in Java), by each grammar's field names.
 fn member_access(node: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
@@ -384,41 +373,6 @@ fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
     ctx.push_expr(value)
 }
 
-/// `require("./m")` in JavaScript and TypeScript: the module path.
-fn require_spec(ctx: &Ctx<'_>, call: Node<'_>) -> Option<String> {
-    if !ctx.lang.is_javascript() {
-        return None;
-    }
-    let function = call.child_by_field_name("function")?;
-    if function.kind() != "identifier" || ctx.text(function) != "require" {
-        return None;
-    }
-    let argument = call.child_by_field_name("arguments")?.named_child(0)?;
-    (argument.kind() == "string").then(|| {
-        ctx.text(argument)
-            .trim_matches(|c| c == '"' || c == '\'' || c == '`')
-            .to_owned()
-    })
-}
-
-/// `exports.name = ...` or `module.exports.name = ...` at the top of a
-/// CommonJS module: the node of `name`, which the module exports.
-fn commonjs_export<'t>(ctx: &Ctx<'_>, node: Node<'t>) -> Option<Node<'t>> {
-    if node.kind() != "assignment_expression"
-        || !ctx.lang.is_javascript()
-        || ctx.scope_stack.len() > 1
-    {
-        return None;
-    }
-    let (object, member) = member_access(node.child_by_field_name("left")?)?;
-    let exports = match object.kind() {
-        "identifier" => ctx.text(object) == "exports",
-        "member_expression" => ctx.text(object) == "module.exports",
-        _ => false,
-    };
-    exports.then_some(member)
-}
-
 /// What a definition says of its type: the declared type of a parameter,
 /// variable or field (`x: Foo`, `Foo x`, `x Foo`), the value a variable is
 /// given (`= new Foo()`), a function's declared return type.
@@ -511,131 +465,6 @@ fn record_facts(ctx: &mut Ctx<'_>, name: Node<'_>, occ: super::OccId, kind: DefK
     }
 }
 
-/// Go: the value a name in a list is bound to, by its place in the list:
-/// `a, b := f(), g()`, `var a, b = f(), g()`; in `for _, v := range xs`,
-/// `v` is an element of `xs` (whose type, as written, names its elements').
-fn go_value<'t>(parent: Node<'t>, name: Node<'t>) -> Option<Node<'t>> {
-    let place = |list: Node<'t>| {
-        let mut cursor = list.walk();
-        let names: Vec<usize> = list
-            .named_children(&mut cursor)
-            .filter(|c| c.kind() == "identifier")
-            .map(|c| c.id())
-            .collect();
-        names
-            .iter()
-            .position(|&id| id == name.id())
-            .map(|i| (i, names.len()))
-    };
-    let (values, (at, count)) = match parent.kind() {
-        "expression_list" => {
-            let statement = parent.parent()?;
-            let values = statement.child_by_field_name("right")?;
-            match statement.kind() {
-                "short_var_declaration" | "assignment_statement" => (values, place(parent)?),
-                "range_clause" => {
-                    return (place(parent)? == (1, 2)).then_some(values);
-                }
-                _ => return None,
-            }
-        }
-        "var_spec" | "const_spec" => (parent.child_by_field_name("value")?, place(parent)?),
-        _ => return None,
-    };
-    (values.named_child_count() == count).then(|| values.named_child(at as u32))?
-}
-
-/// Go: `Command{Use: "run", Run: run}`: each key is a field of the named
-/// type (a map's keys are values, and are walked as such). True when
-/// `node` was such a literal, walked here.
-fn go_struct_literal(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> bool {
-    if node.kind() != "composite_literal" {
-        return false;
-    }
-    let (Some(ty), Some(body)) = (
-        node.child_by_field_name("type"),
-        node.child_by_field_name("body"),
-    ) else {
-        return false;
-    };
-    if !matches!(
-        ty.kind(),
-        "type_identifier" | "qualified_type" | "generic_type"
-    ) {
-        return false;
-    }
-    visit(ctx, ty, depth + 1);
-    let class = expr(ctx, ty, 0);
-    let instance = ctx.push_expr(Expr::Call(class));
-    let mut cursor = body.walk();
-    let elements: Vec<Node<'_>> = body.named_children(&mut cursor).collect();
-    for element in elements {
-        let key = (element.kind() == "keyed_element")
-            .then(|| element.named_child(0))
-            .flatten()
-            .and_then(|k| k.named_child(0))
-            .filter(|k| k.kind() == "identifier");
-        match key {
-            Some(key) => {
-                ctx.occurrence(key, Role::Reference(RefKind::Attribute), Some(instance));
-                if let Some(value) = element.named_child(1) {
-                    visit(ctx, value, depth + 1);
-                }
-            }
-            None => visit(ctx, element, depth + 1),
-        }
-    }
-    true
-}
-
-/// Go: `node` names an imported package (and nothing in scope hides it).
-fn is_package(ctx: &Ctx<'_>, node: Node<'_>) -> bool {
-    node.kind() == "identifier"
-        && ctx.packages.iter().any(|p| p == ctx.text(node))
-        && ctx.lookup(ctx.text(node)).is_none()
-}
-
-/// Go: the names a file's imports give their packages: the alias, or the
-/// last element of the path (`yaml` for `gopkg.in/yaml.v3`).
-fn go_packages(ctx: &Ctx<'_>, top: &[Node<'_>]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut specs = Vec::new();
-    for node in top.iter().filter(|n| n.kind() == "import_declaration") {
-        let mut cursor = node.walk();
-        for child in node.named_children(&mut cursor) {
-            match child.kind() {
-                "import_spec" => specs.push(child),
-                "import_spec_list" => {
-                    let mut inner = child.walk();
-                    specs.extend(
-                        child
-                            .named_children(&mut inner)
-                            .filter(|c| c.kind() == "import_spec"),
-                    );
-                }
-                _ => {}
-            }
-        }
-    }
-    for spec in specs {
-        let name = match spec.child_by_field_name("name") {
-            Some(alias) if alias.kind() == "package_identifier" => ctx.text(alias).to_owned(),
-            Some(_) => continue, // `.` or `_`
-            None => {
-                let Some(path) = spec.child_by_field_name("path") else {
-                    continue;
-                };
-                let path = ctx.text(path).trim_matches(|c| c == '"' || c == '`');
-                let last = path.rsplit('/').next().unwrap_or(path);
-                let last = last.split('.').next().unwrap_or(last);
-                last.trim_start_matches("go-").to_owned()
-            }
-        };
-        out.push(name);
-    }
-    out
-}
-
 /// What a class or interface extends or implements (`class A extends B
 /// implements C`, Java's `extends` and `implements`, C#'s `: Base, IFoo`,
 /// Kotlin's and Swift's `: Base`): the names of its bases, for member lookup
@@ -710,106 +539,6 @@ fn is_heritage(kind: &str) -> bool {
     ]
     .iter()
     .any(|k| kind.contains(k))
-}
-
-/// `import { a, b as c } from "./m"`, `import * as m from "./m"`,
-/// `import d from "./m"`, `export { a } from "./m"`, `export * from "./m"`:
-/// what each binds, for the resolver to follow into the module's file; and
-/// the module's own `export default`.
-fn js_imports(ctx: &mut Ctx<'_>, node: Node<'_>) {
-    let mut cursor = node.walk();
-    let default = node.kind() == "export_statement"
-        && node.children(&mut cursor).any(|c| c.kind() == "default");
-    if default {
-        let exported = node
-            .child_by_field_name("declaration")
-            .and_then(|d| d.child_by_field_name("name"))
-            .or_else(|| node.child_by_field_name("value"))
-            .filter(|n| is_name(n.kind()));
-        if let Some(exported) = exported {
-            ctx.out.default_export = ctx.occ_at(exported);
-        }
-    }
-    let Some(source) = node.child_by_field_name("source") else {
-        return;
-    };
-    let spec = ctx
-        .text(source)
-        .trim_matches(|c| c == '"' || c == '\'' || c == '`');
-    let module = vec![spec.to_owned()];
-    let top_level = node.parent().is_some_and(|p| p.parent().is_none());
-    let mut imports = Vec::new();
-    let mut specifiers = Vec::new();
-    let mut stack = vec![node];
-    let mut glob = node.kind() == "export_statement";
-    while let Some(n) = stack.pop() {
-        let mut cursor = n.walk();
-        for child in n.named_children(&mut cursor) {
-            match child.kind() {
-                "import_specifier" | "export_specifier" => specifiers.push(child),
-                "namespace_import" => {
-                    if let Some(name) = child.named_child(0) {
-                        imports.push(Import {
-                            local_name: ctx.text(name).to_owned(),
-                            module: module.clone(),
-                            name: None,
-                            glob: false,
-                            occurrences: ctx.occ_at(name).into_iter().collect(),
-                            top_level,
-                        });
-                    }
-                }
-                // `import d from "./m"`: the module's default export.
-                "identifier" if n.kind() == "import_clause" => {
-                    imports.push(Import {
-                        local_name: ctx.text(child).to_owned(),
-                        module: module.clone(),
-                        name: Some("default".to_owned()),
-                        glob: false,
-                        occurrences: ctx.occ_at(child).into_iter().collect(),
-                        top_level,
-                    });
-                }
-                "import_clause" | "named_imports" | "export_clause" => {
-                    glob = false;
-                    stack.push(child);
-                }
-                _ => {}
-            }
-        }
-    }
-    for specifier in specifiers {
-        let Some(name) = specifier.child_by_field_name("name") else {
-            continue;
-        };
-        let alias = specifier.child_by_field_name("alias");
-        let local = alias.unwrap_or(name);
-        let occurrences = [Some(name), alias]
-            .into_iter()
-            .flatten()
-            .filter_map(|n| ctx.occ_at(n))
-            .collect();
-        imports.push(Import {
-            local_name: ctx.text(local).to_owned(),
-            module: module.clone(),
-            name: Some(ctx.text(name).to_owned()),
-            glob: false,
-            occurrences,
-            top_level,
-        });
-    }
-    // `export * from "./m"`: every name of `m` is one of this module's.
-    if glob && imports.is_empty() && node.kind() == "export_statement" {
-        imports.push(Import {
-            local_name: "*".to_owned(),
-            module,
-            name: None,
-            glob: true,
-            occurrences: Vec::new(),
-            top_level,
-        });
-    }
-    ctx.out.imports.extend(imports);
 }
 
 /// A variable assigned again (`x = 1; x = 2` in a scripting language) is the

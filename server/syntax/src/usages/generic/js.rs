@@ -1,0 +1,142 @@
+//! JavaScript's and TypeScript's module rules in the generic walker:
+//! `require()`, CommonJS exports, ES imports and exports.
+
+use tree_sitter::Node;
+
+use super::super::{Ctx, Import};
+use super::{is_name, member_access};
+
+/// `require("./m")` in JavaScript and TypeScript: the module path.
+pub(super) fn require_spec(ctx: &Ctx<'_>, call: Node<'_>) -> Option<String> {
+    if !ctx.lang.is_javascript() {
+        return None;
+    }
+    let function = call.child_by_field_name("function")?;
+    if function.kind() != "identifier" || ctx.text(function) != "require" {
+        return None;
+    }
+    let argument = call.child_by_field_name("arguments")?.named_child(0)?;
+    (argument.kind() == "string").then(|| {
+        ctx.text(argument)
+            .trim_matches(|c| c == '"' || c == '\'' || c == '`')
+            .to_owned()
+    })
+}
+
+/// `exports.name = ...` or `module.exports.name = ...` at the top of a
+/// CommonJS module: the node of `name`, which the module exports.
+pub(super) fn commonjs_export<'t>(ctx: &Ctx<'_>, node: Node<'t>) -> Option<Node<'t>> {
+    if node.kind() != "assignment_expression"
+        || !ctx.lang.is_javascript()
+        || ctx.scope_stack.len() > 1
+    {
+        return None;
+    }
+    let (object, member) = member_access(node.child_by_field_name("left")?)?;
+    let exports = match object.kind() {
+        "identifier" => ctx.text(object) == "exports",
+        "member_expression" => ctx.text(object) == "module.exports",
+        _ => false,
+    };
+    exports.then_some(member)
+}
+
+/// `import { a, b as c } from "./m"`, `import * as m from "./m"`,
+/// `import d from "./m"`, `export { a } from "./m"`, `export * from "./m"`:
+/// what each binds, for the resolver to follow into the module's file; and
+/// the module's own `export default`.
+pub(super) fn js_imports(ctx: &mut Ctx<'_>, node: Node<'_>) {
+    let mut cursor = node.walk();
+    let default = node.kind() == "export_statement"
+        && node.children(&mut cursor).any(|c| c.kind() == "default");
+    if default {
+        let exported = node
+            .child_by_field_name("declaration")
+            .and_then(|d| d.child_by_field_name("name"))
+            .or_else(|| node.child_by_field_name("value"))
+            .filter(|n| is_name(n.kind()));
+        if let Some(exported) = exported {
+            ctx.out.default_export = ctx.occ_at(exported);
+        }
+    }
+    let Some(source) = node.child_by_field_name("source") else {
+        return;
+    };
+    let spec = ctx
+        .text(source)
+        .trim_matches(|c| c == '"' || c == '\'' || c == '`');
+    let module = vec![spec.to_owned()];
+    let top_level = node.parent().is_some_and(|p| p.parent().is_none());
+    let mut imports = Vec::new();
+    let mut specifiers = Vec::new();
+    let mut stack = vec![node];
+    let mut glob = node.kind() == "export_statement";
+    while let Some(n) = stack.pop() {
+        let mut cursor = n.walk();
+        for child in n.named_children(&mut cursor) {
+            match child.kind() {
+                "import_specifier" | "export_specifier" => specifiers.push(child),
+                "namespace_import" => {
+                    if let Some(name) = child.named_child(0) {
+                        imports.push(Import {
+                            local_name: ctx.text(name).to_owned(),
+                            module: module.clone(),
+                            name: None,
+                            glob: false,
+                            occurrences: ctx.occ_at(name).into_iter().collect(),
+                            top_level,
+                        });
+                    }
+                }
+                // `import d from "./m"`: the module's default export.
+                "identifier" if n.kind() == "import_clause" => {
+                    imports.push(Import {
+                        local_name: ctx.text(child).to_owned(),
+                        module: module.clone(),
+                        name: Some("default".to_owned()),
+                        glob: false,
+                        occurrences: ctx.occ_at(child).into_iter().collect(),
+                        top_level,
+                    });
+                }
+                "import_clause" | "named_imports" | "export_clause" => {
+                    glob = false;
+                    stack.push(child);
+                }
+                _ => {}
+            }
+        }
+    }
+    for specifier in specifiers {
+        let Some(name) = specifier.child_by_field_name("name") else {
+            continue;
+        };
+        let alias = specifier.child_by_field_name("alias");
+        let local = alias.unwrap_or(name);
+        let occurrences = [Some(name), alias]
+            .into_iter()
+            .flatten()
+            .filter_map(|n| ctx.occ_at(n))
+            .collect();
+        imports.push(Import {
+            local_name: ctx.text(local).to_owned(),
+            module: module.clone(),
+            name: Some(ctx.text(name).to_owned()),
+            glob: false,
+            occurrences,
+            top_level,
+        });
+    }
+    // `export * from "./m"`: every name of `m` is one of this module's.
+    if glob && imports.is_empty() && node.kind() == "export_statement" {
+        imports.push(Import {
+            local_name: "*".to_owned(),
+            module,
+            name: None,
+            glob: true,
+            occurrences: Vec::new(),
+            top_level,
+        });
+    }
+    ctx.out.imports.extend(imports);
+}
