@@ -305,7 +305,7 @@ def run_usages(args, eval_dir: Path, corpus: Path, work: Path) -> Path:
     position, as the set prescribes."""
     if not (eval_dir / "usages.jsonl").exists():
         sys.exit(f"set {args.set} has no usages targets (tests/eval/oracle_usages.py scores "
-                 "TypeScript/JavaScript and Java against a type checker)")
+                 "TypeScript/JavaScript, Go and Java against a type checker)")
     env = dowse_env(work)
     sh([args.dowse, "index", str(corpus), "--json", "--lexical-only"], env=env)
     out = work / "usages.jsonl"

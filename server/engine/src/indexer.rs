@@ -20,6 +20,12 @@ use crate::walk::{SkipReason, Skipped, WalkedFile, walk};
 use crate::writer::EngineWriter;
 use crate::{Engine, EngineError, Progress, Result};
 
+/// A file's record still stands for it without reading it: the same size
+/// and modification time, chunked by this chunker.
+fn unchanged(old: &FileRecord, size: u64, mtime_ns: i128) -> bool {
+    old.size == size && old.mtime_ns == mtime_ns && old.chunker == CHUNKER_VERSION
+}
+
 /// What an update did.
 #[derive(Clone, Debug, Default)]
 pub struct IndexReport {
@@ -262,13 +268,7 @@ impl Engine {
                 .files
                 .iter()
                 .filter_map(|file| match table.files.get(&file.rel_path) {
-                    Some(old)
-                        if old.size == file.size
-                            && old.mtime_ns == file.mtime_ns
-                            && old.chunker == CHUNKER_VERSION =>
-                    {
-                        None
-                    }
+                    Some(old) if unchanged(old, file.size, file.mtime_ns) => None,
                     old => Some((file, old.cloned())),
                 })
                 .collect();
@@ -534,8 +534,7 @@ impl Engine {
                 }
             };
             let mtime_ns = crate::walk::mtime_ns(&meta);
-            if old.size == meta.len() && old.mtime_ns == mtime_ns && old.chunker == CHUNKER_VERSION
-            {
+            if unchanged(&old, meta.len(), mtime_ns) {
                 continue;
             }
             let file = WalkedFile {

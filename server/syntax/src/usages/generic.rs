@@ -89,38 +89,34 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
         }
         return;
     }
-    if let Some((object, member)) = member_access(node)
-        && is_package(ctx, object)
-    {
-        // Go's `flag.NewFlagSet(..)`: a name another package defines, found
-        // as that bare name is (defined once in the workspace's Go files).
-        let kind = if is_call(node.parent()) {
-            RefKind::Call
-        } else {
-            RefKind::Name
-        };
-        ctx.occurrence(member, Role::Reference(kind), None);
-        if scope {
-            close_scope(ctx);
-        }
-        return;
-    }
     if let Some((object, member)) = member_access(node) {
-        visit(ctx, object, depth + 1);
-        let receiver = expr(ctx, object, 0);
-        let kind = match ctx.tagged(member) {
-            Some(Role::Reference(RefKind::Call)) => RefKind::Call,
-            _ if is_call(node.parent()) => RefKind::Call,
-            _ => RefKind::Attribute,
-        };
-        ctx.occurrence(member, Role::Reference(kind), Some(receiver));
-        let mut cursor = node.walk();
-        let rest: Vec<Node<'_>> = node
-            .named_children(&mut cursor)
-            .filter(|c| c.id() != object.id() && c.id() != member.id())
-            .collect();
-        for child in rest {
-            visit(ctx, child, depth + 1);
+        if is_package(ctx, object) {
+            // Go's `flag.NewFlagSet(..)`: a name another package defines,
+            // found as that bare name is (defined once in the workspace's Go
+            // files).
+            let kind = if is_call(node.parent()) {
+                RefKind::Call
+            } else {
+                RefKind::Name
+            };
+            ctx.occurrence(member, Role::Reference(kind), None);
+        } else {
+            visit(ctx, object, depth + 1);
+            let receiver = expr(ctx, object, 0);
+            let kind = match ctx.tagged(member) {
+                Some(Role::Reference(RefKind::Call)) => RefKind::Call,
+                _ if is_call(node.parent()) => RefKind::Call,
+                _ => RefKind::Attribute,
+            };
+            ctx.occurrence(member, Role::Reference(kind), Some(receiver));
+            let mut cursor = node.walk();
+            let rest: Vec<Node<'_>> = node
+                .named_children(&mut cursor)
+                .filter(|c| c.id() != object.id() && c.id() != member.id())
+                .collect();
+            for child in rest {
+                visit(ctx, child, depth + 1);
+            }
         }
         if scope {
             close_scope(ctx);
@@ -208,10 +204,7 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
                 .parent()
                 .is_some_and(|p| ctx.scopes.contains_key(&p.id()));
             let outside = opens_scope && ctx.scope_stack.len() > 1;
-            let go_member = ctx.lang == Language::Go
-                && (matches!(kind, DefKind::Field | DefKind::Method)
-                    || receiver_type(node.parent().unwrap_or(node)).is_some());
-            if go_member {
+            if ctx.lang == Language::Go && matches!(kind, DefKind::Field | DefKind::Method) {
                 // A Go method or field is reached through a value of its
                 // type, never by its bare name: `string` is the builtin type
                 // even beside a method named `string`, `*Route` the type
@@ -453,13 +446,13 @@ fn record_facts(ctx: &mut Ctx<'_>, name: Node<'_>, occ: super::OccId, kind: DefK
         let text = ctx.text(declared).trim_start_matches(':').trim().to_owned();
         ctx.facts(occ).declared = Some(text);
     }
-    if let Some(value) = parent.child_by_field_name("value")
-        && value.id() != name.id()
-    {
-        let value = expr(ctx, value, 0);
-        ctx.facts(occ).value = Some(value);
-    }
-    if let Some(value) = go_value(parent, name) {
+    // Go's lists (`a, b := f(), g()`) give a name the value at its place.
+    let value = go_value(parent, name).or_else(|| {
+        parent
+            .child_by_field_name("value")
+            .filter(|value| value.id() != name.id())
+    });
+    if let Some(value) = value {
         let value = expr(ctx, value, 0);
         ctx.facts(occ).value = Some(value);
     }

@@ -553,26 +553,19 @@ impl Workspace {
                     depth + 1,
                     cache,
                 ),
-                None => match self.enclosing_member(s, depth + 1, cache) {
-                    Some(member) => member,
-                    None => self.global(s.file, &o.name, depth + 1, cache),
-                },
+                None => self
+                    .member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
+                    .unwrap_or_else(|| self.global(s.file, &o.name, depth + 1, cache)),
             },
         }
     }
 
-    /// A bare name inside a class, in a language where `this.` is implicit:
-    /// the member of that name of the innermost enclosing class that has
-    /// one (its own or inherited), outwards through the classes around it.
-    fn enclosing_member(&self, s: Symbol, depth: u32, cache: &mut Cache) -> Option<Target> {
-        let o = self.entry(s.file).usages.occurrence(s.occ);
-        self.member_in_scope(s.file, &o.name, o.owner(), depth, cache)
-    }
-
-    /// `name` as a member of the class `owner` stands in or of one around
-    /// it, where the language makes members names in scope
-    /// ([`crate::languages::Spec::members_in_scope`]). A class's own name
-    /// there is the class (or its constructor), never a member.
+    /// A bare `name` inside a class, where the language makes members names
+    /// in scope (`this.` is implicit): the member of that name of the class
+    /// `owner` stands in (its own or inherited), or of one around it
+    /// ([`crate::languages::Spec::members_in_scope`]), innermost first. A
+    /// class's own name there is the class (or its constructor), never a
+    /// member.
     fn member_in_scope(
         &self,
         file: FileId,

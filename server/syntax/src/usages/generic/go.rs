@@ -3,7 +3,7 @@
 
 use tree_sitter::Node;
 
-use super::super::{Ctx, Expr, RefKind, Role};
+use super::super::{Ctx, RefKind, Role};
 use super::{expr, visit};
 
 /// A Go method declaration's receiver list and the type named in it:
@@ -78,8 +78,8 @@ pub(super) fn go_struct_literal(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize)
         return false;
     }
     visit(ctx, ty, depth + 1);
-    let class = expr(ctx, ty, 0);
-    let instance = ctx.push_expr(Expr::Call(class));
+    // The literal's value: an instance of its type.
+    let instance = expr(ctx, node, 0);
     let mut cursor = body.walk();
     let elements: Vec<Node<'_>> = body.named_children(&mut cursor).collect();
     for element in elements {
