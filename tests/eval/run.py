@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Runs dowse over a retrieval benchmark set and scores it: set D
 (../shared/eval, Python and Rust) or a language set of tests/eval/sets
-(`--set tsjs`: TypeScript and JavaScript; `--set go`).
+(`--set tsjs`: TypeScript and JavaScript; `--set go`; `--set java`).
 
-    tests/eval/run.py search [--set D|tsjs|go] [--mode hybrid|lexical|semantic|all]
+    tests/eval/run.py search [--set D|tsjs|go|java] [--mode hybrid|lexical|semantic|all]
                              [--via example|cli] [--json FILE] [-- RANKING SWITCHES...]
     tests/eval/run.py usages
 
@@ -144,8 +144,12 @@ DEFINITION = {
 }
 DEFINITION["javascript"] = DEFINITION["typescript"]
 DEFINITION["go"] = r"^func\s+(?:\([^)]*\)\s*)?{name}\b|^type\s+{name}\b"
+# A type's head, or a method's or constructor's: a return type or modifiers
+# and then the name and its parameter list, at the start of a line.
+DEFINITION["java"] = r"\b(?:class|interface|enum|record|@interface)\s+{name}\b" \
+                     r"|^[ \t]*(?:[\w<>\[\],.?@]+[ \t]+)+{name}[ \t]*\([^;\n]*$"
 SUFFIXES = {"python": (".py",), "rust": (".rs",), "typescript": (".ts", ".tsx"),
-            "javascript": (".js", ".mjs", ".cjs", ".jsx"), "go": (".go",)}
+            "javascript": (".js", ".mjs", ".cjs", ".jsx"), "go": (".go",), "java": (".java",)}
 
 
 def symbol_queries(queries: list, corpus: Path, out: Path) -> list:
@@ -340,7 +344,7 @@ def main():
     ap.add_argument("--via", default="example", choices=["example", "cli"])
     ap.add_argument("--json", help="where to write the search report (JSON)")
     ap.add_argument("--set", default="D",
-                    help="D (../shared/eval) or a language set under tests/eval/sets (tsjs, go)")
+                    help="D (../shared/eval) or a language set under tests/eval/sets (tsjs, go, java)")
     ap.add_argument("--eval-dir", help="the set's folder (default: from --set)")
     ap.add_argument("--work", help="where the corpus, index and results go (default: .eval, .eval-SET)")
     ap.add_argument("--dowse", default=str(REPO / "target" / "release" / "dowse"))

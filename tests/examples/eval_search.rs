@@ -180,6 +180,12 @@ fn main() {
                 scope: Default::default(),
             };
             let response = engine.search(&request).expect("search");
+            // A figure for a mode that did not run is worse than none: a
+            // missing model would report keyword results as hybrid ones.
+            if let Some(reason) = &response.degraded {
+                eprintln!("{mode} search is degraded, no figures written: {reason}");
+                std::process::exit(2);
+            }
             let row = serde_json::json!({"id": q["id"], "results": response.results});
             writeln!(out, "{row}").expect("write results");
         }

@@ -7,7 +7,7 @@ function's lines in the stripped corpus as the target.
 
 OUTDIR is what the set's prepare.sh wrote. Needs tree-sitter and the
 grammars of the set's languages from PyPI (tree-sitter-typescript,
-tree-sitter-javascript, tree-sitter-go), which only this generator uses; the
+tree-sitter-javascript, tree-sitter-go, tree-sitter-java), which only this generator uses; the
 queries it writes are committed, so running a set does not need them.
 
 Rules, mechanical and the same as set D's where they can be:
@@ -18,7 +18,7 @@ Rules, mechanical and the same as set D's where they can be:
     "Execute uses the args ..." -> "uses the args ...", dropped as a
     docstring does not repeat its function's name) has at least five words,
     does not only restate the name, and is not a pointer ("See ...",
-    "Alias ...", "Deprecated ...", "Same as ...");
+    "Alias ...", "Deprecated ...", "Same as ...", "Refer to ...", "TODO ...");
   * a sentence that starts the documentation of two definitions is dropped;
   * every block prepare.py removed is checked to be comments only, so that
     the stripping never cut code.
@@ -35,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from prepare import STRIPPERS  # noqa: E402
 
 MIN_BODY_LINES = 5
-POINTER = re.compile(r"^(see|alias|deprecated|same as|use)\b", re.I)
+COMMENTS = ("comment", "line_comment", "block_comment")  # Java names two kinds
+POINTER = re.compile(r"^(see|alias|deprecated|same as|use|refer to|todo)\b", re.I)
 STOP = set("""a an the of to for in on and or is are be by with from as at it its this that
 these those given if into when which whether return returns returned get gets set sets new
 value values object instance using use used""".split())
@@ -51,6 +52,9 @@ def parser(suffix: str) -> Parser:
     if suffix == ".go":
         import tree_sitter_go
         return Parser(Language(tree_sitter_go.language()))
+    if suffix == ".java":
+        import tree_sitter_java
+        return Parser(Language(tree_sitter_java.language()))
     raise SystemExit(f"no grammar for {suffix}")
 
 
@@ -97,9 +101,13 @@ def target(decl):
     if decl.type in ("function_declaration", "generator_function_declaration"):
         name = decl.child_by_field_name("name")
         return (name.text.decode(), None, decl) if name is not None else None
-    if decl.type == "method_declaration":  # Go
+    if decl.type == "method_declaration" and decl.child_by_field_name("receiver") is not None:  # Go
         name = decl.child_by_field_name("name")
         return name.text.decode(), receiver_type(decl.child_by_field_name("receiver")), decl
+    if decl.type in ("method_declaration", "constructor_declaration"):  # Java
+        name = decl.child_by_field_name("name")
+        owner = decl.parent.parent.child_by_field_name("name") if decl.parent.parent else None
+        return name.text.decode(), owner.text.decode() if owner is not None else None, decl
     if decl.type == "method_definition":
         name = decl.child_by_field_name("name")
         cls = decl.parent.parent if decl.parent else None
@@ -120,7 +128,7 @@ def target(decl):
 
 def starting_at(node, row):
     """The outermost node other than a comment that starts on `row`."""
-    if node.start_point[0] == row and node.type != "comment" and node.parent is not None:
+    if node.start_point[0] == row and node.type not in COMMENTS and node.parent is not None:
         return node
     for child in node.children:
         if child.start_point[0] <= row <= child.end_point[0]:
@@ -131,7 +139,7 @@ def starting_at(node, row):
 
 
 def comment_rows(node, rows):
-    if node.type == "comment":
+    if node.type in COMMENTS:
         rows.update(range(node.start_point[0], node.end_point[0] + 1))
     for child in node.children:
         comment_rows(child, rows)
