@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Runs dowse over a retrieval benchmark set and scores it: set D
 (../shared/eval, Python and Rust) or a language set of tests/eval/sets
-(`--set tsjs`: TypeScript and JavaScript; `--set go`; `--set java`).
+(`--set tsjs`: TypeScript and JavaScript; `--set go`; `--set java`; `--set csharp`).
 
-    tests/eval/run.py search [--set D|tsjs|go|java] [--mode hybrid|lexical|semantic|all]
+    tests/eval/run.py search [--set D|tsjs|go|java|csharp] [--mode hybrid|lexical|semantic|all]
                              [--via example|cli] [--json FILE] [-- RANKING SWITCHES...]
     tests/eval/run.py usages
 
@@ -148,8 +148,12 @@ DEFINITION["go"] = r"^func\s+(?:\([^)]*\)\s*)?{name}\b|^type\s+{name}\b"
 # and then the name and its parameter list, at the start of a line.
 DEFINITION["java"] = r"\b(?:class|interface|enum|record|@interface)\s+{name}\b" \
                      r"|^[ \t]*(?:[\w<>\[\],.?@]+[ \t]+)+{name}[ \t]*\([^;\n]*$"
+# C#: the same shapes, with structs and records among the types.
+DEFINITION["csharp"] = r"\b(?:class|interface|enum|struct|record)\s+{name}\b" \
+                       r"|^[ \t]*(?:[\w<>\[\],.?@]+[ \t]+)+{name}[ \t]*(?:<[^>\n]*>)?\([^;\n]*$"
 SUFFIXES = {"python": (".py",), "rust": (".rs",), "typescript": (".ts", ".tsx"),
-            "javascript": (".js", ".mjs", ".cjs", ".jsx"), "go": (".go",), "java": (".java",)}
+            "javascript": (".js", ".mjs", ".cjs", ".jsx"), "go": (".go",), "java": (".java",),
+            "csharp": (".cs",)}
 
 
 def symbol_queries(queries: list, corpus: Path, out: Path) -> list:
@@ -190,13 +194,48 @@ def search_via_example(args, eval_dir: Path, corpus: Path, work: Path, modes) ->
     cmd += ["--queries", str(work / SYMBOL_FILE)]
     for mode in modes:
         cmd += ["--mode", mode]
+    if len(modes) > 1:  # every mode: the plain BM25 baseline over the same chunks too
+        cmd += ["--dump-chunks", str(work / "chunks.jsonl")]
     cmd += args.switches
     started = time.time()
     done = subprocess.run(cmd, cwd=REPO, text=True, stderr=subprocess.PIPE)
     if done.returncode != 0:
         sys.exit(f"eval_search failed:\n{done.stderr}")
     print(done.stderr.strip(), f"({time.time() - started:.1f} s in all)", file=sys.stderr)
-    return {mode: work / f"search-{mode}.jsonl" for mode in modes}
+    files = {mode: work / f"search-{mode}.jsonl" for mode in modes}
+    if len(modes) > 1:
+        bm25 = bm25_baseline(work / "chunks.jsonl", eval_dir, work)
+        if bm25 is not None:
+            files["bm25"] = bm25
+    return files
+
+
+def bm25_baseline(chunks_file: Path, eval_dir: Path, work: Path):
+    """A plain BM25 (rank_bm25's BM25Okapi, set D's baseline tokens: code
+    identifiers split, \"path\\nsymbol\\ncode\" per chunk) over the very chunks
+    dowse ranks, ten answers per query: what `lexical` must not fall below.
+    None, with the reason, when rank_bm25 is not installed."""
+    try:
+        from rank_bm25 import BM25Okapi
+    except ImportError:
+        print("bm25 baseline skipped: pip install rank-bm25==0.2.2 (set D's pin)", file=sys.stderr)
+        return None
+    sys.path.insert(0, str(SCORER))
+    from baselines import tokens  # set D's baseline tokenizer
+
+    chunks = [json.loads(line) for line in open(chunks_file)]
+    index = BM25Okapi([tokens(f"{c['path']}\n{c['symbol'] or ''}\n{c['text']}") for c in chunks])
+    queries = load_queries(eval_dir)
+    queries += [json.loads(line) for line in open(work / SYMBOL_FILE)]
+    out = work / "search-bm25.jsonl"
+    with open(out, "w") as fh:
+        for q in queries:
+            scores = index.get_scores(tokens(q["query"]))
+            best = sorted(range(len(chunks)), key=lambda i: (-scores[i], i))[:10]
+            results = [{k: chunks[i][k] for k in ("path", "start_line", "end_line", "symbol")}
+                       for i in best]
+            fh.write(json.dumps({"id": q["id"], "results": results}) + "\n")
+    return out
 
 
 def search_via_cli(args, queries, corpus: Path, work: Path, modes) -> dict:
@@ -289,6 +328,11 @@ def run_search(args, eval_dir: Path, corpus: Path, work: Path):
             print("no set D report: run `search --set D` first for the question target", file=sys.stderr)
         report["python_question_mrr"] = python
         wanted = language_targets(python)
+    if "bm25" in report["modes"]:
+        for group in ("docstring", "question", "typed"):
+            if group in report["modes"]["bm25"] and (group != "question" or args.set != "D"):
+                for metric in ("MRR@10", "R@10"):
+                    wanted.append(("lexical", group, metric, report["modes"]["bm25"][group][metric]))
     for mode, group, metric, floor in wanted:
         if mode in report["modes"]:
             value = report["modes"][mode][group][metric]
@@ -344,7 +388,7 @@ def main():
     ap.add_argument("--via", default="example", choices=["example", "cli"])
     ap.add_argument("--json", help="where to write the search report (JSON)")
     ap.add_argument("--set", default="D",
-                    help="D (../shared/eval) or a language set under tests/eval/sets (tsjs, go, java)")
+                    help="D (../shared/eval) or a language set under tests/eval/sets (tsjs, go, java, csharp)")
     ap.add_argument("--eval-dir", help="the set's folder (default: from --set)")
     ap.add_argument("--work", help="where the corpus, index and results go (default: .eval, .eval-SET)")
     ap.add_argument("--dowse", default=str(REPO / "target" / "release" / "dowse"))

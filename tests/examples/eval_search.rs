@@ -10,7 +10,12 @@
 //!     [--fusion normalized|rrf] [--lexical-weight W] [--candidates N]
 //!     [--names rule|always|never] [--test-factor F] [--parts] [--max-tokens N]
 //!     [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F] [--file-support W]
+//!     [--dump-chunks FILE]
 //! ```
+//!
+//! `--dump-chunks FILE` also writes every chunk of the corpus (path, lines,
+//! symbol, text; one JSON object per line), so that a plain BM25 can be run
+//! over the very chunks dowse ranks (`tests/eval/run.py`'s `bm25` baseline).
 //!
 //! The ranking switches exist to measure what each setting of
 //! [`dowse_engine::search::Ranking`] brings (its ablation table): `--names
@@ -22,11 +27,12 @@
 #![allow(clippy::print_stderr)]
 
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use dowse_engine::search::{Fusion, Ranking};
 use dowse_engine::{Config, Engine, SearchMode, SearchRequest};
+use dowse_syntax::{ChunkConfig, Language, chunk_file};
 
 struct Args {
     corpus: PathBuf,
@@ -38,6 +44,8 @@ struct Args {
     /// The model's window (`--max-tokens`); give each window its own
     /// INDEX_DIR, or the embedding cache of the other is started anew.
     max_tokens: usize,
+    /// Where to write the corpus's chunks (`--dump-chunks`).
+    dump_chunks: Option<PathBuf>,
 }
 
 fn usage(problem: &str) -> ! {
@@ -45,7 +53,8 @@ fn usage(problem: &str) -> ! {
         "eval_search: {problem}\nusage: eval_search CORPUS INDEX_DIR OUT_PREFIX --queries FILE... \
          [--mode MODE]... [--fusion normalized|rrf] [--lexical-weight W] [--candidates N] \
          [--names rule|always|never] [--test-factor F] [--parts] [--max-tokens N] \
-         [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F] [--file-support W]"
+         [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F] [--file-support W] \
+         [--dump-chunks FILE]"
     );
     std::process::exit(2)
 }
@@ -60,6 +69,7 @@ fn parse_args() -> Args {
         modes: Vec::new(),
         ranking: Ranking::default(),
         max_tokens: 256,
+        dump_chunks: None,
     };
     let mut it = std::env::args().skip(1);
     let value = |it: &mut dyn Iterator<Item = String>, flag: &str| {
@@ -112,6 +122,7 @@ fn parse_args() -> Args {
             "--per-file" => {
                 args.ranking.per_file = number(value(&mut it, &arg), &arg).max(1.0) as usize
             }
+            "--dump-chunks" => args.dump_chunks = Some(value(&mut it, &arg).into()),
             "--max-tokens" => {
                 args.max_tokens = number(value(&mut it, &arg), &arg) as usize;
             }
@@ -144,7 +155,7 @@ fn main() {
         },
         ..Config::default()
     };
-    let mut engine = Engine::open(&args.corpus, config).expect("open engine");
+    let mut engine = Engine::open(&args.corpus, config.clone()).expect("open engine");
     let started = Instant::now();
     let report = engine.update(&dowse_engine::NoProgress).expect("update");
     let embedded = engine.embed(&dowse_engine::NoProgress).expect("embed");
@@ -155,6 +166,10 @@ fn main() {
         embedded.embedded,
         started.elapsed().as_secs_f64()
     );
+    if let Some(out) = &args.dump_chunks {
+        let count = dump_chunks(&args.corpus, &config.chunk, out);
+        eprintln!("{count} chunks -> {}", out.display());
+    }
     let mut queries: Vec<serde_json::Value> = Vec::new();
     for file in &args.queries {
         let file = std::fs::File::open(file)
@@ -195,4 +210,44 @@ fn main() {
             started.elapsed().as_secs_f64()
         );
     }
+}
+
+/// Writes every chunk of the corpus's files, as the engine's chunker cuts
+/// them, to `out`; returns how many.
+fn dump_chunks(corpus: &Path, config: &ChunkConfig, out: &Path) -> usize {
+    let mut files = Vec::new();
+    let mut dirs = vec![corpus.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read corpus") {
+            let path = entry.expect("read corpus").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if Language::from_path(&path).is_some() {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut writer =
+        std::io::BufWriter::new(std::fs::File::create(out).expect("create chunks file"));
+    let mut count = 0;
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let rel = path.strip_prefix(corpus).expect("under the corpus");
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        for chunk in chunk_file(Path::new(&rel), &text, config).chunks {
+            let row = serde_json::json!({
+                "path": rel,
+                "start_line": chunk.start_line,
+                "end_line": chunk.end_line,
+                "symbol": chunk.symbol,
+                "text": &text[chunk.byte_range.clone()],
+            });
+            writeln!(writer, "{row}").expect("write chunks");
+            count += 1;
+        }
+    }
+    count
 }

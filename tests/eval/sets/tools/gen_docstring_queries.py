@@ -7,7 +7,7 @@ function's lines in the stripped corpus as the target.
 
 OUTDIR is what the set's prepare.sh wrote. Needs tree-sitter and the
 grammars of the set's languages from PyPI (tree-sitter-typescript,
-tree-sitter-javascript, tree-sitter-go, tree-sitter-java), which only this generator uses; the
+tree-sitter-javascript, tree-sitter-go, tree-sitter-java, tree-sitter-c-sharp), which only this generator uses; the
 queries it writes are committed, so running a set does not need them.
 
 Rules, mechanical and the same as set D's where they can be:
@@ -23,6 +23,7 @@ Rules, mechanical and the same as set D's where they can be:
   * every block prepare.py removed is checked to be comments only, so that
     the stripping never cut code.
 """
+import html
 import json
 import random
 import re
@@ -55,6 +56,9 @@ def parser(suffix: str) -> Parser:
     if suffix == ".java":
         import tree_sitter_java
         return Parser(Language(tree_sitter_java.language()))
+    if suffix == ".cs":
+        import tree_sitter_c_sharp
+        return Parser(Language(tree_sitter_c_sharp.language()))
     raise SystemExit(f"no grammar for {suffix}")
 
 
@@ -64,7 +68,18 @@ def words_of_name(name):
 
 
 def description(comment: str) -> str:
-    """A documentation comment's leading paragraph as plain text."""
+    """A documentation comment's leading paragraph as plain text. C#'s XML
+    documentation (`///` lines): its `<summary>` (or, without one, the whole
+    comment), a `<see cref="..."/>` read as the name it points at."""
+    if comment.lstrip().startswith("///"):
+        body = re.sub(r"^\s*///", "", comment, flags=re.M)
+        if "<summary>" in body:
+            body = body.split("<summary>", 1)[1].split("</summary>", 1)[0]
+        body = re.sub(r'<(?:see|seealso)\s+(?:cref|langword|href)="(?:\w:)?([^"(]*)(?:\([^"]*\))?"\s*/>',
+                      lambda m: m.group(1).split(".")[-1], body)
+        body = re.sub(r'<(?:paramref|typeparamref)\s+name="([^"]*)"\s*/>', r"\1", body)
+        body = html.unescape(re.sub(r"<[^>]+>", "", body))
+        return " ".join(body.split())
     lines = []
     for line in comment.split("\n"):
         line = re.sub(r"^\s*(?:/\*\*|\*/|\*|//)?\s?", "", line).removesuffix("*/")
@@ -104,7 +119,7 @@ def target(decl):
     if decl.type == "method_declaration" and decl.child_by_field_name("receiver") is not None:  # Go
         name = decl.child_by_field_name("name")
         return name.text.decode(), receiver_type(decl.child_by_field_name("receiver")), decl
-    if decl.type in ("method_declaration", "constructor_declaration"):  # Java
+    if decl.type in ("method_declaration", "constructor_declaration"):  # Java, C#
         name = decl.child_by_field_name("name")
         owner = decl.parent.parent.child_by_field_name("name") if decl.parent.parent else None
         return name.text.decode(), owner.text.decode() if owner is not None else None, decl

@@ -8,15 +8,17 @@ queries' line numbers would not match).
 
     prepare.py SET_DIR OUTDIR
 
-A package comes from the npm registry (`"registry": "npm"`, a tarball URL)
-or from Debian (`"registry": "debian"`, `apt-get download NAME=VERSION`);
-either way its sha256 is checked. `include` is the folder kept (a prefix of
+A package comes from the npm registry (`"registry": "npm"`, a tarball URL),
+from PyPI (`"registry": "pypi"`, the source distribution `pip download`
+fetches) or from Debian (`"registry": "debian"`, `apt-get download
+NAME=VERSION`); either way its sha256 is checked. `include` is the folder kept (a prefix of
 the paths in the archive), `suffix` the files kept in it (tests, `.d.ts` and
 Go's `_test.go` left out), `strip` how documentation is written: `jsdoc`
-(`/** ... */` blocks filling whole lines) or `go` (the `//` lines directly
-above a top-level declaration or `package` clause).
+(`/** ... */` blocks filling whole lines, JSDoc and Javadoc), `go` (the `//`
+lines directly above a top-level declaration or `package` clause) or
+`xmldoc` (C#'s `///` lines).
 
-Standard library only (and apt-get, dpkg-deb for Debian packages);
+Standard library only (and pip for PyPI, apt-get and dpkg-deb for Debian);
 deterministic: files in sorted order, no timestamps.
 """
 import hashlib
@@ -80,7 +82,23 @@ def strip_go_doc(text: str):
     return "\n".join(l for i, l in enumerate(lines) if i not in drop), removed
 
 
-STRIPPERS = {"jsdoc": strip_jsdoc, "go": strip_go_doc}
+def strip_xmldoc(text: str):
+    """The text without C#'s XML documentation: every line whose first
+    characters are `///` (a run of them is one removed range)."""
+    lines = text.split("\n")
+    kept, removed = [], []
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("///"):
+            if removed and removed[-1][1] == i:
+                removed[-1] = (removed[-1][0], i + 1)
+            else:
+                removed.append((i + 1, i + 1))
+        else:
+            kept.append(line)
+    return "\n".join(kept), removed
+
+
+STRIPPERS = {"jsdoc": strip_jsdoc, "go": strip_go_doc, "xmldoc": strip_xmldoc}
 
 
 def checked(data: bytes, package: dict) -> bytes:
@@ -95,6 +113,14 @@ def archive(package: dict) -> tarfile.TarFile:
     if package["registry"] == "npm":
         with urllib.request.urlopen(package["tarball"], timeout=60) as response:
             data = checked(response.read(), package)
+        return tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")
+    if package["registry"] == "pypi":
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                            "--no-binary", ":all:", "--dest", tmp,
+                            f"{package['name']}=={package['version']}"], check=True)
+            sdist = next(Path(tmp).glob("*.tar.gz"))
+            data = checked(sdist.read_bytes(), package)
         return tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")
     if package["registry"] == "debian":
         with tempfile.TemporaryDirectory() as tmp:
