@@ -145,3 +145,16 @@ pub(super) fn mixed_similarity(cos_body: f32, cos_name: f32, body_dot_name: f32,
         .sqrt();
     (cos_body + w * cos_name) / norm
 }
+
+#[cfg(test)]
+mod tests {
+    use super::mixed_similarity;
+
+    #[test]
+    fn mixing_names_in_is_the_cosine_with_the_mixed_vector() {
+        // Orthogonal unit body and name: the mix is their normalised sum.
+        let mixed = mixed_similarity(1.0, 0.0, 0.0, 1.0);
+        assert!((mixed - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6);
+        assert_eq!(mixed_similarity(0.3, 0.9, 0.5, 0.0), 0.3);
+    }
+}

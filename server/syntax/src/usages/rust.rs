@@ -7,13 +7,13 @@
 
 use tree_sitter::Node;
 
-use super::{Ctx, DefKind, Expr, ExprId, ImplBlock, Import, OccId, RefKind, Role, ScopeKind};
-use crate::Language;
+use super::{Ctx, DefKind, Expr, ExprId, ImplBlock, OccId, RefKind, Role, ScopeKind};
+
+mod imports;
+mod macros;
 
 /// Deeper than this, a tree is not walked further.
 const MAX_DEPTH: usize = 400;
-/// Macro arguments are re-parsed at most this many levels deep.
-const MAX_MACRO_DEPTH: usize = 3;
 
 /// Method names whose closure arguments receive elements of the receiver.
 const ELEMENT_ADAPTORS: &[&str] = &[
@@ -542,102 +542,6 @@ impl Walker {
         }
     }
 
-    fn macro_call(&mut self, ctx: &mut Ctx<'_>, node: Node<'_>) {
-        if let Some(name) = node.child_by_field_name("macro") {
-            if name.kind() == "identifier" {
-                ctx.occurrence(name, Role::Reference(RefKind::Macro), None);
-            } else {
-                self.node(ctx, name);
-            }
-        }
-        let mut cursor = node.walk();
-        let Some(tokens) = node
-            .named_children(&mut cursor)
-            .find(|c| c.kind() == "token_tree")
-        else {
-            return;
-        };
-        self.format_captures(ctx, tokens);
-        if self.macro_depth >= MAX_MACRO_DEPTH || tokens.end_byte() - tokens.start_byte() < 2 {
-            return;
-        }
-        // Parse the arguments again, in place: the token tree `(a, b.c())`
-        // read as an expression (a tuple, an array, a block), so that byte
-        // offsets stay those of the file.
-        let Some(tree) = reparse(ctx.body, tokens) else {
-            return;
-        };
-        self.macro_depth += 1;
-        ctx.in_macro += 1;
-        self.children(ctx, tree.root_node());
-        // Names the parse could not place (`checker!(a requires b)`).
-        self.token_identifiers(ctx, tokens);
-        ctx.in_macro -= 1;
-        self.macro_depth -= 1;
-    }
-
-    /// Every identifier of a token tree not yet seen, as a plain name.
-    fn token_identifiers(&mut self, ctx: &mut Ctx<'_>, tokens: Node<'_>) {
-        let mut cursor = tokens.walk();
-        let children: Vec<Node<'_>> = tokens.named_children(&mut cursor).collect();
-        for child in children {
-            match child.kind() {
-                "identifier" if !ctx.by_node.contains_key(&child.start_byte()) => {
-                    self.name(ctx, child, RefKind::Name);
-                }
-                "token_tree" => self.token_identifiers(ctx, child),
-                _ => {}
-            }
-        }
-    }
-
-    /// `{NAME}` and `{name:?}` in string literals of a macro call are reads
-    /// of those names (inline format arguments).
-    fn format_captures(&mut self, ctx: &mut Ctx<'_>, tokens: Node<'_>) {
-        let mut cursor = tokens.walk();
-        let literals: Vec<Node<'_>> = tokens
-            .named_children(&mut cursor)
-            .filter(|c| c.kind() == "string_literal")
-            .collect();
-        for literal in literals {
-            let text = ctx.text(literal);
-            let base = literal.start_byte();
-            let bytes = text.as_bytes();
-            let mut i = 0;
-            while i < bytes.len() {
-                if bytes[i] == b'{' {
-                    if bytes.get(i + 1) == Some(&b'{') {
-                        i += 2;
-                        continue;
-                    }
-                    let start = i + 1;
-                    let mut end = start;
-                    while end < bytes.len()
-                        && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
-                    {
-                        end += 1;
-                    }
-                    let ident = &text[start..end];
-                    let starts_like_name = ident
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_alphabetic() || c == '_');
-                    if starts_like_name && matches!(bytes.get(end), Some(b'}') | Some(b':')) {
-                        let local = ctx.lookup(ident);
-                        let occ = ctx.occurrence_at(
-                            base + start..base + end,
-                            Role::Reference(RefKind::Name),
-                        );
-                        ctx.out.occurrences[occ as usize].set_local(local);
-                    }
-                    i = end;
-                } else {
-                    i += 1;
-                }
-            }
-        }
-    }
-
     /// Binds the names a pattern introduces.
     fn bind_pattern(
         &mut self,
@@ -728,115 +632,6 @@ impl Walker {
             }
             _ => {}
         }
-    }
-
-    /// `use` trees: every leaf becomes an import binding its last segment
-    /// (or its alias).
-    fn use_tree(&mut self, ctx: &mut Ctx<'_>, node: Node<'_>, prefix: &[String]) {
-        match node.kind() {
-            "scoped_use_list" => {
-                let mut path = prefix.to_vec();
-                if let Some(p) = node.child_by_field_name("path") {
-                    path.extend(path_segments(ctx, p));
-                    self.use_path_refs(ctx, p);
-                }
-                if let Some(list) = node.child_by_field_name("list") {
-                    self.use_tree(ctx, list, &path);
-                }
-            }
-            "use_list" => {
-                let mut cursor = node.walk();
-                let items: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
-                for item in items {
-                    self.use_tree(ctx, item, prefix);
-                }
-            }
-            "use_as_clause" => {
-                let Some(path) = node.child_by_field_name("path") else {
-                    return;
-                };
-                let mut full = prefix.to_vec();
-                full.extend(path_segments(ctx, path));
-                let mut occurrences = self.use_path_refs(ctx, path);
-                if let Some(alias) = node.child_by_field_name("alias") {
-                    let occ = ctx.occurrence(alias, Role::Definition(DefKind::Import), None);
-                    occurrences.push(occ);
-                    let local_name = ctx.text(alias).to_owned();
-                    ctx.bind(&local_name, occ);
-                    self.push_import(ctx, local_name, full, false, occurrences);
-                }
-            }
-            "use_wildcard" => {
-                let mut path = prefix.to_vec();
-                if let Some(p) = node.named_child(0) {
-                    path.extend(path_segments(ctx, p));
-                    self.use_path_refs(ctx, p);
-                }
-                self.push_import(ctx, "*".to_owned(), path, true, Vec::new());
-            }
-            "identifier" | "scoped_identifier" | "self" | "crate" | "super" => {
-                let mut full = prefix.to_vec();
-                full.extend(path_segments(ctx, node));
-                let occurrences = self.use_path_refs(ctx, node);
-                let Some(last) = full.last().cloned() else {
-                    return;
-                };
-                // `use a::b::{self}` binds `b`.
-                let local_name = if last == "self" {
-                    full.iter().rev().nth(1).cloned().unwrap_or(last)
-                } else {
-                    last
-                };
-                if let Some(&bound) = occurrences.last() {
-                    ctx.bind(&local_name, bound);
-                }
-                self.push_import(ctx, local_name, full, false, occurrences);
-            }
-            _ => {}
-        }
-    }
-
-    /// The occurrences of a path in a `use`, each with its prefix.
-    fn use_path_refs(&mut self, ctx: &mut Ctx<'_>, node: Node<'_>) -> Vec<OccId> {
-        let nodes = path_nodes(node);
-        let segments: Vec<String> = nodes.iter().map(|n| ctx.text(*n).to_owned()).collect();
-        let mut out = Vec::new();
-        for (i, segment) in nodes.iter().enumerate() {
-            if segment.kind() != "identifier" {
-                continue;
-            }
-            let receiver = (i > 0).then(|| ctx.push_expr(Expr::Path(segments[..i].into())));
-            out.push(ctx.occurrence(*segment, Role::Reference(RefKind::Import), receiver));
-        }
-        out
-    }
-
-    fn push_import(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        local_name: String,
-        full: Vec<String>,
-        glob: bool,
-        occurrences: Vec<OccId>,
-    ) {
-        // `super` relative to an inline module climbs one level less.
-        let mut module = full;
-        let name = if glob { None } else { module.pop() };
-        if self.inline_modules > 0 && module.first().is_some_and(|s| s == "super") {
-            module.remove(0);
-            if module.is_empty() {
-                module.push("self".to_owned());
-            }
-        }
-        let top_level = ctx.scope_stack.iter().all(|s| s.kind == ScopeKind::Module);
-        ctx.out.imports.push(Import {
-            local_name,
-            module,
-            name,
-            glob,
-            occurrences,
-            top_level,
-        });
     }
 
     fn expr(&mut self, ctx: &mut Ctx<'_>, node: Node<'_>) -> ExprId {
@@ -973,19 +768,4 @@ fn type_name_node(node: Node<'_>) -> Option<Node<'_>> {
         "reference_type" => node.child_by_field_name("type").and_then(type_name_node),
         _ => None,
     }
-}
-
-/// Parses the text of a macro's token tree alone, keeping the file's byte
-/// offsets.
-fn reparse(body: &str, tokens: Node<'_>) -> Option<tree_sitter::Tree> {
-    let mut parser = tree_sitter::Parser::new();
-    parser.set_language(&Language::Rust.grammar()).ok()?;
-    let range = tree_sitter::Range {
-        start_byte: tokens.start_byte(),
-        end_byte: tokens.end_byte(),
-        start_point: tokens.start_position(),
-        end_point: tokens.end_position(),
-    };
-    parser.set_included_ranges(&[range]).ok()?;
-    parser.parse(body, None)
 }
