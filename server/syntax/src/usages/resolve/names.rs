@@ -1,0 +1,270 @@
+//! Resolving one occurrence: a plain name through its local binding, the
+//! members of the classes around it (implicit `this`), the file's top-level
+//! bindings and its glob imports; an import through the module it names;
+//! a receiver's member through the receiver's type.
+
+use super::{Cache, FileId, MAX_DEPTH, Symbol, Target, Workspace};
+use crate::Language;
+use crate::usages::{DefKind, Import, OccId, Role};
+
+impl Workspace {
+    pub(super) fn resolve_cached(&self, s: Symbol, cache: &mut Cache) -> Target {
+        if let Some(t) = cache.resolved.get(&s) {
+            return *t;
+        }
+        let cut = cache.cut;
+        let t = self.resolve_occurrence_with(s, 0, cache);
+        if cache.cut == cut {
+            cache.resolved.insert(s, t);
+        }
+        t
+    }
+
+    pub(super) fn resolve_occurrence(&self, s: Symbol, depth: u32) -> Target {
+        self.resolve_occurrence_with(s, depth, &mut Cache::default())
+    }
+
+    /// What an occurrence refers to.
+    pub(super) fn resolve_occurrence_with(
+        &self,
+        s: Symbol,
+        depth: u32,
+        cache: &mut Cache,
+    ) -> Target {
+        if depth > MAX_DEPTH {
+            cache.cut += 1;
+            return Target::Unknown;
+        }
+        let entry = self.entry(s.file);
+        let o = entry.usages.occurrence(s.occ);
+        // A name in an import statement.
+        if let Some(&k) = entry.import_of.get(&s.occ) {
+            let import = &entry.usages.imports[k];
+            return self.import_part(s.file, import, s.occ, depth, cache);
+        }
+        if let Some(receiver) = o.receiver() {
+            let ty = self.type_of(s.file, receiver, o.owner(), depth + 1, cache);
+            return self.member(ty, &o.name, depth + 1, cache);
+        }
+        match o.role {
+            Role::Definition(_) => match o.local() {
+                Some(first) => self.resolve_binding(
+                    Symbol {
+                        file: s.file,
+                        occ: first,
+                    },
+                    depth + 1,
+                    cache,
+                ),
+                None => Target::Def(s),
+            },
+            Role::Reference(_) => match o.local() {
+                Some(binding) => self.resolve_binding(
+                    Symbol {
+                        file: s.file,
+                        occ: binding,
+                    },
+                    depth + 1,
+                    cache,
+                ),
+                None => self
+                    .member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
+                    .unwrap_or_else(|| self.global(s.file, &o.name, depth + 1, cache)),
+            },
+        }
+    }
+
+    /// A bare `name` inside a class, where the language makes members names
+    /// in scope (`this.` is implicit): the member of that name of the class
+    /// `owner` stands in (its own or inherited), or of one around it
+    /// ([`crate::languages::Spec::members_in_scope`]), innermost first. A
+    /// class's own name there is the class (or its constructor), never a
+    /// member.
+    pub(super) fn member_in_scope(
+        &self,
+        file: FileId,
+        name: &str,
+        owner: Option<OccId>,
+        depth: u32,
+        cache: &mut Cache,
+    ) -> Option<Target> {
+        let entry = self.entry(file);
+        if !entry.lang.spec().members_in_scope {
+            return None;
+        }
+        let mut owner = owner;
+        for _ in 0..8 {
+            let at = Symbol { file, occ: owner? };
+            if let Some(class) = self.owner_type(at, depth + 1, cache)
+                && self.occ(class).name != name
+                && let Target::Def(def) =
+                    self.class_member(class, name, depth + 1, cache, &mut Vec::new())
+                && self
+                    .owner_class_of(def)
+                    .is_none_or(|c| self.occ(def).name != self.occ(c).name)
+            {
+                return Some(Target::Def(def));
+            }
+            owner = entry.usages.occurrence(at.occ).owner();
+        }
+        None
+    }
+
+    /// The definition that owns `def` (its class), if any.
+    pub(super) fn owner_class_of(&self, def: Symbol) -> Option<Symbol> {
+        self.occ(def).owner().map(|occ| Symbol {
+            file: def.file,
+            occ,
+        })
+    }
+
+    /// What the name of an import statement refers to: the imported name
+    /// (or its alias) → the definition it imports; a module segment → the
+    /// module.
+    pub(super) fn import_part(
+        &self,
+        file: FileId,
+        import: &Import,
+        occ: OccId,
+        depth: u32,
+        cache: &mut Cache,
+    ) -> Target {
+        let o = self.entry(file).usages.occurrence(occ);
+        let module = self.module_target(file, &import.module, depth, cache);
+        let is_last = import.occurrences.last() == Some(&occ);
+        let is_name = match &import.name {
+            Some(name) => {
+                *name == o.name
+                    && (is_last
+                        || import.occurrences.len() > 1
+                            && import.occurrences[import.occurrences.len() - 2] == occ)
+            }
+            None => false,
+        };
+        if is_name || (is_last && import.name.is_some()) {
+            let name = import.name.as_deref().unwrap_or(&o.name);
+            return match module {
+                Target::Module(m) => self.module_member(m, name, cache),
+                other => other,
+            };
+        }
+        // A segment of the module path: the module up to that segment.
+        let index = import.module.iter().position(|seg| *seg == o.name);
+        match index {
+            Some(i) => self.module_target(file, &import.module[..=i], depth, cache),
+            None => module,
+        }
+    }
+
+    /// A binding occurrence: an import, a definition, or a second assignment.
+    pub(super) fn resolve_binding(&self, b: Symbol, depth: u32, cache: &mut Cache) -> Target {
+        if depth > MAX_DEPTH {
+            cache.cut += 1;
+            return Target::Unknown;
+        }
+        let entry = self.entry(b.file);
+        if let Some(&k) = entry.import_of.get(&b.occ) {
+            let import = &entry.usages.imports[k];
+            return match &import.name {
+                Some(name) => match self.module_target(b.file, &import.module, depth, cache) {
+                    Target::Module(m) => self.module_member(m, name, cache),
+                    other => other,
+                },
+                None => self.module_target(b.file, &import.module, depth, cache),
+            };
+        }
+        let o = entry.usages.occurrence(b.occ);
+        match (o.role, o.local()) {
+            (_, Some(first)) if first != b.occ => self.resolve_binding(
+                Symbol {
+                    file: b.file,
+                    occ: first,
+                },
+                depth + 1,
+                cache,
+            ),
+            // `mod x;` binds the module in file `x.rs` / `x/mod.rs`.
+            (Role::Definition(DefKind::Module), _) => match self.submodule(b.file, &o.name) {
+                Some(sub) => Target::Module(sub),
+                None => Target::Def(b),
+            },
+            (Role::Definition(_), _) => Target::Def(b),
+            (Role::Reference(_), _) => self.global(b.file, &o.name, depth + 1, cache),
+        }
+    }
+
+    /// A name not bound locally: the file's top-level bindings, then its
+    /// glob imports.
+    pub(super) fn global(&self, file: FileId, name: &str, depth: u32, cache: &mut Cache) -> Target {
+        if depth > MAX_DEPTH {
+            cache.cut += 1;
+            return Target::Unknown;
+        }
+        let entry = self.entry(file);
+        if name == "self" || name == "Self" {
+            return Target::Unknown;
+        }
+        if let Some(bindings) = entry.top.get(name) {
+            // A definition wins over an import of the same name (`try:
+            // import x` / `except ImportError: def x`).
+            let def = bindings
+                .iter()
+                .find(|&&b| matches!(entry.usages.occurrence(b).role, Role::Definition(k) if k != DefKind::Import));
+            let first = def.or(bindings.first()).copied();
+            if let Some(b) = first {
+                return self.resolve_binding(Symbol { file, occ: b }, depth + 1, cache);
+            }
+        }
+        for import in entry.usages.imports.iter().filter(|i| i.glob) {
+            if let Target::Module(m) = self.module_target(file, &import.module, depth + 1, cache)
+                && m != file
+            {
+                let t = self.module_member(m, name, cache);
+                if matches!(t, Target::Def(_) | Target::Module(_)) {
+                    return t;
+                }
+            }
+        }
+        if !matches!(entry.lang, Language::Python | Language::Rust) {
+            return self.only_top_level_definition(file, name);
+        }
+        // Rust: a module declared in the crate root (`mod x;`) is not a
+        // binding of the file; a name not found is external or builtin.
+        Target::Foreign
+    }
+
+    /// Beyond Python and Rust, whose imports resolve every name: a name not
+    /// bound in its file is the one top-level definition of that name in
+    /// another file of the language (a Go package's function used from
+    /// another file of the package, a CommonJS `require`d function); with
+    /// none or several, it is external.
+    pub(super) fn only_top_level_definition(&self, file: FileId, name: &str) -> Target {
+        let lang = self.entry(file).lang;
+        let mut found = None;
+        for &(other, occ) in self.names.get(name).map(Vec::as_slice).unwrap_or_default() {
+            if other == file || self.entry(other).lang != lang {
+                continue;
+            }
+            let s = Symbol { file: other, occ };
+            let o = self.occ(s);
+            let definition = matches!(o.role, Role::Definition(k) if !matches!(k, DefKind::Import | DefKind::Parameter));
+            // A nested class (Java's `Outer.Inner`, imported by its name)
+            // counts where members are names in scope.
+            let nested_type = lang.spec().members_in_scope && o.role.is_type_def();
+            if definition
+                && (o.top_level || nested_type)
+                && o.local().is_none()
+                && o.receiver().is_none()
+            {
+                match found {
+                    // Overloads (TypeScript's signatures before a body) are
+                    // one function: the first stands for them.
+                    Some(first) if self.same_symbol(first, s) => {}
+                    Some(_) => return Target::Foreign,
+                    None => found = Some(s),
+                }
+            }
+        }
+        found.map_or(Target::Foreign, Target::Def)
+    }
+}
