@@ -9,8 +9,8 @@ Reads the chunks `tests/eval/run.py search --set SET` dumped
 tokens are set D's baseline tokens; k1 = 1.2, b = 0.75 (tantivy's). `lucene`
 is tantivy's IDF, ln(1 + (N - n + .5) / (n + .5)); `okapi` is rank_bm25's,
 ln((N - n + .5) / (n + .5)), floored at a quarter of the mean IDF for terms
-in more than half the chunks. Prints MRR@10 per query kind (a hit: the
-target's file and overlapping lines, as set D's scorer counts it).
+in more than half the chunks. Prints MRR@10 per query kind, hits counted
+by set D's scorer (`score.first_hit_rank`).
 """
 import json
 import math
@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "eval"
 sys.path.insert(0, str(SHARED))
 from baselines import tokens  # noqa: E402
+from score import first_hit_rank  # noqa: E402
 
 K1, B = 1.2, 0.75
 
@@ -55,13 +56,8 @@ def main():
             score = sum(idf(t) * doc[t] * (K1 + 1) / (doc[t] + norm) for t in terms if doc[t])
             scores.append((-score, i))
         scores.sort()
-        reciprocal = 0.0
-        for rank, (_, i) in enumerate(scores[:10], 1):
-            c = chunks[i]
-            if c["path"] == q["path"] and c["start_line"] <= q["end_line"] and c["end_line"] >= q["start_line"]:
-                reciprocal = 1 / rank
-                break
-        mrr.setdefault(q["kind"], []).append(reciprocal)
+        rank = first_hit_rank([chunks[i] for _, i in scores[:10]], q)
+        mrr.setdefault(q["kind"], []).append(1 / rank if rank else 0.0)
     print(variant, {kind: round(sum(v) / len(v), 3) for kind, v in mrr.items()})
 
 

@@ -330,7 +330,7 @@ def run_search(args, eval_dir: Path, corpus: Path, work: Path):
         wanted = language_targets(python)
     if "bm25" in report["modes"]:
         for group in ("docstring", "question", "typed"):
-            if group in report["modes"]["bm25"] and (group != "question" or args.set != "D"):
+            if group in report["modes"]["bm25"]:
                 for metric in ("MRR@10", "R@10"):
                     wanted.append(("lexical", group, metric, report["modes"]["bm25"][group][metric]))
     for mode, group, metric, floor in wanted:

@@ -32,7 +32,7 @@ use std::time::Instant;
 
 use dowse_engine::search::{Fusion, Ranking};
 use dowse_engine::{Config, Engine, SearchMode, SearchRequest};
-use dowse_syntax::{ChunkConfig, Language, chunk_file};
+use dowse_syntax::chunk_file;
 
 struct Args {
     corpus: PathBuf,
@@ -167,7 +167,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     if let Some(out) = &args.dump_chunks {
-        let count = dump_chunks(&args.corpus, &config.chunk, out);
+        let count = dump_chunks(&args.corpus, &config, out);
         eprintln!("{count} chunks -> {}", out.display());
     }
     let mut queries: Vec<serde_json::Value> = Vec::new();
@@ -212,34 +212,22 @@ fn main() {
     }
 }
 
-/// Writes every chunk of the corpus's files, as the engine's chunker cuts
-/// them, to `out`; returns how many.
-fn dump_chunks(corpus: &Path, config: &ChunkConfig, out: &Path) -> usize {
-    let mut files = Vec::new();
-    let mut dirs = vec![corpus.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read corpus") {
-            let path = entry.expect("read corpus").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if Language::from_path(&path).is_some() {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+/// Writes every chunk of the corpus, as the engine walks and chunks it
+/// (the same walker, settings and chunker), to `out`; returns how many.
+fn dump_chunks(corpus: &Path, config: &Config, out: &Path) -> usize {
+    let walked = dowse_engine::walk::walk(corpus, &config.walk_options(Vec::new()))
+        .expect("walk the corpus");
     let mut writer =
         std::io::BufWriter::new(std::fs::File::create(out).expect("create chunks file"));
     let mut count = 0;
-    for path in files {
-        let Ok(text) = std::fs::read_to_string(&path) else {
+    for file in walked.files {
+        // Binary or not UTF-8: the engine leaves it out as well.
+        let Ok(text) = std::fs::read_to_string(&file.abs_path) else {
             continue;
         };
-        let rel = path.strip_prefix(corpus).expect("under the corpus");
-        let rel = rel.to_string_lossy().replace('\\', "/");
-        for chunk in chunk_file(Path::new(&rel), &text, config).chunks {
+        for chunk in chunk_file(Path::new(&file.rel_path), &text, &config.chunk).chunks {
             let row = serde_json::json!({
-                "path": rel,
+                "path": file.rel_path,
                 "start_line": chunk.start_line,
                 "end_line": chunk.end_line,
                 "symbol": chunk.symbol,

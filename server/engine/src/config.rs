@@ -142,7 +142,9 @@ impl Config {
         }
     }
 
-    pub(crate) fn walk_options(&self, skip_dirs: Vec<PathBuf>) -> WalkOptions {
+    /// The walker's options from these settings; `skip_dirs` are the
+    /// directories never descended into (the index directory).
+    pub fn walk_options(&self, skip_dirs: Vec<PathBuf>) -> WalkOptions {
         WalkOptions {
             max_file_size: self.max_file_size,
             include: self.include.clone(),
