@@ -42,6 +42,9 @@ pub fn default_roots(corpus: &Path) -> Vec<PathBuf> {
         PathBuf::from("/usr/include"),
         repo.join(".eval-go/corpus"),
         repo.join(".eval-tsjs/corpus"),
+        repo.join(".eval-java/corpus"),
+        repo.join(".eval-csharp/corpus"),
+        repo.join(".eval-c-cpp/corpus"),
     ]
 }
 
@@ -124,11 +127,16 @@ fn collect(dir: &Path, files: &mut Sources, depth: usize) {
         if !kind.is_file() || name.contains(".min.") || name.ends_with(".d.ts") {
             continue;
         }
-        let Some(lang) = Language::from_path(&path) else {
+        let Some(by_name) = Language::from_path(&path) else {
             continue;
         };
-        let (bytes, list) = files.entry(lang).or_default();
-        if *bytes >= BYTES_PER_LANGUAGE {
+        // Full already (a `.h` may still be C++, known from its text).
+        let full = |lang| {
+            files
+                .get(&lang)
+                .is_some_and(|(b, _)| *b >= BYTES_PER_LANGUAGE)
+        };
+        if full(by_name) && (by_name != Language::C || full(Language::Cpp)) {
             continue;
         }
         let Ok(meta) = entry.metadata() else {
@@ -140,6 +148,14 @@ fn collect(dir: &Path, files: &mut Sources, depth: usize) {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
+        // As the indexer does: a `.h` header is C or C++ by its text.
+        let Some(lang) = Language::detect(&path, &text) else {
+            continue;
+        };
+        let (bytes, list) = files.entry(lang).or_default();
+        if *bytes >= BYTES_PER_LANGUAGE {
+            continue;
+        }
         // Bundled or minified: lines thousands of characters long.
         let lines = text.lines().count().max(1);
         if text.len() / lines > 300 {

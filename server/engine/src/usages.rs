@@ -258,7 +258,7 @@ impl Engine {
                 })
                 .collect();
             for (path, file) in &overlay.files {
-                if let Some(lang) = Language::from_path(Path::new(path)) {
+                if let Some(lang) = Language::detect(Path::new(path), &file.text) {
                     wanted.insert(path.clone(), (format!("buffer:{}", file.digest), lang));
                 }
             }

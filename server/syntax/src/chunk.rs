@@ -34,8 +34,9 @@ use crate::text::{LineIndex, has_word, strip_bom};
 /// each file was chunked with and chunks a file of another version again on
 /// its next update; chunks whose content is the same keep their vectors
 /// (embeddings are keyed by content). 2: TypeScript's overload signatures
-/// join their implementation's chunk.
-pub const CHUNKER_VERSION: u32 = 2;
+/// join their implementation's chunk. 3: a `.h` header written in C++ is
+/// chunked as C++.
+pub const CHUNKER_VERSION: u32 = 3;
 
 mod split;
 mod units;
@@ -354,24 +355,39 @@ fn windows(text: &str, config: &ChunkConfig, fallback: Option<String>) -> Chunke
     }
 }
 
-/// Bytes under `ERROR` nodes (the outermost ones).
+/// Bytes the parser could not place: the tokens an `ERROR` node holds
+/// directly, and `ERROR` nodes with nothing inside. A definition that parsed
+/// cleanly inside an `ERROR` node is not counted: tree-sitter wraps a whole
+/// file in one when a macro it cannot read opens the file (C++ headers that
+/// begin with `NAMESPACE_BEGIN(name)`), while everything after parses well.
 fn error_bytes(root: Node<'_>) -> usize {
     if !root.has_error() {
         return 0;
     }
     let mut total = 0;
     let mut cursor = root.walk();
+    // Whether each node on the way down from the root is an ERROR node.
+    let mut in_error = vec![root.is_error()];
     'walk: loop {
         let node = cursor.node();
-        if node.is_error() {
-            total += node.byte_range().len();
+        if node.child_count() == 0 {
+            let parent_is_error = in_error.len() > 1 && in_error[in_error.len() - 2];
+            if node.is_error() || parent_is_error {
+                total += node.byte_range().len();
+            }
         } else if node.has_error() && cursor.goto_first_child() {
+            in_error.push(cursor.node().is_error());
             continue;
         }
-        while !cursor.goto_next_sibling() {
+        loop {
+            if cursor.goto_next_sibling() {
+                *in_error.last_mut().expect("a node on the path") = cursor.node().is_error();
+                break;
+            }
             if !cursor.goto_parent() {
                 break 'walk;
             }
+            in_error.pop();
         }
     }
     total

@@ -77,9 +77,16 @@ impl Language {
 
     /// The language of a file from its name, or for a file without an
     /// extension from the interpreter its `#!` line names (`#!/usr/bin/env
-    /// python3`, `#!/bin/bash`).
+    /// python3`, `#!/bin/bash`). A `.h` header is C unless its text reads
+    /// as C++ (pybind11's, LLVM's and Qt's headers are all `.h`).
     pub fn detect(path: &Path, text: &str) -> Option<Language> {
         if let Some(lang) = Language::from_path(path) {
+            let header = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("h"));
+            if lang == Language::C && header && crate::languages::cpp::header_is_cpp(text) {
+                return Some(Language::Cpp);
+            }
             return Some(lang);
         }
         if path.extension().is_some() {
@@ -217,6 +224,40 @@ mod tests {
         // An extension that says otherwise wins over a `#!` line.
         assert_eq!(lang("notes.txt", "#!/bin/bash\n"), None);
         assert_eq!(lang("LICENSE", "MIT License\n"), None);
+    }
+
+    #[test]
+    fn a_header_is_cpp_when_its_text_is() {
+        let lang =
+            |text: &str| Language::detect(Path::new("include/api.h"), text).map(|l| l.name());
+        // C, including a header that opens itself to C++ readers.
+        assert_eq!(
+            lang("#include <stdio.h>\nint lua_gettop (lua_State *L);\n"),
+            Some("c")
+        );
+        assert_eq!(
+            lang("#ifdef __cplusplus\nextern \"C\" {\n#endif\nvoid f(void);\n"),
+            Some("c")
+        );
+        // Words only C++ starts a line with, even after a C-looking prelude;
+        // the same words in a comment do not count.
+        assert_eq!(lang("/*\n * class and namespace\n */\nint x;\n"), Some("c"));
+        assert_eq!(lang("#pragma once\nnamespace pybind11 {\n}\n"), Some("cpp"));
+        assert_eq!(
+            lang("template <typename T>\nT id(T v) { return v; }\n"),
+            Some("cpp")
+        );
+        assert_eq!(
+            lang("class Handle {\npublic:\n  int fd;\n};\n"),
+            Some("cpp")
+        );
+        assert_eq!(lang("#include <vector>\nint f(void);\n"), Some("cpp"));
+        assert_eq!(lang("int n = std::max(a, b);\n"), Some("cpp"));
+        // Only `.h` is shared: a `.c` file is C whatever it holds.
+        assert_eq!(
+            Language::detect(Path::new("a.c"), "namespace x {}\n").map(|l| l.name()),
+            Some("c")
+        );
     }
 
     #[test]

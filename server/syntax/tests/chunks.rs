@@ -744,6 +744,12 @@ T maxOf(T a, T b) {{
             22-22 module net | }  // namespace net
         "#]],
     );
+    // The same code in a `.h` header is read as C++, not as C with errors.
+    let config = ChunkConfig::default();
+    assert_eq!(
+        render("include/net/socket.h", &cpp, &config),
+        render("src/socket.cpp", &cpp, &config)
+    );
 }
 
 #[test]
@@ -1002,6 +1008,108 @@ fn test_code_is_marked_by_the_languages_own_attributes() {
         expect![[r#"
             1-7 method SendsOnce < class ClientTests test | public class ClientTests
             9-9 method Helper < class ClientTests | public int Helper() => 1;
+        "#]],
+    );
+}
+
+#[test]
+fn definitions_inside_an_error_that_wraps_the_file_are_still_chunked_by_syntax() {
+    // An `#if` that splits a lambda's capture list makes tree-sitter wrap the
+    // whole file in one ERROR node, with the definitions it could still read
+    // inside: the file is chunked by those, not cut into line windows.
+    let text = r#"struct pickle_factory {
+    template <typename Class, typename... Extra>
+    void execute(Class &cl, const Extra &...extra) && {
+#if defined(LIB_CPP14)
+        cl.def(
+            "__setstate__",
+            [func = std::move(set)]
+#else
+        auto &func = set;
+        cl.def(
+            "__setstate__",
+            [func]
+#endif
+            (value_and_holder &v_h, ArgState state) {
+                setstate<Class>(v_h, func(std::forward<ArgState>(state)));
+            },
+            extra...);
+    }
+};
+
+LIB_NAMESPACE_BEGIN(detail)
+
+inline int add_counts(int a, int b) {
+    int total = a + b;
+    return total;
+}
+
+LIB_NAMESPACE_END(detail)
+
+class handle {
+public:
+    handle() = default;
+    int release() {
+        int old = fd;
+        fd = -1;
+        return old;
+    }
+private:
+    int fd = -1;
+};
+"#;
+    let file = chunk_file(
+        Path::new("include/lib/init.h"),
+        text,
+        &ChunkConfig::default(),
+    );
+    assert!(file.has_syntax_errors);
+    assert_eq!(file.fallback, None);
+    let symbols: Vec<_> = file
+        .chunks
+        .iter()
+        .filter_map(|c| c.symbol.as_deref())
+        .collect();
+    assert!(symbols.contains(&"handle"), "{symbols:?}");
+    assert!(symbols.contains(&"release"), "{symbols:?}");
+}
+
+#[test]
+fn c_and_cpp_types_declared_inside_a_function_belong_to_it() {
+    // Long enough to be cut into parts: the parts follow statements, not the
+    // types declared among them.
+    let b = body(80, "    ");
+    let cpp = format!(
+        r#"template <typename Map>
+void bind_map(Map &map) {{
+    using KeyType = typename Map::key_type;
+    using MappedType = typename Map::mapped_type;
+    struct Entry {{ KeyType key; MappedType value; }};
+{b}}}
+"#
+    );
+    check(
+        "include/bind.hpp",
+        &cpp,
+        expect![[r#"
+            1-44 function bind_map part 1 | template <typename Map>
+            45-86 function bind_map part 2 | total = total + compute(value, 39, options, retries);
+        "#]],
+    );
+    let c = format!(
+        r#"static int count_entries(const struct table *t) {{
+    typedef struct {{ int n; }} counter;
+    struct local {{ int seen; }};
+{b}    return 0;
+}}
+"#
+    );
+    check(
+        "src/table.c",
+        &c,
+        expect![[r#"
+            1-43 function count_entries part 1 | static int count_entries(const struct table *t) {
+            44-85 function count_entries part 2 | total = total + compute(value, 40, options, retries);
         "#]],
     );
 }

@@ -28,6 +28,11 @@ pub(crate) static SPEC: Spec = Spec {
             "preproc_include",
             "string_literal",
             "parameter_list",
+            // A function's body: a type alias, `typedef` or struct declared
+            // inside belongs to its function, not a definition of its own
+            // (as one, it cut a long function into a two-line head and the
+            // rest).
+            "compound_statement",
         ],
     },
     wrappers: &[],

@@ -10,7 +10,7 @@ use crate::chunk::ChunkKind;
 
 mod bash;
 mod c;
-mod cpp;
+pub(crate) mod cpp;
 mod csharp;
 mod go;
 mod java;
