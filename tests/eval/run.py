@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Runs dowse over a retrieval benchmark set and scores it: set D
 (../shared/eval, Python and Rust) or a language set of tests/eval/sets
-(`--set tsjs`: TypeScript and JavaScript; `--set go`; `--set java`; `--set csharp`).
+(`--set tsjs`: TypeScript and JavaScript; `--set go`; `--set java`; `--set csharp`;
+`--set c-cpp`: C and C++).
 
-    tests/eval/run.py search [--set D|tsjs|go|java|csharp] [--mode hybrid|lexical|semantic|all]
+    tests/eval/run.py search [--set D|tsjs|go|java|csharp|c-cpp] [--mode hybrid|lexical|semantic|all]
                              [--via example|cli] [--json FILE] [-- RANKING SWITCHES...]
     tests/eval/run.py usages
 
@@ -151,9 +152,17 @@ DEFINITION["java"] = r"\b(?:class|interface|enum|record|@interface)\s+{name}\b" 
 # C#: the same shapes, with structs and records among the types.
 DEFINITION["csharp"] = r"\b(?:class|interface|enum|struct|record)\s+{name}\b" \
                        r"|^[ \t]*(?:[\w<>\[\],.?@]+[ \t]+)+{name}[ \t]*(?:<[^>\n]*>)?\([^;\n]*$"
+# C and C++: a function's head (a return type, then the name and its
+# parameters, no `;` on the line), a macro, or a tagged type. One lazy run
+# of characters before the name, not nested repeats, which backtrack
+# exponentially on a long line.
+DEFINITION["c"] = r"\b(?:struct|union|enum)\s+{name}\s*\{{|^#\s*define\s+{name}\b" \
+                  r"|^\w[\w \t*]*?[ \t*]{name}[ \t]*\([^;\n]*$"
+DEFINITION["cpp"] = r"\b(?:class|struct|union|enum)\s+{name}\b|^#\s*define\s+{name}\b" \
+                    r"|^[ \t]*[\w<>:~][\w<>:,*&~ \t]*?[ \t*&]{name}[ \t]*\([^;\n]*$"
 SUFFIXES = {"python": (".py",), "rust": (".rs",), "typescript": (".ts", ".tsx"),
             "javascript": (".js", ".mjs", ".cjs", ".jsx"), "go": (".go",), "java": (".java",),
-            "csharp": (".cs",)}
+            "csharp": (".cs",), "c": (".c", ".h"), "cpp": (".h", ".hpp", ".cc", ".cpp")}
 
 
 def symbol_queries(queries: list, corpus: Path, out: Path) -> list:
@@ -388,7 +397,7 @@ def main():
     ap.add_argument("--via", default="example", choices=["example", "cli"])
     ap.add_argument("--json", help="where to write the search report (JSON)")
     ap.add_argument("--set", default="D",
-                    help="D (../shared/eval) or a language set under tests/eval/sets (tsjs, go, java, csharp)")
+                    help="D (../shared/eval) or a language set under tests/eval/sets (tsjs, go, java, csharp, c-cpp)")
     ap.add_argument("--eval-dir", help="the set's folder (default: from --set)")
     ap.add_argument("--work", help="where the corpus, index and results go (default: .eval, .eval-SET)")
     ap.add_argument("--dowse", default=str(REPO / "target" / "release" / "dowse"))

@@ -7,7 +7,8 @@ function's lines in the stripped corpus as the target.
 
 OUTDIR is what the set's prepare.sh wrote. Needs tree-sitter and the
 grammars of the set's languages from PyPI (tree-sitter-typescript,
-tree-sitter-javascript, tree-sitter-go, tree-sitter-java, tree-sitter-c-sharp), which only this generator uses; the
+tree-sitter-javascript, tree-sitter-go, tree-sitter-java, tree-sitter-c-sharp,
+tree-sitter-c, tree-sitter-cpp), which only this generator uses; the
 queries it writes are committed, so running a set does not need them.
 
 Rules, mechanical and the same as set D's where they can be:
@@ -20,6 +21,8 @@ Rules, mechanical and the same as set D's where they can be:
     does not only restate the name, and is not a pointer ("See ...",
     "Alias ...", "Deprecated ...", "Same as ...", "Refer to ...", "TODO ...");
   * a sentence that starts the documentation of two definitions is dropped;
+  * a package's `queries` in packages.json (if any) caps its own share, a
+    seeded sample, before MAX caps the whole;
   * every block prepare.py removed is checked to be comments only, so that
     the stripping never cut code.
 """
@@ -43,7 +46,13 @@ these those given if into when which whether return returns returned get gets se
 value values object instance using use used""".split())
 
 
-def parser(suffix: str) -> Parser:
+def parser(suffix: str, lang: str) -> Parser:
+    if lang == "c":
+        import tree_sitter_c
+        return Parser(Language(tree_sitter_c.language()))
+    if lang == "cpp":
+        import tree_sitter_cpp
+        return Parser(Language(tree_sitter_cpp.language()))
     if suffix == ".ts":
         import tree_sitter_typescript
         return Parser(Language(tree_sitter_typescript.language_typescript()))
@@ -67,11 +76,13 @@ def words_of_name(name):
     return {p.lower() for p in parts}
 
 
-def description(comment: str) -> str:
+def description(comment: str, strip: str) -> str:
     """A documentation comment's leading paragraph as plain text. C#'s XML
     documentation (`///` lines): its `<summary>` (or, without one, the whole
-    comment), a `<see cref="..."/>` read as the name it points at."""
-    if comment.lstrip().startswith("///"):
+    comment), a `<see cref="..."/>` read as the name it points at. Doxygen's
+    commands (`\\rst`, `\\brief`, `@brief`) and reStructuredText roles
+    (``:ref:`gil` ``) dropped, their text kept."""
+    if strip == "xmldoc":
         body = re.sub(r"^\s*///", "", comment, flags=re.M)
         if "<summary>" in body:
             body = body.split("<summary>", 1)[1].split("</summary>", 1)[0]
@@ -80,9 +91,12 @@ def description(comment: str) -> str:
         body = re.sub(r'<(?:paramref|typeparamref)\s+name="([^"]*)"\s*/>', r"\1", body)
         body = html.unescape(re.sub(r"<[^>]+>", "", body))
         return " ".join(body.split())
+    if strip == "doxygen":
+        comment = re.sub(r"[\\@](?:rst|endrst|brief)\b", "", comment)
+        comment = re.sub(r":\w+(?::\w+)?:`([^`]*)`", r"\1", comment).replace("``", "")
     lines = []
     for line in comment.split("\n"):
-        line = re.sub(r"^\s*(?:/\*\*|\*/|\*|//)?\s?", "", line).removesuffix("*/")
+        line = re.sub(r"^\s*(?:/\*[*!]?|\*/|\*\*?|//[/!]?)?\s?", "", line).removesuffix("*/")
         if line.startswith("@") or (not line.strip() and lines):
             break
         lines.append(line)
@@ -123,6 +137,31 @@ def target(decl):
         name = decl.child_by_field_name("name")
         owner = decl.parent.parent.child_by_field_name("name") if decl.parent.parent else None
         return name.text.decode(), owner.text.decode() if owner is not None else None, decl
+    if decl.type == "template_declaration":  # C++: what the template declares
+        inner = [c for c in decl.named_children if c.type == "function_definition"]
+        return target(inner[0]) if inner else None
+    if decl.type == "function_definition":  # C, C++
+        declarator = decl.child_by_field_name("declarator")
+        while declarator is not None and declarator.type != "function_declarator":
+            declarator = declarator.child_by_field_name("declarator")
+        if declarator is None:
+            return None
+        name = declarator.child_by_field_name("declarator")
+        owner = None
+        if name.type == "qualified_identifier":  # `Class::method` defined outside its class
+            owner = name.child_by_field_name("scope")
+            owner = owner.text.decode() if owner is not None else None
+            name = name.child_by_field_name("name")
+        else:
+            body = decl.parent
+            while body is not None and body.type in ("template_declaration",):
+                body = body.parent
+            if body is not None and body.type == "field_declaration_list":
+                cls = body.parent.child_by_field_name("name")
+                owner = cls.text.decode() if cls is not None else None
+        while decl.parent is not None and decl.parent.type == "template_declaration":
+            decl = decl.parent
+        return name.text.decode(), owner, decl
     if decl.type == "method_definition":
         name = decl.child_by_field_name("name")
         cls = decl.parent.parent if decl.parent else None
@@ -173,7 +212,8 @@ def main():
         rel = path.relative_to(out / "original").as_posix()
         package = packages[rel.split("/")[0]]
         text = path.read_text()
-        tree = parsers.setdefault(path.suffix, parser(path.suffix)).parse(text.encode())
+        key = (path.suffix, package["lang"])
+        tree = parsers.setdefault(key, parser(*key)).parse(text.encode())
         stripped, removed = STRIPPERS[package["strip"]](text)
         assert stripped == (out / "corpus" / rel).read_text(), rel
         comments = comment_rows(tree.root_node, set())
@@ -196,7 +236,7 @@ def main():
             first, last = to_stripped(node.start_point[0] + 1), to_stripped(node.end_point[0] + 1)
             if last - first - 1 < MIN_BODY_LINES:
                 continue
-            sentence = first_sentence(description("\n".join(lines[start - 1:end])))
+            sentence = first_sentence(description("\n".join(lines[start - 1:end]), package["strip"]))
             if package["strip"] == "go" and sentence.split(" ", 1)[0] == name:
                 sentence = sentence.split(" ", 1)[1] if " " in sentence else ""
             content = [w for w in re.findall(r"[a-z0-9]+", sentence.lower()) if w not in STOP]
@@ -209,6 +249,11 @@ def main():
                 "start_line": first, "end_line": last, "kind": "docstring",
             })
     candidates = [c for c in candidates if openings[c["query"]] == 1]
+    for name, package in packages.items():  # a package's own cap, so that one does not crowd out another
+        own = [c for c in candidates if c["package"] == name]
+        if len(own) > package.get("queries", len(own)):
+            chosen = random.Random(7).sample(own, package["queries"])
+            candidates = [c for c in candidates if c["package"] != name or c in chosen]
     if len(candidates) > most:
         candidates = sorted(random.Random(7).sample(candidates, most),
                             key=lambda c: (c["path"], c["start_line"]))

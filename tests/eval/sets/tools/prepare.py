@@ -16,7 +16,10 @@ the paths in the archive), `suffix` the files kept in it (tests, `.d.ts` and
 Go's `_test.go` left out), `strip` how documentation is written: `jsdoc`
 (`/** ... */` blocks filling whole lines, JSDoc and Javadoc), `go` (the `//`
 lines directly above a top-level declaration or `package` clause) or
-`xmldoc` (C#'s `///` lines).
+`xmldoc` (C#'s `///` lines), `doxygen` (C++'s `/** */`, `/*! */`, `///` and
+`//!`) or `c` (a whole-line `/* */` block right above a definition).
+`leave` lists paths under `include` left out (a test harness, an
+amalgamation that only includes the other files).
 
 Standard library only (and pip for PyPI, apt-get and dpkg-deb for Debian);
 deterministic: files in sorted order, no timestamps.
@@ -98,7 +101,71 @@ def strip_xmldoc(text: str):
     return "\n".join(kept), removed
 
 
-STRIPPERS = {"jsdoc": strip_jsdoc, "go": strip_go_doc, "xmldoc": strip_xmldoc}
+def without(lines: list, drop: set):
+    """The lines not in `drop` (0-based), joined, and the dropped ones as
+    1-based inclusive ranges of consecutive lines."""
+    removed = []
+    for i in sorted(drop):
+        if removed and removed[-1][1] == i:
+            removed[-1] = (removed[-1][0], i + 1)
+        else:
+            removed.append((i + 1, i + 1))
+    return "\n".join(l for i, l in enumerate(lines) if i not in drop), removed
+
+
+def strip_doxygen(text: str):
+    """The text without its Doxygen documentation (C++): whole-line `/** */`
+    and `/*! */` blocks, as jsdoc's, and every line whose first characters
+    are `///` or `//!`."""
+    lines = text.split("\n")
+    drop = set()
+    i = 0
+    while i < len(lines):
+        line = lines[i].lstrip()
+        if line.startswith(("///", "//!")):
+            drop.add(i)
+        elif line.startswith(("/**", "/*!")) and not line.startswith("/**/"):
+            at = lines[i].find("/*") + 3
+            end = i
+            while end < len(lines) and "*/" not in lines[end][at if end == i else 0:]:
+                end += 1
+            if end < len(lines):
+                close = lines[end].find("*/", at if end == i else 0)
+                if not lines[end][close + 2:].strip():
+                    drop.update(range(i, end + 1))
+                    i = end
+        i += 1
+    return without(lines, drop)
+
+
+def strip_c_comment(text: str):
+    """The text without the comments that document C definitions: a
+    `/* ... */` block filling whole lines from the first column, right above
+    (no blank line between) a line that starts a declaration or definition
+    in the first column (a letter or `_`, not a `#` directive). C has no
+    documentation marker; this is where its writers put one (Lua's `/*\n**
+    ...\n*/` above each function). Comments inside bodies and section banners
+    followed by a blank line stay."""
+    lines = text.split("\n")
+    drop = set()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("/*"):
+            end = i
+            while end < len(lines) and "*/" not in lines[end][2 if end == i else 0:]:
+                end += 1
+            if end + 1 < len(lines):
+                close = lines[end].find("*/", 2 if end == i else 0)
+                below = lines[end + 1]
+                if not lines[end][close + 2:].strip() and (below[:1].isalpha() or below[:1] == "_"):
+                    drop.update(range(i, end + 1))
+                i = end
+        i += 1
+    return without(lines, drop)
+
+
+STRIPPERS = {"jsdoc": strip_jsdoc, "go": strip_go_doc, "xmldoc": strip_xmldoc,
+             "doxygen": strip_doxygen, "c": strip_c_comment}
 
 
 def checked(data: bytes, package: dict) -> bytes:
@@ -118,7 +185,7 @@ def archive(package: dict) -> tarfile.TarFile:
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
                             "--no-binary", ":all:", "--dest", tmp,
-                            f"{package['name']}=={package['version']}"], check=True)
+                            f"{package.get('pypi', package['name'])}=={package['version']}"], check=True)
             sdist = next(Path(tmp).glob("*.tar.gz"))
             data = checked(sdist.read_bytes(), package)
         return tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")
@@ -135,8 +202,11 @@ def archive(package: dict) -> tarfile.TarFile:
 
 
 def kept(name: str, package: dict) -> bool:
-    return (name.startswith(package["include"]) and name.endswith(package["suffix"])
-            and not name.endswith((".d.ts", "_test.go")))
+    suffix = package["suffix"]
+    return (name.startswith(package["include"])
+            and name.endswith(tuple(suffix) if isinstance(suffix, list) else suffix)
+            and not name.endswith((".d.ts", "_test.go"))
+            and not any(name.startswith(package["include"] + left) for left in package.get("leave", [])))
 
 
 def main():
