@@ -37,29 +37,36 @@ import urllib.request
 from pathlib import Path
 
 
+def block_end(lines: list, i: int, at: int):
+    """The index of the line that closes the `/*` comment opened on line `i`
+    (its body starting at column `at`), when that comment fills whole lines:
+    nothing but blanks after its `*/`. None otherwise."""
+    end = i
+    while end < len(lines) and "*/" not in lines[end][at if end == i else 0:]:
+        end += 1
+    if end == len(lines):
+        return None
+    close = lines[end].find("*/", at if end == i else 0)
+    return end if not lines[end][close + 2:].strip() else None
+
+
 def strip_jsdoc(text: str):
     """The text without its whole-line JSDoc blocks, and the 1-based line
     ranges removed. A block starts on a line whose first characters are
     `/**` (not `/**/`) and ends on the line holding the next `*/`, which
     must end that line; anything else is left as it is."""
     lines = text.split("\n")
-    kept, removed = [], []
+    drop = set()
     i = 0
     while i < len(lines):
         line = lines[i].lstrip()
         if line.startswith("/**") and not line.startswith("/**/"):
-            end, at = i, lines[i].find("/**") + 3
-            while end < len(lines) and "*/" not in lines[end][at if end == i else 0:]:
-                end += 1
-            if end < len(lines):
-                close = lines[end].find("*/", at if end == i else 0)
-                if not lines[end][close + 2:].strip():
-                    removed.append((i + 1, end + 1))
-                    i = end + 1
-                    continue
-        kept.append(lines[i])
+            end = block_end(lines, i, lines[i].find("/**") + 3)
+            if end is not None:
+                drop.update(range(i, end + 1))
+                i = end
         i += 1
-    return "\n".join(kept), removed
+    return without(lines, drop)
 
 
 GO_DECLARATION = re.compile(r"^(func|type|var|const|package)\b")
@@ -125,15 +132,10 @@ def strip_doxygen(text: str):
         if line.startswith(("///", "//!")):
             drop.add(i)
         elif line.startswith(("/**", "/*!")) and not line.startswith("/**/"):
-            at = lines[i].find("/*") + 3
-            end = i
-            while end < len(lines) and "*/" not in lines[end][at if end == i else 0:]:
-                end += 1
-            if end < len(lines):
-                close = lines[end].find("*/", at if end == i else 0)
-                if not lines[end][close + 2:].strip():
-                    drop.update(range(i, end + 1))
-                    i = end
+            end = block_end(lines, i, lines[i].find("/*") + 3)
+            if end is not None:
+                drop.update(range(i, end + 1))
+                i = end
         i += 1
     return without(lines, drop)
 
@@ -151,13 +153,10 @@ def strip_c_comment(text: str):
     i = 0
     while i < len(lines):
         if lines[i].startswith("/*"):
-            end = i
-            while end < len(lines) and "*/" not in lines[end][2 if end == i else 0:]:
-                end += 1
-            if end + 1 < len(lines):
-                close = lines[end].find("*/", 2 if end == i else 0)
+            end = block_end(lines, i, 2)
+            if end is not None and end + 1 < len(lines):
                 below = lines[end + 1]
-                if not lines[end][close + 2:].strip() and (below[:1].isalpha() or below[:1] == "_"):
+                if below[:1].isalpha() or below[:1] == "_":
                     drop.update(range(i, end + 1))
                 i = end
         i += 1
