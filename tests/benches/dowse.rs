@@ -213,6 +213,37 @@ fn write_report(args: &Args, report: &Value) {
     }
 }
 
+/// The options, as `--help` prints them (the module documentation has the
+/// sections and their targets).
+const USAGE: &str = "\
+usage: cargo bench -p dowse-tests --bench dowse -- [--corpus DIR] [--include GLOB]...
+    [--exclude GLOB]... [--runs N] [--out FILE]
+    [--only lexical|persistence|chunking|usages|semantic|lsp|coverage|team|mcp|limits]...
+    [--chunk-root DIR]... [--mcp-clients N] [--mcp-calls N] [--mcp-think-ms N] [--mcp-fuzz N]
+    [--crash-rounds N] [--limits-calls N] [--raw-sample N] [--edits N] [--seed-embeddings FILE]
+The report goes to stdout as JSON (or to --out FILE), a table to stderr.
+Without --corpus the corpus is Python's standard library (*.py, no site-packages).";
+
+/// The sections `--only` can name.
+const SECTIONS: [&str; 10] = [
+    "lexical",
+    "persistence",
+    "chunking",
+    "usages",
+    "semantic",
+    "lsp",
+    "coverage",
+    "team",
+    "mcp",
+    "limits",
+];
+
+/// Stops with the usage and status 2 for a command line that cannot run.
+fn bad_usage(problem: &str) -> ! {
+    eprintln!("dowse bench: {problem}\n{USAGE}");
+    std::process::exit(2)
+}
+
 fn parse_args() -> Args {
     let mut args = Args {
         only: Vec::new(),
@@ -235,14 +266,23 @@ fn parse_args() -> Args {
     let mut corpus = None;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
-        let mut value = || it.next().unwrap_or_else(|| panic!("{arg} needs a value"));
+        let mut value = || {
+            it.next()
+                .unwrap_or_else(|| bad_usage(&format!("{arg} needs a value")))
+        };
         match arg.as_str() {
             "--corpus" => corpus = Some(PathBuf::from(value())),
             "--include" => args.include.push(value()),
             "--exclude" => args.exclude.push(value()),
             "--runs" => args.runs = value().parse().expect("--runs N"),
             "--out" => args.out = Some(PathBuf::from(value())),
-            "--only" => args.only.push(value()),
+            "--only" => {
+                let section = value();
+                if !SECTIONS.contains(&section.as_str()) {
+                    bad_usage(&format!("--only {section}: no such section"));
+                }
+                args.only.push(section);
+            }
             "--chunk-root" => args.chunk_roots.push(PathBuf::from(value())),
             "--raw-sample" => args.raw_sample = value().parse().expect("--raw-sample N"),
             "--seed-embeddings" => args.seed_embeddings = Some(PathBuf::from(value())),
@@ -254,10 +294,17 @@ fn parse_args() -> Args {
             "--mcp-fuzz" => args.mcp_fuzz = value().parse().expect("--mcp-fuzz N"),
             "--limits-calls" => args.limits_calls = value().parse().expect("--limits-calls N"),
             "--bench" => {} // cargo bench passes this
-            other => panic!("unknown argument {other}"),
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0)
+            }
+            other => bad_usage(&format!("unknown argument {other}")),
         }
     }
     match corpus {
+        Some(dir) if !dir.is_dir() => {
+            bad_usage(&format!("--corpus {}: not a directory", dir.display()))
+        }
         Some(dir) => args.corpus = dir,
         None => {
             args.corpus = python_stdlib();
