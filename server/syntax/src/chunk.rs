@@ -35,7 +35,8 @@ use crate::text::{LineIndex, has_word, strip_bom};
 /// its next update; chunks whose content is the same keep their vectors
 /// (embeddings are keyed by content). 2: TypeScript's overload signatures
 /// join their implementation's chunk. 3: a `.h` header written in C++ is
-/// chunked as C++.
+/// chunked as C++; definitions read inside an error node are chunked; types
+/// declared in a C or C++ function body stay in the function's chunk.
 pub const CHUNKER_VERSION: u32 = 3;
 
 mod split;
@@ -357,9 +358,10 @@ fn windows(text: &str, config: &ChunkConfig, fallback: Option<String>) -> Chunke
 
 /// Bytes the parser could not place: the tokens an `ERROR` node holds
 /// directly, and `ERROR` nodes with nothing inside. A definition that parsed
-/// cleanly inside an `ERROR` node is not counted: tree-sitter wraps a whole
-/// file in one when a macro it cannot read opens the file (C++ headers that
-/// begin with `NAMESPACE_BEGIN(name)`), while everything after parses well.
+/// cleanly inside an `ERROR` node is not counted: tree-sitter may wrap a
+/// whole file in one when it cannot recover from a single construct (an
+/// `#if` that splits an expression in a C++ header), though most of what is
+/// inside parses well.
 fn error_bytes(root: Node<'_>) -> usize {
     if !root.has_error() {
         return 0;
