@@ -529,6 +529,14 @@ struct Cache {
 }
 
 impl Cache {
+    /// Whether a path is `depth` steps past [`MAX_DEPTH`]; such a path stops
+    /// there, and counts as cut.
+    fn too_deep(&mut self, depth: u32) -> bool {
+        let too_deep = depth > MAX_DEPTH;
+        self.cut += u64::from(too_deep);
+        too_deep
+    }
+
     /// Works out the step `key` of `table` once: a cycle (the step is in
     /// progress) or nesting past [`MAX_NESTING`] answers `cut_short` and
     /// counts as cut; the answer is kept only when nothing was cut while

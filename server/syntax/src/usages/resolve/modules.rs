@@ -87,8 +87,7 @@ impl Workspace {
         depth: u32,
         cache: &mut Cache,
     ) -> Target {
-        if depth > MAX_DEPTH {
-            cache.cut += 1;
+        if cache.too_deep(depth) {
             return Target::Unknown;
         }
         if path.is_empty() {

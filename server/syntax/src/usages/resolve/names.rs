@@ -3,7 +3,7 @@
 //! bindings and its glob imports; an import through the module it names;
 //! a receiver's member through the receiver's type.
 
-use super::{Cache, FileId, MAX_DEPTH, Symbol, Target, Workspace};
+use super::{Cache, FileId, Symbol, Target, Workspace};
 use crate::Language;
 use crate::usages::{DefKind, Import, OccId, Role};
 
@@ -31,8 +31,7 @@ impl Workspace {
         depth: u32,
         cache: &mut Cache,
     ) -> Target {
-        if depth > MAX_DEPTH {
-            cache.cut += 1;
+        if cache.too_deep(depth) {
             return Target::Unknown;
         }
         let entry = self.entry(s.file);
@@ -46,31 +45,20 @@ impl Workspace {
             let ty = self.type_of(s.file, receiver, o.owner(), depth + 1, cache);
             return self.member(ty, &o.name, depth + 1, cache);
         }
+        // A name bound in its scope: the binding it stands for (a
+        // definition's is the first binding of its name there).
+        if let Some(binding) = o.local() {
+            let binding = Symbol {
+                file: s.file,
+                occ: binding,
+            };
+            return self.resolve_binding(binding, depth + 1, cache);
+        }
         match o.role {
-            Role::Definition(_) => match o.local() {
-                Some(first) => self.resolve_binding(
-                    Symbol {
-                        file: s.file,
-                        occ: first,
-                    },
-                    depth + 1,
-                    cache,
-                ),
-                None => Target::Def(s),
-            },
-            Role::Reference(_) => match o.local() {
-                Some(binding) => self.resolve_binding(
-                    Symbol {
-                        file: s.file,
-                        occ: binding,
-                    },
-                    depth + 1,
-                    cache,
-                ),
-                None => self
-                    .member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
-                    .unwrap_or_else(|| self.global(s.file, &o.name, depth + 1, cache)),
-            },
+            Role::Definition(_) => Target::Def(s),
+            Role::Reference(_) => self
+                .member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
+                .unwrap_or_else(|| self.global(s.file, &o.name, depth + 1, cache)),
         }
     }
 
@@ -158,8 +146,7 @@ impl Workspace {
 
     /// A binding occurrence: an import, a definition, or a second assignment.
     pub(super) fn resolve_binding(&self, b: Symbol, depth: u32, cache: &mut Cache) -> Target {
-        if depth > MAX_DEPTH {
-            cache.cut += 1;
+        if cache.too_deep(depth) {
             return Target::Unknown;
         }
         let entry = self.entry(b.file);
@@ -196,8 +183,7 @@ impl Workspace {
     /// A name not bound locally: the file's top-level bindings, then its
     /// glob imports.
     pub(super) fn global(&self, file: FileId, name: &str, depth: u32, cache: &mut Cache) -> Target {
-        if depth > MAX_DEPTH {
-            cache.cut += 1;
+        if cache.too_deep(depth) {
             return Target::Unknown;
         }
         let entry = self.entry(file);

@@ -14,8 +14,7 @@ impl Workspace {
         depth: u32,
         cache: &mut Cache,
     ) -> Ty {
-        if depth > MAX_DEPTH {
-            cache.cut += 1;
+        if cache.too_deep(depth) {
             return Ty::Unknown;
         }
         let usages = &self.entry(file).usages;
