@@ -50,23 +50,31 @@ def block_end(lines: list, i: int, at: int):
     return end if not lines[end][close + 2:].strip() else None
 
 
-def strip_jsdoc(text: str):
-    """The text without its whole-line JSDoc blocks, and the 1-based line
-    ranges removed. A block starts on a line whose first characters are
-    `/**` (not `/**/`) and ends on the line holding the next `*/`, which
-    must end that line; anything else is left as it is."""
+def strip_marked(text: str, blocks: tuple = (), lines_marked: tuple = ()):
+    """The text without its marked documentation, and the 1-based line
+    ranges removed: whole-line `/* */` blocks whose line starts with one of
+    `blocks` (`/**/` is not one) and ends on the line holding the next
+    `*/`, which must end that line; and every line whose first characters
+    are one of `lines_marked`. Anything else is left as it is."""
     lines = text.split("\n")
     drop = set()
     i = 0
     while i < len(lines):
         line = lines[i].lstrip()
-        if line.startswith("/**") and not line.startswith("/**/"):
-            end = block_end(lines, i, lines[i].find("/**") + 3)
+        if line.startswith(lines_marked):
+            drop.add(i)
+        elif line.startswith(blocks) and not line.startswith("/**/"):
+            end = block_end(lines, i, lines[i].find("/*") + 3)
             if end is not None:
                 drop.update(range(i, end + 1))
                 i = end
         i += 1
     return without(lines, drop)
+
+
+def strip_jsdoc(text: str):
+    """JSDoc and Javadoc: whole-line `/** */` blocks."""
+    return strip_marked(text, blocks=("/**",))
 
 
 GO_DECLARATION = re.compile(r"^(func|type|var|const|package)\b")
@@ -78,7 +86,7 @@ def strip_go_doc(text: str):
     `func`, `type`, `var`, `const` or `package`. Build constraints
     (`//go:build`, `// +build`) stay."""
     lines = text.split("\n")
-    drop, removed = set(), []
+    drop = set()
     for i, line in enumerate(lines):
         if not GO_DECLARATION.match(line):
             continue
@@ -86,26 +94,14 @@ def strip_go_doc(text: str):
         while start > 0 and lines[start - 1].startswith("//") \
                 and not lines[start - 1].startswith(("//go:", "// +build")):
             start -= 1
-        if start < i:
-            removed.append((start + 1, i))
-            drop.update(range(start, i))
-    return "\n".join(l for i, l in enumerate(lines) if i not in drop), removed
+        drop.update(range(start, i))
+    return without(lines, drop)
 
 
 def strip_xmldoc(text: str):
-    """The text without C#'s XML documentation: every line whose first
-    characters are `///` (a run of them is one removed range)."""
-    lines = text.split("\n")
-    kept, removed = [], []
-    for i, line in enumerate(lines):
-        if line.lstrip().startswith("///"):
-            if removed and removed[-1][1] == i:
-                removed[-1] = (removed[-1][0], i + 1)
-            else:
-                removed.append((i + 1, i + 1))
-        else:
-            kept.append(line)
-    return "\n".join(kept), removed
+    """C#'s XML documentation: every line whose first characters are `///`
+    (a run of them is one removed range)."""
+    return strip_marked(text, lines_marked=("///",))
 
 
 def without(lines: list, drop: set):
@@ -121,23 +117,9 @@ def without(lines: list, drop: set):
 
 
 def strip_doxygen(text: str):
-    """The text without its Doxygen documentation (C++): whole-line `/** */`
-    and `/*! */` blocks, as jsdoc's, and every line whose first characters
-    are `///` or `//!`."""
-    lines = text.split("\n")
-    drop = set()
-    i = 0
-    while i < len(lines):
-        line = lines[i].lstrip()
-        if line.startswith(("///", "//!")):
-            drop.add(i)
-        elif line.startswith(("/**", "/*!")) and not line.startswith("/**/"):
-            end = block_end(lines, i, lines[i].find("/*") + 3)
-            if end is not None:
-                drop.update(range(i, end + 1))
-                i = end
-        i += 1
-    return without(lines, drop)
+    """Doxygen (C++): whole-line `/** */` and `/*! */` blocks, and every
+    line whose first characters are `///` or `//!`."""
+    return strip_marked(text, blocks=("/**", "/*!"), lines_marked=("///", "//!"))
 
 
 def strip_c_comment(text: str):
