@@ -100,6 +100,7 @@ pub struct Model {
     /// Queries always on `query_model`, its weights prepacked.
     prepack_queries: bool,
     recent_queries: Mutex<QueryCache>,
+    token_counts: Mutex<TokenCounts>,
 }
 
 /// The model of a process, loaded on first use, or why it cannot be: one
@@ -222,6 +223,7 @@ impl Model {
             options,
             prepack_queries,
             recent_queries: Mutex::new(QueryCache::default()),
+            token_counts: Mutex::new(TokenCounts::default()),
         }
     }
 
@@ -232,7 +234,13 @@ impl Model {
     /// The model's own token count of `text`, when it has a tokenizer;
     /// never waits for an embedding under way.
     pub fn count_tokens(&self, text: &str) -> Option<usize> {
-        self.indexer.count_tokens(text)
+        let key = TokenCounts::key(text);
+        if let Some(n) = self.token_counts.lock().expect("token counts").get(key) {
+            return Some(n);
+        }
+        let n = self.indexer.count_tokens(text)?;
+        self.token_counts.lock().expect("token counts").put(key, n);
+        Some(n)
     }
 
     /// The query's vector, from the recent-query cache or the query model.
@@ -428,6 +436,41 @@ struct QueryCache {
     vectors: HashMap<String, Arc<[f32]>>,
 }
 
+/// Token counts of texts counted lately, by a hash of the text: context
+/// packing counts the same chunks for query after query, and the model's
+/// tokenizer took 4.5% of the server's CPU under the benchmark's 64-client
+/// MCP load (`scripts/bench --only mcp`, perf; its allocations besides),
+/// where a tenth of the calls pack context. A hash collision costs a wrong
+/// count for one span, never a wrong answer elsewhere.
+#[derive(Default)]
+struct TokenCounts {
+    counts: HashMap<u64, usize>,
+}
+
+impl TokenCounts {
+    /// Enough for the chunks of a few hundred recent questions; emptied
+    /// whole when full (16 bytes an entry).
+    const CAPACITY: usize = 16_384;
+
+    fn key(text: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        text.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    fn get(&self, key: u64) -> Option<usize> {
+        self.counts.get(&key).copied()
+    }
+
+    fn put(&mut self, key: u64, n: usize) {
+        if self.counts.len() >= Self::CAPACITY {
+            self.counts.clear();
+        }
+        self.counts.insert(key, n);
+    }
+}
+
 impl QueryCache {
     const CAPACITY: usize = 256;
 
@@ -444,5 +487,57 @@ impl QueryCache {
                 self.vectors.remove(&old);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::{EmbedError, FakeEmbedder, ModelInfo};
+
+    /// The fake model with a tokenizer of one token a word, counting how
+    /// often it is asked.
+    struct Tokenizing {
+        inner: FakeEmbedder,
+        counted: AtomicUsize,
+    }
+
+    impl Embedder for Tokenizing {
+        fn info(&self) -> &ModelInfo {
+            self.inner.info()
+        }
+
+        fn embed(&self, texts: &[&str]) -> std::result::Result<Vec<Vec<f32>>, EmbedError> {
+            self.inner.embed(texts)
+        }
+
+        fn count_tokens(&self, text: &str) -> Option<usize> {
+            self.counted.fetch_add(1, Ordering::SeqCst);
+            Some(text.split_whitespace().count())
+        }
+    }
+
+    #[test]
+    fn a_text_is_tokenised_once_and_counted_from_memory_after() {
+        let tokenizer = Arc::new(Tokenizing {
+            inner: FakeEmbedder::new(8),
+            counted: AtomicUsize::new(0),
+        });
+        let model = Model::with(tokenizer.clone(), None, OnnxOptions::default(), false);
+        let texts = [
+            "def retry(part):",
+            "    return upload(part, attempts=3)",
+            "",
+        ];
+        for _ in 0..3 {
+            let counts: Vec<Option<usize>> = texts.iter().map(|t| model.count_tokens(t)).collect();
+            assert_eq!(counts, [Some(2), Some(3), Some(0)]);
+        }
+        assert_eq!(tokenizer.counted.load(Ordering::SeqCst), texts.len());
+        // A text that differs by one character is a text of its own.
+        assert_eq!(model.count_tokens("def retry(part): "), Some(2));
+        assert_eq!(tokenizer.counted.load(Ordering::SeqCst), texts.len() + 1);
     }
 }

@@ -8,6 +8,14 @@
 //! **degraded** when anything else is not healthy (answers come, but with
 //! less: keyword-only search, vectors still being computed, a recovery
 //! happened); **healthy** otherwise.
+//!
+//! The two costly probes (an embedding through the model, a file written and
+//! removed in the index directory) are shared: a check within
+//! [`PROBE_REUSE`] of the last one reports that probe's outcome and latency
+//! instead of probing again, and checks that arrive while one probes wait
+//! for it. Agents poll health from many sessions at once; each poll costing
+//! a model run took 9% of the server's CPU under the benchmark's 64-client
+//! load (`scripts/bench --only mcp`, perf).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -147,6 +155,51 @@ struct CounterState {
 
 const RECENT: usize = 1024;
 
+/// How long a probe's outcome answers for its component: long enough that
+/// a crowd of checks costs one probe a second, short enough that a model or
+/// a disk that breaks shows within a second.
+const PROBE_REUSE: Duration = Duration::from_secs(1);
+
+/// The last outcome of one probe, with when it was taken and how long it
+/// took.
+pub(crate) struct SharedProbe<T> {
+    last: Mutex<Option<(Instant, T, f64)>>,
+}
+
+impl<T> Default for SharedProbe<T> {
+    fn default() -> Self {
+        SharedProbe {
+            last: Mutex::new(None),
+        }
+    }
+}
+
+impl<T: Clone> SharedProbe<T> {
+    /// The outcome and latency (ms) of a probe taken within
+    /// [`PROBE_REUSE`], else of `probe` run now. The lock is held while
+    /// probing, so checks at the same moment run one probe between them.
+    fn get(&self, probe: impl FnOnce() -> T) -> (T, f64) {
+        let mut last = self.last.lock().expect("probe lock");
+        if let Some((at, outcome, latency)) = last.as_ref()
+            && at.elapsed() < PROBE_REUSE
+        {
+            return (outcome.clone(), *latency);
+        }
+        let started = Instant::now();
+        let outcome = probe();
+        let latency = ms(started.elapsed());
+        *last = Some((Instant::now(), outcome.clone(), latency));
+        (outcome, latency)
+    }
+}
+
+/// The shared probes of one engine.
+#[derive(Default)]
+pub(crate) struct Probes {
+    embedder: SharedProbe<std::result::Result<(), String>>,
+    storage: SharedProbe<std::result::Result<String, String>>,
+}
+
 impl Counters {
     pub(crate) fn query(&self, took: Duration) {
         let mut state = self.inner.lock().expect("counters lock");
@@ -198,7 +251,6 @@ impl Engine {
             },
         );
 
-        let started = Instant::now();
         let (embedder, vectors) = match self.semantic() {
             state @ (semantic::SemanticState::Unavailable(_)
             | semantic::SemanticState::NotLoaded) => (
@@ -219,8 +271,13 @@ impl Engine {
             semantic::SemanticState::Ready(ready) => {
                 // Through the model itself, never the recent-query cache: a
                 // model that broke after its first answer must show here.
-                let embedded = ready.model.embed_query_uncached("dowse health probe");
-                let latency = Some(ms(started.elapsed()));
+                let (embedded, latency) = self.probes.embedder.get(|| {
+                    ready
+                        .model
+                        .embed_query_uncached("dowse health probe")
+                        .map(|_| ())
+                });
+                let latency = Some(latency);
                 let embedder = match embedded {
                     Ok(_) => Component {
                         status: Status::Healthy,
@@ -274,9 +331,8 @@ impl Engine {
             },
         );
 
-        let started = Instant::now();
-        let storage = self.storage_probe();
-        let latency = Some(ms(started.elapsed()));
+        let (storage, latency) = self.probes.storage.get(|| self.storage_probe());
+        let latency = Some(latency);
         components.insert(
             "storage".to_owned(),
             match storage {
@@ -400,4 +456,85 @@ impl Engine {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use dowse_embed::{EmbedError, Embedder, FakeEmbedder, ModelInfo};
+
+    use super::*;
+    use crate::{Config, NoProgress};
+
+    const PROBE_TEXT: &str = "dowse health probe";
+
+    /// The fake model, counting the health probes it answers.
+    struct Counting {
+        inner: FakeEmbedder,
+        probes: AtomicUsize,
+    }
+
+    impl Embedder for Counting {
+        fn info(&self) -> &ModelInfo {
+            self.inner.info()
+        }
+
+        fn embed(&self, texts: &[&str]) -> std::result::Result<Vec<Vec<f32>>, EmbedError> {
+            if texts == [PROBE_TEXT] {
+                self.probes.fetch_add(1, Ordering::SeqCst);
+            }
+            self.inner.embed(texts)
+        }
+    }
+
+    #[test]
+    fn checks_close_together_share_one_model_probe_and_a_later_check_probes_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("a.py"),
+            "def retry_upload(part):\n    return part\n",
+        )
+        .unwrap();
+        let model = Arc::new(Counting {
+            inner: FakeEmbedder::new(32),
+            probes: AtomicUsize::new(0),
+        });
+        let config = Config {
+            index_dir: Some(dir.path().join("index")),
+            ..Config::default()
+        };
+        let mut engine = Engine::open_with_embedder(&root, config, model.clone()).unwrap();
+        engine.update(&NoProgress).unwrap();
+        engine.prepare_semantic();
+
+        let checks: Vec<Health> = (0..5).map(|_| engine.health()).collect();
+        assert_eq!(model.probes.load(Ordering::SeqCst), 1);
+        for health in &checks {
+            let embedder = &health.components["embedder"];
+            assert_eq!(embedder.status, Status::Healthy, "{}", embedder.message);
+            assert!(embedder.latency_ms.is_some());
+            assert_eq!(health.components["storage"].status, Status::Healthy);
+        }
+        // The storage probe's file is gone after every check.
+        let leftovers = std::fs::read_dir(dir.path().join("index"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".health-probe")
+            })
+            .count();
+        assert_eq!(leftovers, 0);
+
+        std::thread::sleep(PROBE_REUSE + Duration::from_millis(50));
+        let later = engine.health();
+        assert_eq!(model.probes.load(Ordering::SeqCst), 2);
+        assert_eq!(later.components["embedder"].status, Status::Healthy);
+    }
 }

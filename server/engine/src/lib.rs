@@ -165,6 +165,9 @@ pub struct Engine {
     /// leave out is not overlaid.
     filters: walk::Filters,
     counters: health::Counters,
+    /// The health probes that cost a model run or a disk write, shared by
+    /// checks close together.
+    probes: health::Probes,
     opened: std::time::Instant,
     /// What recovery did when the index was opened, for health and stats.
     recovered: Mutex<Vec<String>>,
@@ -271,6 +274,7 @@ impl Engine {
             overlay: Default::default(),
             filters,
             counters: Default::default(),
+            probes: Default::default(),
             opened: std::time::Instant::now(),
             recovered: Mutex::new(Vec::new()),
             stamps: Mutex::new(std::collections::HashMap::new()),
