@@ -629,13 +629,32 @@ impl LexicalSnapshot {
     }
 
     /// The document of a chunk id, if it is live.
+    ///
+    /// Read straight from each segment's postings of the id, not through a
+    /// scored query: a search looks up a hundred or more chunks by id, and
+    /// each lookup built a BM25 weight, a scorer and a top-1 collector.
+    /// Under the benchmark's MCP load, in adjacent runs: 7.09 → 6.86 ms of
+    /// server CPU a call (within that machine's noise, 2026-12-04).
     pub fn find(&self, chunk_id: u64) -> Result<Option<DocAddress>> {
+        use tantivy::{DocSet, TERMINATED};
         let term = Term::from_field_u64(self.fields.chunk_id, chunk_id);
-        let query = TermQuery::new(term, IndexRecordOption::Basic);
-        let top = self
-            .searcher
-            .search(&query, &TopDocs::with_limit(1).order_by_score())?;
-        Ok(top.first().map(|(_, doc)| *doc))
+        for (ord, segment) in self.searcher.segment_readers().iter().enumerate() {
+            let index = segment.inverted_index(self.fields.chunk_id)?;
+            let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? else {
+                continue;
+            };
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if segment
+                    .alive_bitset()
+                    .is_none_or(|alive| alive.is_alive(doc))
+                {
+                    return Ok(Some(DocAddress::new(ord as u32, doc)));
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(None)
     }
 
     /// The documents of every chunk of `path`, in no particular order.
