@@ -8,7 +8,7 @@
 //! cargo run --release -p dowse-tests --example eval_search -- \
 //!     CORPUS INDEX_DIR OUT_PREFIX --queries FILE... [--mode hybrid|lexical|semantic]...
 //!     [--fusion normalized|rrf] [--lexical-weight W] [--candidates N]
-//!     [--names rule|always|never] [--test-factor F] [--parts] [--max-tokens N]
+//!     [--names rule|always|never|A,B] [--test-factor F] [--parts] [--max-tokens N]
 //!     [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F] [--file-support W]
 //!     [--dump-chunks FILE]
 //! ```
@@ -19,7 +19,8 @@
 //!
 //! The ranking switches exist to measure what each setting of
 //! [`dowse_engine::search::Ranking`] brings (its ablation table): `--names
-//! always` weighs names fully for every query, `never` not at all;
+//! always` weighs names fully for every query, `never` not at all, `A,B`
+//! fully up to A content words and not at all from B on;
 //! `--parts` reports parts of large definitions as themselves;
 //! `--test-factor 1` ranks test code like any other; `--no-definitions-first`
 //! ranks the definitions of a named thing like any chunk; `--per-file 1000`
@@ -52,7 +53,7 @@ fn usage(problem: &str) -> ! {
     eprintln!(
         "eval_search: {problem}\nusage: eval_search CORPUS INDEX_DIR OUT_PREFIX --queries FILE... \
          [--mode MODE]... [--fusion normalized|rrf] [--lexical-weight W] [--candidates N] \
-         [--names rule|always|never] [--test-factor F] [--parts] [--max-tokens N] \
+         [--names rule|always|never|A,B] [--test-factor F] [--parts] [--max-tokens N] \
          [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F] [--file-support W] \
          [--dump-chunks FILE]"
     );
@@ -108,7 +109,15 @@ fn parse_args() -> Args {
                     "rule" => Ranking::default().name_words,
                     "always" => (usize::MAX - 1, usize::MAX),
                     "never" => (0, 0),
-                    other => usage(&format!("unknown --names `{other}`")),
+                    // `A,B`: names weigh fully up to A content words, not
+                    // at all from B on (`Ranking::name_words`).
+                    other => match other.split_once(',') {
+                        Some((a, b)) => (
+                            number(a.to_owned(), &arg) as usize,
+                            number(b.to_owned(), &arg) as usize,
+                        ),
+                        None => usage(&format!("unknown --names `{other}`")),
+                    },
                 }
             }
             "--test-factor" => args.ranking.test_factor = number(value(&mut it, &arg), &arg),

@@ -509,6 +509,10 @@ mod tests {
         assert!(is_test_code(&chunk("web/src/client.test.ts", &[])));
         assert!(is_test_code(&chunk("web/__tests__/client.js", &[])));
         assert!(is_test_code(&chunk("server/conn_test.go", &[])));
+        // Test support (a virtual clock for tests) and Go's fixtures.
+        assert!(is_test_code(&chunk("src/testing/VirtualClock.ts", &[])));
+        assert!(is_test_code(&chunk("parser/testdata/fuzz.go", &[])));
+        assert!(!is_test_code(&chunk("src/attesting/sign.ts", &[])));
         assert!(is_test_code(&chunk(
             "src/test/java/net/ClientTest.java",
             &[]

@@ -8,7 +8,8 @@ use dowse_syntax::ChunkKind;
 
 /// Test code: marked so in its language (Rust's `#[cfg(test)]` modules and
 /// `#[test]` functions, Java's `@Test`: [`StoredChunk::test`]), or by the
-/// conventions of file names: files under a `tests` or `test` directory,
+/// conventions of file names: files under a `tests`, `test` or `testing`
+/// directory (test support and fixtures too: `testing/`, Go's `testdata/`),
 /// `test_*.py`, `*_test.py`, `conftest.py`, `*_test.rs`, `*_tests.rs`, Rust
 /// `mod test` / `mod tests` blocks, and those of [`is_test_file_name`].
 pub fn is_test_code(chunk: &StoredChunk) -> bool {
@@ -16,7 +17,10 @@ pub fn is_test_code(chunk: &StoredChunk) -> bool {
     let file = parts.next_back().unwrap_or("");
     chunk.test
         || parts.any(|dir| {
-            matches!(dir, "tests" | "test" | "__tests__" | "spec") || dir.ends_with(".Tests")
+            matches!(
+                dir,
+                "tests" | "test" | "testing" | "testdata" | "__tests__" | "spec"
+            ) || dir.ends_with(".Tests")
         })
         || (file.starts_with("test_") && file.ends_with(".py"))
         || file.ends_with("_test.py")
