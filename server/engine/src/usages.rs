@@ -216,7 +216,7 @@ impl Engine {
                     path,
                     line,
                     column,
-                    length: occ.range.end - occ.range.start,
+                    length: occ.name.len() as u32,
                     context,
                 }
             })
