@@ -32,10 +32,6 @@ pub use request::{
 pub use role::{Role, is_test_code};
 pub use snippet::{snippet, snippet_at, snippet_matches};
 
-/// Documents scored by BM25 when fusing: candidates found by meaning alone
-/// get their keyword score from this deeper list (0 beyond it).
-const LEXICAL_DEPTH: usize = 1000;
-
 /// Candidates ranked per result asked for: parts of one definition are
 /// reported as the definition and overlapping chunks collapse, which on
 /// set D leaves one result of every two to three candidates at worst.

@@ -58,6 +58,52 @@ impl Snapshot {
         Ok(hits)
     }
 
+    /// For each of `ids`, if the chunk is live: its embedding key and its
+    /// keyword score for `query`, as [`Snapshot::lexical`] scores it (0 when
+    /// no word matches). The chunks hybrid search found by meaning alone get
+    /// their keyword evidence here, scored one by one.
+    pub(crate) fn keyword_scores(
+        &self,
+        query: &str,
+        boosts: &Boosts,
+        ids: &[u64],
+    ) -> Result<Vec<Option<(u64, f32)>>> {
+        let mut sides = vec![&self.disk];
+        if let Some(overlay) = &self.overlay.lexical {
+            sides.push(overlay);
+        }
+        let statistics = CombinedStatistics::of(&sides);
+        let mut out = vec![None; ids.len()];
+        // Per side: the documents to score and where their answers go.
+        let mut docs = vec![(Vec::new(), Vec::new()); sides.len()];
+        for (i, &id) in ids.iter().enumerate() {
+            let (side, key) = match self.overlay.chunk(id) {
+                Some(chunk) => (1, chunk.content_key),
+                None => (0, 0),
+            };
+            let Some(doc) = sides.get(side).map(|s| s.find(id)).transpose()?.flatten() else {
+                continue;
+            };
+            let key = if side == 0 {
+                self.disk.keys(doc)?.content_key
+            } else {
+                key
+            };
+            out[i] = Some((key, 0.0));
+            docs[side].0.push(doc);
+            docs[side].1.push(i);
+        }
+        for (side, (docs, at)) in sides.iter().zip(docs) {
+            let scores = side.score_docs(query, boosts, &docs, &statistics)?;
+            for (i, score) in at.into_iter().zip(scores) {
+                if let Some((_, slot)) = &mut out[i] {
+                    *slot = score;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The chunk with this id, if it is live: the overlay's, or a committed
     /// one whose file is not overlaid.
     pub(crate) fn chunk(&self, chunk_id: u64) -> Result<Option<StoredChunk>> {

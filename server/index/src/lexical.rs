@@ -490,11 +490,75 @@ impl LexicalSnapshot {
         if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
+        let query = self.boosted_query(&terms, boosts, excluded);
+        let top = self.searcher.search_with_statistics_provider(
+            &query,
+            &TopDocs::with_limit(limit).order_by_score(),
+            statistics,
+        )?;
+        Ok(top
+            .into_iter()
+            .map(|(score, doc)| LexicalHit { score, doc })
+            .collect())
+    }
+
+    /// The boosted BM25 score of each of `docs` for `query`, as
+    /// [`LexicalSnapshot::search_with`] scores it (0 for a document that
+    /// matches no word). Hybrid search scores the chunks found by meaning
+    /// this way instead of ranking a thousand chunks by keywords to find
+    /// theirs among them.
+    pub fn score_docs(
+        &self,
+        query: &str,
+        boosts: &Boosts,
+        docs: &[DocAddress],
+        statistics: &dyn Bm25StatisticsProvider,
+    ) -> Result<Vec<f32>> {
+        use tantivy::DocSet;
+        use tantivy::query::{EnableScoring, Scorer};
+        let mut scores = vec![0.0; docs.len()];
+        let terms = LexicalSnapshot::query_terms(query);
+        if terms.is_empty() || docs.is_empty() {
+            return Ok(scores);
+        }
+        let weight = self.boosted_query(&terms, boosts, &[]).weight(
+            EnableScoring::enabled_from_statistics_provider(statistics, &self.searcher),
+        )?;
+        // A scorer only moves forward: documents in order, one scorer per
+        // segment.
+        let mut order: Vec<usize> = (0..docs.len()).collect();
+        order.sort_by_key(|&i| (docs[i].segment_ord, docs[i].doc_id));
+        let mut scorer: Option<(u32, Box<dyn Scorer>)> = None;
+        for i in order {
+            let DocAddress {
+                segment_ord,
+                doc_id,
+            } = docs[i];
+            let scorer = match &mut scorer {
+                Some((ord, scorer)) if *ord == segment_ord => scorer,
+                slot => {
+                    let segment = self.searcher.segment_reader(segment_ord);
+                    &mut slot.insert((segment_ord, weight.scorer(segment, 1.0)?)).1
+                }
+            };
+            if scorer.doc() < doc_id {
+                scorer.seek(doc_id);
+            }
+            if scorer.doc() == doc_id {
+                scores[i] = scorer.score();
+            }
+        }
+        Ok(scores)
+    }
+
+    /// Every word of the query in each field, boosted, as alternatives;
+    /// the chunks of `excluded` paths left out.
+    fn boosted_query(&self, terms: &[String], boosts: &Boosts, excluded: &[&str]) -> BooleanQuery {
         let f = self.fields;
         let weighted = [(f.content, boosts.content), (f.symbol, boosts.symbol)];
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            Vec::with_capacity(terms.len() * weighted.len());
-        for term in &terms {
+            Vec::with_capacity(terms.len() * weighted.len() + excluded.len());
+        for term in terms {
             for (field, boost) in weighted {
                 if boost <= 0.0 {
                     continue;
@@ -516,16 +580,7 @@ impl LexicalSnapshot {
                 Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
             ));
         }
-        let query = BooleanQuery::new(clauses);
-        let top = self.searcher.search_with_statistics_provider(
-            &query,
-            &TopDocs::with_limit(limit).order_by_score(),
-            statistics,
-        )?;
-        Ok(top
-            .into_iter()
-            .map(|(score, doc)| LexicalHit { score, doc })
-            .collect())
+        BooleanQuery::new(clauses)
     }
 
     /// Every live chunk: (chunk id, content key), read from fast fields.
@@ -743,6 +798,63 @@ mod tests {
         hits.iter()
             .map(|h| snapshot.chunk(h.doc).unwrap().symbol.unwrap_or_default())
             .collect()
+    }
+
+    #[test]
+    fn documents_scored_one_by_one_score_as_the_ranking_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = LexicalIndex::open(dir.path()).unwrap();
+        let mut writer = index.writer(1, 20_000_000).unwrap();
+        add(
+            &writer,
+            "net/upload.py",
+            "def retry_failed_uploads(queue):\n    for item in queue:\n        item.retry()\n\n\ndef parse_duration(text):\n    return int(text[:-1]) * 60\n",
+        );
+        writer.commit(1).unwrap();
+        // A second segment, so that documents of two segments are scored.
+        add(
+            &writer,
+            "jobs/queue.py",
+            "def drain(queue):\n    while queue:\n        queue.pop().retry()\n",
+        );
+        add(&writer, "other.py", "def unrelated():\n    return 1\n");
+        writer.commit(2).unwrap();
+        index.reload().unwrap();
+        let snapshot = index.snapshot();
+        let boosts = Boosts {
+            content: 1.0,
+            symbol: 0.5,
+        };
+        let query = "retry the queue";
+        let ranked = snapshot.search(query, &boosts, 10).unwrap();
+        assert!(ranked.len() >= 2, "both files mention a retry and a queue");
+        let unrelated = snapshot.search("unrelated", &Boosts::default(), 1).unwrap()[0].doc;
+        // Asked in another order than ranked, with a document that matches
+        // no word and one asked twice.
+        let mut docs: Vec<DocAddress> = ranked.iter().rev().map(|h| h.doc).collect();
+        docs.insert(1, unrelated);
+        docs.push(ranked[0].doc);
+        let statistics = CombinedStatistics::of(&[&snapshot]);
+        let scores = snapshot
+            .score_docs(query, &boosts, &docs, &statistics)
+            .unwrap();
+        let expected: Vec<f32> = docs
+            .iter()
+            .map(|doc| {
+                ranked
+                    .iter()
+                    .find(|h| h.doc == *doc)
+                    .map_or(0.0, |h| h.score)
+            })
+            .collect();
+        assert_eq!(scores, expected);
+        assert!(scores[0] > 0.0 && scores[1] == 0.0);
+        assert!(!ranked.iter().any(|h| h.doc == unrelated));
+        assert!(
+            ranked
+                .iter()
+                .any(|h| h.doc.segment_ord != ranked[0].doc.segment_ord)
+        );
     }
 
     #[test]

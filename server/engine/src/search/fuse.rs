@@ -8,7 +8,7 @@ use dowse_index::lexical::Boosts;
 use dowse_index::quantize::Quantized;
 
 use super::ranking::mixed_similarity;
-use super::{Fusion, LEXICAL_DEPTH, Ranking};
+use super::{Fusion, Ranking};
 use crate::Result;
 use crate::snapshot::Snapshot;
 
@@ -64,8 +64,7 @@ impl MeaningScorer<'_> {
 
 /// Hybrid ranking. The candidates are the best `ranking.candidates` by
 /// keywords and the best by meaning; each is then scored on *both* signals
-/// (its BM25 from a deeper keyword ranking, its similarity from its
-/// vectors), so a chunk found by one side is not penalised for being missed
+/// (its BM25 scored for it, its similarity from its vectors), so a chunk found by one side is not penalised for being missed
 /// by the other; see [`Fusion`].
 pub(super) fn fuse(
     snapshot: &Snapshot,
@@ -74,29 +73,28 @@ pub(super) fn fuse(
     by_meaning: &[(u64, f32)],
     ranking: &Ranking,
 ) -> Result<Vec<(u64, f32)>> {
-    let deep = snapshot.lexical(query, boosts, LEXICAL_DEPTH)?;
-    let mut bm25: HashMap<u64, f32> = HashMap::with_capacity(deep.len());
     // (bm25, meaning) per candidate; meaning is `None` for a chunk without
     // a vector yet (while embedding runs).
     let mut candidates: HashMap<u64, (f32, Option<f32>)> = HashMap::new();
-    for (rank, hit) in deep.iter().enumerate() {
-        bm25.insert(hit.chunk_id, hit.score);
-        if rank < ranking.candidates {
-            candidates.insert(
-                hit.chunk_id,
-                (hit.score, scorer.score(hit.content_key, None)),
-            );
-        }
+    for hit in snapshot.lexical(query, boosts, ranking.candidates)? {
+        candidates.insert(
+            hit.chunk_id,
+            (hit.score, scorer.score(hit.content_key, None)),
+        );
     }
-    for &(id, cos_body) in by_meaning.iter().take(ranking.candidates) {
-        if candidates.contains_key(&id) {
-            continue;
+    // Found by meaning alone: their keyword scores one by one.
+    let by_meaning: Vec<(u64, f32)> = by_meaning
+        .iter()
+        .take(ranking.candidates)
+        .filter(|(id, _)| !candidates.contains_key(id))
+        .copied()
+        .collect();
+    let ids: Vec<u64> = by_meaning.iter().map(|&(id, _)| id).collect();
+    let keywords = snapshot.keyword_scores(query, boosts, &ids)?;
+    for ((id, cos_body), found) in by_meaning.into_iter().zip(keywords) {
+        if let Some((key, score)) = found {
+            candidates.insert(id, (score, scorer.score(key, Some(cos_body))));
         }
-        let Some(key) = snapshot.content_key(id)? else {
-            continue;
-        };
-        let score = bm25.get(&id).copied().unwrap_or(0.0);
-        candidates.insert(id, (score, scorer.score(key, Some(cos_body))));
     }
     let mut fused: Vec<(u64, f32)> = match ranking.fusion {
         Fusion::Normalized { lexical_weight } => {
