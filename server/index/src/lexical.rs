@@ -24,6 +24,7 @@
 //! and it is in the file already. Each chunk stores the blake3 digest of its
 //! text, so a reader can tell whether the file still holds it.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use dowse_syntax::{Chunk, ChunkKind, Digest};
@@ -691,37 +692,51 @@ impl LexicalSnapshot {
     /// Under the benchmark's MCP load, in adjacent runs: 7.09 → 6.86 ms of
     /// server CPU a call (within that machine's noise, 2026-12-04).
     pub fn find(&self, chunk_id: u64) -> Result<Option<DocAddress>> {
-        use tantivy::{DocSet, TERMINATED};
         let term = Term::from_field_u64(self.fields.chunk_id, chunk_id);
+        let mut found = None;
+        self.live_docs(&term, |doc| {
+            found = Some(doc);
+            ControlFlow::Break(())
+        })?;
+        Ok(found)
+    }
+
+    /// The documents of every chunk of `path`, in index order.
+    pub fn file_chunks(&self, path: &str) -> Result<Vec<DocAddress>> {
+        let term = Term::from_field_text(self.fields.path, path);
+        let mut docs = Vec::new();
+        self.live_docs(&term, |doc| {
+            docs.push(doc);
+            ControlFlow::Continue(())
+        })?;
+        Ok(docs)
+    }
+
+    /// Hands `each` the live documents that hold `term` (an id or a path:
+    /// no scoring), segment by segment, until it breaks.
+    fn live_docs(
+        &self,
+        term: &Term,
+        mut each: impl FnMut(DocAddress) -> ControlFlow<()>,
+    ) -> Result<()> {
+        use tantivy::{DocSet, TERMINATED};
         for (ord, segment) in self.searcher.segment_readers().iter().enumerate() {
-            let index = segment.inverted_index(self.fields.chunk_id)?;
-            let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? else {
+            let index = segment.inverted_index(term.field())?;
+            let Some(mut postings) = index.read_postings(term, IndexRecordOption::Basic)? else {
                 continue;
             };
+            let alive = segment.alive_bitset();
             let mut doc = postings.doc();
             while doc != TERMINATED {
-                if segment
-                    .alive_bitset()
-                    .is_none_or(|alive| alive.is_alive(doc))
+                if alive.is_none_or(|alive| alive.is_alive(doc))
+                    && each(DocAddress::new(ord as u32, doc)).is_break()
                 {
-                    return Ok(Some(DocAddress::new(ord as u32, doc)));
+                    return Ok(());
                 }
                 doc = postings.advance();
             }
         }
-        Ok(None)
-    }
-
-    /// The documents of every chunk of `path`, in no particular order.
-    pub fn file_chunks(&self, path: &str) -> Result<Vec<DocAddress>> {
-        let query = TermQuery::new(
-            Term::from_field_text(self.fields.path, path),
-            IndexRecordOption::Basic,
-        );
-        let top = self
-            .searcher
-            .search(&query, &TopDocs::with_limit(100_000).order_by_score())?;
-        Ok(top.into_iter().map(|(_, doc)| doc).collect())
+        Ok(())
     }
 
     /// The stored chunk behind a hit.
