@@ -31,10 +31,7 @@ impl Snapshot {
     /// committed index (overlaid files masked) and the overlay.
     pub(crate) fn lexical(&self, query: &str, boosts: &Boosts, limit: usize) -> Result<Vec<Hit>> {
         let masked = self.overlay.paths();
-        let mut sides = vec![&self.disk];
-        if let Some(overlay) = &self.overlay.lexical {
-            sides.push(overlay);
-        }
+        let sides = self.sides();
         let statistics = CombinedStatistics::of(&sides);
         let none: [&str; 0] = [];
         let excluded: [&[&str]; 2] = [&masked, &none];
@@ -68,26 +65,22 @@ impl Snapshot {
         boosts: &Boosts,
         ids: &[u64],
     ) -> Result<Vec<Option<(u64, f32)>>> {
-        let mut sides = vec![&self.disk];
-        if let Some(overlay) = &self.overlay.lexical {
-            sides.push(overlay);
-        }
+        let sides = self.sides();
         let statistics = CombinedStatistics::of(&sides);
         let mut out = vec![None; ids.len()];
         // Per side: the documents to score and where their answers go.
         let mut docs = vec![(Vec::new(), Vec::new()); sides.len()];
         for (i, &id) in ids.iter().enumerate() {
-            let (side, key) = match self.overlay.chunk(id) {
-                Some(chunk) => (1, chunk.content_key),
-                None => (0, 0),
-            };
+            // The overlay's chunks carry their key; the committed index's
+            // is read from its document.
+            let overlaid = self.overlay.chunk(id).map(|chunk| chunk.content_key);
+            let side = usize::from(overlaid.is_some());
             let Some(doc) = sides.get(side).map(|s| s.find(id)).transpose()?.flatten() else {
                 continue;
             };
-            let key = if side == 0 {
-                self.disk.keys(doc)?.content_key
-            } else {
-                key
+            let key = match overlaid {
+                Some(key) => key,
+                None => self.disk.keys(doc)?.content_key,
             };
             out[i] = Some((key, 0.0));
             docs[side].0.push(doc);
@@ -102,6 +95,16 @@ impl Snapshot {
             }
         }
         Ok(out)
+    }
+
+    /// The committed index, then the overlay's index if it has one: the
+    /// sides a keyword query reads, with their statistics combined.
+    fn sides(&self) -> Vec<&LexicalSnapshot> {
+        let mut sides = vec![&self.disk];
+        if let Some(overlay) = &self.overlay.lexical {
+            sides.push(overlay);
+        }
+        sides
     }
 
     /// The chunk with this id, if it is live: the overlay's, or a committed

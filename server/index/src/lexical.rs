@@ -807,6 +807,20 @@ mod tests {
             .unwrap();
     }
 
+    /// A fresh index and its writer, with `net/upload.py` (a retry and a
+    /// duration parser) added, not yet committed.
+    fn index_with_uploads() -> (tempfile::TempDir, LexicalIndex, LexicalWriter) {
+        let dir = tempfile::tempdir().unwrap();
+        let index = LexicalIndex::open(dir.path()).unwrap();
+        let writer = index.writer(1, 20_000_000).unwrap();
+        add(
+            &writer,
+            "net/upload.py",
+            "def retry_failed_uploads(queue):\n    for item in queue:\n        item.retry()\n\n\ndef parse_duration(text):\n    return int(text[:-1]) * 60\n",
+        );
+        (dir, index, writer)
+    }
+
     fn top_symbols(index: &LexicalIndex, query: &str) -> Vec<String> {
         let snapshot = index.snapshot();
         let hits = snapshot.search(query, &Boosts::default(), 5).unwrap();
@@ -817,14 +831,7 @@ mod tests {
 
     #[test]
     fn documents_scored_one_by_one_score_as_the_ranking_does() {
-        let dir = tempfile::tempdir().unwrap();
-        let index = LexicalIndex::open(dir.path()).unwrap();
-        let mut writer = index.writer(1, 20_000_000).unwrap();
-        add(
-            &writer,
-            "net/upload.py",
-            "def retry_failed_uploads(queue):\n    for item in queue:\n        item.retry()\n\n\ndef parse_duration(text):\n    return int(text[:-1]) * 60\n",
-        );
+        let (_dir, index, mut writer) = index_with_uploads();
         writer.commit(1).unwrap();
         // A second segment, so that documents of two segments are scored.
         add(
@@ -874,14 +881,7 @@ mod tests {
 
     #[test]
     fn search_finds_by_word_and_identifier_and_updates_replace_a_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let index = LexicalIndex::open(dir.path()).unwrap();
-        let mut writer = index.writer(1, 20_000_000).unwrap();
-        add(
-            &writer,
-            "net/upload.py",
-            "def retry_failed_uploads(queue):\n    for item in queue:\n        item.retry()\n\n\ndef parse_duration(text):\n    return int(text[:-1]) * 60\n",
-        );
+        let (_dir, index, mut writer) = index_with_uploads();
         add(
             &writer,
             "other.py",

@@ -64,8 +64,9 @@ impl MeaningScorer<'_> {
 
 /// Hybrid ranking. The candidates are the best `ranking.candidates` by
 /// keywords and the best by meaning; each is then scored on *both* signals
-/// (its BM25 scored for it, its similarity from its vectors), so a chunk found by one side is not penalised for being missed
-/// by the other; see [`Fusion`].
+/// (its BM25 scored for it, its similarity from its vectors), so a chunk
+/// found by one side is not penalised for being missed by the other; see
+/// [`Fusion`].
 pub(super) fn fuse(
     snapshot: &Snapshot,
     scorer: &MeaningScorer<'_>,
