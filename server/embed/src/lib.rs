@@ -21,7 +21,9 @@ use std::fmt;
 
 pub use fake::FakeEmbedder;
 pub use model::{ModelFiles, ModelSource, Pins, Resolution, resolve};
-pub use onnx::{OnnxEmbedder, OnnxOptions, environment as onnx_environment};
+pub use onnx::{
+    OnnxEmbedder, OnnxOptions, environment as onnx_environment, release_unused_weights,
+};
 pub use pool::{
     INTERACTIVE_QUIET, Model, ModelHandle, PoolConfig, QueryGuard, ViewVectors, resolve_model,
 };

@@ -16,9 +16,14 @@
 //! from the .onnx bytes) held 179 MB after one session with a 255 MB peak,
 //! 401 MB after three. So the model is optimised once (its token table kept
 //! int8, `graph.rs`), saved in ONNX Runtime's own format beside the model
-//! (or in the user cache), and that file's bytes are read once per process
-//! and shared by every session, which reads its weights from them in place
+//! (or in the user cache), and that file is mapped once per process and
+//! shared by every session, which reads its weights from it in place
 //! (`commit_from_memory_directly`): three sessions 101 MB, no load peak.
+//! Mapped, not read into the heap, the weights are page cache: shared with
+//! the machine's other dowse processes, and resident in this one only while
+//! a session reads them (`release_unused_weights`). The language server
+//! under the 64-client MCP load: 410 -> 368 MB (`scripts/bench --only mcp`,
+//! 2026-12-05), its query session running on its prepacked copy.
 //! Prepacking is off but for a server's query session: it makes a session
 //! 40 MB larger, batches of chunks 9% faster, one short query 30%. Memory
 //! patterns are off: one planned block per input shape, kept, made each
@@ -37,6 +42,7 @@ use std::sync::{Arc, Mutex};
 
 use fastembed::Pooling;
 use fastembed::output::{OutputKey, SingleBatchOutput};
+use memmap2::{Mmap, UncheckedAdvice};
 use ort::session::InMemorySession;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::value::Tensor;
@@ -121,7 +127,11 @@ pub fn environment(
 /// their weights from them) and the tokenizers.
 struct Shared {
     digest: String,
-    bytes: &'static [u8],
+    /// The optimised model file, mapped: its pages are the kernel's page
+    /// cache, shared with every other dowse process on the machine and
+    /// reclaimable, and only those a running session reads count in this
+    /// process's memory (see [`release_unused_weights`]).
+    map: &'static Mmap,
     /// True when the bytes were read from an earlier run's file, which a
     /// different runtime may have written: such a file is made again if a
     /// session cannot be built from it.
@@ -159,12 +169,12 @@ fn optimized_paths(files: &ModelFiles, digest: &str) -> Vec<PathBuf> {
 
 /// Writes `onnx` optimised to the first of `paths` that can be written (to
 /// a temporary file, then renamed, so a crash or a concurrent process never
-/// leaves half a file), returning the bytes.
+/// leaves half a file), returning the file mapped.
 fn write_optimized(
     env: &ort::environment::Environment,
     onnx: &[u8],
     paths: &[PathBuf],
-) -> Result<Vec<u8>, String> {
+) -> Result<Mmap, String> {
     let mut last_error = String::new();
     for path in paths {
         let dir = path.parent().expect("a file in a directory");
@@ -182,14 +192,10 @@ fn write_optimized(
             .and_then(|mut b| b.commit_from_memory(onnx))
             .map_err(|e| e.to_string())
             .and_then(|_| {
-                std::fs::read(&partial)
-                    .map_err(|e| format!("cannot read {}: {e}", partial.display()))
-            })
-            .and_then(|bytes| {
                 std::fs::rename(&partial, path)
-                    .map(|()| bytes)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))
-            });
+            })
+            .and_then(|()| map_file(path));
         match &made {
             Ok(_) => remove_older_versions(dir, path),
             Err(_) => {
@@ -240,6 +246,45 @@ fn remove_older_versions(dir: &Path, keep: &Path) {
     }
 }
 
+/// Maps an optimised model file read-only.
+#[allow(unsafe_code)]
+fn map_file(path: &Path) -> Result<Mmap, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    // SAFETY: the mapping must not change under the process. dowse never
+    // writes an optimised file in place: a new one is written beside it and
+    // renamed over it (`write_optimized`), which leaves this file's inode,
+    // and so the mapping, as it was; older versions are unlinked, which
+    // does the same. The files live in the model directory or the user's
+    // cache, which only the user writes (a repository cannot name them).
+    unsafe { Mmap::map(&file) }.map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Drops the model weights' pages from the process's resident memory.
+/// They stay in the kernel's page cache, and a session reads back the ones
+/// it uses on its next run (a page fault each, no disk read while the cache
+/// holds them). Called once a session is loaded (building one reads every
+/// weight; a server's query session then runs on its own prepacked copy
+/// and reads few of them) and when background embedding has finished: the
+/// language server, idle or answering queries, no longer counts the 55 MB
+/// of weights only the embedding sessions read.
+pub fn release_unused_weights() {
+    let slot = SHARED.lock().expect("shared lock");
+    for shared in slot.iter().flat_map(|known| known.values()) {
+        release(shared.map);
+    }
+}
+
+#[allow(unsafe_code)]
+fn release(map: &Mmap) {
+    // SAFETY: the mapping is private and read-only, so no page of it holds
+    // data of its own: MADV_DONTNEED drops the pages from this process,
+    // and the next read maps them again from the file, unchanged.
+    if let Err(e) = unsafe { map.unchecked_advise(UncheckedAdvice::DontNeed) } {
+        tracing::debug!("could not release the model's pages: {e}");
+    }
+}
+
 /// ONNX Runtime's format is a flatbuffer whose identifier is `ORTM`.
 fn looks_like_ort_format(bytes: &[u8]) -> bool {
     bytes.get(4..8) == Some(b"ORTM")
@@ -279,11 +324,11 @@ fn shared(
     } else {
         paths
             .iter()
-            .find_map(|p| std::fs::read(p).ok().filter(|b| looks_like_ort_format(b)))
+            .find_map(|p| map_file(p).ok().filter(|m| looks_like_ort_format(m)))
     };
     let from_cache = cached.is_some();
-    let bytes = match cached {
-        Some(bytes) => bytes,
+    let map = match cached {
+        Some(map) => map,
         None => {
             let rewritten = crate::graph::gather_before_dequantize(&onnx);
             write_optimized(env, rewritten.as_deref().unwrap_or(&onnx), &paths)?
@@ -291,7 +336,9 @@ fn shared(
     };
     let shared = Arc::new(Shared {
         digest,
-        bytes: Box::leak(bytes.into_boxed_slice()),
+        // Kept for the life of the process: sessions read their weights
+        // from it.
+        map: Box::leak(Box::new(map)),
         from_cache,
         batcher: Arc::new(batcher),
         counter: Arc::new(counter),
@@ -383,12 +430,12 @@ impl OnnxEmbedder {
         let threads = options.threads.max(1);
         let mut model = shared(&env, files, options.max_tokens, false).map_err(model_err)?;
         let mut attempt = builder(&env, threads, options.prepack)
-            .and_then(|mut b| b.commit_from_memory_directly(model.bytes));
+            .and_then(|mut b| b.commit_from_memory_directly(model.map));
         if attempt.is_err() && model.from_cache {
             // Written by another runtime version, or damaged: make it again.
             model = shared(&env, files, options.max_tokens, true).map_err(model_err)?;
             attempt = builder(&env, threads, options.prepack)
-                .and_then(|mut b| b.commit_from_memory_directly(model.bytes));
+                .and_then(|mut b| b.commit_from_memory_directly(model.map));
         }
         let session = attempt.map_err(|e| model_err(e.to_string()))?;
         let needs_token_types = session
@@ -423,6 +470,9 @@ impl OnnxEmbedder {
         if embedder.info.dimensions == 0 {
             return Err(model_err("the model returns empty vectors".to_owned()));
         }
+        // Building the session read every weight; what it runs on from now
+        // on comes back as it reads it.
+        release(model.map);
         Ok(embedder)
     }
 }

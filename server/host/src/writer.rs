@@ -618,7 +618,11 @@ impl Writer {
                 }
             }
         }
-        self.embedding = None;
+        if self.embedding.take().is_some() {
+            // The backlog is done: the embedding sessions' weights need not
+            // stay resident while only queries run.
+            dowse_engine::embed::release_unused_weights();
+        }
         false
     }
 
