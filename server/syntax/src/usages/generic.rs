@@ -379,7 +379,7 @@ fn record_facts(ctx: &mut Ctx<'_>, name: Node<'_>, occ: super::OccId, kind: DefK
             .find_map(|f| parent.child_by_field_name(f));
         if let Some(returns) = returns {
             let text = ctx.text(returns).trim_start_matches(':').trim().to_owned();
-            ctx.facts(occ).returns = Some(text);
+            ctx.facts(occ).returns = Some(text.into());
         }
         return;
     }
@@ -444,7 +444,7 @@ fn record_facts(ctx: &mut Ctx<'_>, name: Node<'_>, occ: super::OccId, kind: DefK
         && declared.id() != name.id()
     {
         let text = ctx.text(declared).trim_start_matches(':').trim().to_owned();
-        ctx.facts(occ).declared = Some(text);
+        ctx.facts(occ).declared = Some(text.into());
     }
     // Go's lists (`a, b := f(), g()`) give a name the value at its place.
     let value = go_value(parent, name).or_else(|| {
@@ -494,7 +494,7 @@ fn record_bases(ctx: &mut Ctx<'_>, name: Node<'_>, occ: super::OccId) {
         }
     }
     if !bases.is_empty() {
-        ctx.facts(occ).bases = bases;
+        ctx.facts(occ).bases = bases.into();
     }
 }
 

@@ -216,7 +216,7 @@ impl Walker {
         }
         let occ = ctx.occurrence(name, Role::Definition(DefKind::Class), None);
         ctx.bind(ctx.text(name), occ);
-        ctx.facts(occ).bases = bases;
+        ctx.facts(occ).bases = bases.into();
         ctx.owner_stack.push(occ);
         ctx.push_scope(ScopeKind::Class);
         if let Some(body) = node.child_by_field_name("body") {
@@ -250,7 +250,7 @@ impl Walker {
         let occ = ctx.occurrence(name, Role::Definition(kind), None);
         ctx.bind(ctx.text(name), occ);
         if let Some(returns) = node.child_by_field_name("return_type") {
-            ctx.facts(occ).returns = Some(ctx.text(returns).to_owned());
+            ctx.facts(occ).returns = Some(ctx.text(returns).into());
         }
         let is_static = in_class && decorated_with(ctx, node, "staticmethod");
         ctx.function_stack.push(occ);
@@ -315,7 +315,7 @@ impl Walker {
             let occ = ctx.occurrence(name, Role::Definition(DefKind::Parameter), None);
             ctx.bind(ctx.text(name), occ);
             if let Some(declared) = declared {
-                ctx.facts(occ).declared = Some(declared);
+                ctx.facts(occ).declared = Some(declared.into());
             }
             if i == 0 && method {
                 first = Some(occ);
@@ -424,7 +424,7 @@ impl Walker {
                         ctx.bind(&text, occ);
                         let facts = ctx.facts(occ);
                         facts.value = value;
-                        facts.declared = declared;
+                        facts.declared = declared.map(Into::into);
                     }
                 }
             }
@@ -450,7 +450,7 @@ impl Walker {
                         owner,
                         name,
                         Facts {
-                            declared,
+                            declared: declared.map(Into::into),
                             value,
                             ..Facts::default()
                         },

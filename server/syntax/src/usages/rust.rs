@@ -114,7 +114,7 @@ impl Walker {
                 if let Some(name) = node.child_by_field_name("name") {
                     let occ = ctx.occurrence(name, Role::Definition(DefKind::Field), None);
                     if let Some(declared) = node.child_by_field_name("type") {
-                        ctx.facts(occ).declared = Some(ctx.text(declared).to_owned());
+                        ctx.facts(occ).declared = Some(ctx.text(declared).into());
                     }
                 }
             }
@@ -142,7 +142,7 @@ impl Walker {
                     let occ = ctx.occurrence(name, Role::Definition(kind), None);
                     ctx.bind(ctx.text(name), occ);
                     if let Some(declared) = node.child_by_field_name("type") {
-                        ctx.facts(occ).declared = Some(ctx.text(declared).to_owned());
+                        ctx.facts(occ).declared = Some(ctx.text(declared).into());
                     }
                 }
             }
@@ -322,7 +322,7 @@ impl Walker {
         let occ = ctx.occurrence(name, Role::Definition(kind), None);
         ctx.bind(ctx.text(name), occ);
         if let Some(returns) = node.child_by_field_name("return_type") {
-            ctx.facts(occ).returns = Some(ctx.text(returns).to_owned());
+            ctx.facts(occ).returns = Some(ctx.text(returns).into());
         }
         // Methods of an impl keep the impl as owner; nested items do not.
         if !owned {
@@ -564,7 +564,7 @@ impl Walker {
                 ctx.bind(&text, occ);
                 let facts = ctx.facts(occ);
                 facts.value = value;
-                facts.declared = declared;
+                facts.declared = declared.map(Into::into);
             }
             "mut_pattern" | "ref_pattern" | "reference_pattern" => {
                 if let Some(inner) = pattern.named_children(&mut pattern.walk()).last() {

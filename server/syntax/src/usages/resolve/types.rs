@@ -561,7 +561,7 @@ impl Workspace {
             .usages
             .facts
             .get(&class.occ)
-            .map(|f| f.bases.clone())
+            .map(|f| f.bases.to_vec())
             .unwrap_or_default()
     }
 
