@@ -15,7 +15,7 @@ use tree_sitter::Node;
 mod go;
 mod js;
 
-use super::{Ctx, DefKind, Expr, Import, RefKind, Role, ScopeKind};
+use super::{Ctx, DefKind, Expr, Import, Link, RefKind, Role, ScopeKind, intern};
 use crate::Language;
 use go::{go_packages, go_struct_literal, go_value, is_package, receiver_type};
 use js::{commonjs_export, js_imports, require_spec};
@@ -290,10 +290,10 @@ fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
             kind if is_name(kind) && node.named_child_count() == 0 => {
                 let text = ctx.text(node);
                 let local = ctx.lookup(text);
-                Expr::Name(ctx.name(text), local)
+                Expr::Name(ctx.name(text), Link::new(local))
             }
             "call_expression" if require_spec(ctx, node).is_some() => {
-                Expr::Require(require_spec(ctx, node).unwrap_or_default().into())
+                Expr::Require(intern(&require_spec(ctx, node).unwrap_or_default()))
             }
             "call_expression" | "invocation_expression" | "function_call" => {
                 match node
@@ -315,7 +315,7 @@ fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
                         Some(name) => {
                             let text = ctx.text(name);
                             let local = ctx.lookup(text);
-                            Expr::Name(ctx.name(text), local)
+                            Expr::Name(ctx.name(text), Link::new(local))
                         }
                         None => Expr::Unknown,
                     },
@@ -353,7 +353,7 @@ fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
                 // Go's `flag.NewFlagSet`: another package's name, as the
                 // bare name is resolved.
                 Some((object, member)) if is_package(ctx, object) => {
-                    Expr::Name(ctx.name(ctx.text(member)), None)
+                    Expr::Name(ctx.name(ctx.text(member)), Link::NONE)
                 }
                 Some((object, member)) => {
                     let object = expr(ctx, object, depth + 1);

@@ -175,24 +175,26 @@ pub struct Occurrence {
 // The name is the occurrence's text, so its end is not stored (8 bytes
 // less than a range with padding: 131 -> 119 MB on the standard library).
 const _: () = assert!(std::mem::size_of::<Occurrence>() <= 32);
-// And 719 thousand receiver expressions: boxed slices, not vectors, keep
-// each at 24 bytes instead of 32.
-const _: () = assert!(std::mem::size_of::<Expr>() <= 24);
+// And 719 thousand receiver expressions: no variant holds more than a
+// pointer and an id (a local binding in four bytes, a path's segments and
+// a literal's type behind one pointer), so each is 16 bytes (32 with a
+// vector and an `Option<u32>`, 24 with a boxed slice).
+const _: () = assert!(std::mem::size_of::<Expr>() <= 16);
 
 /// An optional id in four bytes (an `Option<u32>` takes eight): a
 /// workspace has millions of occurrences, each with four of these. No id
 /// reaches `u32::MAX`, which stands for none.
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct Link(u32);
+pub struct Link(u32);
 
 impl Link {
     const NONE: Link = Link(u32::MAX);
 
-    fn new(id: Option<u32>) -> Link {
+    pub fn new(id: Option<u32>) -> Link {
         id.map_or(Link::NONE, Link)
     }
 
-    fn get(self) -> Option<u32> {
+    pub fn get(self) -> Option<u32> {
         (self != Link::NONE).then_some(self.0)
     }
 }
@@ -242,13 +244,13 @@ impl Occurrence {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// A name, with its local binding if it has one.
-    Name(Name, Option<OccId>),
+    Name(Name, Link),
     /// `self` (or `cls`) in a method.
     SelfValue,
     /// `super` (C#'s `base`) in a method: the enclosing class's first base.
     SuperValue,
     /// `require("./m")` (CommonJS): the module, as written.
-    Require(Box<str>),
+    Require(Name),
     /// `e.name`.
     Attr(ExprId, Name),
     /// A call of `e`: a function, a method (`Attr`), a constructor.
@@ -258,10 +260,10 @@ pub enum Expr {
     Element(ExprId),
     /// `e?`, `e.unwrap()`: the success value of `e`.
     Unwrap(ExprId),
-    /// A path: `a::b::Type`, `Self`.
-    Path(Box<[String]>),
+    /// A path: `a::b::Type`, `Self` (boxed twice: one pointer, not two).
+    Path(Box<Box<[String]>>),
     /// A literal of a builtin type: "str", "int", "dict", "Vec", ...
-    Literal(&'static str),
+    Literal(Name),
     Unknown,
 }
 

@@ -5,7 +5,7 @@
 
 use tree_sitter::Node;
 
-use super::{Ctx, DefKind, Expr, ExprId, Facts, Import, OccId, RefKind, Role, ScopeKind};
+use super::{Ctx, DefKind, Expr, ExprId, Facts, Import, Link, OccId, RefKind, Role, ScopeKind};
 
 /// Deeper than this, a tree is not walked further (generated code with
 /// absurdly nested expressions must not overflow the stack).
@@ -591,7 +591,7 @@ impl Walker {
                 let local = ctx.lookup(text);
                 match local {
                     Some(local) if self.self_params.contains(&local) => Expr::SelfValue,
-                    _ => Expr::Name(ctx.name(text), local),
+                    _ => Expr::Name(ctx.name(text), Link::new(local)),
                 }
             }
             "attribute" => {
@@ -622,15 +622,15 @@ impl Walker {
                 Some(inner) => return self.expr(ctx, inner),
                 None => Expr::Unknown,
             },
-            "string" | "concatenated_string" => Expr::Literal("str"),
-            "integer" => Expr::Literal("int"),
-            "float" => Expr::Literal("float"),
-            "true" | "false" => Expr::Literal("bool"),
-            "none" => Expr::Literal("None"),
-            "dictionary" | "dictionary_comprehension" => Expr::Literal("dict"),
-            "list" | "list_comprehension" => Expr::Literal("list"),
-            "set" | "set_comprehension" => Expr::Literal("set"),
-            "tuple" => Expr::Literal("tuple"),
+            "string" | "concatenated_string" => Expr::Literal(ctx.name("str")),
+            "integer" => Expr::Literal(ctx.name("int")),
+            "float" => Expr::Literal(ctx.name("float")),
+            "true" | "false" => Expr::Literal(ctx.name("bool")),
+            "none" => Expr::Literal(ctx.name("None")),
+            "dictionary" | "dictionary_comprehension" => Expr::Literal(ctx.name("dict")),
+            "list" | "list_comprehension" => Expr::Literal(ctx.name("list")),
+            "set" | "set_comprehension" => Expr::Literal(ctx.name("set")),
+            "tuple" => Expr::Literal(ctx.name("tuple")),
             _ => Expr::Unknown,
         };
         ctx.push_expr(expr)

@@ -7,7 +7,7 @@
 
 use tree_sitter::Node;
 
-use super::{Ctx, DefKind, Expr, ExprId, ImplBlock, OccId, RefKind, Role, ScopeKind};
+use super::{Ctx, DefKind, Expr, ExprId, ImplBlock, Link, OccId, RefKind, Role, ScopeKind};
 
 mod imports;
 mod macros;
@@ -524,7 +524,7 @@ impl Walker {
                 self.name(ctx, *segment, kind);
                 continue;
             }
-            let receiver = ctx.push_expr(Expr::Path(segments[..i].into()));
+            let receiver = ctx.push_expr(Expr::Path(Box::new(segments[..i].into())));
             let kind = match ctx.tagged(*segment) {
                 Some(Role::Reference(kind)) => kind,
                 _ if is_type || segment.kind() == "type_identifier" => RefKind::Type,
@@ -639,7 +639,7 @@ impl Walker {
             "identifier" => {
                 let text = ctx.text(node);
                 let local = ctx.lookup(text);
-                Expr::Name(ctx.name(text), local)
+                Expr::Name(ctx.name(text), Link::new(local))
             }
             "self" => Expr::SelfValue,
             "field_expression" => {
@@ -676,11 +676,11 @@ impl Walker {
                 None => Expr::Unknown,
             },
             "scoped_identifier" | "scoped_type_identifier" => {
-                Expr::Path(path_segments(ctx, node).into())
+                Expr::Path(Box::new(path_segments(ctx, node).into()))
             }
             "struct_expression" => match node.child_by_field_name("name") {
                 Some(name) => {
-                    let path = ctx.push_expr(Expr::Path(path_segments(ctx, name).into()));
+                    let path = ctx.push_expr(Expr::Path(Box::new(path_segments(ctx, name).into())));
                     Expr::Call(path)
                 }
                 None => Expr::Unknown,
@@ -706,20 +706,20 @@ impl Walker {
                 Some(inner) => return self.expr(ctx, inner),
                 None => Expr::Unknown,
             },
-            "string_literal" | "raw_string_literal" => Expr::Literal("str"),
-            "integer_literal" => Expr::Literal("int"),
-            "float_literal" => Expr::Literal("float"),
-            "boolean_literal" => Expr::Literal("bool"),
-            "char_literal" => Expr::Literal("char"),
-            "array_expression" => Expr::Literal("array"),
+            "string_literal" | "raw_string_literal" => Expr::Literal(ctx.name("str")),
+            "integer_literal" => Expr::Literal(ctx.name("int")),
+            "float_literal" => Expr::Literal(ctx.name("float")),
+            "boolean_literal" => Expr::Literal(ctx.name("bool")),
+            "char_literal" => Expr::Literal(ctx.name("char")),
+            "array_expression" => Expr::Literal(ctx.name("array")),
             "macro_invocation" => {
                 let name = node
                     .child_by_field_name("macro")
                     .map(|m| ctx.text(m))
                     .unwrap_or("");
                 match name {
-                    "vec" => Expr::Literal("Vec"),
-                    "format" => Expr::Literal("String"),
+                    "vec" => Expr::Literal(ctx.name("Vec")),
+                    "format" => Expr::Literal(ctx.name("String")),
                     _ => Expr::Unknown,
                 }
             }

@@ -42,8 +42,8 @@ impl Workspace {
                 }
             }
             Expr::Name(name, local) => {
-                let target = match local {
-                    Some(b) => self.resolve_binding(Symbol { file, occ: *b }, depth + 1, cache),
+                let target = match local.get() {
+                    Some(b) => self.resolve_binding(Symbol { file, occ: b }, depth + 1, cache),
                     None if name == "self" => {
                         return self.type_of_self(file, owner, depth, cache);
                     }

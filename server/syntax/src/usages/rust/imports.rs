@@ -83,7 +83,8 @@ impl Walker {
             if segment.kind() != "identifier" {
                 continue;
             }
-            let receiver = (i > 0).then(|| ctx.push_expr(Expr::Path(segments[..i].into())));
+            let receiver =
+                (i > 0).then(|| ctx.push_expr(Expr::Path(Box::new(segments[..i].into()))));
             out.push(ctx.occurrence(*segment, Role::Reference(RefKind::Import), receiver));
         }
         out
