@@ -123,8 +123,8 @@ pub fn environment(
 }
 
 /// What every session of one model shares in a process: the optimised
-/// model's bytes (kept for the life of the process, because sessions read
-/// their weights from them) and the tokenizers.
+/// model file, mapped (kept for the life of the process, because sessions
+/// read their weights from it), and the tokenizers.
 struct Shared {
     digest: String,
     /// The optimised model file, mapped: its pages are the kernel's page
@@ -132,7 +132,7 @@ struct Shared {
     /// reclaimable, and only those a running session reads count in this
     /// process's memory (see [`release_unused_weights`]).
     map: &'static Mmap,
-    /// True when the bytes were read from an earlier run's file, which a
+    /// True when the mapped file was made by an earlier run, which a
     /// different runtime may have written: such a file is made again if a
     /// session cannot be built from it.
     from_cache: bool,

@@ -260,11 +260,19 @@ pub enum Expr {
     Element(ExprId),
     /// `e?`, `e.unwrap()`: the success value of `e`.
     Unwrap(ExprId),
-    /// A path: `a::b::Type`, `Self` (boxed twice: one pointer, not two).
+    /// A path: `a::b::Type`, `Self` (boxed twice: one pointer, not two;
+    /// made by [`Expr::path`]).
     Path(Box<Box<[String]>>),
     /// A literal of a builtin type: "str", "int", "dict", "Vec", ...
     Literal(Name),
     Unknown,
+}
+
+impl Expr {
+    /// A path of these segments.
+    pub fn path(segments: &[String]) -> Expr {
+        Expr::Path(Box::new(segments.into()))
+    }
 }
 
 /// Where a definition's type comes from.

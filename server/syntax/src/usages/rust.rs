@@ -524,7 +524,7 @@ impl Walker {
                 self.name(ctx, *segment, kind);
                 continue;
             }
-            let receiver = ctx.push_expr(Expr::Path(Box::new(segments[..i].into())));
+            let receiver = ctx.push_expr(Expr::path(&segments[..i]));
             let kind = match ctx.tagged(*segment) {
                 Some(Role::Reference(kind)) => kind,
                 _ if is_type || segment.kind() == "type_identifier" => RefKind::Type,
@@ -675,12 +675,10 @@ impl Walker {
                 }
                 None => Expr::Unknown,
             },
-            "scoped_identifier" | "scoped_type_identifier" => {
-                Expr::Path(Box::new(path_segments(ctx, node).into()))
-            }
+            "scoped_identifier" | "scoped_type_identifier" => Expr::path(&path_segments(ctx, node)),
             "struct_expression" => match node.child_by_field_name("name") {
                 Some(name) => {
-                    let path = ctx.push_expr(Expr::Path(Box::new(path_segments(ctx, name).into())));
+                    let path = ctx.push_expr(Expr::path(&path_segments(ctx, name)));
                     Expr::Call(path)
                 }
                 None => Expr::Unknown,

@@ -83,8 +83,7 @@ impl Walker {
             if segment.kind() != "identifier" {
                 continue;
             }
-            let receiver =
-                (i > 0).then(|| ctx.push_expr(Expr::Path(Box::new(segments[..i].into()))));
+            let receiver = (i > 0).then(|| ctx.push_expr(Expr::path(&segments[..i])));
             out.push(ctx.occurrence(*segment, Role::Reference(RefKind::Import), receiver));
         }
         out
