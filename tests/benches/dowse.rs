@@ -1621,6 +1621,19 @@ fn print_table(report: &Value) {
             ),
         );
         row(
+            "  quiet 6 s after / peak",
+            format!(
+                "{:.0} MB (targets: {:.0} after, {:.0} quiet) / {:.0} MB; memory targets met: {}",
+                f("rss_idle_after_mb"),
+                m["targets"]["rss_after_mb"].as_f64().unwrap_or(f64::NAN),
+                m["targets"]["rss_idle_after_mb"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN),
+                f("peak_rss_mb"),
+                m["memory_pass"]
+            ),
+        );
+        row(
             "fuzz",
             format!(
                 "{} cases, server alive: {}, statuses {}",

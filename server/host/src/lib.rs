@@ -21,6 +21,7 @@
 //!   doing and how much can be searched by meaning.
 
 mod queue;
+mod quiet;
 pub mod requests;
 mod roots;
 mod state;
@@ -113,6 +114,9 @@ pub(crate) struct Shared {
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Bumped whenever answers may have changed (see [`IndexState::generation`]).
     generation: std::sync::atomic::AtomicU64,
+    /// Reads answered (searches, usages, similar code, context), for the
+    /// idle memory release (see the `quiet` module).
+    reads: std::sync::atomic::AtomicU64,
     /// The team index, connected on the first search beyond the local
     /// index, with the settings it was connected with.
     team: Mutex<Option<(dowse_engine::config::RemoteConfig, Arc<dowse_team::Team>)>>,
@@ -149,6 +153,7 @@ impl Host {
             ignored: Arc::new(RwLock::new(Vec::new())),
             writer: Mutex::new(None),
             generation: std::sync::atomic::AtomicU64::new(0),
+            reads: std::sync::atomic::AtomicU64::new(0),
         });
         if options.watch {
             match watcher::Watcher::start(Arc::downgrade(&shared), shared.ignored.clone()) {
@@ -182,6 +187,7 @@ impl Host {
             .spawn(move || writer.run())
             .map_err(|e| format!("cannot start the index writer: {e}"))?;
         *shared.writer.lock().expect("writer lock") = Some(handle);
+        quiet::start(Arc::downgrade(&shared));
         Ok(Host { shared })
     }
 
@@ -384,9 +390,10 @@ impl Host {
         self.shared.send(change);
     }
 
-    /// An error for every read when the writer thread is gone: answers
+    /// Counts a read, and fails it when the writer thread is gone: answers
     /// would be stale and edits are no longer applied.
-    fn check_writer(&self) -> Result<(), EngineError> {
+    fn begin_read(&self) -> Result<(), EngineError> {
+        self.shared.reads.fetch_add(1, Ordering::Relaxed);
         if self.shared.writer_alive.load(Ordering::Acquire)
             || self.shared.stopping.load(Ordering::Acquire)
         {
@@ -398,7 +405,7 @@ impl Host {
     /// Searches every root and merges the answers by score.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, EngineError> {
         request.validate()?;
-        self.check_writer()?;
+        self.begin_read()?;
         if request.scope == dowse_engine::Scope::Local {
             return self.search_local(request);
         }
@@ -441,7 +448,7 @@ impl Host {
     /// Usages of a symbol in every root, or of the symbol at a position in
     /// its root.
     pub fn usages(&self, query: &UsagesQuery) -> Result<UsagesResponse, EngineError> {
-        self.check_writer()?;
+        self.begin_read()?;
         match query {
             UsagesQuery::Position { path, line, column } => {
                 let (root, rel) = self.resolve(path)?;
@@ -500,7 +507,7 @@ impl Host {
         line: u32,
         limit: usize,
     ) -> Result<SimilarResponse, EngineError> {
-        self.check_writer()?;
+        self.begin_read()?;
         let (root, rel) = self.resolve(path)?;
         root.engine.similar(&rel, line, limit)
     }
@@ -508,7 +515,7 @@ impl Host {
     /// Context for `query` within `max_tokens`, from every root: each
     /// root's best spans, merged by score while they fit.
     pub fn context(&self, query: &str, max_tokens: usize) -> Result<ContextResponse, EngineError> {
-        self.check_writer()?;
+        self.begin_read()?;
         let roots = self.roots();
         let mut responses = Vec::with_capacity(roots.len());
         for root in &roots {
