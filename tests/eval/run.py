@@ -17,7 +17,8 @@ docstring (sentences taken from removed docstrings), handwritten, question,
 and `typed` (handwritten and question together: what people type), plus a
 `symbol` kind derived from the same targets (the query is the target's name,
 qualified by its owner where the bare name is defined more than once in the
-corpus; R@1 is "the definition first"), so that a change that helps one kind
+corpus; R@1 is "the definition first", where any overload of an
+overloaded C++, Java or C# name counts as its definition), so that a change that helps one kind
 and hurts another shows in one run. Besides the set's chunk-level metrics it
 reports file-level nDCG@10 (by the rank of the first result in the target's
 file), file-level MRR@10 (by the rank of the target's file among the files
@@ -160,6 +161,18 @@ DEFINITION["c"] = r"\b(?:struct|union|enum)\s+{name}\s*\{{|^#\s*define\s+{name}\
                   r"|^\w[\w \t*]*?[ \t*]{name}[ \t]*\([^;\n]*$"
 DEFINITION["cpp"] = r"\b(?:class|struct|union|enum)\s+{name}\b|^#\s*define\s+{name}\b" \
                     r"|^[ \t]*[\w<>:~][\w<>:,*&~ \t]*?[ \t*&]{name}[ \t]*\([^;\n]*$"
+# Languages where one name may have several definitions side by side.
+OVERLOADING = {"cpp", "java", "csharp"}
+# A type's head, naming the owner of the members that follow it.
+TYPE_HEAD = r"^[ \t]*(?:(?:public|private|protected|internal|static|final|abstract|sealed|partial)" \
+            r"[ \t]+)*(?:class|struct|interface|record|union)[ \t]+(\w+)"
+# A constructor's head (C++: the class's name at the start of a line), or
+# a defaulted one.
+CONSTRUCTOR = r"^[ \t]*(?:(?:explicit|inline|constexpr|public|private|protected|internal)\s+)*" \
+              r"{name}[ \t]*\((?:[^;\n]*$|\)\s*=\s*default;)"
+# A definition on one line, its body in braces (`int size() const { return
+# n; }`) or an expression (C#: `void Check(IntPtr p) => Check(new R(p));`).
+ONE_LINER = r"^[ \t]*[\w<>:~][^;\n(]*?\b{name}[ \t]*\([^;\n]*\)[^;{{\n]*(?:\{{.*\}}|=>.*;)[ \t]*$"
 SUFFIXES = {"python": (".py",), "rust": (".rs",), "typescript": (".ts", ".tsx"),
             "javascript": (".js", ".mjs", ".cjs", ".jsx"), "go": (".go",), "java": (".java",),
             "csharp": (".cs",), "c": (".c", ".h"), "cpp": (".h", ".hpp", ".cc", ".cpp")}
@@ -189,10 +202,51 @@ def symbol_queries(queries: list, corpus: Path, out: Path) -> list:
         query = name
         if defined > 1 and len(parts) > 1:
             query = ("::" if q["lang"] == "rust" else ".").join(parts[-2:])
-        rows.append(dict(q, id=q["id"] + "-symbol", query=query, kind="symbol"))
+        rows.append(dict(q, id=q["id"] + "-symbol", query=query, kind="symbol",
+                         overloads=overloads(q, parts, pattern, texts.get(corpus / q["path"]))))
     with open(out, "w") as fh:
         fh.writelines(json.dumps(r) + "\n" for r in rows)
     return rows
+
+
+def overloads(q: dict, parts: list, pattern, found) -> list:
+    """The other definitions of an overloaded name (C++, Java, C#: methods,
+    functions and constructors of the same name and owner, which a query
+    by name cannot tell apart; the first of any answers it): their lines in
+    the target's file, each after the same type head as the target when
+    the name is a member (another class's member of that name is not an
+    overload)."""
+    import re
+    if q["lang"] not in OVERLOADING or found is None:
+        return []
+    text = found[1]
+    name = parts[-1]
+    owner = parts[-2] if len(parts) > 1 else None
+    shapes = [pattern, re.compile(ONE_LINER.format(name=re.escape(name)), re.M)]
+    if owner == name:
+        shapes.append(re.compile(CONSTRUCTOR.format(name=re.escape(name)), re.M))
+    heads = [(m.start(), m.group(1)) for m in re.finditer(TYPE_HEAD, text, re.M)]
+
+    def owner_at(at):
+        return next((n for start, n in reversed(heads) if start < at), None)
+
+    target = text_offset(text, q["start_line"])
+    lines = set()
+    for shape in shapes:
+        for m in shape.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            if q["start_line"] <= line <= q["end_line"]:
+                continue
+            if owner is None or owner_at(m.start()) == owner_at(target):
+                lines.add(line)
+    return sorted(lines)
+
+
+def text_offset(text: str, line: int) -> int:
+    at = 0
+    for _ in range(line - 1):
+        at = text.index("\n", at) + 1
+    return at
 
 
 def search_via_example(args, eval_dir: Path, corpus: Path, work: Path, modes) -> dict:
@@ -271,6 +325,20 @@ def search_via_cli(args, queries, corpus: Path, work: Path, modes) -> dict:
     return out
 
 
+def overload_rank(results: list, q: dict):
+    """The rank of the first answer that is another definition of a symbol
+    query's name in its file (an overload): it holds the definition's line
+    and is labelled with the name."""
+    import re
+    name = re.split(r"::|\.", q["symbol"])[-1]
+    for i, r in enumerate(results[:10], 1):
+        label = re.split(r"::|\.", (r.get("symbol") or "").split(" + ")[0])[-1]
+        if r["path"] == q["path"] and label == name and any(
+                r["start_line"] <= line <= r["end_line"] for line in q["overloads"]):
+            return i
+    return None
+
+
 def score_search(eval_dir: Path, queries: list, results: Path) -> dict:
     """Per-kind (and per-package) metrics from the set's own hit rule."""
     sys.path.insert(0, str(SCORER))
@@ -281,7 +349,11 @@ def score_search(eval_dir: Path, queries: list, results: Path) -> dict:
     by_id = {a["id"]: a.get("results", [])[:10] for a in answers}
     groups = {}
     for q in queries:
-        metrics = score.query_metrics(ranks[q["id"]])
+        rank = ranks[q["id"]]
+        if q.get("overloads"):
+            rank = min(filter(None, [rank, overload_rank(by_id.get(q["id"], []), q)]),
+                       default=None)
+        metrics = score.query_metrics(rank)
         top = by_id.get(q["id"], [])
         file_rank = next((i + 1 for i, r in enumerate(top) if r["path"] == q["path"]), None)
         metrics["file-nDCG@10"] = 1 / math.log2(file_rank + 1) if file_rank else 0.0
