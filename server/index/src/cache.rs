@@ -6,9 +6,11 @@
 //! text is ever embedded twice across edits or restarts, and a torn or
 //! corrupt record costs that one vector. A record holds the chunk's two
 //! vectors ([`Embedding`]): its body (`i8`, searched) and its name (4 bits).
-//! Once written, a record's body is read back from the file when asked (its
-//! checksum checked again) rather than kept in memory beside the vector
-//! index's copy.
+//! Once written, a record is read back from the file when asked (its
+//! checksum checked again) rather than kept in memory: its body is in the
+//! vector index already, and its name vector is read only for the few
+//! hundred candidates a query scores, each already read from the file for
+//! its body.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -46,12 +48,14 @@ pub struct EmbeddingCache {
 struct CacheData {
     slots: HashMap<u64, u32>,
     scales: Vec<f32>,
-    /// Slots below this have their body vector in the file (record `slot`),
+    /// Slots below this have their vectors in the file (record `slot`),
     /// read back when asked for: the vector index holds every body vector
-    /// already, so a second copy here cost 25 MB for the CPython stdlib.
+    /// already, so a second copy here cost 25 MB for the CPython stdlib,
+    /// and the name vectors another 12.
     on_disk: usize,
     /// Body values of the slots from `on_disk` on, not yet in the file.
     values: Vec<i8>,
+    /// Name vectors of the slots from `on_disk` on, not yet in the file.
     name_scales: Vec<f32>,
     name_values: Vec<u8>,
 }
@@ -116,6 +120,8 @@ impl EmbeddingCache {
                         insert(&mut data, dims, key, &embedding);
                         data.on_disk += 1;
                         data.values.clear();
+                        data.name_scales.clear();
+                        data.name_values.clear();
                         valid_len += record.len() as u64;
                     }
                     load.dropped_bytes = file_len - valid_len;
@@ -196,20 +202,30 @@ impl EmbeddingCache {
 
     /// The body vector of `key`.
     pub fn get(&self, key: u64) -> Option<Quantized> {
-        let data = self.inner.read().expect("cache lock");
-        let slot = *data.slots.get(&key)? as usize;
-        Some(Quantized {
-            scale: data.scales[slot],
-            values: self.body_values(&data, key, slot)?,
-        })
+        self.get_embedding(key).map(|e| e.body)
     }
 
-    /// A slot's body values: from the file for a written slot (a read from
+    /// Both vectors of `key`: from the file for a written slot (a read from
     /// the page cache, about a microsecond), else from memory.
-    fn body_values(&self, data: &CacheData, key: u64, slot: usize) -> Option<Vec<i8>> {
+    pub fn get_embedding(&self, key: u64) -> Option<Embedding> {
+        let data = self.inner.read().expect("cache lock");
+        let slot = *data.slots.get(&key)? as usize;
         if slot >= data.on_disk {
-            let at = (slot - data.on_disk) * self.dims;
-            return data.values.get(at..at + self.dims).map(<[i8]>::to_vec);
+            let i = slot - data.on_disk;
+            let half = self.dims.div_ceil(2);
+            return Some(Embedding {
+                body: Quantized {
+                    scale: data.scales[slot],
+                    values: data
+                        .values
+                        .get(i * self.dims..(i + 1) * self.dims)?
+                        .to_vec(),
+                },
+                name: Quantized4 {
+                    scale: *data.name_scales.get(i)?,
+                    packed: data.name_values.get(i * half..(i + 1) * half)?.to_vec(),
+                },
+            });
         }
         // The whole record, so that its checksum is checked again: a file
         // damaged since it was opened gives no vector (the chunk is
@@ -223,24 +239,7 @@ impl EmbeddingCache {
             .read_exact_at(&mut record, offset)
             .ok()?;
         let (found, embedding) = decode_record(&record, self.dims)?;
-        (found == key).then_some(embedding.body.values)
-    }
-
-    /// Both vectors of `key`.
-    pub fn get_embedding(&self, key: u64) -> Option<Embedding> {
-        let data = self.inner.read().expect("cache lock");
-        let slot = *data.slots.get(&key)? as usize;
-        let half = self.dims.div_ceil(2);
-        Some(Embedding {
-            body: Quantized {
-                scale: data.scales[slot],
-                values: self.body_values(&data, key, slot)?,
-            },
-            name: Quantized4 {
-                scale: data.name_scales[slot],
-                packed: data.name_values[slot * half..(slot + 1) * half].to_vec(),
-            },
-        })
+        (found == key).then_some(embedding)
     }
 
     /// Adds embeddings (already-present keys are skipped). They are written
@@ -293,6 +292,8 @@ impl EmbeddingCache {
         if self.reader.is_some() {
             data.on_disk += written;
             data.values.drain(..written * self.dims);
+            data.name_scales.drain(..written);
+            data.name_values.drain(..written * self.dims.div_ceil(2));
         }
         Ok(())
     }
@@ -402,6 +403,7 @@ mod tests {
         assert_eq!((load.vectors, load.dropped_bytes), (10, 0));
         assert_eq!(cache.get(3), Some(quantize(&vs[3])));
         assert_eq!(cache.get_embedding(3), Some(embedding(&vs[3])));
+        assert!(cache.inner.read().unwrap().name_values.is_empty());
         drop(cache);
 
         // Tear the last record: it is dropped, the rest survive, and the file
@@ -469,8 +471,14 @@ mod tests {
         }
         cache.flush().unwrap();
         assert_eq!(cache.inner.read().unwrap().on_disk, 15);
-        assert!(cache.inner.read().unwrap().values.is_empty());
+        {
+            // Nothing of a written record stays in memory but its slot.
+            let data = cache.inner.read().unwrap();
+            assert!(data.values.is_empty());
+            assert!(data.name_values.is_empty() && data.name_scales.is_empty());
+        }
         assert_eq!(cache.get(12), Some(quantize(&vs[12])));
+        assert_eq!(cache.get_embedding(12), Some(embedding(&vs[12])));
 
         // A record damaged after the cache was opened is not read as a
         // vector: the chunk is embedded again instead.
