@@ -66,7 +66,7 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
         };
         if ctx.text(name) != "default" {
             let occ = ctx.occurrence(name, Role::Definition(kind), None);
-            ctx.out.occurrences[occ as usize].top_level = true;
+            ctx.out.occurrences[occ as usize].set_top_level(true);
             if let Some(v) = value {
                 let value = expr(ctx, v, 0);
                 ctx.facts(occ).value = Some(value);
@@ -209,13 +209,13 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
                 // type, never by its bare name: `string` is the builtin type
                 // even beside a method named `string`, `*Route` the type
                 // even beside a field named `Route`.
-                ctx.out.occurrences[occ as usize].top_level = false;
+                ctx.out.occurrences[occ as usize].set_top_level(false);
             } else if kind == DefKind::Parameter || !outside {
                 bind_or_link(ctx, &text, occ, kind);
             } else {
                 let at = ctx.scope_stack.len() - 2;
                 let top_level = ctx.scope_stack[at].kind == ScopeKind::Module;
-                ctx.out.occurrences[occ as usize].top_level = top_level;
+                ctx.out.occurrences[occ as usize].set_top_level(top_level);
                 ctx.scope_stack[at].bindings.insert(text, occ);
             }
             if kind.is_type() {

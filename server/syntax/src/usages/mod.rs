@@ -141,40 +141,51 @@ pub enum Role {
 }
 
 /// One identifier of the file.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Occurrence {
     pub name: Name,
     /// Where the name starts in the file as read (files are at most 4
     /// GiB); it ends where its text does ([`Occurrence::range`]).
     start: u32,
-    pub role: Role,
     /// What precedes `.name` / `::name`, for attributes, fields, methods
-    /// and path segments ([`Occurrence::receiver`]).
-    receiver: Link,
+    /// and path segments ([`Occurrence::receiver`]); tagged with the
+    /// occurrence's [`Role`].
+    receiver: Tagged,
     /// The binding a name resolves to inside this file (a local variable, a
     /// parameter, a name bound in a class body or an enclosing function):
     /// [`Occurrence::local`].
     local: Link,
     /// The innermost enclosing class, impl, trait or struct definition: what
     /// `self` means, and whose member a definition is
-    /// ([`Occurrence::owner`]).
-    owner: Link,
-    /// The innermost enclosing function definition
-    /// ([`Occurrence::function`]).
-    function: Link,
-    /// True when bound at the top level of the file (or of a Rust module).
-    pub top_level: bool,
+    /// ([`Occurrence::owner`]); tagged with the [`Flags`].
+    owner: Tagged,
+}
+
+/// What an occurrence's place says about it, in the tag of its owner link.
+struct Flags;
+
+impl Flags {
+    /// Bound at the top level of the file (or of a Rust module).
+    const TOP_LEVEL: u8 = 1;
     /// Inside a macro's arguments or a `macro_rules!` body, where names
     /// may mean anything the expansion makes of them.
-    pub in_macro: bool,
+    const IN_MACRO: u8 = 2;
+    /// Inside a function definition.
+    const IN_FUNCTION: u8 = 4;
+    /// The innermost function is the owner itself (not a method of it).
+    const FUNCTION_IS_OWNER: u8 = 8;
 }
 
 // A workspace holds millions of occurrences (the CPython standard library:
 // 1.45 million): each byte here is a megabyte and a half of the language
 // server's memory.
 // The name is the occurrence's text, so its end is not stored (8 bytes
-// less than a range with padding: 131 -> 119 MB on the standard library).
-const _: () = assert!(std::mem::size_of::<Occurrence>() <= 32);
+// less than a range with padding: 131 -> 119 MB on the standard library);
+// the role and the flags ride in the top byte of two links, and of the
+// enclosing function only what resolution asks is kept (two flags), so
+// that an occurrence is 24 bytes, not 32 (the usages bench's occurrences
+// on the standard library 104.6 -> 93 MB).
+const _: () = assert!(std::mem::size_of::<Occurrence>() <= 24);
 // And 719 thousand receiver expressions: no variant holds more than a
 // pointer and an id (a local binding in four bytes, a path's segments and
 // a literal's type behind one pointer), so each is 16 bytes (32 with a
@@ -199,6 +210,94 @@ impl Link {
     }
 }
 
+/// An optional id in the low 24 bits and a byte of tag above it: the
+/// occurrence links that carry its role and flags. No id reaches
+/// [`Tagged::MAX_ID`] (a file with that many identifiers has no usages:
+/// [`MAX_OCCURRENCES`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Tagged(u32);
+
+impl Tagged {
+    const NONE: u32 = (1 << 24) - 1;
+    const MAX_ID: u32 = Tagged::NONE - 1;
+
+    fn new(id: Option<u32>, tag: u8) -> Tagged {
+        let id = id.map_or(Tagged::NONE, |id| id.min(Tagged::NONE));
+        Tagged(id | u32::from(tag) << 24)
+    }
+
+    fn id(self) -> Option<u32> {
+        let id = self.0 & Tagged::NONE;
+        (id != Tagged::NONE).then_some(id)
+    }
+
+    fn tag(self) -> u8 {
+        (self.0 >> 24) as u8
+    }
+}
+
+/// A file with more identifiers than a link can name (a generated file of
+/// tens of megabytes, past the default size limit) gets no usages.
+pub(crate) const MAX_OCCURRENCES: usize = Tagged::MAX_ID as usize;
+
+impl Role {
+    /// One byte: definitions from 0, references from 32.
+    fn to_byte(self) -> u8 {
+        match self {
+            Role::Definition(k) => k as u8,
+            Role::Reference(k) => 32 + k as u8,
+        }
+    }
+
+    fn from_byte(byte: u8) -> Role {
+        const DEFS: [DefKind; 15] = [
+            DefKind::Function,
+            DefKind::Method,
+            DefKind::Class,
+            DefKind::Struct,
+            DefKind::Enum,
+            DefKind::Trait,
+            DefKind::Type,
+            DefKind::Constant,
+            DefKind::Variable,
+            DefKind::Parameter,
+            DefKind::Field,
+            DefKind::Module,
+            DefKind::Macro,
+            DefKind::Variant,
+            DefKind::Import,
+        ];
+        const REFS: [RefKind; 7] = [
+            RefKind::Name,
+            RefKind::Call,
+            RefKind::Attribute,
+            RefKind::Type,
+            RefKind::Import,
+            RefKind::Macro,
+            RefKind::KeywordArgument,
+        ];
+        match byte.checked_sub(32) {
+            Some(r) => Role::Reference(REFS[r as usize]),
+            None => Role::Definition(DEFS[byte as usize]),
+        }
+    }
+}
+
+impl std::fmt::Debug for Occurrence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Occurrence")
+            .field("name", &self.name)
+            .field("start", &self.start)
+            .field("role", &self.role())
+            .field("receiver", &self.receiver())
+            .field("local", &self.local())
+            .field("owner", &self.owner())
+            .field("top_level", &self.top_level())
+            .field("in_macro", &self.in_macro())
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.get().fmt(f)
@@ -215,7 +314,37 @@ impl Occurrence {
     /// What precedes `.name` / `::name`, for attributes, fields, methods
     /// and path segments.
     pub fn receiver(&self) -> Option<ExprId> {
-        self.receiver.get()
+        self.receiver.id()
+    }
+
+    /// Definition or reference, and of what kind.
+    pub fn role(&self) -> Role {
+        Role::from_byte(self.receiver.tag())
+    }
+
+    fn flag(&self, flag: u8) -> bool {
+        self.owner.tag() & flag != 0
+    }
+
+    /// True when bound at the top level of the file (or of a Rust module).
+    pub fn top_level(&self) -> bool {
+        self.flag(Flags::TOP_LEVEL)
+    }
+
+    pub(crate) fn set_top_level(&mut self, top_level: bool) {
+        let tag = self.owner.tag() & !Flags::TOP_LEVEL;
+        let tag = if top_level {
+            tag | Flags::TOP_LEVEL
+        } else {
+            tag
+        };
+        self.owner = Tagged::new(self.owner.id(), tag);
+    }
+
+    /// Inside a macro's arguments or a `macro_rules!` body, where names
+    /// may mean anything the expansion makes of them.
+    pub fn in_macro(&self) -> bool {
+        self.flag(Flags::IN_MACRO)
     }
 
     /// The binding a name resolves to inside this file (a local variable,
@@ -231,12 +360,18 @@ impl Occurrence {
     /// The innermost enclosing class, impl, trait or struct definition:
     /// what `self` means, and whose member a definition is.
     pub fn owner(&self) -> Option<OccId> {
-        self.owner.get()
+        self.owner.id()
     }
 
-    /// The innermost enclosing function definition.
-    pub fn function(&self) -> Option<OccId> {
-        self.function.get()
+    /// Inside a function definition (a local, or a member defined in a
+    /// method's body).
+    pub fn in_function(&self) -> bool {
+        self.flag(Flags::IN_FUNCTION)
+    }
+
+    /// The innermost enclosing function is the owner itself.
+    pub fn function_is_owner(&self) -> bool {
+        self.flag(Flags::FUNCTION_IS_OWNER)
     }
 }
 
@@ -403,7 +538,8 @@ impl FileUsages {
 }
 
 /// Extracts the occurrences of one file; `None` for languages without a
-/// grammar or when the tags query is disabled.
+/// grammar, when the tags query is disabled, or for a file of more than
+/// [`MAX_OCCURRENCES`] identifiers.
 pub fn extract(lang: Language, text: &str) -> Option<FileUsages> {
     if lang.usages() == crate::UsageSupport::None {
         return None;
@@ -422,7 +558,15 @@ pub fn extract(lang: Language, text: &str) -> Option<FileUsages> {
         Language::Rust => rust::walk(&mut ctx),
         _ => generic::walk(&mut ctx),
     }
-    Some(ctx.finish())
+    let usages = ctx.finish();
+    if usages.occurrences.len() > MAX_OCCURRENCES || usages.exprs.len() > MAX_OCCURRENCES {
+        tracing::debug!(
+            "{} identifiers: more than find usages keeps for one file",
+            usages.occurrences.len()
+        );
+        return None;
+    }
+    Some(usages)
 }
 
 /// The shared state of one extraction.
@@ -613,18 +757,30 @@ impl<'a> Ctx<'a> {
             .scope_stack
             .last()
             .is_some_and(|s| s.kind == ScopeKind::Module);
+        // `u32::MAX` on the owner stack stands for "no owner" (items
+        // nested in a function): the link's none.
+        let owner = self.owner_stack.last().copied().filter(|&o| o != u32::MAX);
+        let function = self.function_stack.last().copied();
+        let mut flags = 0;
+        for (set, flag) in [
+            (top_level, Flags::TOP_LEVEL),
+            (self.in_macro > 0, Flags::IN_MACRO),
+            (function.is_some(), Flags::IN_FUNCTION),
+            (
+                function.is_some() && function == owner,
+                Flags::FUNCTION_IS_OWNER,
+            ),
+        ] {
+            if set {
+                flags |= flag;
+            }
+        }
         self.out.occurrences.push(Occurrence {
             name,
             start: start as u32,
-            role,
-            receiver: Link::new(receiver),
+            receiver: Tagged::new(receiver, role.to_byte()),
             local: Link::NONE,
-            // `u32::MAX` on the owner stack stands for "no owner" (items
-            // nested in a function): the link's none.
-            owner: Link::new(self.owner_stack.last().copied()),
-            function: Link::new(self.function_stack.last().copied()),
-            top_level,
-            in_macro: self.in_macro > 0,
+            owner: Tagged::new(owner, flags),
         });
         self.by_node.insert(key, id);
         id
@@ -759,4 +915,67 @@ pub(crate) fn is_identifier(kind: &str) -> bool {
             | "variable_name"
             | "namespace_identifier"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_occurrence_keeps_every_role_and_flag_it_was_given() {
+        let defs = [
+            DefKind::Function,
+            DefKind::Method,
+            DefKind::Class,
+            DefKind::Struct,
+            DefKind::Enum,
+            DefKind::Trait,
+            DefKind::Type,
+            DefKind::Constant,
+            DefKind::Variable,
+            DefKind::Parameter,
+            DefKind::Field,
+            DefKind::Module,
+            DefKind::Macro,
+            DefKind::Variant,
+            DefKind::Import,
+        ];
+        let refs = [
+            RefKind::Name,
+            RefKind::Call,
+            RefKind::Attribute,
+            RefKind::Type,
+            RefKind::Import,
+            RefKind::Macro,
+            RefKind::KeywordArgument,
+        ];
+        let roles = defs
+            .map(Role::Definition)
+            .into_iter()
+            .chain(refs.map(Role::Reference));
+        for (i, role) in roles.enumerate() {
+            let id = (i as u32) * 1_000_003 % Tagged::MAX_ID;
+            let mut o = Occurrence {
+                name: name::intern("x"),
+                start: 7,
+                receiver: Tagged::new(Some(id), role.to_byte()),
+                local: Link::NONE,
+                owner: Tagged::new(None, Flags::IN_MACRO | Flags::IN_FUNCTION),
+            };
+            assert_eq!((o.role(), o.receiver(), o.owner()), (role, Some(id), None));
+            assert!(o.in_macro() && o.in_function() && !o.top_level());
+            o.set_top_level(true);
+            o.set_local(Some(Tagged::MAX_ID + 5));
+            assert!(o.top_level() && o.in_macro() && !o.function_is_owner());
+            assert_eq!((o.role(), o.local()), (role, Some(Tagged::MAX_ID + 5)));
+            o.set_top_level(false);
+            assert!(!o.top_level() && o.in_function());
+        }
+        // The largest id a link holds, and none.
+        assert_eq!(
+            Tagged::new(Some(Tagged::MAX_ID), 255).id(),
+            Some(Tagged::MAX_ID)
+        );
+        assert_eq!(Tagged::new(None, 255).tag(), 255);
+    }
 }

@@ -135,10 +135,10 @@ impl Workspace {
             if occ.names_index_only() {
                 continue;
             }
-            let binds = match occ.role {
+            let binds = match occ.role() {
                 Role::Definition(DefKind::Parameter) => false,
                 Role::Definition(_) => {
-                    occ.top_level && occ.receiver().is_none() && occ.local().is_none()
+                    occ.top_level() && occ.receiver().is_none() && occ.local().is_none()
                 }
                 Role::Reference(RefKind::Import) => {
                     // The occurrence an import binds: the alias, else the
@@ -275,7 +275,7 @@ impl Workspace {
         for &(file, occ) in self.names.get(name).map(Vec::as_slice).unwrap_or_default() {
             let s = Symbol { file, occ };
             let o = self.occ(s);
-            let Role::Definition(kind) = o.role else {
+            let Role::Definition(kind) = o.role() else {
                 continue;
             };
             if matches!(kind, DefKind::Import | DefKind::Parameter) || o.local().is_some() {
@@ -289,9 +289,7 @@ impl Workspace {
                 }
                 // Unqualified: top-level items and members, not locals.
                 None => {
-                    if o.top_level
-                        || o.owner().is_some() && o.function().is_none_or(|f| Some(f) != o.owner())
-                    {
+                    if o.top_level() || o.owner().is_some() && !o.function_is_owner() {
                         out.push(s);
                     }
                 }
@@ -309,7 +307,7 @@ impl Workspace {
         let s = Symbol { file, occ };
         match self.resolve_occurrence(s, 0) {
             Target::Def(def) => Some(def),
-            _ => matches!(usages.occurrence(occ).role, Role::Definition(_)).then_some(s),
+            _ => matches!(usages.occurrence(occ).role(), Role::Definition(_)).then_some(s),
         }
     }
 
@@ -326,7 +324,7 @@ impl Workspace {
             references: Vec::new(),
         };
         let name = &self.occ(target).name;
-        let target_kind = match self.occ(target).role {
+        let target_kind = match self.occ(target).role() {
             Role::Definition(kind) => kind,
             Role::Reference(_) => DefKind::Variable,
         };
@@ -381,7 +379,7 @@ impl Workspace {
                 if self.entry(file).lang != self.entry(target.file).lang {
                     continue;
                 }
-                match o.role {
+                match o.role() {
                     // `f(name=...)` names a parameter of whatever `f` is.
                     Role::Reference(RefKind::KeywordArgument) => continue,
                     // `import d from "./m"` binds a name of its own to the
@@ -414,11 +412,11 @@ impl Workspace {
                         // An untyped receiver: a distinctive member name counts.
                         scanned == 1
                             && (o.receiver().is_some() && self.is_member_like(target_kind)
-                                || o.in_macro)
+                                || o.in_macro())
                             && distinctive
                     }
                     // A name inside a macro means what its expansion makes of it.
-                    Target::Foreign => scanned == 1 && o.in_macro && distinctive,
+                    Target::Foreign => scanned == 1 && o.in_macro() && distinctive,
                     Target::Module(_) => false,
                 };
                 if !hit {
@@ -443,15 +441,15 @@ impl Workspace {
     fn same_symbol(&self, a: Symbol, b: Symbol) -> bool {
         a.file == b.file && {
             let (x, y) = (self.occ(a), self.occ(b));
-            let overload = x.role == Role::Definition(DefKind::Method)
-                && y.role == x.role
+            let overload = x.role() == Role::Definition(DefKind::Method)
+                && y.role() == x.role()
                 && x.owner().is_some()
                 && x.owner() == y.owner()
                 && self.entry(a.file).lang.is_javascript();
             x.name == y.name
                 && (overload
-                    || x.top_level
-                        && y.top_level
+                    || x.top_level()
+                        && y.top_level()
                         && x.receiver().is_none()
                         && y.receiver().is_none())
         }
@@ -491,7 +489,7 @@ impl Workspace {
             .filter(|&&(file, occ)| {
                 let o = self.occ(Symbol { file, occ });
                 matches!(
-                    o.role,
+                    o.role(),
                     Role::Definition(DefKind::Method | DefKind::Function | DefKind::Field)
                 ) && o.local().is_none()
                     && o.receiver().is_none()
@@ -583,6 +581,6 @@ impl Role {
 impl super::Occurrence {
     /// Occurrences that are only indexed by name, never bindings.
     fn names_index_only(&self) -> bool {
-        matches!(self.role, Role::Reference(RefKind::KeywordArgument))
+        matches!(self.role(), Role::Reference(RefKind::KeywordArgument))
     }
 }

@@ -299,7 +299,7 @@ impl Walker {
                     .parent()
                     .is_some_and(|p| p.kind() == "declaration_list")
                 && matches!(
-                    ctx.out.occurrences[o as usize].role,
+                    ctx.out.occurrences[o as usize].role(),
                     Role::Definition(DefKind::Trait) | Role::Reference(RefKind::Type)
                 )
         });

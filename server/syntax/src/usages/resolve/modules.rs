@@ -26,7 +26,7 @@ impl Workspace {
         if let Some(bindings) = entry.top.get(name) {
             let b = bindings[0];
             let o = entry.usages.occurrence(b);
-            t = if matches!(o.role, Role::Definition(DefKind::Module)) {
+            t = if matches!(o.role(), Role::Definition(DefKind::Module)) {
                 // `mod x;` → the file of module x, else the inline module.
                 match self.submodule(module, name) {
                     Some(sub) => Target::Module(sub),

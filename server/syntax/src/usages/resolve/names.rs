@@ -54,7 +54,7 @@ impl Workspace {
             };
             return self.resolve_binding(binding, depth + 1, cache);
         }
-        match o.role {
+        match o.role() {
             Role::Definition(_) => Target::Def(s),
             Role::Reference(_) => self
                 .member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
@@ -161,7 +161,7 @@ impl Workspace {
             };
         }
         let o = entry.usages.occurrence(b.occ);
-        match (o.role, o.local()) {
+        match (o.role(), o.local()) {
             (_, Some(first)) if first != b.occ => self.resolve_binding(
                 Symbol {
                     file: b.file,
@@ -195,7 +195,7 @@ impl Workspace {
             // import x` / `except ImportError: def x`).
             let def = bindings
                 .iter()
-                .find(|&&b| matches!(entry.usages.occurrence(b).role, Role::Definition(k) if k != DefKind::Import));
+                .find(|&&b| matches!(entry.usages.occurrence(b).role(), Role::Definition(k) if k != DefKind::Import));
             let first = def.or(bindings.first()).copied();
             if let Some(b) = first {
                 return self.resolve_binding(Symbol { file, occ: b }, depth + 1, cache);
@@ -233,12 +233,12 @@ impl Workspace {
             }
             let s = Symbol { file: other, occ };
             let o = self.occ(s);
-            let definition = matches!(o.role, Role::Definition(k) if !matches!(k, DefKind::Import | DefKind::Parameter));
+            let definition = matches!(o.role(), Role::Definition(k) if !matches!(k, DefKind::Import | DefKind::Parameter));
             // A nested class (Java's `Outer.Inner`, imported by its name)
             // counts where members are names in scope.
-            let nested_type = lang.spec().members_in_scope && o.role.is_type_def();
+            let nested_type = lang.spec().members_in_scope && o.role().is_type_def();
             if definition
-                && (o.top_level || nested_type)
+                && (o.top_level() || nested_type)
                 && o.local().is_none()
                 && o.receiver().is_none()
             {

@@ -196,7 +196,7 @@ impl Workspace {
     pub(super) fn type_of_def(&self, def: Symbol, depth: u32, cache: &mut Cache) -> Ty {
         let usages = &self.entry(def.file).usages;
         let o = usages.occurrence(def.occ);
-        let Role::Definition(kind) = o.role else {
+        let Role::Definition(kind) = o.role() else {
             return Ty::Unknown;
         };
         let facts = usages.facts.get(&def.occ);
@@ -376,7 +376,9 @@ impl Workspace {
                 let target = if path.len() == 1 {
                     // A nested class named inside its outer class.
                     self.member_in_scope(file, path[0], owner, depth + 1, cache)
-                        .filter(|t| matches!(t, Target::Def(d) if self.occ(*d).role.is_type_def()))
+                        .filter(
+                            |t| matches!(t, Target::Def(d) if self.occ(*d).role().is_type_def()),
+                        )
                         .unwrap_or_else(|| self.global(file, path[0], depth + 1, cache))
                 } else if go {
                     // `flag.FlagSet`: a package's type, by its name.
@@ -386,7 +388,7 @@ impl Workspace {
                     self.path_target(file, &segments, owner, depth + 1, cache)
                 };
                 return match target {
-                    Target::Def(def) if self.occ(def).role.is_type_def() => {
+                    Target::Def(def) if self.occ(def).role().is_type_def() => {
                         match self.type_of_target(Target::Def(def), cache) {
                             Ty::Class(class) => Ty::Instance(class),
                             _ => Ty::Instance(def),
@@ -418,11 +420,11 @@ impl Workspace {
         }
         let cut = cache.cut;
         let o = self.occ(owner);
-        let t = match o.role {
+        let t = match o.role() {
             Role::Definition(kind) if kind.is_type() => Some(owner),
             Role::Definition(_) => None,
             Role::Reference(_) => match self.resolve_occurrence_with(owner, depth + 1, cache) {
-                Target::Def(def) if self.occ(def).role.is_type_def() => Some(def),
+                Target::Def(def) if self.occ(def).role().is_type_def() => Some(def),
                 _ => None,
             },
         };
@@ -465,7 +467,7 @@ impl Workspace {
         for &(file, occ) in candidates {
             let s = Symbol { file, occ };
             let o = self.occ(s);
-            let Role::Definition(kind) = o.role else {
+            let Role::Definition(kind) = o.role() else {
                 continue;
             };
             if kind == DefKind::Parameter || kind == DefKind::Import || o.local().is_some() {
@@ -473,7 +475,7 @@ impl Workspace {
             }
             let Some(owner) = o.owner() else { continue };
             // Locals of a method are not members.
-            if kind == DefKind::Variable && o.function().is_some() {
+            if kind == DefKind::Variable && o.in_function() {
                 continue;
             }
             let owner_sym = Symbol { file, occ: owner };
@@ -484,7 +486,7 @@ impl Workspace {
                 Some(t) if t == class => return Target::Def(s),
                 Some(t)
                     if lang == Language::Rust
-                        && self.occ(t).role == Role::Definition(DefKind::Trait) =>
+                        && self.occ(t).role() == Role::Definition(DefKind::Trait) =>
                 {
                     trait_methods.push((t, s));
                 }
@@ -497,7 +499,7 @@ impl Workspace {
             for (i, o) in usages.occurrences.iter().enumerate() {
                 if o.name == name
                     && o.owner() == Some(class.occ)
-                    && o.role == Role::Definition(DefKind::Field)
+                    && o.role() == Role::Definition(DefKind::Field)
                     && o.receiver().is_some()
                 {
                     return Target::Def(Symbol {
@@ -585,7 +587,7 @@ impl Workspace {
         let cut = cache.cut;
         let o = self.occ(def);
         let mut root = def;
-        if o.role == Role::Definition(DefKind::Method)
+        if o.role() == Role::Definition(DefKind::Method)
             && depth <= MAX_DEPTH
             && let Some(owner) = o.owner()
             && let Some(class) = self.owner_type(
@@ -605,7 +607,7 @@ impl Workspace {
                 };
                 let inherited = self.class_member(base, &o.name, depth + 1, cache, &mut Vec::new());
                 if let Target::Def(parent) = inherited
-                    && self.occ(parent).role == Role::Definition(DefKind::Method)
+                    && self.occ(parent).role() == Role::Definition(DefKind::Method)
                 {
                     root = self.override_root(parent, depth + 1, cache);
                     break;
