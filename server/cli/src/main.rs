@@ -229,28 +229,38 @@ impl From<Mode> for SearchMode {
 /// left 45 MB of free-but-resident memory at the peak of indexing the
 /// CPython stdlib (306 → 261 MB with one arena per core). One arena in all
 /// made indexing twice as slow, hence one per core. Set before any thread
-/// starts, for the one-shot commands.
+/// starts: `per_core` arenas a core (at least two in all). A user's
+/// `MALLOC_ARENA_MAX` wins.
 #[allow(unsafe_code)]
-fn limit_malloc_arenas() {
+fn limit_malloc_arenas(per_core: usize) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
+        if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+            return;
+        }
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         // SAFETY: mallopt only sets an allocator parameter; no thread that
         // could allocate concurrently exists yet.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, cores.max(2) as libc::c_int);
+            libc::mallopt(libc::M_ARENA_MAX, (cores * per_core).max(2) as libc::c_int);
         }
     }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = per_core;
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The servers keep glibc's default: under many concurrent requests
-    // fewer arenas mean threads waiting for each other's allocations (the
-    // MCP load's p50 went from 10 to 14 ms); one-shot commands want memory.
-    if !matches!(cli.command, Command::Lsp { .. } | Command::Mcp { .. }) {
-        limit_malloc_arenas();
-    }
+    // The servers get two arenas a core, not one: under many concurrent
+    // requests one a core left threads waiting for each other's allocations
+    // (the MCP load's p50 went from 10 to 14 ms). glibc's default, eight a
+    // core, kept the language server's first embedding of the CPython stdlib
+    // at a 500 MB peak, half its private memory the free space of idle
+    // arenas: 322 MB with two a core (the `coverage` bench section, same
+    // hour), and 312 MB against 335 after the MCP load, at 4.3-4.5 ms of
+    // server CPU a call against 4.1 (2026-12-05, adjacent runs).
+    let servers = matches!(cli.command, Command::Lsp { .. } | Command::Mcp { .. });
+    limit_malloc_arenas(if servers { 2 } else { 1 });
     init_logging();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
