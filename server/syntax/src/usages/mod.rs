@@ -65,6 +65,25 @@ pub enum DefKind {
 }
 
 impl DefKind {
+    /// Every kind, in declaration order (an occurrence stores the index).
+    pub const ALL: [DefKind; 15] = [
+        DefKind::Function,
+        DefKind::Method,
+        DefKind::Class,
+        DefKind::Struct,
+        DefKind::Enum,
+        DefKind::Trait,
+        DefKind::Type,
+        DefKind::Constant,
+        DefKind::Variable,
+        DefKind::Parameter,
+        DefKind::Field,
+        DefKind::Module,
+        DefKind::Macro,
+        DefKind::Variant,
+        DefKind::Import,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DefKind::Function => "function",
@@ -131,6 +150,19 @@ pub enum RefKind {
     /// `f(name=...)`: a keyword argument's name, which names a parameter of
     /// whatever `f` is, not a binding in scope.
     KeywordArgument,
+}
+
+impl RefKind {
+    /// Every kind, in declaration order (an occurrence stores the index).
+    pub const ALL: [RefKind; 7] = [
+        RefKind::Name,
+        RefKind::Call,
+        RefKind::Attribute,
+        RefKind::Type,
+        RefKind::Import,
+        RefKind::Macro,
+        RefKind::KeywordArgument,
+    ];
 }
 
 /// Definition or reference.
@@ -250,35 +282,9 @@ impl Role {
     }
 
     fn from_byte(byte: u8) -> Role {
-        const DEFS: [DefKind; 15] = [
-            DefKind::Function,
-            DefKind::Method,
-            DefKind::Class,
-            DefKind::Struct,
-            DefKind::Enum,
-            DefKind::Trait,
-            DefKind::Type,
-            DefKind::Constant,
-            DefKind::Variable,
-            DefKind::Parameter,
-            DefKind::Field,
-            DefKind::Module,
-            DefKind::Macro,
-            DefKind::Variant,
-            DefKind::Import,
-        ];
-        const REFS: [RefKind; 7] = [
-            RefKind::Name,
-            RefKind::Call,
-            RefKind::Attribute,
-            RefKind::Type,
-            RefKind::Import,
-            RefKind::Macro,
-            RefKind::KeywordArgument,
-        ];
         match byte.checked_sub(32) {
-            Some(r) => Role::Reference(REFS[r as usize]),
-            None => Role::Definition(DEFS[byte as usize]),
+            Some(r) => Role::Reference(RefKind::ALL[r as usize]),
+            None => Role::Definition(DefKind::ALL[byte as usize]),
         }
     }
 }
@@ -923,36 +929,16 @@ mod tests {
 
     #[test]
     fn an_occurrence_keeps_every_role_and_flag_it_was_given() {
-        let defs = [
-            DefKind::Function,
-            DefKind::Method,
-            DefKind::Class,
-            DefKind::Struct,
-            DefKind::Enum,
-            DefKind::Trait,
-            DefKind::Type,
-            DefKind::Constant,
-            DefKind::Variable,
-            DefKind::Parameter,
-            DefKind::Field,
-            DefKind::Module,
-            DefKind::Macro,
-            DefKind::Variant,
-            DefKind::Import,
-        ];
-        let refs = [
-            RefKind::Name,
-            RefKind::Call,
-            RefKind::Attribute,
-            RefKind::Type,
-            RefKind::Import,
-            RefKind::Macro,
-            RefKind::KeywordArgument,
-        ];
-        let roles = defs
+        for (i, k) in DefKind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i, "DefKind::ALL in declaration order");
+        }
+        for (i, k) in RefKind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i, "RefKind::ALL in declaration order");
+        }
+        let roles = DefKind::ALL
             .map(Role::Definition)
             .into_iter()
-            .chain(refs.map(Role::Reference));
+            .chain(RefKind::ALL.map(Role::Reference));
         for (i, role) in roles.enumerate() {
             let id = (i as u32) * 1_000_003 % Tagged::MAX_ID;
             let mut o = Occurrence {
