@@ -251,16 +251,17 @@ fn limit_malloc_arenas(per_core: usize) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The servers get two arenas a core, not one: under many concurrent
-    // requests one a core left threads waiting for each other's allocations
-    // (the MCP load's p50 went from 10 to 14 ms). glibc's default, eight a
-    // core, kept the language server's first embedding of the CPython stdlib
-    // at a 500 MB peak, half its private memory the free space of idle
-    // arenas: 322 MB with two a core (the `coverage` bench section, same
-    // hour), and 312 MB against 335 after the MCP load, at 4.3-4.5 ms of
-    // server CPU a call against 4.1 (2026-12-05, adjacent runs).
+    // The servers get three arenas a core, not glibc's eight: with eight
+    // the language server's first embedding of the CPython stdlib peaked
+    // at 494-517 MB, two thirds of its private memory the free space of
+    // idle arenas. Measured the same hour (2026-12-05, `coverage` and `mcp`
+    // bench sections): three a core 373 MB at that peak and, under the MCP
+    // load, 7.3 / 35.8 ms semantic p50 / p99 at 3.81 ms of server CPU a
+    // call (eight: 7.2 / 46.5 ms, 3.84); two a core 322-340 MB but 8.1 /
+    // 54.7 ms at 4.00 (threads waiting for each other's arenas; one a core
+    // took the p50 from 10 to 14 ms).
     let servers = matches!(cli.command, Command::Lsp { .. } | Command::Mcp { .. });
-    limit_malloc_arenas(if servers { 2 } else { 1 });
+    limit_malloc_arenas(if servers { 3 } else { 1 });
     init_logging();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
