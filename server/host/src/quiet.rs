@@ -5,10 +5,12 @@
 //! glibc keeps free pages of a thread's arena resident until that arena
 //! allocates again, and the HTTP and query threads each have one. After
 //! the MCP load (64 clients, 32,000 calls) the release gives back 8 MB
-//! (353 -> 345 MB): most of what the load adds is live (sessions, caches). A small thread watches the host's
-//! activity (reads answered, changes applied) and, once a burst is over and
-//! nothing has happened for [`QUIET`], returns the free pages to the system
-//! once, then waits for the next burst. It never runs during activity, so a
+//! (353 -> 345 MB): most of what the load adds is live (sessions, caches).
+//!
+//! A small thread watches the host's activity (reads answered, changes
+//! applied) and, once a burst is over and nothing has happened for
+//! [`QUIET`], returns the free pages to the system once, then waits for
+//! the next burst. It never runs during activity, so a
 //! query does not pay for it; nothing is done while the process is idle
 //! and already trimmed.
 
