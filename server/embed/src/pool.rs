@@ -93,8 +93,9 @@ pub struct Model {
     queries: Queries,
     /// True while chunks are being embedded.
     indexing: AtomicBool,
-    /// Loaded when first needed.
-    query_model: OnceLock<std::result::Result<Arc<dyn Embedder>, String>>,
+    /// Loaded when first needed, or why it could not be; dropped when the
+    /// process has been idle for long ([`Model::release_idle`]).
+    query_model: Mutex<Option<std::result::Result<Arc<dyn Embedder>, String>>>,
     model_files: Option<crate::ModelFiles>,
     options: OnnxOptions,
     /// Queries always on `query_model`, its weights prepacked.
@@ -161,6 +162,12 @@ impl ModelHandle {
     pub fn loaded(&self) -> Option<Arc<Model>> {
         self.loaded.get().and_then(|m| m.as_ref().ok()).cloned()
     }
+
+    /// Hands back the sessions an idle process does not need (see
+    /// [`Model::release_idle`]); true when something was dropped.
+    pub fn release_idle(&self) -> bool {
+        self.loaded().is_some_and(|model| model.release_idle())
+    }
 }
 
 impl Model {
@@ -208,17 +215,13 @@ impl Model {
         options: OnnxOptions,
         prepack_queries: bool,
     ) -> Model {
-        let query_model = OnceLock::new();
-        if model_files.is_none() {
-            let _ = query_model.set(Ok(indexer.clone()));
-        }
         Model {
             indexer,
             helpers: Mutex::new(Vec::new()),
             helpers_failed: AtomicBool::new(false),
             queries: Queries::default(),
             indexing: AtomicBool::new(false),
-            query_model,
+            query_model: Mutex::new(None),
             model_files,
             options,
             prepack_queries,
@@ -272,12 +275,14 @@ impl Model {
     }
 
     fn query_model(&self) -> std::result::Result<Arc<dyn Embedder>, String> {
+        let Some(files) = self.model_files.as_ref() else {
+            // A given embedder (tests) takes `&self`: it serves queries too.
+            return Ok(self.indexer.clone());
+        };
         self.query_model
-            .get_or_init(|| {
-                let files = self
-                    .model_files
-                    .as_ref()
-                    .expect("a resolved model has files");
+            .lock()
+            .expect("query model lock")
+            .get_or_insert_with(|| {
                 let options = OnnxOptions {
                     prepack: self.prepack_queries,
                     ..self.options.clone()
@@ -287,6 +292,40 @@ impl Model {
                     .map_err(|e| e.to_string())
             })
             .clone()
+    }
+
+    /// Drops what only a busy process needs, once it has been idle for long:
+    /// the query session (its prepacked weights, 42 MB, and its arena),
+    /// which the next query loads again in about 50 ms
+    /// (`examples/session_timing.rs`), and the helper sessions, which the
+    /// next backlog loads again; then the model's mapped pages. Nothing
+    /// while chunks are being embedded or a query is under way. True when
+    /// something was dropped.
+    pub fn release_idle(&self) -> bool {
+        if self.indexing.load(Ordering::Acquire)
+            || self.queries.in_flight.load(Ordering::Acquire) > 0
+        {
+            return false;
+        }
+        let query = self
+            .query_model
+            .lock()
+            .expect("query model lock")
+            .take_if(|loaded| loaded.is_ok());
+        let helpers = std::mem::take(&mut *self.helpers.lock().expect("helpers lock"));
+        let dropped = query.is_some() || !helpers.is_empty();
+        // A query or a batch that holds a session finishes on it first.
+        drop((query, helpers));
+        crate::release_unused_weights();
+        dropped
+    }
+
+    /// Whether queries have a session of their own loaded now.
+    pub fn query_session_loaded(&self) -> bool {
+        matches!(
+            *self.query_model.lock().expect("query model lock"),
+            Some(Ok(_))
+        )
     }
 
     /// Embeds (body view, name view) pairs of chunks, telling queries to use

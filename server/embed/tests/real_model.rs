@@ -148,3 +148,39 @@ fn vectors_equal_fastembeds_for_the_same_model() {
         "counting sees the whole text"
     );
 }
+
+#[test]
+fn an_idle_process_drops_its_query_session_and_the_next_query_loads_it_again() {
+    let files = model();
+    let handle = dowse_embed::ModelHandle::resolve(&dowse_embed::PoolConfig {
+        enabled: true,
+        model_dir: files.model.parent().map(PathBuf::from),
+        model_sha256: None,
+        runtime_sha256: None,
+        threads: 1,
+        window: 256,
+        prepack_queries: true,
+    });
+    assert!(!handle.release_idle(), "nothing is loaded yet");
+    let model = handle.get().expect("the model loads");
+    let query = "retry failed uploads with a growing delay";
+    let before = model.embed_query_uncached(query).expect("a query vector");
+    assert!(model.query_session_loaded());
+
+    // A query under way keeps its session.
+    let guard = model.query_started();
+    assert!(!handle.release_idle());
+    assert!(model.query_session_loaded());
+    drop(guard);
+
+    assert!(handle.release_idle(), "the query session is dropped");
+    assert!(!model.query_session_loaded());
+    assert!(!handle.release_idle(), "nothing is left to drop");
+
+    let after = model.embed_query_uncached(query).expect("a query vector");
+    assert!(
+        model.query_session_loaded(),
+        "the next query loads it again"
+    );
+    assert_eq!(before, after, "the same vector from the reloaded session");
+}

@@ -9,14 +9,18 @@
 //!
 //! A small thread watches the host's activity (reads answered, changes
 //! applied) and, once a burst is over and nothing has happened for
-//! [`QUIET`], returns the free pages to the system once, then waits for
-//! the next burst. It never runs during activity, so a
-//! query does not pay for it; nothing is done while the process is idle
-//! and already trimmed.
+//! [`QUIET`], returns the free pages to the system once. When nothing has
+//! happened for [`IDLE`] either, it drops the embedding sessions only a busy
+//! process needs (the query session's prepacked weights, 42 MB; the
+//! helpers) and the model's mapped pages, and trims again: the language
+//! server kept all day pays for them only while it is used. Then it waits
+//! for the next burst. It never runs during activity, so a query does not
+//! pay for it; nothing is done while the process is idle and already
+//! released.
 
 use std::sync::Weak;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::Shared;
 
@@ -26,6 +30,13 @@ use crate::Shared;
 /// that a trim never lands inside a burst and the next call never finds its
 /// arena emptied.
 const QUIET: Duration = Duration::from_secs(2);
+
+/// How long without a read or a change before the sessions only a busy
+/// process needs are dropped: the first query after it loads its session
+/// again (about 50 ms), so not within a user's pause to read an answer or
+/// an agent's pause between steps, and well within the hours an editor
+/// keeps the language server idle.
+const IDLE: Duration = Duration::from_secs(60);
 
 /// Starts the watch; it ends with the host (it holds only a weak handle).
 pub(crate) fn start(shared: Weak<Shared>) {
@@ -39,7 +50,8 @@ pub(crate) fn start(shared: Weak<Shared>) {
 
 fn watch(shared: Weak<Shared>) {
     let mut seen = None;
-    let mut trimmed = true;
+    let mut since = Instant::now();
+    let (mut trimmed, mut released) = (true, true);
     loop {
         std::thread::sleep(QUIET);
         let Some(shared) = shared.upgrade() else {
@@ -52,18 +64,29 @@ fn watch(shared: Weak<Shared>) {
         if now != seen {
             // Busy since the last look: wait for a quiet spell.
             seen = now;
-            trimmed = false;
+            since = Instant::now();
+            (trimmed, released) = (false, false);
         } else if !trimmed {
             dowse_engine::release_free_memory();
             trimmed = true;
+        } else if !released && since.elapsed() >= IDLE {
+            if shared.model.release_idle() {
+                tracing::debug!("idle: the query and helper embedding sessions released");
+                dowse_engine::release_free_memory();
+            }
+            released = true;
         }
     }
 }
 
-/// Changes whenever the host answered a read or applied a change.
-fn activity(shared: &Shared) -> (u64, u64) {
+/// Changes whenever the host answered a read, applied a change or embedded
+/// chunks (a first embedding runs for minutes without another change).
+fn activity(shared: &Shared) -> (u64, u64, u64, bool) {
+    let state = shared.state.borrow();
     (
         shared.reads.load(Ordering::Acquire),
         shared.generation.load(Ordering::Acquire),
+        state.vectors,
+        state.graphs_building,
     )
 }
