@@ -227,7 +227,12 @@ impl Workspace {
     pub(super) fn only_top_level_definition(&self, file: FileId, name: &str) -> Target {
         let lang = self.entry(file).lang;
         let mut found = None;
-        for &(other, occ) in self.names.get(name).map(Vec::as_slice).unwrap_or_default() {
+        for &(other, occ) in self
+            .definitions
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
             if other == file || self.entry(other).lang != lang {
                 continue;
             }

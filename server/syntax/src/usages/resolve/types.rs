@@ -462,7 +462,11 @@ impl Workspace {
         }
         seen.push(class);
         let lang = self.entry(class.file).lang;
-        let candidates = self.names.get(name).map(Vec::as_slice).unwrap_or_default();
+        let candidates = self
+            .definitions
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let mut trait_methods = Vec::new();
         for &(file, occ) in candidates {
             let s = Symbol { file, occ };
