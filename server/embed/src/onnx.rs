@@ -46,7 +46,10 @@ use memmap2::{Mmap, UncheckedAdvice};
 use ort::session::InMemorySession;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::value::Tensor;
-use tokenizers::{AddedToken, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{
+    AddedToken, Model as _, OffsetReferential, OffsetType, PaddingParams, PaddingStrategy,
+    PreTokenizer as _, Tokenizer, TruncationParams,
+};
 
 use crate::model::ModelFiles;
 use crate::{EmbedError, Embedder, ModelInfo};
@@ -81,11 +84,9 @@ pub struct OnnxEmbedder {
     info: ModelInfo,
     session: Mutex<InMemorySession<'static>>,
     needs_token_types: bool,
-    /// Pads and truncates to the model's window.
+    /// Pads and truncates to the model's window; counts tokens too
+    /// ([`count_untruncated`]), never waiting for the session's lock.
     batcher: Arc<Tokenizer>,
-    /// The same without truncation, so that counting the tokens of a long
-    /// text sees all of it and never waits for the session's lock.
-    counter: Arc<Tokenizer>,
 }
 
 /// The process's ONNX Runtime environment, once created.
@@ -137,7 +138,6 @@ struct Shared {
     /// session cannot be built from it.
     from_cache: bool,
     batcher: Arc<Tokenizer>,
-    counter: Arc<Tokenizer>,
 }
 
 /// Keyed by the model file, its length and time, and the token window.
@@ -317,7 +317,7 @@ fn shared(
         .map_err(|e| format!("cannot read {}: {e}", files.model.display()))?;
     crate::model::verify_bytes(&onnx, &files.model, &files.pins.model, "the model")?;
     let digest = blake3::hash(&onnx).to_hex().to_string();
-    let (batcher, counter) = tokenizer(files, max_tokens)?;
+    let batcher = tokenizer(files, max_tokens)?;
     let paths = optimized_paths(files, &digest);
     let cached = if remake {
         None
@@ -341,7 +341,6 @@ fn shared(
         map: Box::leak(Box::new(map)),
         from_cache,
         batcher: Arc::new(batcher),
-        counter: Arc::new(counter),
     });
     known.insert(key, shared.clone());
     Ok(shared)
@@ -349,7 +348,7 @@ fn shared(
 
 /// The model's tokenizer, padding a batch to its longest text and cutting
 /// each at `max_tokens`, with the special tokens the model files name.
-fn tokenizer(files: &ModelFiles, max_tokens: usize) -> Result<(Tokenizer, Tokenizer), String> {
+fn tokenizer(files: &ModelFiles, max_tokens: usize) -> Result<Tokenizer, String> {
     let [
         tokenizer_file,
         config_file,
@@ -399,10 +398,6 @@ fn tokenizer(files: &ModelFiles, max_tokens: usize) -> Result<(Tokenizer, Tokeni
     tokenizer
         .add_special_tokens(specials)
         .map_err(|e| format!("the tokenizer's special tokens: {e}"))?;
-    let mut counter = tokenizer.clone();
-    counter
-        .with_truncation(None)
-        .map_err(|e| format!("the tokenizer: {e}"))?;
     tokenizer
         .with_padding(Some(PaddingParams {
             strategy: PaddingStrategy::BatchLongest,
@@ -415,7 +410,31 @@ fn tokenizer(files: &ModelFiles, max_tokens: usize) -> Result<(Tokenizer, Tokeni
             ..TruncationParams::default()
         }))
         .map_err(|e| format!("the tokenizer: {e}"))?;
-    Ok((tokenizer, counter))
+    Ok(tokenizer)
+}
+
+/// The tokens of `text` as the model's tokenizer makes them, all of them
+/// (the window does not cut them) and without the special tokens around
+/// them: `Tokenizer::encode`'s steps (added tokens, normalising,
+/// pre-tokenising, the word pieces) but its truncation and
+/// post-processing. A second tokenizer that did not truncate cost 4.7 MB.
+fn count_untruncated(tokenizer: &Tokenizer, text: &str) -> Option<usize> {
+    let mut pieces = tokenizer
+        .get_added_vocabulary()
+        .extract_and_normalize(tokenizer.get_normalizer(), text);
+    if let Some(pre) = tokenizer.get_pre_tokenizer() {
+        pre.pre_tokenize(&mut pieces).ok()?;
+    }
+    pieces
+        .tokenize(|piece| tokenizer.get_model().tokenize(piece.get()))
+        .ok()?;
+    Some(
+        pieces
+            .get_splits(OffsetReferential::Original, OffsetType::Byte)
+            .iter()
+            .map(|(_, _, tokens)| tokens.as_ref().map_or(0, Vec::len))
+            .sum(),
+    )
 }
 
 impl OnnxEmbedder {
@@ -459,7 +478,6 @@ impl OnnxEmbedder {
             session: Mutex::new(session),
             needs_token_types,
             batcher: model.batcher.clone(),
-            counter: model.counter.clone(),
         };
         // A model that loads but cannot run (a wrong graph) fails here, not
         // on the first query.
@@ -539,9 +557,6 @@ impl Embedder for OnnxEmbedder {
     }
 
     fn count_tokens(&self, text: &str) -> Option<usize> {
-        self.counter
-            .encode(text, false)
-            .ok()
-            .map(|encoding| encoding.get_ids().len())
+        count_untruncated(&self.batcher, text)
     }
 }
