@@ -81,15 +81,51 @@ struct FileEntry {
     lang: Language,
     usages: Arc<FileUsages>,
     /// Top-level bindings (definitions and imports) by name.
-    top: HashMap<Name, Vec<OccId>>,
+    top: TopBindings,
     /// Which import an occurrence belongs to.
-    import_of: HashMap<OccId, usize>,
+    import_of: ImportOf,
     /// The module path of the file: `pkg.nodes`, `crate::builder`
     /// (with its crate root directory as a prefix for Rust).
     module: String,
     /// The names the file's occurrences have, each once, sorted: the files
     /// a search for a name's references reads.
     names: Box<[Name]>,
+}
+
+/// A file's top-level bindings: (name, occurrence) pairs sorted by name,
+/// each name's in the file's order, found by binary search. A hash map of
+/// vectors in each of a workspace's files cost several times the pairs.
+struct TopBindings(Box<[(Name, OccId)]>);
+
+impl TopBindings {
+    fn new(mut pairs: Vec<(Name, OccId)>) -> TopBindings {
+        // Stable: a name's bindings stay in the order they were found.
+        pairs.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        TopBindings(pairs.into_boxed_slice())
+    }
+
+    /// The occurrences that bind `name` at the top level, if any.
+    fn get(&self, name: &str) -> Option<impl Iterator<Item = OccId> + Clone + '_> {
+        let start = self.0.partition_point(|(n, _)| n.as_str() < name);
+        let len = self.0[start..].partition_point(|(n, _)| n.as_str() == name);
+        (len > 0).then(|| self.0[start..start + len].iter().map(|&(_, occ)| occ))
+    }
+}
+
+/// Which import each import occurrence of a file belongs to: (occurrence,
+/// index into the file's imports) pairs sorted by occurrence.
+struct ImportOf(Box<[(OccId, usize)]>);
+
+impl ImportOf {
+    fn sorted(mut self) -> ImportOf {
+        self.0.sort_unstable();
+        self
+    }
+
+    fn get(&self, occ: &OccId) -> Option<&usize> {
+        let i = self.0.binary_search_by_key(occ, |&(o, _)| o).ok()?;
+        Some(&self.0[i].1)
+    }
 }
 
 /// The occurrences of every file of a workspace, and resolution over them.
@@ -129,7 +165,7 @@ impl Workspace {
                 (self.files.len() - 1) as FileId
             }
         };
-        let mut top: HashMap<Name, Vec<OccId>> = HashMap::new();
+        let mut top: Vec<(Name, OccId)> = Vec::new();
         let mut import_of = HashMap::new();
         for (i, import) in usages.imports.iter().enumerate() {
             for &occ in &import.occurrences {
@@ -163,13 +199,11 @@ impl Workspace {
                 Role::Reference(_) => false,
             };
             if binds {
-                top.entry(occ.name.clone()).or_default().push(i);
+                top.push((occ.name.clone(), i));
             }
         }
         if let Some(default) = usages.default_export {
-            top.entry(super::intern("default"))
-                .or_default()
-                .push(default);
+            top.push((super::intern("default"), default));
         }
         let mut names = Vec::with_capacity(usages.occurrences.len());
         for (i, occ) in usages.occurrences.iter().enumerate() {
@@ -216,8 +250,8 @@ impl Workspace {
             path: path.to_owned(),
             lang,
             usages,
-            top,
-            import_of,
+            top: TopBindings::new(top),
+            import_of: ImportOf(import_of.into_iter().collect::<Vec<_>>().into()).sorted(),
             module,
             names: names.into_boxed_slice(),
         });

@@ -194,9 +194,9 @@ impl Workspace {
             // A definition wins over an import of the same name (`try:
             // import x` / `except ImportError: def x`).
             let def = bindings
-                .iter()
-                .find(|&&b| matches!(entry.usages.occurrence(b).role(), Role::Definition(k) if k != DefKind::Import));
-            let first = def.or(bindings.first()).copied();
+                .clone()
+                .find(|&b| matches!(entry.usages.occurrence(b).role(), Role::Definition(k) if k != DefKind::Import));
+            let first = def.or(bindings.clone().next());
             if let Some(b) = first {
                 return self.resolve_binding(Symbol { file, occ: b }, depth + 1, cache);
             }
