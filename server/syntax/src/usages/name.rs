@@ -23,6 +23,14 @@ impl Name {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Where the shared text is: two names are the same text exactly when
+    /// they have the same address, since every name is made by [`intern`]
+    /// and the interner keeps one copy of a text while any name holds it.
+    /// Comparing or sorting addresses is cheaper than comparing texts.
+    pub fn address(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
 }
 
 impl std::ops::Deref for Name {

@@ -87,8 +87,8 @@ struct FileEntry {
     /// The module path of the file: `pkg.nodes`, `crate::builder`
     /// (with its crate root directory as a prefix for Rust).
     module: String,
-    /// The names the file's occurrences have, each once, sorted: the files
-    /// a search for a name's references reads.
+    /// The names the file's occurrences have, each once, sorted by
+    /// address: the files a search for a name's references reads.
     names: Box<[Name]>,
 }
 
@@ -215,8 +215,8 @@ impl Workspace {
             }
             names.push(occ.name.clone());
         }
-        names.sort_unstable();
-        names.dedup();
+        names.sort_unstable_by_key(Name::address);
+        names.dedup_by_key(|n| n.address());
         let module = module_path(path, lang);
         match lang {
             Language::Python => {
@@ -285,7 +285,8 @@ impl Workspace {
     }
 
     /// Every occurrence of `name`, by file and in the file's order.
-    fn occurrences_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = Symbol> + 'a {
+    fn occurrences_named<'a>(&'a self, name: &'a Name) -> impl Iterator<Item = Symbol> + 'a {
+        let address = name.address();
         self.files
             .iter()
             .enumerate()
@@ -293,7 +294,7 @@ impl Workspace {
                 let entry = entry.as_ref()?;
                 entry
                     .names
-                    .binary_search_by(|n| n.as_str().cmp(name))
+                    .binary_search_by_key(&address, Name::address)
                     .is_ok()
                     .then_some((file as FileId, entry))
             })
@@ -303,7 +304,7 @@ impl Workspace {
                     .occurrences
                     .iter()
                     .enumerate()
-                    .filter(move |(_, o)| o.name.as_str() == name)
+                    .filter(move |(_, o)| o.name.address() == address)
                     .map(move |(occ, _)| Symbol {
                         file,
                         occ: occ as OccId,
@@ -441,7 +442,7 @@ impl Workspace {
         while scanned < names.len() {
             let scan = names[scanned].clone();
             scanned += 1;
-            for s in self.occurrences_named(scan.as_str()) {
+            for s in self.occurrences_named(&scan) {
                 let Symbol { file, occ } = s;
                 if s == target {
                     continue;
