@@ -67,6 +67,16 @@ fn embed_views(
         .collect())
 }
 
+/// One text's vector.
+fn embed_one(model: &dyn Embedder, text: &str) -> std::result::Result<Arc<[f32]>, String> {
+    let vector = model.embed(&[text]).map_err(|e| e.to_string())?;
+    Ok(vector
+        .into_iter()
+        .next()
+        .ok_or("the model returned no vector")?
+        .into())
+}
+
 /// The embedding model, loaded once per process and shared by every
 /// workspace root's engine: the instance that embeds chunks, more of them
 /// to embed on every core while the user is idle, a second one for queries
@@ -259,19 +269,29 @@ impl Model {
         Ok(q)
     }
 
-    /// The query's vector from the model itself (the health probe).
+    /// The query's vector from the model itself, not the recent-query cache.
     pub fn embed_query_uncached(&self, query: &str) -> std::result::Result<Arc<[f32]>, String> {
         let model = if !self.prepack_queries && !self.indexing.load(Ordering::Acquire) {
             self.indexer.clone()
         } else {
             self.query_model()?
         };
-        let vector = model.embed(&[query]).map_err(|e| e.to_string())?;
-        Ok(vector
-            .into_iter()
-            .next()
-            .ok_or("the model returned no vector")?
-            .into())
+        embed_one(model.as_ref(), query)
+    }
+
+    /// Runs the model on `text` for the health check: on the query session
+    /// if it is loaded, else on the indexer's while nothing is being
+    /// embedded, so that a check does not load back what an idle process
+    /// dropped ([`Model::release_idle`]). A query session that failed to
+    /// load fails the check.
+    pub fn probe(&self, text: &str) -> std::result::Result<Arc<[f32]>, String> {
+        let loaded = self.query_model.lock().expect("query model lock").clone();
+        let model = match loaded {
+            Some(loaded) => loaded?,
+            None if !self.indexing.load(Ordering::Acquire) => self.indexer.clone(),
+            None => self.query_model()?,
+        };
+        embed_one(model.as_ref(), text)
     }
 
     fn query_model(&self) -> std::result::Result<Arc<dyn Embedder>, String> {

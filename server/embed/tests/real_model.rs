@@ -182,6 +182,10 @@ fn an_idle_process_drops_its_query_session_and_the_next_query_loads_it_again() {
     assert!(handle.release_idle(), "the query session is dropped");
     assert!(!model.query_session_loaded());
     assert!(!handle.release_idle(), "nothing is left to drop");
+    // A health check runs the model without loading the session back.
+    let probed = model.probe(query).expect("a probe vector");
+    assert!(cosine(&probed, &before) > 0.9999);
+    assert!(!model.query_session_loaded());
 
     let after = model.embed_query_uncached(query).expect("a query vector");
     assert!(

@@ -271,12 +271,10 @@ impl Engine {
             semantic::SemanticState::Ready(ready) => {
                 // Through the model itself, never the recent-query cache: a
                 // model that broke after its first answer must show here.
-                let (embedded, latency) = self.probes.embedder.get(|| {
-                    ready
-                        .model
-                        .embed_query_uncached("dowse health probe")
-                        .map(|_| ())
-                });
+                let (embedded, latency) = self
+                    .probes
+                    .embedder
+                    .get(|| ready.model.probe("dowse health probe").map(|_| ()));
                 let latency = Some(latency);
                 let embedder = match embedded {
                     Ok(_) => Component {
