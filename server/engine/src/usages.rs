@@ -355,9 +355,9 @@ impl EngineWriter {
     }
 }
 
-/// Files extracted at once past which the name index gives back its growth
-/// slack (a first build, a branch switch): an edit's one file is not worth
-/// the walk over every name.
+/// Files extracted at once past which the definition index gives back its
+/// growth slack (a first build, a branch switch): an edit's one file is not
+/// worth the walk over every name.
 const SHRINK_AFTER_FILES: usize = 64;
 
 /// `FILE:LINE:COL` → its parts; anything else is a symbol.

@@ -1,8 +1,9 @@
 //! Resolution across files: which definition an occurrence refers to.
 //!
-//! A [`Workspace`] holds the [`FileUsages`] of every file and a name index
-//! over their occurrences. A query starts from a definition (a [`Symbol`])
-//! and keeps those occurrences of its name that resolve to it:
+//! A [`Workspace`] holds the [`FileUsages`] of every file, the names each
+//! file has, and an index of definitions by name. A query starts from a
+//! definition (a [`Symbol`]) and keeps those occurrences of its name that
+//! resolve to it:
 //!
 //! - a plain name through its local binding, else the file's top-level
 //!   bindings, else its glob imports; imports are followed to the module
