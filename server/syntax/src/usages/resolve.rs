@@ -105,11 +105,12 @@ impl TopBindings {
         TopBindings(pairs.into_boxed_slice())
     }
 
-    /// The occurrences that bind `name` at the top level, if any.
-    fn get(&self, name: &str) -> Option<impl Iterator<Item = OccId> + Clone + '_> {
+    /// The occurrences that bind `name` at the top level, in the file's
+    /// order (none when nothing does).
+    fn get(&self, name: &str) -> impl Iterator<Item = OccId> + Clone + '_ {
         let start = self.0.partition_point(|(n, _)| n.as_str() < name);
         let len = self.0[start..].partition_point(|(n, _)| n.as_str() == name);
-        (len > 0).then(|| self.0[start..start + len].iter().map(|&(_, occ)| occ))
+        self.0[start..start + len].iter().map(|&(_, occ)| occ)
     }
 }
 
@@ -118,9 +119,18 @@ impl TopBindings {
 struct ImportOf(Box<[(OccId, usize)]>);
 
 impl ImportOf {
-    fn sorted(mut self) -> ImportOf {
-        self.0.sort_unstable();
-        self
+    /// An occurrence listed by several imports belongs to the last.
+    fn new(imports: &[super::Import]) -> ImportOf {
+        let mut pairs: Vec<(OccId, usize)> = imports
+            .iter()
+            .enumerate()
+            .rev()
+            .flat_map(|(i, import)| import.occurrences.iter().map(move |&occ| (occ, i)))
+            .collect();
+        // Stable, so the last import's pair comes first and is the one kept.
+        pairs.sort_by_key(|&(occ, _)| occ);
+        pairs.dedup_by_key(|&mut (occ, _)| occ);
+        ImportOf(pairs.into_boxed_slice())
     }
 
     fn get(&self, occ: &OccId) -> Option<&usize> {
@@ -167,12 +177,7 @@ impl Workspace {
             }
         };
         let mut top: Vec<(Name, OccId)> = Vec::new();
-        let mut import_of = HashMap::new();
-        for (i, import) in usages.imports.iter().enumerate() {
-            for &occ in &import.occurrences {
-                import_of.insert(occ, i);
-            }
-        }
+        let import_of = ImportOf::new(&usages.imports);
         for (i, occ) in usages.occurrences.iter().enumerate() {
             let i = i as OccId;
             if occ.names_index_only() {
@@ -252,7 +257,7 @@ impl Workspace {
             lang,
             usages,
             top: TopBindings::new(top),
-            import_of: ImportOf(import_of.into_iter().collect::<Vec<_>>().into()).sorted(),
+            import_of,
             module,
             names: names.into_boxed_slice(),
         });

@@ -23,7 +23,7 @@ impl Workspace {
         let depth = 0;
         let entry = self.entry(module);
         let mut t = Target::Foreign;
-        if let Some(b) = entry.top.get(name).and_then(|mut bindings| bindings.next()) {
+        if let Some(b) = entry.top.get(name).next() {
             let o = entry.usages.occurrence(b);
             t = if matches!(o.role(), Role::Definition(DefKind::Module)) {
                 // `mod x;` → the file of module x, else the inline module.

@@ -190,16 +190,14 @@ impl Workspace {
         if name == "self" || name == "Self" {
             return Target::Unknown;
         }
-        if let Some(bindings) = entry.top.get(name) {
-            // A definition wins over an import of the same name (`try:
-            // import x` / `except ImportError: def x`).
-            let def = bindings
-                .clone()
-                .find(|&b| matches!(entry.usages.occurrence(b).role(), Role::Definition(k) if k != DefKind::Import));
-            let first = def.or(bindings.clone().next());
-            if let Some(b) = first {
-                return self.resolve_binding(Symbol { file, occ: b }, depth + 1, cache);
-            }
+        // A definition wins over an import of the same name (`try: import
+        // x` / `except ImportError: def x`).
+        let mut bindings = entry.top.get(name);
+        let def = bindings
+            .clone()
+            .find(|&b| matches!(entry.usages.occurrence(b).role(), Role::Definition(k) if k != DefKind::Import));
+        if let Some(b) = def.or_else(|| bindings.next()) {
+            return self.resolve_binding(Symbol { file, occ: b }, depth + 1, cache);
         }
         for import in entry.usages.imports.iter().filter(|i| i.glob) {
             if let Target::Module(m) = self.module_target(file, &import.module, depth + 1, cache)
