@@ -48,6 +48,7 @@ pub(crate) static SPEC: Spec = Spec {
     usages: Usages::File,
     common_methods: &[],
     passthrough: &[],
+    containers: &[],
 };
 
 /// Whether a `.h` file, which C and C++ share, is written in C++: a line that

@@ -40,4 +40,5 @@ pub(crate) static SPEC: Spec = Spec {
     usages: Usages::Resolved,
     common_methods: &[],
     passthrough: &[],
+    containers: &[],
 };

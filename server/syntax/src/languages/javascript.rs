@@ -36,4 +36,5 @@ pub(crate) static SPEC: Spec = Spec {
     usages: Usages::Resolved,
     common_methods: &[],
     passthrough: &[],
+    containers: &[],
 };

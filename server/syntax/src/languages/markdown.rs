@@ -36,4 +36,5 @@ pub(crate) static SPEC: Spec = Spec {
     usages: Usages::None,
     common_methods: &[],
     passthrough: &[],
+    containers: &[],
 };

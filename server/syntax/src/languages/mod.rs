@@ -76,6 +76,11 @@ pub(crate) struct Spec {
     pub common_methods: &'static [&'static str],
     /// Builtin calls that return their argument's type (`list(x)`, `Box::new`).
     pub passthrough: &'static [&'static str],
+    /// Generic containers of the language whose type argument is what an
+    /// element, a loop variable or an index gives (Python's `list[Item]`):
+    /// a declared type reads through them, as through the wrappers every
+    /// language shares (`Option`, `List`, `Box`: `Workspace::parse_type`).
+    pub containers: &'static [&'static str],
 }
 
 /// Node kinds without definitions inside, by the grammar's supertypes (all
@@ -190,7 +195,7 @@ mod tests {
     fn common_and_passthrough_methods_are_listed_once() {
         for lang in Language::ALL {
             let spec = spec(lang);
-            for list in [spec.common_methods, spec.passthrough] {
+            for list in [spec.common_methods, spec.passthrough, spec.containers] {
                 let mut sorted = list.to_vec();
                 sorted.sort_unstable();
                 sorted.dedup();

@@ -39,4 +39,5 @@ pub(crate) static SPEC: Spec = Spec {
     usages: Usages::File,
     common_methods: &[],
     passthrough: &[],
+    containers: &[],
 };

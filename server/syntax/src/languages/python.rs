@@ -108,4 +108,20 @@ pub(crate) static SPEC: Spec = Spec {
     ],
     // Methods whose result holds what their receiver holds.
     passthrough: &["copy", "get", "pop", "values"],
+    // PEP 585 builtin generics and the typing names of other containers:
+    // `list[Item]`, `Set[Item]`, `collections.deque[Item]` hold items.
+    containers: &[
+        "list",
+        "set",
+        "frozenset",
+        "tuple",
+        "deque",
+        "Set",
+        "FrozenSet",
+        "Tuple",
+        "Deque",
+        "AbstractSet",
+        "MutableSet",
+        "Reversible",
+    ],
 };

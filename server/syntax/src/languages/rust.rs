@@ -222,4 +222,5 @@ pub(crate) static SPEC: Spec = Spec {
         "remove",
         "flatten",
     ],
+    containers: &[],
 };

@@ -43,6 +43,7 @@ const TYPESCRIPT_SPEC: Spec = Spec {
     usages: Usages::Resolved,
     common_methods: &[],
     passthrough: &[],
+    containers: &[],
 };
 
 /// TSX is TypeScript's grammar with JSX: the same spec but for its name,

@@ -319,6 +319,7 @@ impl Workspace {
             "super",
             "self",
         ];
+        let containers = self.entry(file).lang.spec().containers;
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
@@ -361,9 +362,8 @@ impl Workspace {
                     path.push(&text[seg_start..j]);
                     i = j;
                 }
-                if path.len() == 1 && WRAPPERS.contains(&path[0])
-                    || WRAPPERS.contains(&path[path.len() - 1])
-                {
+                let wraps = |name: &str| WRAPPERS.contains(&name) || containers.contains(&name);
+                if path.len() == 1 && wraps(path[0]) || wraps(path[path.len() - 1]) {
                     continue;
                 }
                 if path.len() > 1 && matches!(path[0], "std" | "core" | "alloc" | "typing" | "t") {
