@@ -515,15 +515,20 @@ impl Workspace {
 
     /// Two definitions of one symbol: a Python name bound in several
     /// places of a module (`try: import x` / `except: def x`) counts once,
-    /// and so do a TypeScript method's overload signatures.
+    /// and so do the methods of one name in one class of TypeScript (its
+    /// overload signatures) and Python (`@overload` stubs, a property's
+    /// getter, setter and deleter: one attribute of the class, as jedi
+    /// links them). Java's and C#'s overloads stay apart, as their
+    /// compilers keep them.
     fn same_symbol(&self, a: Symbol, b: Symbol) -> bool {
         a.file == b.file && {
             let (x, y) = (self.occ(a), self.occ(b));
+            let lang = self.entry(a.file).lang;
             let overload = x.role() == Role::Definition(DefKind::Method)
                 && y.role() == x.role()
                 && x.owner().is_some()
                 && x.owner() == y.owner()
-                && self.entry(a.file).lang.is_javascript();
+                && (lang.is_javascript() || lang == Language::Python);
             x.name == y.name
                 && (overload
                     || x.top_level()
