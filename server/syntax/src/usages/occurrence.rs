@@ -435,7 +435,8 @@ impl Expr {
 /// Where a definition's type comes from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Facts {
-    /// A declared type, as written: `x: Foo`, `let x: Vec<Foo>`, a field's type.
+    /// A declared type, as written: `x: Foo`, `let x: Vec<Foo>`, a field's type;
+    /// for a Python property, its getter's return type.
     pub declared: Option<Box<str>>,
     /// An assigned value: `x = Foo()`, `let x = make();`.
     pub value: Option<ExprId>,

@@ -250,7 +250,13 @@ impl Walker {
         let occ = ctx.occurrence(name, Role::Definition(kind), None);
         ctx.bind(ctx.text(name), occ);
         if let Some(returns) = node.child_by_field_name("return_type") {
-            ctx.facts(occ).returns = Some(ctx.text(returns).into());
+            let returns: Box<str> = ctx.text(returns).into();
+            // Reading a property gives what its getter returns: that is the
+            // attribute's type (`frame.code.firstlineno`).
+            if in_class && PROPERTIES.iter().any(|p| decorated_with(ctx, node, p)) {
+                ctx.facts(occ).declared = Some(returns.clone());
+            }
+            ctx.facts(occ).returns = Some(returns);
         }
         let is_static = in_class && decorated_with(ctx, node, "staticmethod");
         ctx.function_stack.push(occ);
@@ -676,6 +682,9 @@ fn module_segments(ctx: &Ctx<'_>, node: Node<'_>) -> Vec<String> {
     }
     segments
 }
+
+/// The decorators that make a method an attribute read without a call.
+const PROPERTIES: &[&str] = &["property", "cached_property", "functools.cached_property"];
 
 fn decorated_with(ctx: &Ctx<'_>, function: Node<'_>, decorator: &str) -> bool {
     let Some(parent) = function

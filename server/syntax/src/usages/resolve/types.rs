@@ -212,6 +212,8 @@ impl Workspace {
             return Ty::Class(def);
         }
         match kind {
+            // A Python property: reading it gives its declared type.
+            DefKind::Method if facts.is_some_and(|f| f.declared.is_some()) => {}
             DefKind::Function | DefKind::Method => return Ty::Callable(def),
             DefKind::Module => return Ty::Unknown,
             DefKind::Variant => return Ty::Unknown,
