@@ -613,6 +613,16 @@ impl Walker {
                 }
             }
             "call" => match node.child_by_field_name("function") {
+                // `super()` (or `super(Cls, self)`) in a method: the class's
+                // first base, unless `super` is a name bound here.
+                Some(function)
+                    if function.kind() == "identifier"
+                        && ctx.text(function) == "super"
+                        && ctx.lookup("super").is_none()
+                        && !self.self_params.is_empty() =>
+                {
+                    Expr::SuperValue
+                }
                 Some(function) => Expr::Call(self.expr(ctx, function)),
                 None => Expr::Unknown,
             },
