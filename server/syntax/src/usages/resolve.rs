@@ -485,6 +485,7 @@ impl Workspace {
                             || self.same_symbol(def, target)
                             || root.is_some()
                                 && root == Some(self.override_root(def, 0, &mut cache))
+                            || self.member_of_union(s, target, &mut cache)
                     }
                     Target::Unknown => {
                         // An untyped receiver: a distinctive member name counts.
@@ -492,6 +493,7 @@ impl Workspace {
                             && (o.receiver().is_some() && self.is_member_like(target_kind)
                                 || o.in_macro())
                             && distinctive
+                            || self.member_of_union(s, target, &mut cache)
                     }
                     // A name inside a macro means what its expansion makes of it.
                     Target::Foreign => scanned == 1 && o.in_macro() && distinctive,
@@ -511,6 +513,22 @@ impl Workspace {
         }
         out.references.sort();
         out
+    }
+
+    /// Whether `s`, a member read from a receiver declared as a union
+    /// (`h: A | B`, then `h.run()`), is `target` through a member of the
+    /// union other than the first, which resolution follows.
+    fn member_of_union(&self, s: Symbol, target: Symbol, cache: &mut Cache) -> bool {
+        let o = self.occ(s);
+        let Some(receiver) = o.receiver() else {
+            return false;
+        };
+        self.union_alternatives(s.file, receiver, o.owner(), cache)
+            .into_iter()
+            .any(|ty| match self.member(ty, &o.name, 1, cache) {
+                Target::Def(def) => def == target || self.same_symbol(def, target),
+                _ => false,
+            })
     }
 
     /// Two definitions of one symbol: a Python name bound in several

@@ -246,6 +246,68 @@ impl Workspace {
         Ty::Unknown
     }
 
+    /// The types after the first of a Python receiver whose definition is
+    /// declared as a union (`x: A | B`, `self.h: Union[A, B]`): `type_of`
+    /// reads the first, as a type checker reads none of them alone. Empty
+    /// for a receiver that is not a name or an attribute, or not declared so.
+    pub(super) fn union_alternatives(
+        &self,
+        file: FileId,
+        expr: ExprId,
+        owner: Option<OccId>,
+        cache: &mut Cache,
+    ) -> Vec<Ty> {
+        if self.entry(file).lang != Language::Python {
+            return Vec::new();
+        }
+        let named = match self.entry(file).usages.expr(expr) {
+            Expr::Name(name, local) => match local.get() {
+                Some(b) => self.resolve_binding(Symbol { file, occ: b }, 1, cache),
+                None => self.global(file, name, 1, cache),
+            },
+            Expr::Attr(inner, name) => {
+                let ty = self.type_of(file, *inner, owner, 1, cache);
+                self.member(ty, name, 1, cache)
+            }
+            _ => return Vec::new(),
+        };
+        let Target::Def(def) = named else {
+            return Vec::new();
+        };
+        let Some(declared) = self.declared_type(def) else {
+            return Vec::new();
+        };
+        let owner = self.occ(def).owner();
+        union_members(declared)
+            .into_iter()
+            .skip(1)
+            .map(|member| self.parse_type(def.file, member, owner, 1, cache))
+            .filter(|ty| matches!(ty, Ty::Instance(_)))
+            .collect()
+    }
+
+    /// A definition's declared type as written: its own, or for a field
+    /// assigned in a method (`self.x: Foo = ...`), the assignment's.
+    fn declared_type(&self, def: Symbol) -> Option<&str> {
+        let usages = &self.entry(def.file).usages;
+        if let Some(declared) = usages
+            .facts
+            .get(&def.occ)
+            .and_then(|f| f.declared.as_deref())
+        {
+            return Some(declared);
+        }
+        let o = usages.occurrence(def.occ);
+        let owner = o.owner()?;
+        usages
+            .attributes
+            .iter()
+            .find(|(class, name, facts)| {
+                *class == owner && *name == o.name && facts.declared.is_some()
+            })
+            .and_then(|(_, _, facts)| facts.declared.as_deref())
+    }
+
     pub(super) fn return_type(&self, f: Symbol, depth: u32, cache: &mut Cache) -> Ty {
         let usages = &self.entry(f.file).usages;
         let o = usages.occurrence(f.occ);
@@ -672,6 +734,38 @@ pub(super) fn last_ident(text: &str) -> &str {
     head.rsplit("::").next().unwrap_or(head)
 }
 
+/// The members of a union type as written, `None` left out: `A | B | None`,
+/// `(A | B)`, `Union[A, B]`, `typing.Union[A, B]`; one member for any other
+/// type.
+fn union_members(text: &str) -> Vec<&str> {
+    let mut text = text.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+    while let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        text = inner.trim();
+    }
+    let (inner, separator) = match text.split_once("Union[") {
+        Some(("" | "typing." | "t.", rest)) => (rest.strip_suffix(']').unwrap_or(rest), b','),
+        _ => (text, b'|'),
+    };
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in inner.bytes().enumerate() {
+        match c {
+            b'[' | b'(' => depth += 1,
+            b']' | b')' => depth -= 1,
+            c if c == separator && depth == 0 => {
+                out.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&inner[start..]);
+    out.into_iter()
+        .map(str::trim)
+        .filter(|m| !m.is_empty() && *m != "None")
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -679,5 +773,15 @@ mod tests {
     #[test]
     pub(super) fn the_last_identifier_of_a_type() {
         assert_eq!(last_ident("&mut crate::x::Foo<'a, T>"), "Foo");
+    }
+
+    #[test]
+    fn a_union_is_read_member_by_member() {
+        assert_eq!(union_members("A | B | None"), ["A", "B"]);
+        assert_eq!(union_members("(\n A\n | B\n)"), ["A", "B"]);
+        assert_eq!(union_members("Union[A, list[B]]"), ["A", "list[B]"]);
+        assert_eq!(union_members("t.Union[A, None]"), ["A"]);
+        assert_eq!(union_members("dict[str, A | B]"), ["dict[str, A | B]"]);
+        assert_eq!(union_members("\"A\" "), ["A"]);
     }
 }
