@@ -41,20 +41,14 @@ impl Workspace {
                     None => Ty::Unknown,
                 }
             }
-            Expr::Name(name, local) => {
-                let target = match local.get() {
-                    Some(b) => self.resolve_binding(Symbol { file, occ: b }, depth + 1, cache),
-                    None if name == "self" => {
-                        return self.type_of_self(file, owner, depth, cache);
-                    }
-                    None => self.global(file, name, depth + 1, cache),
-                };
-                self.type_of_target(target, cache)
+            Expr::Name(name, local) if local.get().is_none() && name == "self" => {
+                self.type_of_self(file, owner, depth, cache)
             }
-            Expr::Attr(inner, name) => {
-                let ty = self.type_of(file, *inner, owner, depth + 1, cache);
-                let member = self.member(ty, name, depth + 1, cache);
-                self.type_of_target(member, cache)
+            Expr::Name(..) | Expr::Attr(..) => {
+                let target = self
+                    .named_by(file, expr, owner, depth, cache)
+                    .unwrap_or(Target::Unknown);
+                self.type_of_target(target, cache)
             }
             Expr::Call(callee) => match self.type_of(file, *callee, owner, depth + 1, cache) {
                 Ty::Class(class) => Ty::Instance(class),
@@ -100,6 +94,30 @@ impl Workspace {
             Expr::Literal(_) => Ty::Foreign,
             Expr::Unknown => Ty::Unknown,
         }
+    }
+
+    /// What a name or an attribute expression names: the name's binding
+    /// (or the global it stands for), the member of the attribute's
+    /// receiver; `None` for any other expression.
+    fn named_by(
+        &self,
+        file: FileId,
+        expr: ExprId,
+        owner: Option<OccId>,
+        depth: u32,
+        cache: &mut Cache,
+    ) -> Option<Target> {
+        Some(match self.entry(file).usages.expr(expr) {
+            Expr::Name(name, local) => match local.get() {
+                Some(b) => self.resolve_binding(Symbol { file, occ: b }, depth + 1, cache),
+                None => self.global(file, name, depth + 1, cache),
+            },
+            Expr::Attr(inner, name) => {
+                let ty = self.type_of(file, *inner, owner, depth + 1, cache);
+                self.member(ty, name, depth + 1, cache)
+            }
+            _ => return None,
+        })
     }
 
     pub(super) fn type_of_self(
@@ -232,14 +250,12 @@ impl Workspace {
         if let Some(owner) = o.owner()
             && kind == DefKind::Field
         {
-            for (class, name, facts) in &usages.attributes {
-                if *class == owner && *name == o.name {
-                    if let Some(declared) = facts.declared.as_deref() {
-                        return self.parse_type(def.file, declared, Some(owner), depth + 1, cache);
-                    }
-                    if let Some(value) = facts.value {
-                        return self.type_of(def.file, value, Some(owner), depth + 1, cache);
-                    }
+            for facts in self.assigned_attributes(def) {
+                if let Some(declared) = facts.declared.as_deref() {
+                    return self.parse_type(def.file, declared, Some(owner), depth + 1, cache);
+                }
+                if let Some(value) = facts.value {
+                    return self.type_of(def.file, value, Some(owner), depth + 1, cache);
                 }
             }
         }
@@ -260,18 +276,7 @@ impl Workspace {
         if self.entry(file).lang != Language::Python {
             return Vec::new();
         }
-        let named = match self.entry(file).usages.expr(expr) {
-            Expr::Name(name, local) => match local.get() {
-                Some(b) => self.resolve_binding(Symbol { file, occ: b }, 1, cache),
-                None => self.global(file, name, 1, cache),
-            },
-            Expr::Attr(inner, name) => {
-                let ty = self.type_of(file, *inner, owner, 1, cache);
-                self.member(ty, name, 1, cache)
-            }
-            _ => return Vec::new(),
-        };
-        let Target::Def(def) = named else {
+        let Some(Target::Def(def)) = self.named_by(file, expr, owner, 0, cache) else {
             return Vec::new();
         };
         let Some(declared) = self.declared_type(def) else {
@@ -297,15 +302,21 @@ impl Workspace {
         {
             return Some(declared);
         }
+        self.assigned_attributes(def)
+            .find_map(|facts| facts.declared.as_deref())
+    }
+
+    /// The facts of the assignments `self.x = ...` in the methods of the
+    /// class that owns `def`, for `def`'s name `x`, in the file's order.
+    fn assigned_attributes(&self, def: Symbol) -> impl Iterator<Item = &crate::usages::Facts> {
+        let usages = &self.entry(def.file).usages;
         let o = usages.occurrence(def.occ);
-        let owner = o.owner()?;
+        let owner = o.owner();
         usages
             .attributes
             .iter()
-            .find(|(class, name, facts)| {
-                *class == owner && *name == o.name && facts.declared.is_some()
-            })
-            .and_then(|(_, _, facts)| facts.declared.as_deref())
+            .filter(move |(class, name, _)| Some(*class) == owner && *name == o.name)
+            .map(|(_, _, facts)| facts)
     }
 
     pub(super) fn return_type(&self, f: Symbol, depth: u32, cache: &mut Cache) -> Ty {
