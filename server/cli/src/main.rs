@@ -259,7 +259,12 @@ fn main() -> ExitCode {
     // load, 7.3 / 35.8 ms semantic p50 / p99 at 3.81 ms of server CPU a
     // call (eight: 7.2 / 46.5 ms, 3.84); two a core 322-340 MB but 8.1 /
     // 54.7 ms at 4.00 (threads waiting for each other's arenas; one a core
-    // took the p50 from 10 to 14 ms).
+    // took the p50 from 10 to 14 ms). mimalloc 3.3 (crate 0.1.52, without
+    // transparent huge pages) as the Rust heap was measured and dropped
+    // (2026-12-05, MCP load, a calm hour): glibc 276 -> 298 MB, 238 idle,
+    // semantic p50 / p99 4.7 / 18.8 ms; mimalloc 315 -> 351, 295 idle, 4.0
+    // / 16.6; with its purge delay 0 and no eager arena commit 296 -> 313,
+    // 256 idle, 4.8 / 18.4.
     let servers = matches!(cli.command, Command::Lsp { .. } | Command::Mcp { .. });
     limit_malloc_arenas(if servers { 3 } else { 1 });
     init_logging();
