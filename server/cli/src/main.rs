@@ -249,6 +249,36 @@ fn limit_malloc_arenas(per_core: usize) {
     let _ = per_core;
 }
 
+/// glibc serves a block above its mmap threshold with a mapping of its own,
+/// unmapped when freed; the threshold starts at 128 KiB and rises to the
+/// size of every such block freed (up to 32 MiB), after which those blocks
+/// come from the arenas and stay resident once freed. A server's embedding
+/// batches and bursts of calls raise it early, so a fixed threshold keeps
+/// their large blocks from lingering. Measured 2026-12-05 (a calm hour,
+/// runs alternated with the dynamic threshold): the language server's
+/// first embedding peaked at 287 and 283 MB against 368 and 362, at 44.8
+/// and 46.0 chunks/s against 56.4 and 47.6; under the MCP load 279 -> 292
+/// MB (peak 300) against 276 -> 298 and 286 -> 303 (peaks 305, 307), with
+/// `semantic_search` p50 / p99 5.0 / 22.0 ms against 4.6-4.7 / 18.8-19.8.
+/// 128 KiB: 278 -> 291 but 6.0 / 25.9 ms (many more blocks mapped and
+/// faulted in). A user's `MALLOC_MMAP_THRESHOLD_` wins.
+#[allow(unsafe_code)]
+fn fix_mmap_threshold(bytes: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some() {
+            return;
+        }
+        // SAFETY: mallopt only sets an allocator parameter; no thread that
+        // could allocate concurrently exists yet.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, bytes as libc::c_int);
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = bytes;
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The servers get three arenas a core, not glibc's eight: with eight
@@ -267,6 +297,9 @@ fn main() -> ExitCode {
     // 256 idle, 4.8 / 18.4.
     let servers = matches!(cli.command, Command::Lsp { .. } | Command::Mcp { .. });
     limit_malloc_arenas(if servers { 3 } else { 1 });
+    if servers {
+        fix_mmap_threshold(1 << 20);
+    }
     init_logging();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
