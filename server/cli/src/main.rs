@@ -223,83 +223,80 @@ impl From<Mode> for SearchMode {
     }
 }
 
-/// glibc gives every thread that allocates under contention an arena of its
-/// own (up to eight per core) and rarely hands their free space back: with
-/// the indexing threads, the embedding sessions and tokio's workers, that
-/// left 45 MB of free-but-resident memory at the peak of indexing the
-/// CPython stdlib (306 → 261 MB with one arena per core). One arena in all
-/// made indexing twice as slow, hence one per core. Set before any thread
-/// starts: `per_core` arenas a core (at least two in all). A user's
-/// `MALLOC_ARENA_MAX` wins.
-#[allow(unsafe_code)]
-fn limit_malloc_arenas(per_core: usize) {
+/// Tunes glibc's allocator for the process about to run, before any thread
+/// starts; a no-op elsewhere. Each setting gives way to the user's own
+/// environment variable for it.
+///
+/// Arenas: glibc gives every thread that allocates under contention an
+/// arena of its own (up to eight per core) and rarely hands their free
+/// space back: with the indexing threads, the embedding sessions and
+/// tokio's workers, that left 45 MB of free-but-resident memory at the peak
+/// of indexing the CPython stdlib (306 → 261 MB with one arena per core).
+/// One arena in all made indexing twice as slow, hence one per core. The
+/// servers get three a core, not glibc's eight: with eight the language
+/// server's first embedding of the CPython stdlib peaked at 494-517 MB, two
+/// thirds of its private memory the free space of idle arenas. Measured the
+/// same hour (2026-12-05, `coverage` and `mcp` bench sections): three a
+/// core 373 MB at that peak and, under the MCP load, 7.3 / 35.8 ms semantic
+/// p50 / p99 at 3.81 ms of server CPU a call (eight: 7.2 / 46.5 ms, 3.84);
+/// two a core 322-340 MB but 8.1 / 54.7 ms at 4.00 (threads waiting for
+/// each other's arenas; one a core took the p50 from 10 to 14 ms). mimalloc
+/// 3.3 (crate 0.1.52, without transparent huge pages) as the Rust heap was
+/// measured and dropped (2026-12-05, MCP load, a calm hour): glibc 276 ->
+/// 298 MB, 238 idle, semantic p50 / p99 4.7 / 18.8 ms; mimalloc 315 -> 351,
+/// 295 idle, 4.0 / 16.6; with its purge delay 0 and no eager arena commit
+/// 296 -> 313, 256 idle, 4.8 / 18.4.
+///
+/// The mmap threshold (servers only): glibc serves a block above it with a
+/// mapping of its own, unmapped when freed; it starts at 128 KiB and rises
+/// to the size of every such block freed (up to 32 MiB), after which those
+/// blocks come from the arenas and stay resident once freed. A server's
+/// embedding batches and bursts of calls raise it early, so a fixed
+/// threshold keeps their large blocks from lingering. Measured 2026-12-05
+/// (a calm hour, runs alternated with the dynamic threshold): the language
+/// server's first embedding peaked at 287 and 283 MB against 368 and 362,
+/// at 44.8 and 46.0 chunks/s against 56.4 and 47.6; under the MCP load 279
+/// -> 292 MB (peak 300) against 276 -> 298 and 286 -> 303 (peaks 305, 307),
+/// with `semantic_search` p50 / p99 5.0 / 22.0 ms against 4.6-4.7 /
+/// 18.8-19.8. 128 KiB: 278 -> 291 but 6.0 / 25.9 ms (many more blocks
+/// mapped and faulted in).
+fn tune_malloc(servers: bool) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
-            return;
-        }
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        // SAFETY: mallopt only sets an allocator parameter; no thread that
-        // could allocate concurrently exists yet.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, (cores * per_core).max(2) as libc::c_int);
+        let per_core = if servers { 3 } else { 1 };
+        mallopt_unless_set(
+            "MALLOC_ARENA_MAX",
+            libc::M_ARENA_MAX,
+            (cores * per_core).max(2),
+        );
+        if servers {
+            mallopt_unless_set("MALLOC_MMAP_THRESHOLD_", libc::M_MMAP_THRESHOLD, 1 << 20);
         }
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    let _ = per_core;
+    let _ = servers;
 }
 
-/// glibc serves a block above its mmap threshold with a mapping of its own,
-/// unmapped when freed; the threshold starts at 128 KiB and rises to the
-/// size of every such block freed (up to 32 MiB), after which those blocks
-/// come from the arenas and stay resident once freed. A server's embedding
-/// batches and bursts of calls raise it early, so a fixed threshold keeps
-/// their large blocks from lingering. Measured 2026-12-05 (a calm hour,
-/// runs alternated with the dynamic threshold): the language server's
-/// first embedding peaked at 287 and 283 MB against 368 and 362, at 44.8
-/// and 46.0 chunks/s against 56.4 and 47.6; under the MCP load 279 -> 292
-/// MB (peak 300) against 276 -> 298 and 286 -> 303 (peaks 305, 307), with
-/// `semantic_search` p50 / p99 5.0 / 22.0 ms against 4.6-4.7 / 18.8-19.8.
-/// 128 KiB: 278 -> 291 but 6.0 / 25.9 ms (many more blocks mapped and
-/// faulted in). A user's `MALLOC_MMAP_THRESHOLD_` wins.
+/// Sets one glibc allocator parameter, unless the user set it through the
+/// environment variable glibc reads for it.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
-fn fix_mmap_threshold(bytes: usize) {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some() {
-            return;
-        }
-        // SAFETY: mallopt only sets an allocator parameter; no thread that
-        // could allocate concurrently exists yet.
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, bytes as libc::c_int);
-        }
+fn mallopt_unless_set(variable: &str, parameter: libc::c_int, value: usize) {
+    if std::env::var_os(variable).is_some() {
+        return;
     }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    let _ = bytes;
+    // SAFETY: mallopt only sets an allocator parameter; it is called before
+    // any thread that could allocate concurrently exists.
+    unsafe {
+        libc::mallopt(parameter, value as libc::c_int);
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The servers get three arenas a core, not glibc's eight: with eight
-    // the language server's first embedding of the CPython stdlib peaked
-    // at 494-517 MB, two thirds of its private memory the free space of
-    // idle arenas. Measured the same hour (2026-12-05, `coverage` and `mcp`
-    // bench sections): three a core 373 MB at that peak and, under the MCP
-    // load, 7.3 / 35.8 ms semantic p50 / p99 at 3.81 ms of server CPU a
-    // call (eight: 7.2 / 46.5 ms, 3.84); two a core 322-340 MB but 8.1 /
-    // 54.7 ms at 4.00 (threads waiting for each other's arenas; one a core
-    // took the p50 from 10 to 14 ms). mimalloc 3.3 (crate 0.1.52, without
-    // transparent huge pages) as the Rust heap was measured and dropped
-    // (2026-12-05, MCP load, a calm hour): glibc 276 -> 298 MB, 238 idle,
-    // semantic p50 / p99 4.7 / 18.8 ms; mimalloc 315 -> 351, 295 idle, 4.0
-    // / 16.6; with its purge delay 0 and no eager arena commit 296 -> 313,
-    // 256 idle, 4.8 / 18.4.
     let servers = matches!(cli.command, Command::Lsp { .. } | Command::Mcp { .. });
-    limit_malloc_arenas(if servers { 3 } else { 1 });
-    if servers {
-        fix_mmap_threshold(1 << 20);
-    }
+    tune_malloc(servers);
     init_logging();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
