@@ -15,6 +15,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
+use dowse_index::cache::Retained;
 use dowse_index::lexical::{LexicalIndex, StoredChunk};
 
 use crate::focus::Focus;
@@ -152,6 +153,12 @@ impl EngineWriter {
             progress.advance(step.embedded);
         }
         self.flush()?;
+        if step.remaining == 0
+            && let Err(err) = self.drop_unused_vectors()
+        {
+            // The old file is whole: only disk space is not given back.
+            tracing::warn!("could not rewrite the embedding cache without unused vectors: {err}");
+        }
         if total > 0 {
             progress.end();
         }
@@ -299,6 +306,31 @@ impl EngineWriter {
             SemanticState::Ready(ready) if self.read_only.is_none() => ready.flush(),
             _ => Ok(()),
         }
+    }
+
+    /// Rewrites the embedding cache without the vectors of text that
+    /// nothing indexed or open has any more, once they are most of it (see
+    /// [`crate::semantic::UNUSED_RECORDS_MIN`]): `dowse index` after
+    /// embedding, the host when idle. `None` when it kept the cache as it is.
+    pub fn drop_unused_vectors(&mut self) -> Result<Option<Retained>> {
+        let SemanticState::Ready(ready) = self.semantic() else {
+            return Ok(None);
+        };
+        if self.read_only.is_some() {
+            return Ok(None);
+        }
+        let min = self.config.semantic.unused_records_min;
+        let retained = ready.drop_unused(&self.snapshot(), min)?;
+        if let Some(r) = retained {
+            tracing::info!(
+                "embedding cache: dropped {} vectors no chunk uses any more, kept {} ({:.1} -> {:.1} MB)",
+                r.dropped,
+                r.kept,
+                r.bytes_before as f64 / 1e6,
+                r.bytes_after as f64 / 1e6
+            );
+        }
+        Ok(retained)
     }
 
     /// A file (workspace-relative) was opened in an editor (`open`) or

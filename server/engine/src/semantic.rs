@@ -12,14 +12,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use dowse_embed::{Model, ModelHandle, PoolConfig, ViewVectors};
-use dowse_index::cache::EmbeddingCache;
+use dowse_index::cache::{EmbeddingCache, Retained};
 use dowse_index::lexical::LexicalIndex;
 use dowse_index::quantize::{Embedding, Quantized, quantize, quantize4};
 use dowse_index::vectors::{VectorConfig, VectorIndex};
 
-use crate::Result;
 use crate::embedding::{Backlog, Pending};
+use crate::snapshot::Snapshot;
 use crate::views::Recipe;
+use crate::{EngineError, Result};
 
 /// How the engine gets its model.
 #[derive(Clone, Debug)]
@@ -55,6 +56,10 @@ pub struct SemanticConfig {
     /// own, [`crate::views::VIEW_VERSION`]; a test sets another to see
     /// every vector made again).
     pub view_version: u32,
+    /// Cached vectors that no chunk uses are dropped once they outnumber
+    /// those in use and are at least this many ([`UNUSED_RECORDS_MIN`]; a
+    /// test sets fewer).
+    pub unused_records_min: usize,
     pub vectors: VectorConfig,
 }
 
@@ -101,6 +106,7 @@ impl Default for SemanticConfig {
             max_tokens: 256,
             prepack_queries: false,
             view_version: crate::views::VIEW_VERSION,
+            unused_records_min: UNUSED_RECORDS_MIN,
             vectors: VectorConfig::default(),
         }
     }
@@ -117,6 +123,15 @@ pub(crate) enum SemanticState {
 }
 
 /// Why searches are by keywords while the writer has not loaded the model.
+/// The embedding cache keeps the vectors of text no chunk has any more
+/// (a file deleted, a function rewritten) while they are fewer than those in
+/// use: switching back to a branch or undoing a large change finds its
+/// vectors again. Once they outnumber them — a recipe change leaves every
+/// record behind at once — and are at least this many (about 6 MB of
+/// MiniLM's 596-byte records: a smaller file is not worth a rewrite), the
+/// cache is rewritten without them.
+pub const UNUSED_RECORDS_MIN: usize = 10_000;
+
 const LOADING: &str = "search by meaning is starting (the embedding model is being loaded)";
 
 impl SemanticState {
@@ -256,5 +271,39 @@ impl Ready {
         self.vectors
             .apply_with(&removed, &added, |key| self.cache.get(*key));
         Ok(pending)
+    }
+
+    /// Rewrites the embedding cache without the records that no chunk of
+    /// `snapshot` (the committed index and the open buffers) uses, once
+    /// they outnumber those in use and are at least `min` (see
+    /// [`UNUSED_RECORDS_MIN`]).
+    pub(crate) fn drop_unused(&self, snapshot: &Snapshot, min: usize) -> Result<Option<Retained>> {
+        let records = self.cache.len();
+        if records < min {
+            return Ok(None);
+        }
+        let mut used: HashSet<u64> = snapshot
+            .disk
+            .live_chunks()?
+            .into_iter()
+            .map(|(_, content)| self.recipe.key(content))
+            .collect();
+        used.extend(
+            snapshot
+                .overlay
+                .chunks()
+                .map(|c| self.recipe.key(c.content_key)),
+        );
+        let in_use = used.iter().filter(|&&key| self.cache.contains(key)).count();
+        let unused = records - in_use;
+        if unused < min || unused <= in_use {
+            return Ok(None);
+        }
+        self.cache
+            .retain(|key| used.contains(&key))
+            .map_err(|source| EngineError::Io {
+                path: self.cache.path().to_path_buf(),
+                source,
+            })
     }
 }

@@ -351,3 +351,68 @@ fn graphs_are_built_by_the_optimiser_not_by_embedding() {
     let after = engine.search(&request).unwrap();
     assert_eq!(after.results[0].path, before.results[0].path);
 }
+
+/// Vectors of text that is gone stay in the embedding cache while they are
+/// no more than those in use (going back to the old text finds them), and
+/// are dropped once they outnumber them: the file shrinks to what is in
+/// use, which is never embedded again.
+#[test]
+fn the_cache_drops_vectors_nothing_uses_once_they_are_most_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    std::fs::create_dir_all(&root).unwrap();
+    let write = |round: u32| {
+        for i in 0..12 {
+            std::fs::write(
+                root.join(format!("m{i}.py")),
+                format!("def tally_{i}(ledger):\n    return ledger.sum({i}, {round})\n"),
+            )
+            .unwrap();
+        }
+    };
+    write(0);
+    let index = dir.path().join("index");
+    let mut engine = fake_engine(&root, index, |config| {
+        config.semantic.unused_records_min = 4;
+    });
+    let cache = engine.dir.embeddings();
+    let size = || std::fs::metadata(&cache).unwrap().len();
+    let round = |n: u32, engine: &mut EngineWriter| {
+        write(n);
+        engine.update(&NoProgress).unwrap();
+        engine.embed(&NoProgress).unwrap().embedded
+    };
+    let (_, total) = engine.vector_coverage();
+    assert_eq!(engine.embed(&NoProgress).unwrap().embedded, total);
+    let in_use = size();
+
+    assert_eq!(round(1, &mut engine), total);
+    let twice = size();
+    assert!(twice > in_use, "as many unused as used: kept");
+    assert_eq!(
+        round(0, &mut engine),
+        0,
+        "the old text's vectors are found again"
+    );
+    assert_eq!(size(), twice);
+
+    assert_eq!(round(2, &mut engine), total);
+    assert_eq!(
+        size(),
+        in_use,
+        "two thirds unused: only those in use are kept"
+    );
+    assert_eq!(engine.vector_coverage(), (total, 0));
+    drop(engine);
+    let mut engine = fake_engine(&root, dir.path().join("index"), |_| {});
+    assert_eq!(
+        engine.embed(&NoProgress).unwrap().embedded,
+        0,
+        "what is in use stays"
+    );
+    assert_eq!(
+        round(1, &mut engine),
+        total,
+        "what was dropped is made again"
+    );
+}

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
+use dowse_engine::Progress;
 use dowse_engine::health::{Component, Status};
 use serde::Serialize;
 
@@ -232,5 +233,35 @@ impl Shared {
                 true
             }
         });
+    }
+}
+
+/// Engine progress (the initial indexing) into the published state.
+pub(crate) struct StateProgress<'a> {
+    pub(crate) shared: &'a Shared,
+}
+
+impl Progress for StateProgress<'_> {
+    fn begin(&self, stage: &str, total: u64) {
+        self.shared.update_state(|state| {
+            state.phase = Phase::Indexing;
+            state.work = Some(Work {
+                stage: stage.to_owned(),
+                done: 0,
+                total,
+            });
+        });
+    }
+
+    fn advance(&self, done: u64) {
+        self.shared.update_state(|state| {
+            if let Some(work) = &mut state.work {
+                work.done = (work.done + done).min(work.total);
+            }
+        });
+    }
+
+    fn end(&self) {
+        self.shared.update_state(|state| state.work = None);
     }
 }

@@ -29,10 +29,10 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use dowse_engine::{EngineError, EngineWriter, Progress};
+use dowse_engine::{EngineError, EngineWriter};
 
 use crate::queue::BufferEdit;
-use crate::state::{Phase, Work};
+use crate::state::{Phase, StateProgress, Work};
 use crate::{Root, Shared};
 
 /// A change for the writer.
@@ -224,7 +224,7 @@ impl Writer {
             self.answer_settled(true);
             self.build_graphs();
             if self.unflushed && self.last_activity.elapsed() >= FLUSH_IDLE {
-                self.flush();
+                self.flush(true);
             }
             self.publish();
         }
@@ -683,9 +683,17 @@ impl Writer {
         }
     }
 
-    fn flush(&mut self) {
+    /// Writes new embedding cache records; when `idle`, also drops the
+    /// cached vectors nothing uses any more once they are most of a cache.
+    fn flush(&mut self, idle: bool) {
         for (root, engine) in &mut self.engines {
-            let flushed = guarded(&self.shared, &root.display().to_string(), || engine.flush());
+            let flushed = guarded(&self.shared, &root.display().to_string(), || {
+                engine.flush()?;
+                if idle {
+                    engine.drop_unused_vectors()?;
+                }
+                Ok::<(), EngineError>(())
+            });
             if let Some(Err(err)) = flushed {
                 tracing::warn!("writing the embedding cache: {err}");
             }
@@ -695,7 +703,7 @@ impl Writer {
 
     fn stop(&mut self, stop: Stop) {
         self.set_phase(Phase::Stopping, None);
-        self.flush();
+        self.flush(false);
         if let Stop::Asked(reply) = stop {
             let _ = reply.send(());
         }
@@ -767,35 +775,5 @@ impl Drop for AliveWhileRunning {
         // Front ends waiting for the state see it change.
         self.0.bump_generation();
         self.0.update_state(|_| {});
-    }
-}
-
-/// Engine progress (the initial indexing) into the published state.
-struct StateProgress<'a> {
-    shared: &'a Shared,
-}
-
-impl Progress for StateProgress<'_> {
-    fn begin(&self, stage: &str, total: u64) {
-        self.shared.update_state(|state| {
-            state.phase = Phase::Indexing;
-            state.work = Some(Work {
-                stage: stage.to_owned(),
-                done: 0,
-                total,
-            });
-        });
-    }
-
-    fn advance(&self, done: u64) {
-        self.shared.update_state(|state| {
-            if let Some(work) = &mut state.work {
-                work.done = (work.done + done).min(work.total);
-            }
-        });
-    }
-
-    fn end(&self) {
-        self.shared.update_state(|state| state.work = None);
     }
 }

@@ -39,8 +39,6 @@ pub struct EmbeddingCache {
     file: Mutex<Option<File>>,
     /// Encoded records not yet written.
     pending: Mutex<Vec<u8>>,
-    /// Reads body vectors back from the file.
-    reader: Option<File>,
     header_len: u64,
 }
 
@@ -58,6 +56,26 @@ struct CacheData {
     /// Name vectors of the slots from `on_disk` on, not yet in the file.
     name_scales: Vec<f32>,
     name_values: Vec<u8>,
+    /// Reads written records back from the file: beside the slots it
+    /// numbers, as [`EmbeddingCache::retain`] replaces both at once.
+    reader: Option<File>,
+}
+
+/// A cache file rewritten by [`EmbeddingCache::retain`]: the records it
+/// kept (their slot in the old file, their key), and handles on it.
+struct Rewritten {
+    kept: Vec<(u32, u64)>,
+    append: File,
+    read: File,
+}
+
+/// What [`EmbeddingCache::retain`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Retained {
+    pub kept: usize,
+    pub dropped: usize,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
 }
 
 /// What opening a cache found.
@@ -133,7 +151,12 @@ impl EmbeddingCache {
             Err(err) => return Err(err),
         }
         load.vectors = data.slots.len();
-        let cache = |file: Option<File>, data: CacheData| {
+        let cache = |file: Option<File>, mut data: CacheData| {
+            data.reader = match crate::store::no_follow().read(true).open(path) {
+                Ok(reader) => Some(reader),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+                Err(err) => return Err(err),
+            };
             Ok(EmbeddingCache {
                 path: path.to_path_buf(),
                 dims,
@@ -141,11 +164,6 @@ impl EmbeddingCache {
                 inner: RwLock::new(data),
                 file: Mutex::new(file),
                 pending: Mutex::new(Vec::new()),
-                reader: match crate::store::no_follow().read(true).open(path) {
-                    Ok(reader) => Some(reader),
-                    Err(err) if err.kind() == io::ErrorKind::NotFound => None,
-                    Err(err) => return Err(err),
-                },
                 header_len: header.len() as u64,
             })
         };
@@ -234,7 +252,7 @@ impl EmbeddingCache {
         let len = record_len(self.dims);
         let mut record = vec![0u8; len];
         let offset = self.header_len + (slot * len) as u64;
-        self.reader
+        data.reader
             .as_ref()?
             .read_exact_at(&mut record, offset)
             .ok()?;
@@ -289,7 +307,7 @@ impl EmbeddingCache {
         // slot order): read them from the file from now on.
         let written = records.len() / record_len(self.dims);
         let mut data = self.inner.write().expect("cache lock");
-        if self.reader.is_some() {
+        if data.reader.is_some() {
             data.on_disk += written;
             data.values.drain(..written * self.dims);
             data.name_scales.drain(..written);
@@ -301,6 +319,107 @@ impl EmbeddingCache {
     /// Bytes on disk.
     pub fn disk_bytes(&self) -> u64 {
         std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+
+    /// Rewrites the file with only the written records whose key `keep`
+    /// accepts, and forgets the others: a new file beside it (a leftover
+    /// of a crash is replaced), fsync, rename over the old one, so that a
+    /// crash leaves one whole file or the other. Records added since the
+    /// last flush stay, whatever their key, and are written by the next
+    /// one. Queries wait while it runs (they read records by slot, which
+    /// it renumbers): well under a second for a workspace's cache. `None`
+    /// for a read-only cache, which never writes.
+    pub fn retain(&self, keep: impl Fn(u64) -> bool) -> io::Result<Option<Retained>> {
+        use std::os::unix::fs::FileExt;
+        let mut file = self.file.lock().expect("cache file lock");
+        let mut data = self.inner.write().expect("cache lock");
+        let (Some(_), Some(reader)) = (file.as_ref(), data.reader.as_ref()) else {
+            return Ok(None);
+        };
+        let bytes_before = reader.metadata()?.len();
+        let on_disk = data.on_disk;
+        let mut written: Vec<(u32, u64)> = data
+            .slots
+            .iter()
+            .filter(|&(_, &slot)| (slot as usize) < on_disk)
+            .map(|(&key, &slot)| (slot, key))
+            .collect();
+        written.sort_unstable();
+        let total = written.len();
+        written.retain(|&(_, key)| keep(key));
+
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = self
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("cache");
+        let temporary = dir.join(format!(".{name}.retained"));
+        let len = record_len(self.dims);
+        // The kept records, in their order, each checked again on the way: a
+        // record damaged since the cache opened is dropped, not copied.
+        let copy = || -> io::Result<Rewritten> {
+            let mut out = BufWriter::new(crate::store::create_new(&temporary)?);
+            out.write_all(&header_bytes(&self.model_id, self.dims))?;
+            let mut record = vec![0u8; len];
+            let mut kept = Vec::with_capacity(written.len());
+            for &(slot, key) in &written {
+                let offset = self.header_len + slot as u64 * len as u64;
+                if reader.read_exact_at(&mut record, offset).is_ok()
+                    && decode_record(&record, self.dims).is_some_and(|(found, _)| found == key)
+                {
+                    out.write_all(&record)?;
+                    kept.push((slot, key));
+                }
+            }
+            let out = out.into_inner().map_err(|err| err.into_error())?;
+            out.sync_all()?;
+            // Both handles before the rename: they follow the new file.
+            let append = crate::store::no_follow().append(true).open(&temporary)?;
+            let read = crate::store::no_follow().read(true).open(&temporary)?;
+            std::fs::rename(&temporary, &self.path)?;
+            Ok(Rewritten { kept, append, read })
+        };
+        let Rewritten { kept, append, read } = match copy() {
+            Ok(done) => done,
+            Err(err) => {
+                let _ = std::fs::remove_file(&temporary);
+                return Err(err);
+            }
+        };
+        let dropped = total - kept.len();
+        // Renumbered: the kept records first, then those not yet written, in
+        // their order (the pending bytes append them in that order).
+        let mut unwritten: Vec<(u32, u64)> = data
+            .slots
+            .iter()
+            .filter(|&(_, &slot)| (slot as usize) >= on_disk)
+            .map(|(&key, &slot)| (slot, key))
+            .collect();
+        unwritten.sort_unstable();
+        let mut slots = HashMap::with_capacity(kept.len() + unwritten.len());
+        let mut scales = Vec::with_capacity(kept.len() + unwritten.len());
+        for &(slot, key) in kept.iter().chain(&unwritten) {
+            slots.insert(key, scales.len() as u32);
+            scales.push(data.scales[slot as usize]);
+        }
+        data.slots = slots;
+        data.scales = scales;
+        data.on_disk = kept.len();
+        data.reader = Some(read);
+        *file = Some(append);
+        let bytes_after = self.header_len + (kept.len() * len) as u64;
+        crate::store::sync_dir(dir)?;
+        Ok(Some(Retained {
+            kept: kept.len(),
+            dropped,
+            bytes_before,
+            bytes_after,
+        }))
     }
 }
 
@@ -493,5 +612,56 @@ mod tests {
         let (reader, load) = EmbeddingCache::open_read_only(&path, "m1", 8).unwrap();
         assert_eq!(load.vectors, 4, "the scan stops at the damaged record");
         assert_eq!(reader.get(2), Some(quantize(&vs[2])));
+    }
+
+    #[test]
+    fn retain_keeps_the_chosen_records_and_what_is_not_yet_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("embeddings.bin");
+        let vs = clustered(20, 3, 8, 7);
+        let entry = |i: usize| (i as u64, embedding(&vs[i]));
+        let (cache, _) = EmbeddingCache::open(&path, "m1", 8).unwrap();
+        cache.put(&(0..12).map(entry).collect::<Vec<_>>());
+        cache.flush().unwrap();
+        // Two only in memory: kept whatever their key.
+        cache.put(&(12..14).map(entry).collect::<Vec<_>>());
+        // A process that opened the file before keeps reading it.
+        let (earlier, _) = EmbeddingCache::open_read_only(&path, "m1", 8).unwrap();
+        let before = cache.disk_bytes();
+
+        let retained = cache.retain(|key| key % 3 == 0).unwrap().unwrap();
+        assert_eq!((retained.kept, retained.dropped), (4, 8));
+        assert_eq!(retained.bytes_before, before);
+        assert_eq!(cache.disk_bytes(), retained.bytes_after);
+        assert!(retained.bytes_after < before);
+        assert_eq!(cache.len(), 6);
+        for (i, v) in vs.iter().enumerate().take(14) {
+            let expected = (i % 3 == 0 || i >= 12).then(|| embedding(v));
+            assert_eq!(cache.get_embedding(i as u64), expected, "key {i}");
+        }
+        assert_eq!(earlier.get_embedding(1), Some(embedding(&vs[1])));
+
+        // What comes next is appended after the kept records; all of it is
+        // there when the file is opened again, and no temporary file is left.
+        cache.put(&[entry(14)]);
+        cache.flush().unwrap();
+        assert_eq!(cache.get_embedding(13), Some(embedding(&vs[13])));
+        drop(cache);
+        let (cache, load) = EmbeddingCache::open(&path, "m1", 8).unwrap();
+        assert_eq!((load.vectors, load.dropped_bytes), (7, 0));
+        for i in [0, 3, 6, 9, 12, 13, 14] {
+            assert_eq!(cache.get_embedding(i as u64), Some(embedding(&vs[i])));
+        }
+        assert!(!cache.contains(1));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["embeddings.bin"]);
+
+        // A read-only cache never rewrites.
+        let (reader, _) = EmbeddingCache::open_read_only(&path, "m1", 8).unwrap();
+        assert_eq!(reader.retain(|_| false).unwrap(), None);
+        assert_eq!(reader.len(), 7);
     }
 }
