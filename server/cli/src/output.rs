@@ -53,13 +53,17 @@ pub fn index_summary(engine: &Engine, report: &IndexReport, embedded: Option<&Em
         None => {
             let (have, missing) = engine.vector_coverage();
             println!(
-                "embedded {} chunks in {:.2} s; {have} chunks have vectors{}",
+                "embedded {} chunks in {:.2} s; {have} chunks have vectors{}{}",
                 embedded.embedded,
                 embedded.duration.as_secs_f64(),
                 if missing > 0 {
                     format!(", {missing} still lack one")
                 } else {
                     String::new()
+                },
+                match embedded.unused_vectors_dropped {
+                    0 => String::new(),
+                    n => format!("; {n} cached vectors of text no chunk has any more dropped"),
                 }
             );
         }
@@ -73,6 +77,9 @@ pub struct IndexReportJson<'a> {
     embed_seconds: f64,
     /// Sealing vector segments into HNSW graphs after embedding.
     vector_maintenance_seconds: f64,
+    /// Cached vectors of text no chunk has any more, dropped from the
+    /// embedding cache (once they outnumber those in use).
+    unused_vectors_dropped: u64,
     /// Chunks with a vector afterwards.
     vectors: u64,
     /// Why semantic search is unavailable, when it is.
@@ -123,6 +130,7 @@ pub fn index_report_json<'a>(
         embedded: embedded.embedded,
         embed_seconds: embedded.duration.as_secs_f64(),
         vector_maintenance_seconds: embedded.maintenance.as_secs_f64(),
+        unused_vectors_dropped: embedded.unused_vectors_dropped,
         vectors,
         degraded,
         workspace: engine.root().display().to_string(),

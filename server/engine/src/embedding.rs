@@ -113,6 +113,9 @@ pub struct EmbedReport {
     /// Time spent afterwards merging exact vector blocks (HNSW graphs are
     /// built by a [`GraphJob`]).
     pub maintenance: std::time::Duration,
+    /// Cached vectors of text no chunk has any more, dropped from the
+    /// embedding cache afterwards (see [`EngineWriter::drop_unused_vectors`]).
+    pub unused_vectors_dropped: u64,
 }
 
 impl EngineWriter {
@@ -153,11 +156,16 @@ impl EngineWriter {
             progress.advance(step.embedded);
         }
         self.flush()?;
-        if step.remaining == 0
-            && let Err(err) = self.drop_unused_vectors()
-        {
-            // The old file is whole: only disk space is not given back.
-            tracing::warn!("could not rewrite the embedding cache without unused vectors: {err}");
+        if step.remaining == 0 {
+            match self.drop_unused_vectors() {
+                Ok(retained) => {
+                    report.unused_vectors_dropped = retained.map_or(0, |r| r.dropped as u64);
+                }
+                // The old file is whole: only disk space is not given back.
+                Err(err) => tracing::warn!(
+                    "could not rewrite the embedding cache without unused vectors: {err}"
+                ),
+            }
         }
         if total > 0 {
             progress.end();

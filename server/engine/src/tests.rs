@@ -380,23 +380,24 @@ fn the_cache_drops_vectors_nothing_uses_once_they_are_most_of_it() {
     let round = |n: u32, engine: &mut EngineWriter| {
         write(n);
         engine.update(&NoProgress).unwrap();
-        engine.embed(&NoProgress).unwrap().embedded
+        let report = engine.embed(&NoProgress).unwrap();
+        (report.embedded, report.unused_vectors_dropped)
     };
     let (_, total) = engine.vector_coverage();
     assert_eq!(engine.embed(&NoProgress).unwrap().embedded, total);
     let in_use = size();
 
-    assert_eq!(round(1, &mut engine), total);
+    assert_eq!(round(1, &mut engine), (total, 0));
     let twice = size();
     assert!(twice > in_use, "as many unused as used: kept");
     assert_eq!(
         round(0, &mut engine),
-        0,
+        (0, 0),
         "the old text's vectors are found again"
     );
     assert_eq!(size(), twice);
 
-    assert_eq!(round(2, &mut engine), total);
+    assert_eq!(round(2, &mut engine), (total, 2 * total));
     assert_eq!(
         size(),
         in_use,
@@ -412,7 +413,7 @@ fn the_cache_drops_vectors_nothing_uses_once_they_are_most_of_it() {
     );
     assert_eq!(
         round(1, &mut engine),
-        total,
+        (total, 0),
         "what was dropped is made again"
     );
 }
