@@ -122,16 +122,16 @@ pub(crate) enum SemanticState {
     NotLoaded,
 }
 
-/// Why searches are by keywords while the writer has not loaded the model.
 /// The embedding cache keeps the vectors of text no chunk has any more
-/// (a file deleted, a function rewritten) while they are fewer than those in
-/// use: switching back to a branch or undoing a large change finds its
+/// (a file deleted, a function rewritten) while they are no more than those
+/// in use: switching back to a branch or undoing a large change finds its
 /// vectors again. Once they outnumber them — a recipe change leaves every
 /// record behind at once — and are at least this many (about 6 MB of
 /// MiniLM's 596-byte records: a smaller file is not worth a rewrite), the
 /// cache is rewritten without them.
 pub const UNUSED_RECORDS_MIN: usize = 10_000;
 
+/// Why searches are by keywords while the writer has not loaded the model.
 const LOADING: &str = "search by meaning is starting (the embedding model is being loaded)";
 
 impl SemanticState {

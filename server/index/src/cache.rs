@@ -337,28 +337,15 @@ impl EmbeddingCache {
             return Ok(None);
         };
         let bytes_before = reader.metadata()?.len();
-        let on_disk = data.on_disk;
-        let mut written: Vec<(u32, u64)> = data
-            .slots
-            .iter()
-            .filter(|&(_, &slot)| (slot as usize) < on_disk)
-            .map(|(&key, &slot)| (slot, key))
-            .collect();
+        // (slot, key) in slot order: those in the file, then those not yet.
+        let mut written: Vec<(u32, u64)> = data.slots.iter().map(|(&k, &s)| (s, k)).collect();
         written.sort_unstable();
+        let unwritten =
+            written.split_off(written.partition_point(|&(s, _)| (s as usize) < data.on_disk));
         let total = written.len();
         written.retain(|&(_, key)| keep(key));
 
-        let dir = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = self
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("cache");
-        let temporary = dir.join(format!(".{name}.retained"));
+        let (dir, temporary) = crate::store::beside(&self.path, "retained");
         let len = record_len(self.dims);
         // The kept records, in their order, each checked again on the way: a
         // record damaged since the cache opened is dropped, not copied.
@@ -394,13 +381,6 @@ impl EmbeddingCache {
         let dropped = total - kept.len();
         // Renumbered: the kept records first, then those not yet written, in
         // their order (the pending bytes append them in that order).
-        let mut unwritten: Vec<(u32, u64)> = data
-            .slots
-            .iter()
-            .filter(|&(_, &slot)| (slot as usize) >= on_disk)
-            .map(|(&key, &slot)| (slot, key))
-            .collect();
-        unwritten.sort_unstable();
         let mut slots = HashMap::with_capacity(kept.len() + unwritten.len());
         let mut scales = Vec::with_capacity(kept.len() + unwritten.len());
         for &(slot, key) in kept.iter().chain(&unwritten) {

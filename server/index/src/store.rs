@@ -49,12 +49,7 @@ pub fn create_new(path: &Path) -> io::Result<File> {
 /// the old content or the new, never a mix; after a crash, the same. A
 /// rename replaces a symbolic link at `path` rather than writing through it.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let (dir, tmp) = beside(path, &format!("{}.tmp", std::process::id()));
     let result = (|| {
         let mut file = create_new(&tmp)?;
         file.write_all(bytes)?;
@@ -67,6 +62,18 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// The directory of `path` (`.` for a bare name) and a hidden file in it
+/// named after `path` and `tag` (`.NAME.TAG`): where a new version of
+/// `path` is written before it is renamed over it.
+pub fn beside<'a>(path: &'a Path, tag: &str) -> (&'a Path, PathBuf) {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    (dir, dir.join(format!(".{name}.{tag}")))
 }
 
 /// Makes a rename or a new file in `dir` durable.
