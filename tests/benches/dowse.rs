@@ -403,6 +403,18 @@ fn lsp_command(args: &Args, index_dir: &Path) -> Command {
     cmd
 }
 
+/// `dowse index --json` of the corpus into `index_dir`, with the model.
+fn index_command(args: &Args, index_dir: &Path) -> Command {
+    let mut cmd = Command::new(dowse_bin());
+    cmd.arg("index")
+        .arg(&args.corpus)
+        .arg("--json")
+        .env("DOWSE_INDEX_DIR", index_dir)
+        .env("DOWSE_MODEL_DIR", dowse_tests::real_model_dir());
+    corpus_globs(&mut cmd, args);
+    cmd
+}
+
 /// Runs `cmd`, returning its wall time, stdout and peak RSS in KiB.
 // The child is reaped by `wait4`, which also reports its rusage.
 #[allow(clippy::zombie_processes)]

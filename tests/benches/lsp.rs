@@ -22,12 +22,7 @@ pub(crate) fn embedded_index(
         std::fs::copy(seed, dir.join("embeddings.bin")).expect("seed the embedding cache");
     }
     eprintln!("indexing the corpus with the model...");
-    let mut cmd = Command::new(dowse_bin());
-    cmd.arg("index").arg(&args.corpus).arg("--json");
-    cmd.env("DOWSE_INDEX_DIR", &dir)
-        .env("DOWSE_MODEL_DIR", dowse_tests::real_model_dir());
-    corpus_globs(&mut cmd, args);
-    let (wall, _, _) = measure(cmd);
+    let (wall, _, _) = measure(index_command(args, &dir));
     eprintln!("indexed in {:.1} s", wall.as_secs_f64());
     dir
 }

@@ -209,7 +209,6 @@ pub(crate) fn answer(args: &Args, index_dir: PathBuf) {
 }
 
 pub(crate) fn semantic(args: &Args) -> (Value, tempfile::TempDir) {
-    let model_dir = dowse_tests::real_model_dir();
     let semantic_config = dowse_engine::SemanticConfig::default();
 
     eprintln!(
@@ -222,14 +221,7 @@ pub(crate) fn semantic(args: &Args) -> (Value, tempfile::TempDir) {
     eprintln!("semantic: indexing and embedding the whole corpus (this takes a while)...");
     let scratch = tempfile::tempdir().expect("temp dir");
     let index_dir = scratch.path().join("index");
-    let mut cmd = Command::new(dowse_bin());
-    cmd.arg("index")
-        .arg(&args.corpus)
-        .arg("--json")
-        .env("DOWSE_INDEX_DIR", &index_dir)
-        .env("DOWSE_MODEL_DIR", &model_dir);
-    corpus_globs(&mut cmd, args);
-    let (wall, stdout, max_rss) = measure(cmd);
+    let (wall, stdout, max_rss) = measure(index_command(args, &index_dir));
     let report: Value = serde_json::from_str(&stdout).expect("dowse index --json");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // The same work on one core, in the same run: the ratio is the figure
@@ -237,14 +229,8 @@ pub(crate) fn semantic(args: &Args) -> (Value, tempfile::TempDir) {
     let one_thread = (cores > 1).then(|| {
         eprintln!("semantic: the same on one core (threads = 1)...");
         let dir = scratch.path().join("one-thread");
-        let mut cmd = Command::new(dowse_bin());
-        cmd.arg("index")
-            .arg(&args.corpus)
-            .arg("--json")
-            .env("DOWSE_INDEX_DIR", &dir)
-            .env("DOWSE_MODEL_DIR", &model_dir)
-            .env("DOWSE_THREADS", "1");
-        corpus_globs(&mut cmd, args);
+        let mut cmd = index_command(args, &dir);
+        cmd.env("DOWSE_THREADS", "1");
         let (_, stdout, rss) = measure(cmd);
         let _ = std::fs::remove_dir_all(&dir);
         let report: Value = serde_json::from_str(&stdout).expect("dowse index --json");
