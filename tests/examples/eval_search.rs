@@ -10,12 +10,18 @@
 //!     [--fusion normalized|rrf] [--lexical-weight W] [--candidates N]
 //!     [--names rule|always|never|A,B] [--test-factor F] [--parts] [--max-tokens N]
 //!     [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F] [--file-support W]
-//!     [--dump-chunks FILE]
+//!     [--limit N] [--model DIR SHA256] [--dump-chunks FILE]
 //! ```
 //!
 //! `--dump-chunks FILE` also writes every chunk of the corpus (path, lines,
 //! symbol, text; one JSON object per line), so that a plain BM25 can be run
 //! over the very chunks dowse ranks (`tests/eval/run.py`'s `bm25` baseline).
+//!
+//! `--model DIR SHA256` embeds with another model (an ONNX file with a
+//! `last_hidden_state` output and its tokenizer files in DIR, as for
+//! `DOWSE_MODEL_DIR`), to measure it against the default; `--limit N` asks
+//! for N answers per query (the scorers read the first ten), to study what
+//! a re-ranking of the first N would do.
 //!
 //! The ranking switches exist to measure what each setting of
 //! [`dowse_engine::search::Ranking`] brings (its ablation table): `--names
@@ -45,6 +51,12 @@ struct Args {
     /// The model's window (`--max-tokens`); give each window its own
     /// INDEX_DIR, or the embedding cache of the other is started anew.
     max_tokens: usize,
+    /// Another model to measure (`--model DIR SHA256`: its `model.onnx`
+    /// and tokenizer files, and the sha256 of `model.onnx`); give it its
+    /// own INDEX_DIR.
+    model: Option<(PathBuf, String)>,
+    /// Answers asked per query (`--limit`, 10).
+    limit: usize,
     /// Where to write the corpus's chunks (`--dump-chunks`).
     dump_chunks: Option<PathBuf>,
 }
@@ -55,7 +67,7 @@ fn usage(problem: &str) -> ! {
          [--mode MODE]... [--fusion normalized|rrf] [--lexical-weight W] [--candidates N] \
          [--names rule|always|never|A,B] [--test-factor F] [--parts] [--max-tokens N] \
          [--no-definitions-first] [--sentence-lift F] [--per-file N] [--second-in-file F] [--file-support W] \
-         [--dump-chunks FILE]"
+         [--limit N] [--model DIR SHA256] [--dump-chunks FILE]"
     );
     std::process::exit(2)
 }
@@ -70,6 +82,8 @@ fn parse_args() -> Args {
         modes: Vec::new(),
         ranking: Ranking::default(),
         max_tokens: 256,
+        limit: 10,
+        model: None,
         dump_chunks: None,
     };
     let mut it = std::env::args().skip(1);
@@ -131,6 +145,13 @@ fn parse_args() -> Args {
             "--per-file" => {
                 args.ranking.per_file = number(value(&mut it, &arg), &arg).max(1.0) as usize
             }
+            // Answers per query: the scorers read the first ten; more are
+            // for studying what lies below them.
+            "--model" => {
+                let dir = value(&mut it, &arg).into();
+                args.model = Some((dir, value(&mut it, &arg)));
+            }
+            "--limit" => args.limit = number(value(&mut it, &arg), &arg).max(1.0) as usize,
             "--dump-chunks" => args.dump_chunks = Some(value(&mut it, &arg).into()),
             "--max-tokens" => {
                 args.max_tokens = number(value(&mut it, &arg), &arg) as usize;
@@ -160,6 +181,8 @@ fn main() {
         ranking: args.ranking.clone(),
         semantic: dowse_engine::SemanticConfig {
             max_tokens: args.max_tokens,
+            model_dir: args.model.clone().map(|(dir, _)| dir),
+            model_sha256: args.model.clone().map(|(_, sha)| sha),
             ..dowse_engine::SemanticConfig::default()
         },
         ..Config::default()
@@ -198,7 +221,7 @@ fn main() {
             let request = SearchRequest {
                 query: q["query"].as_str().expect("query").to_owned(),
                 mode: *mode,
-                limit: 10,
+                limit: args.limit,
                 path_prefix: None,
                 languages: Vec::new(),
                 scope: Default::default(),
