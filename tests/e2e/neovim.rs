@@ -90,7 +90,10 @@ fn the_shipped_plugin_searches_finds_usages_and_sees_unsaved_edits() {
         "OK progress ",
         "OK search src/net/uploader.py:26 retry_failed_uploads",
         "OK usages reference src/net/uploader.py:",
+        "OK similar ",
         "OK unsaved src/util/thermo.py:12 flush_zebra_quota",
+        "OK health dowse is ",
+        "OK reindex dowse: ",
     ] {
         assert!(stdout.contains(check), "missing `{check}` in:\n{stdout}");
     }

@@ -2,8 +2,9 @@
 -- plugin (editors/neovim, put on the runtimepath by --cmd, set up as its
 -- README says) and no other configuration. Checks, through the user
 -- commands: :Dowse search fills the quickfix list with the expected place,
--- :Dowse usages finds a reference, an unsaved edit is found, indexing
--- progress arrives as LspProgress. One line per check on stdout; exits
+-- :Dowse usages finds a reference, :Dowse similar lists code like the
+-- method under the cursor, an unsaved edit is found, :Dowse health and
+-- :Dowse reindex report, indexing progress arrives as LspProgress. One line per check on stdout; exits
 -- non-zero on the first failure.
 
 local bin = assert(os.getenv('DOWSE_BIN'), 'DOWSE_BIN')
@@ -56,6 +57,14 @@ for _, item in ipairs(items) do
   end
 end
 
+-- Code like the method under the cursor (still on `upload`).
+vim.cmd('Dowse similar')
+items = quickfix('dowse: like upload')
+if not items then
+  return fail(':Dowse similar left no quickfix list')
+end
+say('OK similar ' .. where(items[1]) .. ' ' .. items[1].text)
+
 -- An unsaved edit, found by meaning and by name.
 vim.cmd('edit ' .. root .. '/src/util/thermo.py')
 local buf = vim.api.nvim_get_current_buf()
@@ -89,5 +98,39 @@ if disk:find('zebra') then
   return fail('the edit reached the disk')
 end
 say('OK unsaved ' .. where(found) .. ' ' .. found.text)
+
+-- Health and reindex answer in notifications.
+local said = {}
+local notify = vim.notify
+vim.notify = function(message, level)
+  table.insert(said, message)
+  return notify(message, level)
+end
+local function heard(pattern)
+  local line
+  vim.wait(20000, function()
+    for _, message in ipairs(said) do
+      if message:find(pattern) then
+        line = message
+        return true
+      end
+    end
+    return false
+  end, 50)
+  return line
+end
+vim.cmd('Dowse health')
+local health = heard('^dowse is ')
+if not health then
+  return fail(':Dowse health said nothing: ' .. vim.inspect(said))
+end
+say('OK health ' .. health:gsub('\n.*', ''))
+vim.cmd('Dowse reindex')
+local reindexed = heard('^dowse: %d+ files, %d+ chunks')
+if not reindexed or not heard('^dowse: reindexing') then
+  return fail(':Dowse reindex did not report: ' .. vim.inspect(said))
+end
+say('OK reindex ' .. reindexed)
+vim.notify = notify
 
 vim.cmd('qa!')

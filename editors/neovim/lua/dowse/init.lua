@@ -248,6 +248,34 @@ local function hit_text(hit)
   return from .. name .. '  ' .. first .. more
 end
 
+--- Sends `method` to the current client (for its current buffer):
+--- `params(client)` makes the parameters; a failure is said as `what:
+--- message` at `level`; the answer goes to `on_done` when one is given
+--- (the API for other plugins), else to `present(client, answer)`.
+local function ask(method, params, what, level, on_done, present)
+  with_client(function(client)
+    request(client, method, params(client), function(err, answer)
+      if err then
+        notify(what .. ': ' .. err.message, level)
+        return
+      end
+      if on_done then
+        return on_done(answer)
+      end
+      present(client, answer)
+    end, 0)
+  end)
+end
+
+--- Picker places of search results, one line of text each.
+local function result_places(results)
+  local places = {}
+  for _, hit in ipairs(results) do
+    table.insert(places, { uri = hit.uri, range = hit.range, text = hit_text(hit) })
+  end
+  return places
+end
+
 --- Searches the index (unsaved buffers included). `opts.mode`:
 --- 'hybrid' (default), 'lexical' or 'semantic'; `opts.lang`: a language
 --- name or a list of them ('typescript', {'go', 'java'}); `opts.scope`:
@@ -255,31 +283,20 @@ end
 --- `on_done(response)` gets the answer; without it, the results are shown.
 function M.search(query, opts, on_done)
   opts = opts or {}
-  with_client(function(client)
-    local params = { query = query, mode = opts.mode or 'hybrid', limit = opts.limit or M.config.limit }
-    if opts.lang then
-      params.lang = opts.lang
+  local params = { query = query, mode = opts.mode or 'hybrid', limit = opts.limit or M.config.limit }
+  if opts.lang then
+    params.lang = opts.lang
+  end
+  if opts.scope and opts.scope ~= 'local' then
+    params.scope = opts.scope
+  end
+  ask('dowse/search', function()
+    return params
+  end, 'search failed', vim.log.levels.ERROR, on_done, function(client, response)
+    if response.degraded then
+      notify(response.degraded, vim.log.levels.WARN)
     end
-    if opts.scope and opts.scope ~= 'local' then
-      params.scope = opts.scope
-    end
-    request(client, 'dowse/search', params, function(err, response)
-      if err then
-        notify('search failed: ' .. err.message, vim.log.levels.ERROR)
-        return
-      end
-      if on_done then
-        return on_done(response)
-      end
-      if response.degraded then
-        notify(response.degraded, vim.log.levels.WARN)
-      end
-      local places = {}
-      for _, hit in ipairs(response.results) do
-        table.insert(places, { uri = hit.uri, range = hit.range, text = hit_text(hit) })
-      end
-      show('dowse: ' .. query, items_of(client, places))
-    end)
+    show('dowse: ' .. query, items_of(client, result_places(response.results)))
   end)
 end
 
@@ -290,98 +307,63 @@ end
 
 --- Definitions and references of the symbol under the cursor.
 function M.usages(on_done)
-  with_client(function(client)
-    request(client, 'dowse/findUsages', position_params(client), function(err, response)
-      if err then
-        notify('usages: ' .. err.message, vim.log.levels.WARN)
-        return
-      end
-      if on_done then
-        return on_done(response)
-      end
-      local places = {}
-      for _, u in ipairs(response.definitions) do
-        table.insert(places, { uri = u.uri, range = u.range, text = 'definition: ' .. vim.trim(u.context) })
-      end
-      for _, u in ipairs(response.references) do
-        table.insert(places, { uri = u.uri, range = u.range, text = vim.trim(u.context) })
-      end
-      show('dowse: usages of ' .. response.symbol, items_of(client, places))
-    end, 0)
+  ask('dowse/findUsages', position_params, 'usages', vim.log.levels.WARN, on_done, function(client, response)
+    local places = {}
+    for _, u in ipairs(response.definitions) do
+      table.insert(places, { uri = u.uri, range = u.range, text = 'definition: ' .. vim.trim(u.context) })
+    end
+    for _, u in ipairs(response.references) do
+      table.insert(places, { uri = u.uri, range = u.range, text = vim.trim(u.context) })
+    end
+    show('dowse: usages of ' .. response.symbol, items_of(client, places))
   end)
 end
 
 --- Code like the chunk under the cursor.
 function M.similar(on_done)
-  with_client(function(client)
-    local params = position_params(client)
-    params.limit = M.config.limit
-    request(client, 'dowse/findSimilar', params, function(err, response)
-      if err then
-        notify('similar: ' .. err.message, vim.log.levels.WARN)
-        return
-      end
-      if on_done then
-        return on_done(response)
-      end
-      local places = {}
-      for _, hit in ipairs(response.results) do
-        table.insert(places, { uri = hit.uri, range = hit.range, text = hit_text(hit) })
-      end
-      local source = response.source.symbol or ('line ' .. response.source.startLine)
-      show('dowse: like ' .. source, items_of(client, places))
-    end, 0)
+  local function params(client)
+    local p = position_params(client)
+    p.limit = M.config.limit
+    return p
+  end
+  ask('dowse/findSimilar', params, 'similar', vim.log.levels.WARN, on_done, function(client, response)
+    local source = response.source.symbol or ('line ' .. response.source.startLine)
+    show('dowse: like ' .. source, items_of(client, result_places(response.results)))
   end)
 end
 
 --- The health report, one line per component.
 function M.health(on_done)
-  with_client(function(client)
-    request(client, 'dowse/health', nil, function(err, health)
-      if err then
-        notify('health: ' .. err.message, vim.log.levels.ERROR)
-        return
-      end
-      if on_done then
-        return on_done(health)
-      end
-      local lines = { 'dowse is ' .. health.status }
-      local names = vim.tbl_keys(health.components)
-      table.sort(names)
-      for _, name in ipairs(names) do
-        local c = health.components[name]
-        local latency = c.latencyMs and string.format(' (%.1f ms)', c.latencyMs) or ''
-        table.insert(lines, string.format('  %s: %s — %s%s', name, c.status, c.message, latency))
-      end
-      local level = health.status == 'healthy' and vim.log.levels.INFO or vim.log.levels.WARN
-      vim.notify(table.concat(lines, '\n'), level)
-    end)
+  ask('dowse/health', function() end, 'health', vim.log.levels.ERROR, on_done, function(_, health)
+    local lines = { 'dowse is ' .. health.status }
+    local names = vim.tbl_keys(health.components)
+    table.sort(names)
+    for _, name in ipairs(names) do
+      local c = health.components[name]
+      local latency = c.latencyMs and string.format(' (%.1f ms)', c.latencyMs) or ''
+      table.insert(lines, string.format('  %s: %s — %s%s', name, c.status, c.message, latency))
+    end
+    local level = health.status == 'healthy' and vim.log.levels.INFO or vim.log.levels.WARN
+    vim.notify(table.concat(lines, '\n'), level)
   end)
 end
 
 --- Reconciles the index with the disk.
 function M.reindex(on_done)
-  with_client(function(client)
-    notify('reindexing...')
-    request(client, 'dowse/reindex', nil, function(err, report)
-      if err then
-        notify('reindex: ' .. err.message, vim.log.levels.ERROR)
-        return
-      end
-      if on_done then
-        return on_done(report)
-      end
-      notify(
-        string.format(
-          '%d files, %d chunks (%d read again, %d removed) in %.1f s',
-          report.files,
-          report.chunks,
-          report.filesIndexed,
-          report.filesRemoved,
-          report.seconds
-        )
+  local function params()
+    notify('reindexing...') -- said as the request goes out
+  end
+  ask('dowse/reindex', params, 'reindex', vim.log.levels.ERROR, on_done, function(_, report)
+    notify(
+      string.format(
+        '%d files, %d chunks (%d read again, %d removed) in %.1f s',
+        report.files,
+        report.chunks,
+        report.filesIndexed,
+        report.filesRemoved,
+        report.seconds
       )
-    end)
+    )
   end)
 end
 
