@@ -235,7 +235,7 @@ local function show(title, items)
 end
 
 local function hit_text(hit)
-  local name = hit.symbol or (hit.kind .. ' L' .. hit.startLine)
+  local name = hit.symbol or (hit.kind .. ', line ' .. hit.startLine)
   local first = vim.trim((vim.split(hit.snippet, '\n', { plain = true })[1] or ''))
   local more = ''
   if (hit.moreInFile or 0) > 0 then
