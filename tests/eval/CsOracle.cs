@@ -54,15 +54,17 @@ class CsOracle
     }
 
     static readonly Dictionary<string, Source> sources = new Dictionary<string, Source>();
+    static HashSet<string> defines;
     static string root;
 
     static int Main(string[] args)
     {
-        if (args.Length != 2)
+        if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: mono CsOracle.exe CORPUS_DIR ASSEMBLY (built by mcs -debug from CORPUS_DIR's files)");
+            Console.Error.WriteLine("usage: mono CsOracle.exe CORPUS_DIR ASSEMBLY [SYMBOL...] (ASSEMBLY built by mcs -debug from CORPUS_DIR's files with -define:SYMBOL...)");
             return 2;
         }
+        defines = new HashSet<string>(args.Skip(2));
         root = Path.GetFullPath(args[0]).TrimEnd('/') + "/";
         var module = ModuleDefinition.ReadModule(args[1]);
         var symbols = MonoSymbolFile.ReadSymbolFile(args[1] + ".mdb");
@@ -203,10 +205,53 @@ class CsOracle
         if (sources.TryGetValue(path, out source)) return source;
         var full = Path.GetFullPath(path);
         source = full.StartsWith(root, StringComparison.Ordinal) && File.Exists(full)
-            ? new Source { Rel = full.Substring(root.Length), Lines = Blank(File.ReadAllText(full)).Split('\n') }
+            ? new Source { Rel = full.Substring(root.Length), Lines = Inactive(Blank(File.ReadAllText(full))).Split('\n') }
             : null;
         sources[path] = source;
         return source;
+    }
+
+    /// The text with the lines the compiler left out blanked: the branches of
+    /// `#if` / `#elif` / `#else` the defined symbols do not select, and the
+    /// directives themselves, so that a declaration is found where it was
+    /// compiled.
+    static string Inactive(string text)
+    {
+        var lines = text.Split('\n');
+        var open = new Stack<bool[]>(); // per #if: { this branch is active, a branch was taken }
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim();
+            bool outer = open.All(b => b[0]);
+            bool directive = true;
+            if (line.StartsWith("#if")) { bool on = Holds(line.Substring(3)); open.Push(new[] { on, on }); }
+            else if (line.StartsWith("#elif") && open.Count > 0) { var b = open.Peek(); b[0] = !b[1] && Holds(line.Substring(5)); b[1] |= b[0]; }
+            else if (line.StartsWith("#else") && open.Count > 0) { var b = open.Peek(); b[0] = !b[1]; b[1] = true; }
+            else if (line.StartsWith("#endif") && open.Count > 0) open.Pop();
+            else directive = false;
+            if (directive || !outer || !open.All(b => b[0])) lines[i] = new string(' ', lines[i].Length);
+        }
+        return string.Join("\n", lines);
+    }
+
+    /// Whether a directive's condition holds for the defined symbols: names,
+    /// `!`, `&&`, `||`, parentheses, `true`, `false`.
+    static bool Holds(string condition)
+    {
+        var tokens = Regex.Matches(condition, @"\w+|&&|\|\||!|\(|\)").Cast<Match>().Select(m => m.Value).ToList();
+        int at = 0;
+        Func<bool> or = null, and = null, unary = null;
+        unary = () =>
+        {
+            if (at >= tokens.Count) return false;
+            var t = tokens[at++];
+            if (t == "!") return !unary();
+            if (t == "(") { bool v = or(); at++; return v; }
+            return t == "true" || (t != "false" && defines.Contains(t));
+        };
+        and = () => { bool v = unary(); while (at < tokens.Count && tokens[at] == "&&") { at++; v &= unary(); } return v; };
+        or = () => { bool v = and(); while (at < tokens.Count && tokens[at] == "||") { at++; v |= and(); } return v; };
+        return or();
     }
 
     /// The text with comments and string and character literals replaced by

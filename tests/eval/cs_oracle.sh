@@ -21,4 +21,11 @@ mcs -nologo -r:"${cecil[0]}" -r:Mono.CompilerServices.SymbolWriter -out:"$work/o
 find "$corpus" -name '*.cs' ! -name AssemblyInfo.cs -print0 | sort -z > "$work/files"
 xargs -0 mcs -nologo -target:library -debug -nowarn:1699,618,612,414,169,649,219,168,3021 \
     -out:"$work/corpus.dll" "$@" < "$work/files" >&2
-mono "$work/oracle.exe" "$corpus" "$work/corpus.dll"
+# The symbols the build defined decide which `#if` branches were compiled.
+defines=()
+for option in "$@"; do
+    case "$option" in
+        -define:*|-d:*) IFS=';,' read -r -a more <<< "${option#*:}"; defines+=("${more[@]}") ;;
+    esac
+done
+mono "$work/oracle.exe" "$corpus" "$work/corpus.dll" "${defines[@]}"

@@ -39,6 +39,8 @@ pub(crate) static SPEC: Spec = Spec {
     test_markers: &[],
     overloads: &[],
     members_in_scope: true,
+    overloads_by_arity: true,
+    first_branch_only: false,
     keywords: &[
         (ChunkKind::Module, "namespace"),
         (ChunkKind::Constant, "#define"),

@@ -38,6 +38,8 @@ pub(crate) static SPEC: Spec = Spec {
     ],
     overloads: &[],
     members_in_scope: true,
+    overloads_by_arity: true,
+    first_branch_only: true,
     keywords: &[
         (ChunkKind::Module, "namespace"),
         (ChunkKind::TypeAlias, "delegate"),

@@ -36,6 +36,8 @@ pub(crate) static SPEC: Spec = Spec {
     ],
     overloads: &[],
     members_in_scope: true,
+    overloads_by_arity: true,
+    first_branch_only: false,
     keywords: &[],
     usages: Usages::File,
     common_methods: &[],

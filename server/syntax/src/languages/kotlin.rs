@@ -31,6 +31,8 @@ pub(crate) static SPEC: Spec = Spec {
     test_markers: &["@Test", "@ParameterizedTest"],
     overloads: &[],
     members_in_scope: true,
+    overloads_by_arity: false,
+    first_branch_only: false,
     keywords: &[
         (ChunkKind::Function, "fun"),
         (ChunkKind::Method, "fun"),

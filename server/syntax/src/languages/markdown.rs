@@ -32,6 +32,8 @@ pub(crate) static SPEC: Spec = Spec {
     test_markers: &[],
     overloads: &[],
     members_in_scope: false,
+    overloads_by_arity: false,
+    first_branch_only: false,
     keywords: &[(ChunkKind::Section, "")],
     usages: Usages::None,
     common_methods: &[],

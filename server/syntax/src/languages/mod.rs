@@ -64,6 +64,17 @@ pub(crate) struct Spec {
     /// Swift, C++, Ruby): find usages looks there before the file's and the
     /// workspace's top-level names.
     pub members_in_scope: bool,
+    /// Methods of one name in one class are told apart by their parameters
+    /// (Java, C#, C++ overloads), and a call goes to the one whose number
+    /// of parameters its arguments fit (`crate::usages::Arity`); without
+    /// the types of the arguments, the first that fits among those of one
+    /// number.
+    pub overloads_by_arity: bool,
+    /// Conditional compilation may split one declaration in two (C#'s
+    /// `#if NET4` / `public IList<T> Items` / `#else` / `public IList
+    /// Items` / `#endif`), which no grammar parses: find usages reads the
+    /// first branch of each `#if` and leaves the others out.
+    pub first_branch_only: bool,
     /// How a definition of a kind is written, for enclosing names ("def",
     /// "func", "namespace"); kinds not listed are shown by their kind name.
     pub keywords: &'static [(ChunkKind, &'static str)],

@@ -30,6 +30,8 @@ pub(crate) static SPEC: Spec = Spec {
     test_markers: &["@test", "#[Test]"],
     overloads: &[],
     members_in_scope: false,
+    overloads_by_arity: false,
+    first_branch_only: false,
     keywords: &[
         (ChunkKind::Function, "function"),
         (ChunkKind::Method, "function"),

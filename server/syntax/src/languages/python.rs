@@ -30,6 +30,8 @@ pub(crate) static SPEC: Spec = Spec {
     test_markers: &[],
     overloads: &[],
     members_in_scope: false,
+    overloads_by_arity: false,
+    first_branch_only: false,
     keywords: &[(ChunkKind::Function, "def"), (ChunkKind::Method, "def")],
     usages: Usages::Resolved,
     // Methods of the builtin types (str, list, dict, set, file objects) and of

@@ -30,6 +30,8 @@ pub(crate) static SPEC: Spec = Spec {
     test_markers: &[],
     overloads: &[],
     members_in_scope: true,
+    overloads_by_arity: false,
+    first_branch_only: false,
     keywords: &[(ChunkKind::Function, "def"), (ChunkKind::Method, "def")],
     usages: Usages::File,
     common_methods: &[],

@@ -60,6 +60,8 @@ pub(crate) static SPEC: Spec = Spec {
     test_markers: &["#[cfg(test)]", "#[test]", "::test]", "#[rstest]"],
     overloads: &[],
     members_in_scope: false,
+    overloads_by_arity: false,
+    first_branch_only: false,
     keywords: &[
         (ChunkKind::Function, "fn"),
         (ChunkKind::Method, "fn"),

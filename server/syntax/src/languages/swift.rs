@@ -30,6 +30,8 @@ pub(crate) static SPEC: Spec = Spec {
     test_markers: &["@Test", "@Suite"],
     overloads: &[],
     members_in_scope: true,
+    overloads_by_arity: false,
+    first_branch_only: false,
     keywords: &[
         (ChunkKind::Function, "func"),
         (ChunkKind::Method, "func"),

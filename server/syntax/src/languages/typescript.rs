@@ -36,6 +36,8 @@ const TYPESCRIPT_SPEC: Spec = Spec {
     test_markers: &[],
     overloads: &["function_signature"],
     members_in_scope: false,
+    overloads_by_arity: false,
+    first_branch_only: false,
     keywords: &[
         (ChunkKind::Function, "function"),
         (ChunkKind::Module, "namespace"),

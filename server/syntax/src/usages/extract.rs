@@ -10,7 +10,7 @@ use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 use super::occurrence::MAX_OCCURRENCES;
 use super::{
-    DefKind, Expr, ExprId, Facts, FileUsages, Name, OccId, Occurrence, Place, RefKind, Role,
+    DefKind, Expr, ExprId, Facts, FileUsages, Name, OccId, Occurrence, Place, RefKind, Role, arity,
     generic, intern, python, rust,
 };
 use crate::Language;
@@ -28,6 +28,13 @@ pub fn extract(lang: Language, text: &str) -> Option<FileUsages> {
     let queries = QuerySet::of(lang);
     let tags = queries.get(QueryKind::Tags)?;
     let (body, bom) = strip_bom(text);
+    let first_branches;
+    let body = if lang.spec().first_branch_only {
+        first_branches = first_branch_only(body);
+        first_branches.as_str()
+    } else {
+        body
+    };
     let tree = parse(lang, body)?;
     let mut ctx = Ctx::new(lang, body, bom, text, &tree);
     ctx.read_tags(tags);
@@ -85,6 +92,8 @@ pub(crate) struct Ctx<'a> {
     /// Go: the names this file's imports give their packages (`flag` for
     /// `flag "github.com/spf13/pflag"`, `http` for `"net/http"`).
     pub packages: Vec<String>,
+    /// [`FileUsages::arity`]'s table, in the order occurrences are made.
+    arities: Vec<(OccId, super::Arity)>,
 }
 
 /// A scope being walked: its bindings by name.
@@ -130,6 +139,7 @@ impl<'a> Ctx<'a> {
             facts: HashMap::new(),
             unresolved: Vec::new(),
             packages: Vec::new(),
+            arities: Vec::new(),
         }
     }
 
@@ -210,7 +220,23 @@ impl<'a> Ctx<'a> {
 
     /// Adds an occurrence for an identifier node.
     pub fn occurrence(&mut self, node: Node<'_>, role: Role, receiver: Option<ExprId>) -> OccId {
-        self.occurrence_with(node.byte_range(), role, receiver)
+        let new = self.out.occurrences.len() as OccId;
+        let id = self.occurrence_with(node.byte_range(), role, receiver);
+        if id == new && self.lang.spec().overloads_by_arity {
+            let arity = match role {
+                Role::Definition(DefKind::Method | DefKind::Function) => {
+                    arity::parameters(node, self.body)
+                }
+                Role::Reference(_) => {
+                    arity::arguments(node).map(|n| super::Arity { min: n, max: n })
+                }
+                Role::Definition(_) => None,
+            };
+            if let Some(arity) = arity {
+                self.arities.push((id, arity));
+            }
+        }
+        id
     }
 
     /// Adds an occurrence for a byte range of the parsed text (a name inside
@@ -352,8 +378,56 @@ impl<'a> Ctx<'a> {
         self.out.impls.shrink_to_fit();
         self.out.attributes.shrink_to_fit();
         self.out.line_starts = self.lines.starts().map(|s| s as u32).collect();
+        self.out.arities = self.arities.into_boxed_slice();
         self.out
     }
+}
+
+/// The text with conditional compilation resolved the simple way: the first
+/// branch of each `#if` kept, the `#elif` and `#else` branches and the
+/// directives' lines blanked (spaces in place of each byte, so that every
+/// offset and line stays where it was).
+fn first_branch_only(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // For each open `#if`: whether a branch of it was already taken.
+    let mut open: Vec<bool> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let directive = line.trim_start();
+        let word = directive.strip_prefix('#').map(|d| {
+            d.trim_start()
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .next()
+                .unwrap_or("")
+        });
+        let blank = match word {
+            Some("if") => {
+                open.push(false);
+                true
+            }
+            Some("elif" | "else") => {
+                if let Some(taken) = open.last_mut() {
+                    *taken = true;
+                }
+                true
+            }
+            Some("endif") => {
+                open.pop();
+                true
+            }
+            _ => open.iter().any(|&taken| taken),
+        };
+        if blank {
+            for c in line.chars() {
+                match c {
+                    '\n' | '\r' => out.push(c),
+                    _ => out.extend(std::iter::repeat_n(' ', c.len_utf8())),
+                }
+            }
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// The identifier-like nodes at or under `node`.

@@ -20,6 +20,7 @@
 //! Resolution across files lives in `dowse-index` (`usages`); this module is
 //! per file and pure.
 
+mod arity;
 mod extract;
 mod generic;
 mod name;
@@ -28,6 +29,7 @@ mod python;
 pub mod resolve;
 mod rust;
 
+pub use arity::Arity;
 pub use extract::extract;
 pub(crate) use extract::{Ctx, ScopeKind, identifiers_in};
 pub use name::{Name, intern};

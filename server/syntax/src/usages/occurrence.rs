@@ -519,6 +519,10 @@ pub struct FileUsages {
     /// JavaScript): the occurrence of `X`, which `import Y from "./m"`
     /// binds.
     pub default_export: Option<OccId>,
+    /// The parameters of each method definition and the arguments of each
+    /// call, by occurrence, in languages whose overloads they tell apart
+    /// ([`crate::languages::Spec::overloads_by_arity`]); sorted.
+    pub(super) arities: Box<[(OccId, super::Arity)]>,
     /// The byte offset where each line starts, in the file as read: an
     /// occurrence's line and column are looked up here rather than kept
     /// in each of a workspace's millions of occurrences.
@@ -532,6 +536,15 @@ impl FileUsages {
 
     pub fn occurrence(&self, id: OccId) -> &Occurrence {
         &self.occurrences[id as usize]
+    }
+
+    /// How many arguments a method definition takes, or a call passes
+    /// (languages with overloads only).
+    pub fn arity(&self, id: OccId) -> Option<super::Arity> {
+        self.arities
+            .binary_search_by_key(&id, |&(occ, _)| occ)
+            .ok()
+            .map(|i| self.arities[i].1)
     }
 
     /// The 1-based line and 1-based byte column where an occurrence starts.

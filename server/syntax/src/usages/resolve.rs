@@ -536,12 +536,18 @@ impl Workspace {
     /// and so do the methods of one name in one class of TypeScript (its
     /// overload signatures) and Python (`@overload` stubs, a property's
     /// getter, setter and deleter: one attribute of the class, as jedi
-    /// links them). Java's and C#'s overloads stay apart, as their
-    /// compilers keep them.
+    /// links them). Java's, C#'s and C++'s overloads stay apart, as their
+    /// compilers keep them: two methods of one name count once only when
+    /// they take the same number of arguments (a C++ declaration and its
+    /// definition).
     fn same_symbol(&self, a: Symbol, b: Symbol) -> bool {
         a.file == b.file && {
             let (x, y) = (self.occ(a), self.occ(b));
             let lang = self.entry(a.file).lang;
+            let usages = &self.entry(a.file).usages;
+            if lang.spec().overloads_by_arity && usages.arity(a.occ) != usages.arity(b.occ) {
+                return false;
+            }
             let overload = x.role() == Role::Definition(DefKind::Method)
                 && y.role() == x.role()
                 && x.owner().is_some()

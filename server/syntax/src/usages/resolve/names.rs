@@ -5,7 +5,7 @@
 
 use super::{Cache, FileId, Symbol, Target, Workspace};
 use crate::Language;
-use crate::usages::{DefKind, Import, OccId, Role};
+use crate::usages::{Arity, DefKind, Import, OccId, Role};
 
 impl Workspace {
     pub(super) fn resolve_cached(&self, s: Symbol, cache: &mut Cache) -> Target {
@@ -43,7 +43,7 @@ impl Workspace {
         }
         if let Some(receiver) = o.receiver() {
             let ty = self.type_of(s.file, receiver, o.owner(), depth + 1, cache);
-            return self.member(ty, &o.name, depth + 1, cache);
+            return self.overload_for(s, self.member(ty, &o.name, depth + 1, cache));
         }
         // A name bound in its scope: the binding it stands for (a
         // definition's is the first binding of its name there).
@@ -52,14 +52,66 @@ impl Workspace {
                 file: s.file,
                 occ: binding,
             };
-            return self.resolve_binding(binding, depth + 1, cache);
+            let target = self.resolve_binding(binding, depth + 1, cache);
+            return match o.role() {
+                Role::Reference(_) => self.overload_for(s, target),
+                Role::Definition(_) => target,
+            };
         }
         match o.role() {
             Role::Definition(_) => Target::Def(s),
-            Role::Reference(_) => self
-                .member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
-                .unwrap_or_else(|| self.global(s.file, &o.name, depth + 1, cache)),
+            Role::Reference(_) => self.overload_for(
+                s,
+                self.member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
+                    .unwrap_or_else(|| self.global(s.file, &o.name, depth + 1, cache)),
+            ),
         }
+    }
+
+    /// Of the methods of one name in one class (or at the top of one file)
+    /// that Java, C# and C++ tell apart by their parameters, the one a call
+    /// `s` with its number of arguments picks: the first in the file that
+    /// takes exactly that many, else the first that accepts them (a rest
+    /// parameter, defaults left out), as both compilers prefer the form
+    /// that needs neither; `target` where the numbers are not known or
+    /// none fits.
+    fn overload_for(&self, s: Symbol, target: Target) -> Target {
+        let Target::Def(def) = target else {
+            return target;
+        };
+        let Some(args) = self.entry(s.file).usages.arity(s.occ) else {
+            return target;
+        };
+        let entry = self.entry(def.file);
+        if !entry.lang.spec().overloads_by_arity || entry.usages.arity(def.occ).is_none() {
+            return target;
+        }
+        let o = self.occ(def);
+        let mut overloads: Vec<(OccId, Arity)> = self
+            .definitions
+            .get(o.name.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|&&(file, occ)| {
+                file == def.file && {
+                    let x = entry.usages.occurrence(occ);
+                    x.owner() == o.owner() && x.role() == o.role()
+                }
+            })
+            .filter_map(|&(_, occ)| Some((occ, entry.usages.arity(occ)?)))
+            .collect();
+        overloads.sort_by_key(|&(occ, _)| occ);
+        let exact = |a: Arity| a.min == args.min && a.max == args.min;
+        overloads
+            .iter()
+            .find(|(_, a)| exact(*a))
+            .or_else(|| overloads.iter().find(|(_, a)| a.accepts(args.min)))
+            .map_or(target, |&(occ, _)| {
+                Target::Def(Symbol {
+                    file: def.file,
+                    occ,
+                })
+            })
     }
 
     /// A bare `name` inside a class, where the language makes members names

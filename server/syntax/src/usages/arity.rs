@@ -1,0 +1,117 @@
+//! How many arguments a method takes and a call passes, for languages whose
+//! methods of one name are told apart by their parameters
+//! ([`crate::languages::Spec::overloads_by_arity`]: Java, C#, C++). Read
+//! from the grammars' shared field names (`parameters`, `arguments`,
+//! `function`, `name`) and their parameter kinds.
+
+use tree_sitter::Node;
+
+/// The numbers of arguments a definition accepts, or the one a call
+/// passes (`min == max`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arity {
+    pub min: u8,
+    /// `u8::MAX`: any number from `min` on (varargs, `params`, `...`).
+    pub max: u8,
+}
+
+impl Arity {
+    /// Whether a call with `args` arguments fits.
+    pub fn accepts(self, args: u8) -> bool {
+        (self.min..=self.max).contains(&args)
+    }
+}
+
+/// The parameters of the method or function whose name is `name`: the
+/// nearest node above it with a `parameters` field whose name (or
+/// declarator) holds it — Java's and C#'s method declarations, C++'s
+/// function declarator (`int Socket::send(..)`).
+pub(crate) fn parameters(name: Node<'_>, text: &str) -> Option<Arity> {
+    let mut node = name;
+    for _ in 0..3 {
+        node = node.parent()?;
+        if let Some(list) = node.child_by_field_name("parameters") {
+            let declared = node
+                .child_by_field_name("name")
+                .or_else(|| node.child_by_field_name("declarator"))?;
+            return holds(declared, name).then(|| count_parameters(list, text));
+        }
+    }
+    None
+}
+
+/// The number of arguments of the call whose callee is `name`: the name
+/// itself (`send(x)`) or the member it ends (`a.send(x)`, `ns::send(x)`);
+/// `None` where `name` is not what is called.
+pub(crate) fn arguments(name: Node<'_>) -> Option<u8> {
+    let mut callee = name;
+    for _ in 0..2 {
+        let parent = callee.parent()?;
+        if let Some(args) = parent.child_by_field_name("arguments") {
+            let function = parent
+                .child_by_field_name("function")
+                .or_else(|| parent.child_by_field_name("name"))?;
+            if function.id() != callee.id() {
+                return None;
+            }
+            let mut cursor = args.walk();
+            let count = args
+                .named_children(&mut cursor)
+                .filter(|a| a.kind() != "comment")
+                .count();
+            return u8::try_from(count).ok();
+        }
+        // Up through a member access only when `callee` is its member.
+        let member = ["name", "field", "property"]
+            .iter()
+            .find_map(|f| parent.child_by_field_name(f));
+        if member.is_none_or(|m| m.id() != callee.id()) {
+            return None;
+        }
+        callee = parent;
+    }
+    None
+}
+
+fn holds(outer: Node<'_>, inner: Node<'_>) -> bool {
+    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
+}
+
+/// A parameter list: each parameter counts, one with a default value
+/// (C#'s and C++'s `int n = 0`) or C#'s `this` of an extension method
+/// (called as `x.Method()`, or with `x` first) may be left out, and a rest
+/// parameter (Java's `String... xs`, C#'s `params object[] xs`, C++'s
+/// `...`) takes any number.
+fn count_parameters(list: Node<'_>, text: &str) -> Arity {
+    let (mut min, mut max, mut rest) = (0u8, 0u8, false);
+    let mut cursor = list.walk();
+    let params: Vec<Node<'_>> = list.children(&mut cursor).collect();
+    for p in &params {
+        match p.kind() {
+            "..." | "params" | "spread_parameter" | "variadic_parameter_declaration" => rest = true,
+            "optional_parameter_declaration" => max = max.saturating_add(1),
+            // C's and C++'s `f(void)` takes none.
+            "parameter_declaration" if &text[p.byte_range()] == "void" => {}
+            "formal_parameter" | "parameter" | "parameter_declaration" => {
+                max = max.saturating_add(1);
+                if !may_be_left_out(*p, text) {
+                    min = min.saturating_add(1);
+                }
+            }
+            _ => {}
+        }
+    }
+    Arity {
+        min,
+        max: if rest { u8::MAX } else { max },
+    }
+}
+
+/// A C# parameter with a default value (`int n = 0`) or the `this` of an
+/// extension method.
+fn may_be_left_out(p: Node<'_>, text: &str) -> bool {
+    let mut cursor = p.walk();
+    p.kind() == "parameter"
+        && p.children(&mut cursor)
+            .any(|c| c.kind() == "=" || (c.kind() == "modifier" && &text[c.byte_range()] == "this"))
+}
