@@ -419,7 +419,8 @@ impl Workspace {
                     let sep = if rest.starts_with("::") {
                         2
                     } else if rest.starts_with('.')
-                        && matches!(self.entry(file).lang, Language::Python | Language::Go)
+                        && (matches!(self.entry(file).lang, Language::Python | Language::Go)
+                            || self.entry(file).lang.spec().members_in_scope)
                     {
                         1
                     } else {
@@ -455,8 +456,10 @@ impl Workspace {
                             |t| matches!(t, Target::Def(d) if self.occ(*d).role().is_type_def()),
                         )
                         .unwrap_or_else(|| self.global(file, path[0], depth + 1, cache))
-                } else if go {
-                    // `flag.FlagSet`: a package's type, by its name.
+                } else if go || self.entry(file).lang.spec().members_in_scope {
+                    // `flag.FlagSet`: a package's type, by its name; Java's
+                    // and C#'s `Outer.Inner` and `pkg.Type`: the last name,
+                    // a nested type found by its name as a bare one is.
                     self.global(file, path[path.len() - 1], depth + 1, cache)
                 } else {
                     let segments: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
