@@ -40,10 +40,11 @@ pub(crate) fn parameters(name: Node<'_>, text: &str) -> Option<Arity> {
     None
 }
 
-/// The number of arguments of the call whose callee is `name`: the name
-/// itself (`send(x)`) or the member it ends (`a.send(x)`, `ns::send(x)`);
-/// `None` where `name` is not what is called.
-pub(crate) fn arguments(name: Node<'_>) -> Option<u8> {
+/// The arguments of the call whose callee is `name`: the name itself
+/// (`send(x)`) or the member it ends (`a.send(x)`, `ns::send(x)`); `None`
+/// where `name` is not what is called. C#'s `argument` nodes are given as
+/// the expressions in them.
+pub(crate) fn arguments(name: Node<'_>) -> Option<Vec<Node<'_>>> {
     let mut callee = name;
     for _ in 0..2 {
         let parent = callee.parent()?;
@@ -55,11 +56,18 @@ pub(crate) fn arguments(name: Node<'_>) -> Option<u8> {
                 return None;
             }
             let mut cursor = args.walk();
-            let count = args
+            let list = args
                 .named_children(&mut cursor)
                 .filter(|a| a.kind() != "comment")
-                .count();
-            return u8::try_from(count).ok();
+                .map(|a| match a.kind() {
+                    "argument" => {
+                        let last = u32::try_from(a.named_child_count().saturating_sub(1));
+                        last.ok().and_then(|i| a.named_child(i)).unwrap_or(a)
+                    }
+                    _ => a,
+                })
+                .collect();
+            return Some(list);
         }
         // Up through a member access only when `callee` is its member.
         let member = ["name", "field", "property"]
@@ -71,6 +79,36 @@ pub(crate) fn arguments(name: Node<'_>) -> Option<u8> {
         callee = parent;
     }
     None
+}
+
+/// The declared type of each parameter of the method or function whose
+/// name is `name`, in order (`None` for one without a written type, and
+/// for a rest parameter, which takes anything).
+pub(crate) fn parameter_types<'t>(name: Node<'_>, text: &'t str) -> Vec<Option<&'t str>> {
+    let mut node = name;
+    for _ in 0..3 {
+        let Some(parent) = node.parent() else {
+            break;
+        };
+        node = parent;
+        if let Some(list) = node.child_by_field_name("parameters") {
+            let mut cursor = list.walk();
+            return list
+                .named_children(&mut cursor)
+                .filter(|p| {
+                    matches!(
+                        p.kind(),
+                        "formal_parameter"
+                            | "parameter"
+                            | "parameter_declaration"
+                            | "optional_parameter_declaration"
+                    ) && &text[p.byte_range()] != "void"
+                })
+                .map(|p| p.child_by_field_name("type").map(|t| &text[t.byte_range()]))
+                .collect();
+        }
+    }
+    Vec::new()
 }
 
 fn holds(outer: Node<'_>, inner: Node<'_>) -> bool {

@@ -94,6 +94,8 @@ pub(crate) struct Ctx<'a> {
     pub packages: Vec<String>,
     /// [`FileUsages::arity`]'s table, in the order occurrences are made.
     arities: Vec<(OccId, super::Arity)>,
+    parameter_types: Vec<(OccId, Box<[Box<str>]>)>,
+    arguments: Vec<(OccId, Box<[ExprId]>)>,
 }
 
 /// A scope being walked: its bindings by name.
@@ -140,6 +142,8 @@ impl<'a> Ctx<'a> {
             unresolved: Vec::new(),
             packages: Vec::new(),
             arities: Vec::new(),
+            parameter_types: Vec::new(),
+            arguments: Vec::new(),
         }
     }
 
@@ -223,20 +227,46 @@ impl<'a> Ctx<'a> {
         let new = self.out.occurrences.len() as OccId;
         let id = self.occurrence_with(node.byte_range(), role, receiver);
         if id == new && self.lang.spec().overloads_by_arity {
-            let arity = match role {
-                Role::Definition(DefKind::Method | DefKind::Function) => {
-                    arity::parameters(node, self.body)
-                }
-                Role::Reference(_) => {
-                    arity::arguments(node).map(|n| super::Arity { min: n, max: n })
-                }
-                Role::Definition(_) => None,
-            };
-            if let Some(arity) = arity {
-                self.arities.push((id, arity));
-            }
+            self.overload_facts(node, role, id);
         }
         id
+    }
+
+    /// What tells overloads apart ([`FileUsages::arity`],
+    /// [`FileUsages::parameter_types`], [`FileUsages::arguments`]): a
+    /// method's parameters, a call's arguments.
+    fn overload_facts(&mut self, node: Node<'_>, role: Role, id: OccId) {
+        match role {
+            Role::Definition(DefKind::Method | DefKind::Function) => {
+                if let Some(arity) = arity::parameters(node, self.body) {
+                    self.arities.push((id, arity));
+                    let types: Box<[Box<str>]> = arity::parameter_types(node, self.body)
+                        .into_iter()
+                        .map(|t| t.unwrap_or_default().into())
+                        .collect();
+                    if !types.is_empty() {
+                        self.parameter_types.push((id, types));
+                    }
+                }
+            }
+            Role::Reference(_) => {
+                let Some(args) = arity::arguments(node) else {
+                    return;
+                };
+                let Ok(n) = u8::try_from(args.len()) else {
+                    return;
+                };
+                self.arities.push((id, super::Arity { min: n, max: n }));
+                if !args.is_empty() {
+                    let exprs: Box<[ExprId]> = args
+                        .into_iter()
+                        .map(|a| generic::expr(self, a, 0))
+                        .collect();
+                    self.arguments.push((id, exprs));
+                }
+            }
+            Role::Definition(_) => {}
+        }
     }
 
     /// Adds an occurrence for a byte range of the parsed text (a name inside
@@ -379,6 +409,8 @@ impl<'a> Ctx<'a> {
         self.out.attributes.shrink_to_fit();
         self.out.line_starts = self.lines.starts().map(|s| s as u32).collect();
         self.out.arities = self.arities.into_boxed_slice();
+        self.out.parameter_types = self.parameter_types.into_boxed_slice();
+        self.out.arguments = self.arguments.into_boxed_slice();
         self.out
     }
 }

@@ -280,7 +280,7 @@ fn is_call(parent: Option<Node<'_>>) -> bool {
 }
 
 /// The receiver expression of `node`, for typing.
-fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
+pub(crate) fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::ExprId {
     let value = if depth > 16 {
         Expr::Unknown
     } else {

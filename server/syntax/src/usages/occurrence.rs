@@ -503,6 +503,18 @@ pub struct ImplBlock {
     pub byte_range: Range<usize>,
 }
 
+/// A list per occurrence, for the few occurrences that have one, sorted
+/// by occurrence.
+pub(super) type ByOccurrence<T> = Box<[(OccId, Box<[T]>)]>;
+
+/// The entry for `id` of a table sorted by occurrence.
+fn sorted_lookup<T>(table: &[(OccId, Box<[T]>)], id: OccId) -> Option<&[T]> {
+    table
+        .binary_search_by_key(&id, |(occ, _)| *occ)
+        .ok()
+        .map(|i| &*table[i].1)
+}
+
 /// Everything find usages needs from one file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileUsages {
@@ -523,6 +535,12 @@ pub struct FileUsages {
     /// call, by occurrence, in languages whose overloads they tell apart
     /// ([`crate::languages::Spec::overloads_by_arity`]); sorted.
     pub(super) arities: Box<[(OccId, super::Arity)]>,
+    /// The declared type of each parameter of a method definition (empty
+    /// where none is written), in those languages; sorted.
+    pub(super) parameter_types: ByOccurrence<Box<str>>,
+    /// The argument expressions of each call with any, in those
+    /// languages; sorted.
+    pub(super) arguments: ByOccurrence<ExprId>,
     /// The byte offset where each line starts, in the file as read: an
     /// occurrence's line and column are looked up here rather than kept
     /// in each of a workspace's millions of occurrences.
@@ -545,6 +563,17 @@ impl FileUsages {
             .binary_search_by_key(&id, |&(occ, _)| occ)
             .ok()
             .map(|i| self.arities[i].1)
+    }
+
+    /// The declared types of a method definition's parameters ("" for one
+    /// without a written type).
+    pub fn parameter_types(&self, id: OccId) -> &[Box<str>] {
+        sorted_lookup(&self.parameter_types, id).unwrap_or_default()
+    }
+
+    /// The argument expressions of a call.
+    pub fn arguments(&self, id: OccId) -> &[ExprId] {
+        sorted_lookup(&self.arguments, id).unwrap_or_default()
     }
 
     /// The 1-based line and 1-based byte column where an occurrence starts.

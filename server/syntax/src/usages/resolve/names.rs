@@ -3,7 +3,7 @@
 //! bindings and its glob imports; an import through the module it names;
 //! a receiver's member through the receiver's type.
 
-use super::{Cache, FileId, Symbol, Target, Workspace};
+use super::{Cache, FileId, Symbol, Target, Ty, Workspace};
 use crate::Language;
 use crate::usages::{Arity, DefKind, Import, OccId, Role};
 
@@ -43,7 +43,8 @@ impl Workspace {
         }
         if let Some(receiver) = o.receiver() {
             let ty = self.type_of(s.file, receiver, o.owner(), depth + 1, cache);
-            return self.overload_for(s, self.member(ty, &o.name, depth + 1, cache));
+            let target = self.member(ty, &o.name, depth + 1, cache);
+            return self.overload_for(s, target, depth, cache);
         }
         // A name bound in its scope: the binding it stands for (a
         // definition's is the first binding of its name there).
@@ -54,28 +55,30 @@ impl Workspace {
             };
             let target = self.resolve_binding(binding, depth + 1, cache);
             return match o.role() {
-                Role::Reference(_) => self.overload_for(s, target),
+                Role::Reference(_) => self.overload_for(s, target, depth, cache),
                 Role::Definition(_) => target,
             };
         }
         match o.role() {
             Role::Definition(_) => Target::Def(s),
-            Role::Reference(_) => self.overload_for(
-                s,
-                self.member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
-                    .unwrap_or_else(|| self.global(s.file, &o.name, depth + 1, cache)),
-            ),
+            Role::Reference(_) => {
+                let target = self
+                    .member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
+                    .unwrap_or_else(|| self.global(s.file, &o.name, depth + 1, cache));
+                self.overload_for(s, target, depth, cache)
+            }
         }
     }
 
     /// Of the methods of one name in one class (or at the top of one file)
     /// that Java, C# and C++ tell apart by their parameters, the one a call
-    /// `s` with its number of arguments picks: the first in the file that
-    /// takes exactly that many, else the first that accepts them (a rest
-    /// parameter, defaults left out), as both compilers prefer the form
-    /// that needs neither; `target` where the numbers are not known or
-    /// none fits.
-    fn overload_for(&self, s: Symbol, target: Target) -> Target {
+    /// `s` picks: among those taking exactly its number of arguments, the
+    /// one its arguments' types fit best where they are known
+    /// ([`Workspace::by_argument_types`]), else the first; with none, the
+    /// first whose rest parameter or defaults accept them, as both
+    /// compilers prefer the form that needs neither; `target` where the
+    /// numbers are not known or none fits.
+    fn overload_for(&self, s: Symbol, target: Target, depth: u32, cache: &mut Cache) -> Target {
         let Target::Def(def) = target else {
             return target;
         };
@@ -101,17 +104,119 @@ impl Workspace {
             .filter_map(|&(_, occ)| Some((occ, entry.usages.arity(occ)?)))
             .collect();
         overloads.sort_by_key(|&(occ, _)| occ);
-        let exact = |a: Arity| a.min == args.min && a.max == args.min;
-        overloads
+        let exact: Vec<OccId> = overloads
             .iter()
-            .find(|(_, a)| exact(*a))
-            .or_else(|| overloads.iter().find(|(_, a)| a.accepts(args.min)))
-            .map_or(target, |&(occ, _)| {
-                Target::Def(Symbol {
-                    file: def.file,
-                    occ,
-                })
+            .filter(|(_, a)| a.min == args.min && a.max == args.min)
+            .map(|&(occ, _)| occ)
+            .collect();
+        let chosen = match exact.as_slice() {
+            [] => overloads
+                .iter()
+                .find(|(_, a)| a.accepts(args.min))
+                .map(|&(occ, _)| occ),
+            [one] => Some(*one),
+            several => Some(
+                self.by_argument_types(s, def.file, several, depth, cache)
+                    .unwrap_or(several[0]),
+            ),
+        };
+        chosen.map_or(target, |occ| {
+            Target::Def(Symbol {
+                file: def.file,
+                occ,
             })
+        })
+    }
+
+    /// Of overloads taking as many arguments as call `s` passes, the one
+    /// whose parameter types its arguments' known types fit most closely:
+    /// an argument of a workspace class fits a parameter of that class or
+    /// of one of its bases (the nearer, the better), and fits loosely a
+    /// parameter of a type from outside (`object`, `string`: its bases
+    /// there are not known); an argument of unknown type fits anything.
+    /// `None` when no argument's type is known or none fits.
+    fn by_argument_types(
+        &self,
+        s: Symbol,
+        file: FileId,
+        overloads: &[OccId],
+        depth: u32,
+        cache: &mut Cache,
+    ) -> Option<OccId> {
+        const LOOSE: u32 = 16;
+        let call = self.entry(s.file).usages.arguments(s.occ);
+        let owner = self.occ(s).owner();
+        let classes: Vec<Option<Symbol>> = call
+            .iter()
+            .map(
+                |&e| match self.type_of(s.file, e, owner, depth + 1, cache) {
+                    Ty::Instance(c) => Some(c),
+                    _ => None,
+                },
+            )
+            .collect();
+        if classes.iter().all(Option::is_none) {
+            return None;
+        }
+        let mut best: Option<(u32, OccId)> = None;
+        for &occ in overloads {
+            let params = self.entry(file).usages.parameter_types(occ);
+            let candidate_owner = self.entry(file).usages.occurrence(occ).owner();
+            let mut total = 0;
+            let mut fits = true;
+            for (class, param) in classes.iter().zip(params.iter()) {
+                let Some(class) = class else { continue };
+                let distance = match self.parse_type(file, param, candidate_owner, depth + 1, cache)
+                {
+                    Ty::Instance(p) | Ty::Class(p) => self.distance_to(*class, p, depth, cache),
+                    _ => Some(LOOSE),
+                };
+                match distance {
+                    Some(d) => total += d,
+                    None => {
+                        fits = false;
+                        break;
+                    }
+                }
+            }
+            if fits && best.is_none_or(|(b, _)| total < b) {
+                best = Some((total, occ));
+            }
+        }
+        best.map(|(_, occ)| occ)
+    }
+
+    /// How many steps up its bases `class` is from `ancestor` (0: itself),
+    /// within eight; `None` when it is not one of them.
+    fn distance_to(
+        &self,
+        class: Symbol,
+        ancestor: Symbol,
+        depth: u32,
+        cache: &mut Cache,
+    ) -> Option<u32> {
+        let mut level = vec![class];
+        for steps in 0..8 {
+            if level.contains(&ancestor) {
+                return Some(steps);
+            }
+            let mut next = Vec::new();
+            for c in level {
+                let owner = self.occ(c).owner();
+                for base in self.bases(c) {
+                    if let Ty::Instance(b) | Ty::Class(b) =
+                        self.type_of(c.file, base, owner, depth + 1, cache)
+                    {
+                        next.push(b);
+                    }
+                }
+            }
+            if next.is_empty() {
+                return None;
+            }
+            level = next;
+        }
+        None
     }
 
     /// A bare `name` inside a class, where the language makes members names
