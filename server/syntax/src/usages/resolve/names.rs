@@ -72,12 +72,12 @@ impl Workspace {
 
     /// Of the methods of one name in one class (or at the top of one file)
     /// that Java, C# and C++ tell apart by their parameters, the one a call
-    /// `s` picks: among those taking exactly its number of arguments, the
-    /// one its arguments' types fit best where they are known
-    /// ([`Workspace::by_argument_types`]), else the first; with none, the
-    /// first whose rest parameter or defaults accept them, as both
-    /// compilers prefer the form that needs neither; `target` where the
-    /// numbers are not known or none fits.
+    /// `s` picks: those taking exactly its number of arguments, or if none
+    /// does, those whose rest parameter or defaults accept them (both
+    /// compilers prefer the form that needs neither); of several, the one
+    /// its arguments' types fit best where they are known
+    /// ([`Workspace::by_argument_types`]), else the first. `target` where
+    /// the numbers are not known or none fits.
     fn overload_for(&self, s: Symbol, target: Target, depth: u32, cache: &mut Cache) -> Target {
         let Target::Def(def) = target else {
             return target;
@@ -109,11 +109,14 @@ impl Workspace {
             .filter(|(_, a)| a.min == args.min && a.max == args.min)
             .map(|&(occ, _)| occ)
             .collect();
-        let chosen = match exact.as_slice() {
-            [] => overloads
-                .iter()
-                .find(|(_, a)| a.accepts(args.min))
-                .map(|&(occ, _)| occ),
+        let accepting: Vec<OccId> = overloads
+            .iter()
+            .filter(|(_, a)| a.accepts(args.min))
+            .map(|&(occ, _)| occ)
+            .collect();
+        let candidates = if exact.is_empty() { accepting } else { exact };
+        let chosen = match candidates.as_slice() {
+            [] => None,
             [one] => Some(*one),
             several => Some(
                 self.by_argument_types(s, def.file, several, depth, cache)
@@ -144,18 +147,21 @@ impl Workspace {
         cache: &mut Cache,
     ) -> Option<OccId> {
         const LOOSE: u32 = 16;
-        let call = self.entry(s.file).usages.arguments(s.occ);
+        let usages = &self.entry(s.file).usages;
+        let call = usages.arguments(s.occ);
         let owner = self.occ(s).owner();
-        let classes: Vec<Option<Symbol>> = call
+        // Each argument's workspace class, else the type its variable was
+        // declared with, as written (`IComparer<T>`, `double`).
+        let known: Vec<(Option<Symbol>, Option<&str>)> = call
             .iter()
             .map(
                 |&e| match self.type_of(s.file, e, owner, depth + 1, cache) {
-                    Ty::Instance(c) => Some(c),
-                    _ => None,
+                    Ty::Instance(c) => (Some(c), None),
+                    _ => (None, declared_type(usages, e)),
                 },
             )
             .collect();
-        if classes.iter().all(Option::is_none) {
+        if known.iter().all(|k| *k == (None, None)) {
             return None;
         }
         let mut best: Option<(u32, OccId)> = None;
@@ -164,12 +170,30 @@ impl Workspace {
             let candidate_owner = self.entry(file).usages.occurrence(occ).owner();
             let mut total = 0;
             let mut fits = true;
-            for (class, param) in classes.iter().zip(params.iter()) {
-                let Some(class) = class else { continue };
-                let distance = match self.parse_type(file, param, candidate_owner, depth + 1, cache)
-                {
-                    Ty::Instance(p) | Ty::Class(p) => self.distance_to(*class, p, depth, cache),
-                    _ => Some(LOOSE),
+            for (argument, param) in known.iter().zip(params.iter()) {
+                let distance = match *argument {
+                    (Some(class), _) => {
+                        match self.parse_type(file, param, candidate_owner, depth + 1, cache) {
+                            Ty::Instance(p) | Ty::Class(p) => {
+                                self.distance_to(class, p, depth, cache)
+                            }
+                            // A class of ours is no string or number.
+                            _ if is_primitive(param) => None,
+                            _ => Some(LOOSE),
+                        }
+                    }
+                    // A type from outside: the same text fits exactly; a
+                    // string or number is no class of ours; any other may
+                    // still fit (a base, `object`, a wider number).
+                    (None, Some(text)) if same_type_text(text, param) => Some(0),
+                    (None, Some(text)) if is_primitive(text) => {
+                        match self.parse_type(file, param, candidate_owner, depth + 1, cache) {
+                            Ty::Instance(_) | Ty::Class(_) => None,
+                            _ => Some(LOOSE),
+                        }
+                    }
+                    (None, Some(_)) => Some(LOOSE),
+                    (None, None) => continue,
                 };
                 match distance {
                     Some(d) => total += d,
@@ -413,4 +437,47 @@ impl Workspace {
         }
         found.map_or(Target::Foreign, Target::Def)
     }
+}
+
+/// The type a name was declared with, as written, where `e` is a name
+/// bound to a parameter, variable or field with one.
+fn declared_type(usages: &crate::usages::FileUsages, e: crate::usages::ExprId) -> Option<&str> {
+    match usages.expr(e) {
+        crate::usages::Expr::Name(_, local) => usages
+            .facts
+            .get(&local.get()?)
+            .and_then(|f| f.declared.as_deref()),
+        _ => None,
+    }
+}
+
+/// Two written types are the same, spaces aside.
+fn same_type_text(a: &str, b: &str) -> bool {
+    a.chars()
+        .filter(|c| !c.is_whitespace())
+        .eq(b.chars().filter(|c| !c.is_whitespace()))
+}
+
+/// A string, boolean or number type of Java, C# or C++, which no class of
+/// the workspace converts to.
+fn is_primitive(text: &str) -> bool {
+    matches!(
+        text.trim(),
+        "string"
+            | "String"
+            | "bool"
+            | "boolean"
+            | "char"
+            | "byte"
+            | "sbyte"
+            | "short"
+            | "ushort"
+            | "int"
+            | "uint"
+            | "long"
+            | "ulong"
+            | "float"
+            | "double"
+            | "decimal"
+    )
 }
