@@ -131,13 +131,17 @@ impl Workspace {
         })
     }
 
-    /// Of overloads taking as many arguments as call `s` passes, the one
-    /// whose parameter types its arguments' known types fit most closely:
-    /// an argument of a workspace class fits a parameter of that class or
-    /// of one of its bases (the nearer, the better), and fits loosely a
-    /// parameter of a type from outside (`object`, `string`: its bases
-    /// there are not known); an argument of unknown type fits anything.
-    /// `None` when no argument's type is known or none fits.
+    /// Of overloads that accept call `s`, the one whose parameter types its
+    /// arguments' known types fit most closely (the smallest sum of
+    /// distances, the first of equals): an argument of a workspace class
+    /// fits a parameter of that class or of one of its bases (the nearer,
+    /// the better), never a string, boolean or number parameter, and
+    /// loosely any other type from outside (`object`: its bases there are
+    /// not known); a variable of a type from outside fits a parameter
+    /// written the same exactly, a parameter of a workspace class not at
+    /// all if the variable is a string or number, and loosely otherwise;
+    /// an argument of unknown type fits anything. `None` when no
+    /// argument's type is known or none fits.
     fn by_argument_types(
         &self,
         s: Symbol,
@@ -440,7 +444,7 @@ impl Workspace {
 }
 
 /// The type a name was declared with, as written, where `e` is a name
-/// bound to a parameter, variable or field with one.
+/// bound in its file to a parameter or variable declared with one.
 fn declared_type(usages: &crate::usages::FileUsages, e: crate::usages::ExprId) -> Option<&str> {
     match usages.expr(e) {
         crate::usages::Expr::Name(_, local) => usages
