@@ -22,11 +22,16 @@ impl Arity {
     }
 }
 
-/// The parameters of the method or function whose name is `name`: the
-/// nearest node above it with a `parameters` field whose name (or
+/// The parameters of the method or function whose name is `name`.
+pub(crate) fn parameters(name: Node<'_>, text: &str) -> Option<Arity> {
+    parameter_list(name).map(|list| count_parameters(list, text))
+}
+
+/// The parameter list of the method or function whose name is `name`: the
+/// `parameters` field of the nearest node above it whose name (or
 /// declarator) holds it — Java's and C#'s method declarations, C++'s
 /// function declarator (`int Socket::send(..)`).
-pub(crate) fn parameters(name: Node<'_>, text: &str) -> Option<Arity> {
+fn parameter_list(name: Node<'_>) -> Option<Node<'_>> {
     let mut node = name;
     for _ in 0..3 {
         node = node.parent()?;
@@ -34,7 +39,7 @@ pub(crate) fn parameters(name: Node<'_>, text: &str) -> Option<Arity> {
             let declared = node
                 .child_by_field_name("name")
                 .or_else(|| node.child_by_field_name("declarator"))?;
-            return holds(declared, name).then(|| count_parameters(list, text));
+            return holds(declared, name).then_some(list);
         }
     }
     None
@@ -85,30 +90,22 @@ pub(crate) fn arguments(name: Node<'_>) -> Option<Vec<Node<'_>>> {
 /// name is `name`, in order (`None` for one without a written type, and
 /// for a rest parameter, which takes anything).
 pub(crate) fn parameter_types<'t>(name: Node<'_>, text: &'t str) -> Vec<Option<&'t str>> {
-    let mut node = name;
-    for _ in 0..3 {
-        let Some(parent) = node.parent() else {
-            break;
-        };
-        node = parent;
-        if let Some(list) = node.child_by_field_name("parameters") {
-            let mut cursor = list.walk();
-            return list
-                .named_children(&mut cursor)
-                .filter(|p| {
-                    matches!(
-                        p.kind(),
-                        "formal_parameter"
-                            | "parameter"
-                            | "parameter_declaration"
-                            | "optional_parameter_declaration"
-                    ) && &text[p.byte_range()] != "void"
-                })
-                .map(|p| p.child_by_field_name("type").map(|t| &text[t.byte_range()]))
-                .collect();
-        }
-    }
-    Vec::new()
+    let Some(list) = parameter_list(name) else {
+        return Vec::new();
+    };
+    let mut cursor = list.walk();
+    list.named_children(&mut cursor)
+        .filter(|p| {
+            matches!(
+                p.kind(),
+                "formal_parameter"
+                    | "parameter"
+                    | "parameter_declaration"
+                    | "optional_parameter_declaration"
+            ) && &text[p.byte_range()] != "void"
+        })
+        .map(|p| p.child_by_field_name("type").map(|t| &text[t.byte_range()]))
+        .collect()
 }
 
 fn holds(outer: Node<'_>, inner: Node<'_>) -> bool {
