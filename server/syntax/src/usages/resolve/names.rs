@@ -215,7 +215,9 @@ impl Workspace {
     }
 
     /// How many steps up its bases `class` is from `ancestor` (0: itself),
-    /// within eight; `None` when it is not one of them.
+    /// within eight steps and [`MAX_ANCESTORS`] classes (a class with many
+    /// interfaces, each with many more, must not make the walk explode);
+    /// `None` when it is not one of them.
     fn distance_to(
         &self,
         class: Symbol,
@@ -224,6 +226,7 @@ impl Workspace {
         cache: &mut Cache,
     ) -> Option<u32> {
         let mut level = vec![class];
+        let mut seen = vec![class];
         for steps in 0..8 {
             if level.contains(&ancestor) {
                 return Some(steps);
@@ -234,7 +237,12 @@ impl Workspace {
                 for base in self.bases(c) {
                     if let Ty::Instance(b) | Ty::Class(b) =
                         self.type_of(c.file, base, owner, depth + 1, cache)
+                        && !seen.contains(&b)
                     {
+                        if seen.len() >= MAX_ANCESTORS {
+                            return None;
+                        }
+                        seen.push(b);
                         next.push(b);
                     }
                 }
@@ -442,6 +450,9 @@ impl Workspace {
         found.map_or(Target::Foreign, Target::Def)
     }
 }
+
+/// The most classes [`Workspace::distance_to`] looks at above one.
+const MAX_ANCESTORS: usize = 64;
 
 /// The type a name was declared with, as written, where `e` is a name
 /// bound in its file to a parameter or variable declared with one.
