@@ -399,8 +399,15 @@ impl Engine {
     pub fn stats(&self) -> Stats {
         let (files, chunks) = self.counts();
         let (vectors, pending) = self.vector_coverage();
-        let state = self.counters.inner.lock().expect("counters lock");
-        let mut recent = state.recent_ms.clone();
+        let languages = self.language_stats();
+        // The counters are copied out and let go of before anything else is
+        // locked: a commit takes them while it holds the file table, so
+        // holding them while waiting for the table would deadlock with it.
+        let (mut recent, last_index, queries, commits) = {
+            let state = self.counters.inner.lock().expect("counters lock");
+            let copy = state.recent_ms.clone();
+            (copy, state.last_index, state.queries, state.commits)
+        };
         recent.sort_by(|a, b| a.total_cmp(b));
         let pct = |p: f64| {
             (!recent.is_empty()).then(|| recent[((recent.len() - 1) as f64 * p).round() as usize])
@@ -411,16 +418,16 @@ impl Engine {
             vectors,
             pending_embeddings: pending,
             index_bytes: self.dir.disk_bytes(),
-            last_index_seconds: state.last_index.map(|d| d.as_secs_f64()),
-            queries: state.queries,
+            last_index_seconds: last_index.map(|d| d.as_secs_f64()),
+            queries,
             query_p50_ms: pct(0.5),
             query_p99_ms: pct(0.99),
             recoveries: self.recoveries(),
             uptime_seconds: self.opened.elapsed().as_secs_f64(),
             read_only: self.read_only_owner().is_some(),
-            disk_commits: state.commits,
+            disk_commits: commits,
             open_buffers: self.overlay.view().files.len() as u64,
-            languages: self.language_stats(),
+            languages,
             remote: None,
         }
     }

@@ -2,6 +2,7 @@
 //! what a change of version makes again.
 
 use super::*;
+use std::time::Duration;
 
 /// An engine on `root` with the fake embedder, its index in
 /// `index_dir`, the configuration adjusted by `tweak`; indexed by
@@ -416,4 +417,45 @@ fn the_cache_drops_vectors_nothing_uses_once_they_are_most_of_it() {
         (total, 0),
         "what was dropped is made again"
     );
+}
+
+/// Stats while commits run: a commit counts itself (the counters' lock)
+/// while it holds the file table, so stats must not hold the counters
+/// while it waits for the table. Before, it did (counters, then the table
+/// for the languages), and a `dowse.stats` polled while a save was
+/// committed could hang the editor's requests for good (seen once in CI).
+/// Commits and stats race here for two seconds; a deadlock shows as a
+/// timeout.
+#[test]
+fn stats_and_commits_at_once_do_not_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("a.py"), "def a():\n    return 1\n").unwrap();
+    let writer = fake_engine(&root, dir.path().join("index"), |_| {});
+    let engine = writer.reader();
+    let (done, finished) = std::sync::mpsc::channel();
+    let until = std::time::Instant::now() + Duration::from_secs(2);
+    for role in ["commit", "stats"] {
+        let engine = engine.clone();
+        let done = done.clone();
+        std::thread::spawn(move || {
+            while std::time::Instant::now() < until {
+                if role == "commit" {
+                    let table = engine.files.write().unwrap();
+                    engine.counters.committed();
+                    drop(table);
+                } else {
+                    engine.stats();
+                }
+            }
+            done.send(role).unwrap();
+        });
+    }
+    for _ in 0..2 {
+        assert!(
+            finished.recv_timeout(Duration::from_secs(60)).is_ok(),
+            "stats and a commit waited for each other"
+        );
+    }
 }
