@@ -27,6 +27,21 @@ pub(crate) fn embedded_index(
     dir
 }
 
+/// `dowse lsp` on the corpus, its index in `index_dir`, initialised by a
+/// client that takes progress tokens: the client, the corpus's root and
+/// when the server was spawned.
+fn start_lsp(args: &Args, index_dir: &Path) -> (dowse_tests::lsp::LspClient, PathBuf, Instant) {
+    let root = args.corpus.canonicalize().expect("corpus");
+    let mut client = dowse_tests::lsp::LspClient::spawn(lsp_command(args, index_dir));
+    let started = Instant::now();
+    client.initialize(
+        &root,
+        json!({"window": {"workDoneProgress": true}}),
+        json!({}),
+    );
+    (client, root, started)
+}
+
 /// `dowse lsp` over stdio on the indexed corpus: edit-to-searchable latency
 /// (an unsaved `didChange` → the first `dowse.search` whose results hold the
 /// new text, lexical, then semantic with the chunk's vector updated) over
@@ -35,15 +50,8 @@ pub(crate) fn lsp(args: &Args, semantic_index: Option<PathBuf>) -> Value {
     use dowse_tests::lsp::LspClient;
     let scratch = tempfile::tempdir().expect("temp dir");
     let index_dir = embedded_index(args, semantic_index, scratch.path());
-    let root = args.corpus.canonicalize().expect("corpus");
-    let mut client = LspClient::spawn(lsp_command(args, &index_dir));
-    let started = Instant::now();
     // Progress ends when every chunk has a vector; graphs come after.
-    client.initialize(
-        &root,
-        json!({"window": {"workDoneProgress": true}}),
-        json!({}),
-    );
+    let (mut client, root, started) = start_lsp(args, &index_dir);
     let ready = client.wait_for(Duration::from_secs(600), |n| {
         n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end"
     });
@@ -181,14 +189,7 @@ pub(crate) fn coverage(args: &Args) -> Value {
     use dowse_tests::lsp::{LspClient, file_uri};
     let scratch = tempfile::tempdir().expect("temp dir");
     let index_dir = scratch.path().join("index");
-    let root = args.corpus.canonicalize().expect("corpus");
-    let mut client = LspClient::spawn(lsp_command(args, &index_dir));
-    let started = Instant::now();
-    client.initialize(
-        &root,
-        json!({"window": {"workDoneProgress": true}}),
-        json!({}),
-    );
+    let (mut client, root, started) = start_lsp(args, &index_dir);
     let vectors = |client: &mut LspClient| {
         client.latest("dowse/status").map_or((0, 0), |n| {
             (
@@ -402,16 +403,7 @@ impl EditTimes {
                 .unwrap_or_default()
         };
         let edit_started = Instant::now();
-        client.notify(
-            "textDocument/didChange",
-            json!({
-                "textDocument": {"uri": uri, "version": 2},
-                "contentChanges": [{
-                    "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
-                    "text": inserted,
-                }],
-            }),
-        );
+        client.insert_at_start(&uri, 2, &inserted);
         let deadline = edit_started + Duration::from_secs(10);
         let mut lexical_done = None;
         let mut semantic_done = None;

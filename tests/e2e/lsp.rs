@@ -89,16 +89,7 @@ fn unsaved_edits_are_searchable_until_the_buffer_closes() {
         json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
     );
     // Insert a function at the top, as an editor sends it: a ranged change.
-    client.notify(
-        "textDocument/didChange",
-        json!({
-            "textDocument": {"uri": uri, "version": 2},
-            "contentChanges": [{
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
-                "text": "def quokkafication():\n    return 'zebra'\n\n\n",
-            }],
-        }),
-    );
+    client.insert_at_start(&uri, 2, "def quokkafication():\n    return 'zebra'\n\n\n");
     let found = search_until(&mut client, "quokkafication", |p| !p.is_empty());
     assert_eq!(found, ["src/util/duration.py"]);
     assert_eq!(

@@ -165,6 +165,21 @@ impl LspClient {
         response
     }
 
+    /// `textDocument/didChange` inserting `text` at the start of the
+    /// document, as an editor sends a typed edit: a ranged change.
+    pub fn insert_at_start(&mut self, uri: &str, version: i32, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{
+                    "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                    "text": text,
+                }],
+            }),
+        );
+    }
+
     /// `workspace/executeCommand`.
     pub fn command(&mut self, command: &str, arguments: Value) -> Value {
         self.request(
