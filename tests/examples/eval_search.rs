@@ -140,6 +140,9 @@ fn parse_args() -> Args {
             "--sentence-lift" => {
                 args.ranking.sentence_name_lift = number(value(&mut it, &arg), &arg)
             }
+            "--two-word-names" => {
+                args.ranking.two_word_names_from = number(value(&mut it, &arg), &arg) as usize
+            }
             "--file-support" => args.ranking.file_support = number(value(&mut it, &arg), &arg),
             "--second-in-file" => args.ranking.second_in_file = number(value(&mut it, &arg), &arg),
             "--per-file" => {

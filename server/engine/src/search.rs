@@ -101,10 +101,10 @@ impl Engine {
             .filter(|p| !p.is_empty() && *p != ".");
         let ranking = &self.config.ranking;
         let name_weight = ranking.name_weight(query);
-        let boosts = Boosts {
-            content: 1.0,
-            symbol: name_weight,
-        };
+        // Keyword search alone (asked for, or hybrid without a model) keeps
+        // every name match; hybrid fuses with its own weights.
+        let boosts = ranking.boosts(query, SearchMode::Lexical);
+        let fused_boosts = ranking.boosts(query, SearchMode::Hybrid);
         let snapshot = self.snapshot();
         // Ranked deeper than asked: several chunks of one definition and
         // test code folded away after ranking must leave `limit` results
@@ -142,8 +142,13 @@ impl Engine {
                         if request.mode == SearchMode::Semantic {
                             (scorer.rescore(&snapshot, by_meaning)?, None)
                         } else {
-                            let fused =
-                                fuse(&snapshot, &scorer, (query, &boosts), &by_meaning, ranking)?;
+                            let fused = fuse(
+                                &snapshot,
+                                &scorer,
+                                (query, &fused_boosts),
+                                &by_meaning,
+                                ranking,
+                            )?;
                             (fused, None)
                         }
                     }
@@ -179,6 +184,7 @@ impl Engine {
             let by_name = Boosts {
                 content: 0.0,
                 symbol: 1.0,
+                symbol_min_terms: 1,
             };
             for hit in snapshot.lexical(&named.name, &by_name, NAMED_DEPTH)? {
                 if !seen.insert(hit.chunk_id) {
@@ -469,6 +475,21 @@ mod tests {
             ),
             0.0
         );
+    }
+
+    #[test]
+    fn in_hybrid_a_name_holds_two_words_of_a_long_sentence() {
+        let ranking = Ranking::default();
+        let nine = "write cache entries to disk through a temporary file then rename atomically";
+        let hybrid = ranking.boosts(nine, SearchMode::Hybrid);
+        assert_eq!((hybrid.symbol, hybrid.symbol_min_terms), (0.5, 2));
+        // Keyword search alone, and short queries, count any name match.
+        assert_eq!(
+            ranking.boosts(nine, SearchMode::Lexical).symbol_min_terms,
+            1
+        );
+        let short = ranking.boosts("retry failed uploads", SearchMode::Hybrid);
+        assert_eq!((short.symbol, short.symbol_min_terms), (1.0, 1));
     }
 
     /// A stored function chunk of one line (its id is its line), for the

@@ -127,6 +127,9 @@ impl Fields {
 pub struct Boosts {
     pub content: f32,
     pub symbol: f32,
+    /// A name counts only when it holds at least this many of the query's
+    /// words (1: any).
+    pub symbol_min_terms: usize,
 }
 
 impl Default for Boosts {
@@ -134,6 +137,7 @@ impl Default for Boosts {
         Boosts {
             content: 1.0,
             symbol: 1.0,
+            symbol_min_terms: 1,
         }
     }
 }
@@ -556,23 +560,33 @@ impl LexicalSnapshot {
     /// the chunks of `excluded` paths left out.
     fn boosted_query(&self, terms: &[String], boosts: &Boosts, excluded: &[&str]) -> BooleanQuery {
         let f = self.fields;
-        let weighted = [(f.content, boosts.content), (f.symbol, boosts.symbol)];
+        let term_query = |field, term: &String| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, term),
+                IndexRecordOption::WithFreqs,
+            ))
+        };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            Vec::with_capacity(terms.len() * weighted.len() + excluded.len());
-        for term in terms {
-            for (field, boost) in weighted {
-                if boost <= 0.0 {
-                    continue;
-                }
-                let query = TermQuery::new(
-                    Term::from_field_text(field, term),
-                    IndexRecordOption::WithFreqs,
-                );
+            Vec::with_capacity(terms.len() + 1 + excluded.len());
+        if boosts.content > 0.0 {
+            for term in terms {
                 clauses.push((
                     Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(query), boost)),
+                    Box::new(BoostQuery::new(term_query(f.content, term), boosts.content)),
                 ));
             }
+        }
+        if boosts.symbol > 0.0 {
+            let names: Vec<(Occur, Box<dyn Query>)> = terms
+                .iter()
+                .map(|term| (Occur::Should, term_query(f.symbol, term)))
+                .collect();
+            let least = boosts.symbol_min_terms.clamp(1, terms.len().max(1));
+            let names = BooleanQuery::with_minimum_required_clauses(names, least);
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(names), boosts.symbol)),
+            ));
         }
         for path in excluded {
             let term = Term::from_field_text(f.path, path);

@@ -1,6 +1,7 @@
 //! How results are ranked: every setting, each beside the measurement
 //! behind it.
 
+use dowse_index::lexical::Boosts;
 use dowse_index::tokenizer;
 
 /// How results are ranked. Every setting here was chosen by measurement on
@@ -75,6 +76,23 @@ pub struct Ranking {
     /// (docstring MRR@10 .478 -> .445, typed .457 -> .442), below the
     /// retrieval targets; 0.3 loses more.
     pub file_support: f32,
+    /// In hybrid search, from this many content words on (a sentence that
+    /// describes), a chunk's name adds keyword weight only when it holds two
+    /// of the query's words: `CheckRun` or `Register` holding one word of
+    /// "run the registered shutdown callbacks in the reverse order of
+    /// registration" is weak evidence, and the name vector (mixed in by
+    /// [`Ranking::name_weight`]) still weighs names by meaning. Keyword
+    /// search alone keeps every name match: there the name field is the
+    /// only evidence of names. MRR@10, hybrid, against every name counting
+    /// (2026-12-05): set D docstring .478 -> .481, question .422 -> .430,
+    /// typed .457 -> .464 (R@10 .709 -> .715); Go .553 -> .565 / .618 ->
+    /// .623; TypeScript .554 -> .551 / .836 -> .858; Java .619 -> .618 /
+    /// .696 -> .697; C# .467 -> .473 / .545 -> .552; C/C++ .551 -> .549 /
+    /// .713 -> .708 (docstring / question). From 7 words C#'s and C/C++'s
+    /// docstrings lose .013-.017; from 10 the gains halve. In keyword search
+    /// alone the same rule gains set D .006-.023 but costs C/C++ questions
+    /// .043 (a one-word name such as `broadcast` is often the answer there).
+    pub two_word_names_from: usize,
 }
 
 /// How hybrid search combines its two rankings.
@@ -106,6 +124,7 @@ impl Default for Ranking {
             second_in_file: 1.0,
             not_code_factor: 0.5,
             file_support: 0.0,
+            two_word_names_from: 8,
         }
     }
 }
@@ -129,6 +148,22 @@ impl Ranking {
             0.0
         } else {
             (describes - words) as f32 / (describes - names) as f32
+        }
+    }
+}
+
+impl Ranking {
+    /// The keyword weights of `query` in `mode`: the whole text, and the
+    /// chunk's name by [`Ranking::name_weight`], a name holding two of the
+    /// query's words in hybrid search from [`Ranking::two_word_names_from`]
+    /// content words on.
+    pub(crate) fn boosts(&self, query: &str, mode: super::SearchMode) -> Boosts {
+        let two_words = mode == super::SearchMode::Hybrid
+            && tokenizer::content_words(query) >= self.two_word_names_from;
+        Boosts {
+            content: 1.0,
+            symbol: self.name_weight(query),
+            symbol_min_terms: if two_words { 2 } else { 1 },
         }
     }
 }

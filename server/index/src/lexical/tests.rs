@@ -51,6 +51,7 @@ fn documents_scored_one_by_one_score_as_the_ranking_does() {
     let boosts = Boosts {
         content: 1.0,
         symbol: 0.5,
+        symbol_min_terms: 1,
     };
     let query = "retry the queue";
     let ranked = snapshot.search(query, &boosts, 10).unwrap();
@@ -124,4 +125,47 @@ fn search_finds_by_word_and_identifier_and_updates_replace_a_file() {
         stored.digest,
         dowse_syntax::Digest::of(b"def parse_duration(text):\n    return int(text[:-1]) * 3600")
     );
+}
+
+#[test]
+fn a_name_can_be_required_to_hold_two_of_the_query_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = LexicalIndex::open(dir.path()).unwrap();
+    let mut writer = index.writer(1, 20_000_000).unwrap();
+    add(
+        &writer,
+        "jobs/exit.py",
+        "def register(handler):\n    handlers.append(handler)\n\n\ndef run_shutdown_handlers():\n    for handler in reversed(handlers):\n        handler()\n",
+    );
+    writer.commit(1).unwrap();
+    index.reload().unwrap();
+    let snapshot = index.snapshot();
+    let query = "run the registered shutdown handlers in the reverse order";
+    let doc = |symbol: &str| {
+        let hits = snapshot.search(query, &Boosts::default(), 10).unwrap();
+        hits.into_iter()
+            .map(|h| h.doc)
+            .find(|&d| snapshot.chunk(d).unwrap().symbol.as_deref() == Some(symbol))
+            .unwrap_or_else(|| panic!("{symbol} matches the query"))
+    };
+    let docs = [doc("register"), doc("run_shutdown_handlers")];
+    let statistics = CombinedStatistics::of(&[&snapshot]);
+    let score = |symbol: f32, symbol_min_terms: usize| {
+        let boosts = Boosts {
+            content: 1.0,
+            symbol,
+            symbol_min_terms,
+        };
+        snapshot
+            .score_docs(query, &boosts, &docs, &statistics)
+            .unwrap()
+    };
+    let (text_only, any_word, two_words) = (score(0.0, 1), score(1.0, 1), score(1.0, 2));
+    // `register` holds one of the words: its name counts only when one is
+    // enough.
+    assert!(any_word[0] > text_only[0]);
+    assert_eq!(two_words[0], text_only[0]);
+    // `run_shutdown_handlers` holds three: its name counts either way.
+    assert!(two_words[1] > text_only[1]);
+    assert_eq!(two_words[1], any_word[1]);
 }
