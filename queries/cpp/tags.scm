@@ -7,6 +7,21 @@
     declarator: (qualified_identifier name: (identifier) @name))) @definition.method
 (function_definition
   declarator: (function_declarator declarator: (field_identifier) @name)) @definition.method
+; `char* name()`, `Shape& Shape::grow()`: under a pointer or a reference.
+(function_definition
+  declarator: (pointer_declarator
+    declarator: (function_declarator declarator: (identifier) @name))) @definition.function
+(function_definition
+  declarator: (reference_declarator
+    (function_declarator declarator: (identifier) @name))) @definition.function
+(function_definition
+  declarator: (pointer_declarator
+    declarator: (function_declarator
+      declarator: (qualified_identifier name: (identifier) @name)))) @definition.method
+(function_definition
+  declarator: (reference_declarator
+    (function_declarator
+      declarator: (qualified_identifier name: (identifier) @name)))) @definition.method
 (field_declaration
   declarator: (function_declarator declarator: (field_identifier) @name)) @definition.method
 (class_specifier name: (type_identifier) @name body: (_)) @definition.class

@@ -12,6 +12,7 @@
 
 use tree_sitter::Node;
 
+mod cpp;
 mod go;
 mod js;
 
@@ -137,13 +138,18 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
             // A class's name, met first among its children, is the owner of
             // the members that follow, up to the end of the class.
             let owners = ctx.owner_stack.len();
-            let receiver = receiver_type(node);
+            let receiver = match ctx.lang {
+                Language::Go => receiver_type(node),
+                Language::Cpp => cpp::out_of_line_owner(node),
+                _ => None,
+            };
             let mut cursor = node.walk();
             let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
             for child in children {
                 visit(ctx, child, depth + 1);
                 // Go's `func (c *Client) Send()`: the receiver's type, named
-                // in the receiver, owns the method.
+                // in the receiver, owns the method; C++'s `Shape::area()`
+                // defined outside its class: the class owns its body.
                 if let Some((list, ty)) = receiver
                     && list.id() == child.id()
                     && let Some(occ) = ctx.occ_at(ty)
@@ -196,7 +202,13 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
     let text = ctx.text(node).to_owned();
     match role {
         Role::Definition(kind) => {
-            let occ = ctx.occurrence(node, role, None);
+            // C++'s `Shape::area` defined outside its class: a member of
+            // the class the qualifier names.
+            let class = (ctx.lang == Language::Cpp && kind == DefKind::Method)
+                .then(|| cpp::out_of_line_class(node))
+                .flatten();
+            let receiver = class.map(|class| expr(ctx, class, 0));
+            let occ = ctx.occurrence(node, role, receiver);
             record_facts(ctx, node, occ, kind);
             // A named definition that opens a scope (a function, a class)
             // binds its name outside that scope: in the scope of its parent.

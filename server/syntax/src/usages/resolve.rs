@@ -502,6 +502,12 @@ impl Workspace {
                 if !hit {
                     continue;
                 }
+                if matches!(o.role(), Role::Definition(_)) && self.entry(file).lang == Language::Cpp
+                {
+                    // `Shape::area` defined outside the class that declares it.
+                    out.definitions.push(s);
+                    continue;
+                }
                 out.references.push(s);
                 if let Some(&k) = self.entry(file).import_of.get(&occ) {
                     let alias = &self.entry(file).usages.imports[k].local_name;
@@ -553,10 +559,14 @@ impl Workspace {
                 && x.owner().is_some()
                 && x.owner() == y.owner()
                 && (lang.is_javascript() || lang == Language::Python);
+            // Members of two classes are two symbols even where a class's
+            // body is no scope of its own (C++'s, whose members are at the
+            // top of their file).
             x.name == y.name
                 && (overload
                     || x.top_level()
                         && y.top_level()
+                        && x.owner() == y.owner()
                         && x.receiver().is_none()
                         && y.receiver().is_none())
         }

@@ -44,7 +44,16 @@ impl Workspace {
         if let Some(receiver) = o.receiver() {
             let ty = self.type_of(s.file, receiver, o.owner(), depth + 1, cache);
             let target = self.member(ty, &o.name, depth + 1, cache);
-            return self.overload_for(s, target, depth, cache);
+            let target = self.overload_for(s, target, depth, cache);
+            // C++'s `ns::helper` or `Shape::area` of a class not found: a
+            // definition of its own.
+            if entry.lang == Language::Cpp
+                && matches!(o.role(), Role::Definition(_))
+                && !matches!(target, Target::Def(_))
+            {
+                return Target::Def(s);
+            }
+            return target;
         }
         // A name bound in its scope: the binding it stands for (a
         // definition's is the first binding of its name there).
@@ -368,6 +377,11 @@ impl Workspace {
                 Some(sub) => Target::Module(sub),
                 None => Target::Def(b),
             },
+            // C++'s `Shape::area` defined outside its class: the member the
+            // class declares.
+            (Role::Definition(_), _) if o.receiver().is_some() && entry.lang == Language::Cpp => {
+                self.resolve_occurrence_with(b, depth + 1, cache)
+            }
             (Role::Definition(_), _) => Target::Def(b),
             (Role::Reference(_), _) => self.global(b.file, &o.name, depth + 1, cache),
         }
