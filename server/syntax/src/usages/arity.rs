@@ -86,9 +86,19 @@ pub(crate) fn arguments(name: Node<'_>) -> Option<Vec<Node<'_>>> {
     None
 }
 
+/// Whether an argument of [`arguments`] is passed by reference: C#'s
+/// `ref x`, `out x`, `out var x`.
+pub(crate) fn by_reference(argument: Node<'_>) -> bool {
+    argument.parent().is_some_and(|p| p.kind() == "argument")
+        && argument
+            .prev_sibling()
+            .is_some_and(|m| matches!(m.kind(), "ref" | "out"))
+}
+
 /// The declared type of each parameter of the method or function whose
 /// name is `name`, in order (`None` for one without a written type, and
-/// for a rest parameter, which takes anything).
+/// for a rest parameter, which takes anything); a C# parameter taken by
+/// reference reads with its modifier (`ref bool`, `out int`).
 pub(crate) fn parameter_types<'t>(name: Node<'_>, text: &'t str) -> Vec<Option<&'t str>> {
     let Some(list) = parameter_list(name) else {
         return Vec::new();
@@ -104,7 +114,15 @@ pub(crate) fn parameter_types<'t>(name: Node<'_>, text: &'t str) -> Vec<Option<&
                     | "optional_parameter_declaration"
             ) && &text[p.byte_range()] != "void"
         })
-        .map(|p| p.child_by_field_name("type").map(|t| &text[t.byte_range()]))
+        .map(|p| {
+            let ty = p.child_by_field_name("type")?;
+            let mut cursor = p.walk();
+            let by_reference = p
+                .named_children(&mut cursor)
+                .find(|m| m.kind() == "modifier" && matches!(&text[m.byte_range()], "ref" | "out"));
+            let start = by_reference.map_or(ty.start_byte(), |m| m.start_byte());
+            Some(&text[start..ty.end_byte()])
+        })
         .collect()
 }
 

@@ -260,7 +260,14 @@ impl<'a> Ctx<'a> {
                 if !args.is_empty() {
                     let exprs: Box<[ExprId]> = args
                         .into_iter()
-                        .map(|a| generic::expr(self, a, 0))
+                        .map(|a| {
+                            let e = generic::expr(self, a, 0);
+                            if arity::by_reference(a) {
+                                self.push_expr(Expr::ByRef(e))
+                            } else {
+                                e
+                            }
+                        })
                         .collect();
                     self.arguments.push((id, exprs));
                 }

@@ -422,6 +422,9 @@ pub enum Expr {
     Path(Box<Box<[String]>>),
     /// A literal of a builtin type: "str", "int", "dict", "Vec", ...
     Literal(Name),
+    /// C#'s `ref x` or `out x` in a call's arguments: `x`, passed by
+    /// reference (only a `ref` or `out` parameter takes it).
+    ByRef(ExprId),
     Unknown,
 }
 

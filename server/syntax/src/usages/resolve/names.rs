@@ -5,7 +5,7 @@
 
 use super::{Cache, FileId, Symbol, Target, Ty, Workspace};
 use crate::Language;
-use crate::usages::{Arity, DefKind, Import, OccId, Role};
+use crate::usages::{Arity, DefKind, Expr, Import, OccId, Role};
 
 impl Workspace {
     pub(super) fn resolve_cached(&self, s: Symbol, cache: &mut Cache) -> Target {
@@ -174,7 +174,10 @@ impl Workspace {
                 },
             )
             .collect();
-        if known.iter().all(|k| *k == (None, None)) {
+        let by_reference = call
+            .iter()
+            .any(|&e| matches!(usages.expr(e), Expr::ByRef(_)));
+        if known.iter().all(|k| *k == (None, None)) && !by_reference {
             return None;
         }
         let mut best: Option<(u32, OccId)> = None;
@@ -183,7 +186,20 @@ impl Workspace {
             let candidate_owner = self.entry(file).usages.occurrence(occ).owner();
             let mut total = 0;
             let mut fits = true;
-            for (argument, param) in known.iter().zip(params.iter()) {
+            for ((argument, &e), param) in known.iter().zip(call).zip(params.iter()) {
+                // C#: `ref x` and `out x` go to a `ref` or `out` parameter,
+                // any other argument to any other parameter.
+                let (by_reference, param) = match param
+                    .strip_prefix("ref ")
+                    .or_else(|| param.strip_prefix("out "))
+                {
+                    Some(rest) => (true, rest.trim_start()),
+                    None => (false, &**param),
+                };
+                if by_reference != matches!(usages.expr(e), Expr::ByRef(_)) {
+                    fits = false;
+                    break;
+                }
                 let distance = match *argument {
                     (Some(class), _) => {
                         match self.parse_type(file, param, candidate_owner, depth + 1, cache) {
@@ -472,6 +488,7 @@ const MAX_ANCESTORS: usize = 64;
 /// bound in its file to a parameter or variable declared with one.
 fn declared_type(usages: &crate::usages::FileUsages, e: crate::usages::ExprId) -> Option<&str> {
     match usages.expr(e) {
+        Expr::ByRef(inner) => declared_type(usages, *inner),
         crate::usages::Expr::Name(_, local) => usages
             .facts
             .get(&local.get()?)

@@ -92,6 +92,7 @@ impl Workspace {
                 }
             }
             Expr::Literal(_) => Ty::Foreign,
+            Expr::ByRef(inner) => self.type_of(file, *inner, owner, depth + 1, cache),
             Expr::Unknown => Ty::Unknown,
         }
     }
