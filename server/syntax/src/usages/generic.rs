@@ -257,6 +257,37 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
     }
 }
 
+/// The type a literal of Java or C# has, by its node kind (`"text"`:
+/// `String` in Java, `string` in C#): what tells a call's overloads apart
+/// when they differ by a primitive parameter.
+fn literal_type(lang: Language, kind: &str) -> Option<&'static str> {
+    match lang {
+        Language::Java => match kind {
+            "string_literal" | "text_block" => Some("String"),
+            "decimal_integer_literal"
+            | "hex_integer_literal"
+            | "octal_integer_literal"
+            | "binary_integer_literal" => Some("int"),
+            "decimal_floating_point_literal" => Some("double"),
+            "true" | "false" => Some("boolean"),
+            "character_literal" => Some("char"),
+            _ => None,
+        },
+        Language::CSharp => match kind {
+            "string_literal"
+            | "verbatim_string_literal"
+            | "raw_string_literal"
+            | "interpolated_string_expression" => Some("string"),
+            "integer_literal" => Some("int"),
+            "real_literal" => Some("double"),
+            "boolean_literal" => Some("bool"),
+            "character_literal" => Some("char"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The object and the member name of a member access (`a.b`, `a->b`,
 /// `a.m(..)` in Java), by each grammar's field names.
 fn member_access(node: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
@@ -350,6 +381,9 @@ pub(crate) fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::Ex
                     Some(inner) => return expr(ctx, inner, depth + 1),
                     None => Expr::Unknown,
                 }
+            }
+            kind if literal_type(ctx.lang, kind).is_some() => {
+                Expr::Literal(ctx.name(literal_type(ctx.lang, kind).unwrap_or_default()))
             }
             "composite_literal" => match node.child_by_field_name("type") {
                 Some(ty) => Expr::Call(expr(ctx, ty, depth + 1)),

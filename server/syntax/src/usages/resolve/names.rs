@@ -149,8 +149,11 @@ impl Workspace {
     /// not known); a variable of a type from outside fits a parameter
     /// written the same exactly, a parameter of a workspace class not at
     /// all if the variable is a string or number, and loosely otherwise;
-    /// an argument of unknown type fits anything. `None` when no
-    /// argument's type is known or none fits.
+    /// an argument of unknown type fits anything; a literal is of its
+    /// language's type for it (`int`, `String`, `bool`). A C# `ref` or
+    /// `out` parameter fits only an argument passed with `ref` or `out`,
+    /// and such an argument no other parameter. `None` when no argument's
+    /// type is known (and none is passed by reference) or none fits.
     fn by_argument_types(
         &self,
         s: Symbol,
@@ -485,10 +488,13 @@ impl Workspace {
 const MAX_ANCESTORS: usize = 64;
 
 /// The type a name was declared with, as written, where `e` is a name
-/// bound in its file to a parameter or variable declared with one.
+/// bound in its file to a parameter or variable declared with one, or the
+/// type of a literal.
 fn declared_type(usages: &crate::usages::FileUsages, e: crate::usages::ExprId) -> Option<&str> {
     match usages.expr(e) {
         Expr::ByRef(inner) => declared_type(usages, *inner),
+        // A literal's type (Java's and C#'s, see `generic::literal_type`).
+        Expr::Literal(ty) => Some(ty.as_str()),
         crate::usages::Expr::Name(_, local) => usages
             .facts
             .get(&local.get()?)
