@@ -117,12 +117,20 @@ public class JavaOracle {
 
                 void use(Tree tree, String name, long offset) {
                     Element e = trees.getElement(getCurrentPath());
-                    if (e == null || offset < 0) {
+                    // A tree the compiler made up (an anonymous class's
+                    // `extends`, an inner class's outer `this`) is placed
+                    // where its name is not spelled: not a use in the text.
+                    if (e == null || offset < 0 || !text.startsWith(name, (int) offset)) {
                         return;
                     }
                     // `new Foo()` is attributed to Foo's constructor: count the class.
                     if (e.getKind() == ElementKind.CONSTRUCTOR) {
                         e = e.getEnclosingElement();
+                        // `super(..)` and `this(..)` call a constructor
+                        // without naming its class.
+                        if (!name.equals(e.getSimpleName().toString())) {
+                            return;
+                        }
                     }
                     refs.computeIfAbsent(e, k -> new TreeSet<>(Comparator.comparing(Pos::path)
                             .thenComparingLong(Pos::line).thenComparingLong(Pos::column))).add(at(offset));
