@@ -7,6 +7,8 @@
 (enum_declaration name: (identifier) @name) @definition.enum
 (delegate_declaration name: (identifier) @name) @definition.type
 (method_declaration name: (identifier) @name) @definition.method
+; A constructor: found as its class (find usages reads it so).
+(constructor_declaration name: (identifier) @name) @definition.method
 (property_declaration name: (identifier) @name) @definition.field
 (field_declaration
   (variable_declaration (variable_declarator name: (identifier) @name))) @definition.field

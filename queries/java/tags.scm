@@ -7,6 +7,8 @@
 (annotation_type_element_declaration name: (identifier) @name) @definition.method
 (enum_declaration name: (identifier) @name) @definition.enum
 (method_declaration name: (identifier) @name) @definition.method
+; A constructor: found as its class (find usages reads it so).
+(constructor_declaration name: (identifier) @name) @definition.method
 (field_declaration
   declarator: (variable_declarator name: (identifier) @name)) @definition.field
 (enum_constant name: (identifier) @name) @definition.constant

@@ -361,7 +361,10 @@ impl Workspace {
             let Role::Definition(kind) = o.role() else {
                 continue;
             };
-            if matches!(kind, DefKind::Import | DefKind::Parameter) || o.local().is_some() {
+            if matches!(kind, DefKind::Import | DefKind::Parameter)
+                || o.local().is_some()
+                || self.is_constructor(s)
+            {
                 continue;
             }
             match owner {
@@ -392,6 +395,28 @@ impl Workspace {
             Target::Def(def) => Some(def),
             _ => matches!(usages.occurrence(occ).role(), Role::Definition(_)).then_some(s),
         }
+    }
+
+    /// A Java or C# constructor: a method named as the class it is in.
+    /// Find usages reads it as its class (the class's references do not
+    /// list it, javac's do not either).
+    pub(super) fn is_constructor(&self, s: Symbol) -> bool {
+        self.constructor_class(s).is_some()
+    }
+
+    /// The class a Java or C# constructor stands for ([`Workspace::is_constructor`]).
+    pub(super) fn constructor_class(&self, s: Symbol) -> Option<Symbol> {
+        let o = self.occ(s);
+        if !matches!(self.entry(s.file).lang, Language::Java | Language::CSharp)
+            || o.role() != Role::Definition(DefKind::Method)
+        {
+            return None;
+        }
+        let owner = o.owner()?;
+        (self.entry(s.file).usages.occurrence(owner).name == o.name).then_some(Symbol {
+            file: s.file,
+            occ: owner,
+        })
     }
 
     /// The name of the class, struct or impl type a definition belongs to.

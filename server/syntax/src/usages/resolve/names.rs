@@ -69,7 +69,8 @@ impl Workspace {
             };
         }
         match o.role() {
-            Role::Definition(_) => Target::Def(s),
+            // A constructor stands for its class.
+            Role::Definition(_) => Target::Def(self.constructor_class(s).unwrap_or(s)),
             Role::Reference(_) => {
                 let target = self
                     .member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
@@ -401,7 +402,7 @@ impl Workspace {
             (Role::Definition(_), _) if o.receiver().is_some() && entry.lang == Language::Cpp => {
                 self.resolve_occurrence_with(b, depth + 1, cache)
             }
-            (Role::Definition(_), _) => Target::Def(b),
+            (Role::Definition(_), _) => Target::Def(self.constructor_class(b).unwrap_or(b)),
             (Role::Reference(_), _) => self.global(b.file, &o.name, depth + 1, cache),
         }
     }

@@ -557,6 +557,10 @@ impl Workspace {
                 continue;
             }
             let Some(owner) = o.owner() else { continue };
+            // A constructor is no member found by its name: that is the class.
+            if self.is_constructor(s) {
+                continue;
+            }
             // Locals of a method are not members.
             if kind == DefKind::Variable && o.in_function() {
                 continue;
