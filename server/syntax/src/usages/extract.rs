@@ -261,7 +261,13 @@ impl<'a> Ctx<'a> {
                     let exprs: Box<[ExprId]> = args
                         .into_iter()
                         .map(|a| {
-                            let e = generic::expr(self, a, 0);
+                            let e = match generic::literal_type(self.lang, a.kind()) {
+                                Some(ty) => {
+                                    let ty = self.name(ty);
+                                    self.push_expr(Expr::Literal(ty))
+                                }
+                                None => generic::expr(self, a, 0),
+                            };
                             if arity::by_reference(a) {
                                 self.push_expr(Expr::ByRef(e))
                             } else {

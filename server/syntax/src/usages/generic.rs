@@ -259,8 +259,11 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
 
 /// The type a literal of Java or C# has, by its node kind (`"text"`:
 /// `String` in Java, `string` in C#): what tells a call's overloads apart
-/// when they differ by a primitive parameter.
-fn literal_type(lang: Language, kind: &str) -> Option<&'static str> {
+/// when they differ by a primitive parameter. Read for a call's arguments
+/// only: a variable that holds a literal stays untyped, so that an
+/// extension method called on it (C#'s `name.Slugify()`) still counts by
+/// its name.
+pub(crate) fn literal_type(lang: Language, kind: &str) -> Option<&'static str> {
     match lang {
         Language::Java => match kind {
             "string_literal" | "text_block" => Some("String"),
@@ -381,9 +384,6 @@ pub(crate) fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::Ex
                     Some(inner) => return expr(ctx, inner, depth + 1),
                     None => Expr::Unknown,
                 }
-            }
-            kind if literal_type(ctx.lang, kind).is_some() => {
-                Expr::Literal(ctx.name(literal_type(ctx.lang, kind).unwrap_or_default()))
             }
             "composite_literal" => match node.child_by_field_name("type") {
                 Some(ty) => Expr::Call(expr(ctx, ty, depth + 1)),
