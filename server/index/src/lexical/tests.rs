@@ -12,18 +12,21 @@ fn add(writer: &LexicalWriter, path: &str, text: &str) {
         .unwrap();
 }
 
-/// A fresh index and its writer, with `net/upload.py` (a retry and a
-/// duration parser) added, not yet committed.
-fn index_with_uploads() -> (tempfile::TempDir, LexicalIndex, LexicalWriter) {
+/// A fresh index and its writer, with one file added, not yet committed.
+fn index_with(path: &str, text: &str) -> (tempfile::TempDir, LexicalIndex, LexicalWriter) {
     let dir = tempfile::tempdir().unwrap();
     let index = LexicalIndex::open(dir.path()).unwrap();
     let writer = index.writer(1, 20_000_000).unwrap();
-    add(
-        &writer,
+    add(&writer, path, text);
+    (dir, index, writer)
+}
+
+/// [`index_with`] `net/upload.py` (a retry and a duration parser).
+fn index_with_uploads() -> (tempfile::TempDir, LexicalIndex, LexicalWriter) {
+    index_with(
         "net/upload.py",
         "def retry_failed_uploads(queue):\n    for item in queue:\n        item.retry()\n\n\ndef parse_duration(text):\n    return int(text[:-1]) * 60\n",
-    );
-    (dir, index, writer)
+    )
 }
 
 fn top_symbols(index: &LexicalIndex, query: &str) -> Vec<String> {
@@ -129,11 +132,7 @@ fn search_finds_by_word_and_identifier_and_updates_replace_a_file() {
 
 #[test]
 fn a_name_can_be_required_to_hold_two_of_the_query_words() {
-    let dir = tempfile::tempdir().unwrap();
-    let index = LexicalIndex::open(dir.path()).unwrap();
-    let mut writer = index.writer(1, 20_000_000).unwrap();
-    add(
-        &writer,
+    let (_dir, index, mut writer) = index_with(
         "jobs/exit.py",
         "def register(handler):\n    handlers.append(handler)\n\n\ndef run_shutdown_handlers():\n    for handler in reversed(handlers):\n        handler()\n",
     );
