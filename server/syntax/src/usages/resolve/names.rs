@@ -178,10 +178,12 @@ impl Workspace {
                 },
             )
             .collect();
-        let by_reference = call
+        // Which arguments are passed with C#'s `ref` or `out`.
+        let by_reference: Vec<bool> = call
             .iter()
-            .any(|&e| matches!(usages.expr(e), Expr::ByRef(_)));
-        if known.iter().all(|k| *k == (None, None)) && !by_reference {
+            .map(|&e| matches!(usages.expr(e), Expr::ByRef(_)))
+            .collect();
+        if known.iter().all(|k| *k == (None, None)) && !by_reference.contains(&true) {
             return None;
         }
         let mut best: Option<(u32, OccId)> = None;
@@ -190,17 +192,19 @@ impl Workspace {
             let candidate_owner = self.entry(file).usages.occurrence(occ).owner();
             let mut total = 0;
             let mut fits = true;
-            for ((argument, &e), param) in known.iter().zip(call).zip(params.iter()) {
+            for ((argument, &passed_by_reference), param) in
+                known.iter().zip(&by_reference).zip(params.iter())
+            {
                 // C#: `ref x` and `out x` go to a `ref` or `out` parameter,
                 // any other argument to any other parameter.
-                let (by_reference, param) = match param
+                let (taken_by_reference, param) = match param
                     .strip_prefix("ref ")
                     .or_else(|| param.strip_prefix("out "))
                 {
                     Some(rest) => (true, rest.trim_start()),
                     None => (false, &**param),
                 };
-                if by_reference != matches!(usages.expr(e), Expr::ByRef(_)) {
+                if taken_by_reference != passed_by_reference {
                     fits = false;
                     break;
                 }
