@@ -42,8 +42,8 @@ pub const CHUNKER_VERSION: u32 = 3;
 mod split;
 mod units;
 
-use split::{Chunker, Label, TokenPrefix, make_chunk};
-use units::{Unit, collect_units};
+use split::{Chunker, Cuts, Label, TokenPrefix, make_chunk};
+use units::{Unit, collect_units, outline_units};
 
 /// What a chunk is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -241,6 +241,30 @@ pub struct ChunkedFile {
     pub fallback: Option<String>,
 }
 
+/// A file's sections as a parser without a syntax tree finds them
+/// ([`crate::languages::Spec::outline`]); offsets are into the text without
+/// its BOM.
+#[derive(Debug, Default)]
+pub(crate) struct Outline {
+    /// In the order of the file; a section runs to the next heading of its
+    /// level or an outer one.
+    pub headings: Vec<Heading>,
+    /// Where each block (a paragraph, a list item, a code block) starts:
+    /// where a section too large for one chunk may be cut.
+    pub blocks: Vec<usize>,
+}
+
+/// A heading that opens a section.
+#[derive(Debug)]
+pub(crate) struct Heading {
+    /// 1 for the outermost.
+    pub level: u8,
+    /// As written, inline markup included, whitespace collapsed.
+    pub name: String,
+    /// Where the heading's first line starts.
+    pub start: usize,
+}
+
 thread_local! {
     static PARSERS: RefCell<Vec<(Language, Parser)>> = const { RefCell::new(Vec::new()) };
 }
@@ -286,6 +310,9 @@ pub fn chunk_file_with(
     let Some(lang) = Language::detect(path, text) else {
         return windows(text, config, None);
     };
+    if let Some(outline) = lang.spec().outline {
+        return chunk_outline(lang, &outline(body), text, bom, config);
+    }
     let Some(query) = queries.and_then(|q| q.get(QueryKind::Chunks)) else {
         let reason = format!("the {lang} chunks query is disabled");
         return windows(text, config, Some(reason));
@@ -316,7 +343,13 @@ pub fn chunk_file_with(
             symbol: None,
             enclosing: &[],
         };
-        let mut chunks = chunker.level(0..lines.line_count(), &units, &module, &[], root);
+        let mut chunks = chunker.level(
+            0..lines.line_count(),
+            &units,
+            &module,
+            &[],
+            Cuts::Node(root),
+        );
         let mut tests = Vec::new();
         test_rows(&units, &mut tests);
         for chunk in &mut chunks {
@@ -333,6 +366,45 @@ pub fn chunk_file_with(
             has_syntax_errors: root.has_error(),
             fallback: None,
         }
+    }
+}
+
+/// Chunks a file by the sections of its outline: each section on its own,
+/// nested in the sections of its enclosing headings, cut at block starts
+/// when too large.
+fn chunk_outline(
+    lang: Language,
+    outline: &Outline,
+    text: &str,
+    bom: usize,
+    config: &ChunkConfig,
+) -> ChunkedFile {
+    let lines = LineIndex::new(text);
+    let mut blocks: Vec<usize> = outline
+        .blocks
+        .iter()
+        .map(|&offset| lines.row_of(offset + bom))
+        .collect();
+    blocks.sort_unstable();
+    blocks.dedup();
+    let cuts = Cuts::Rows(&blocks);
+    let units = outline_units(lang, &outline.headings, &lines, bom, cuts);
+    let chunker = Chunker {
+        text,
+        lines: &lines,
+        tokens: TokenPrefix::new(text, &lines),
+        config,
+    };
+    let module = Label {
+        kind: ChunkKind::Module,
+        symbol: None,
+        enclosing: &[],
+    };
+    ChunkedFile {
+        language: Some(lang),
+        chunks: chunker.level(0..lines.line_count(), &units, &module, &[], cuts),
+        has_syntax_errors: false,
+        fallback: None,
     }
 }
 

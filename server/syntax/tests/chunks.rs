@@ -957,6 +957,52 @@ Ask a question in the sidebar and press enter to see the places that answer it.
     );
 }
 
+/// Markdown sections as CommonMark reads them: a heading underlined with
+/// `===` opens the sections below it, closing `#`s are no part of a name,
+/// and a `#` in front matter, a code block, a quote or a list opens none.
+#[test]
+fn markdown_sections_as_commonmark_reads_them() {
+    let md = r#"---
+title: a page
+---
+
+walkdir
+=======
+
+A crate that walks directories recursively and efficiently on every platform.
+
+### Documentation ###
+
+Read the crate's documentation online, with an example for every method.
+
+```sh
+# not a heading: a comment in a shell example that installs the crate
+cargo add walkdir
+```
+
+> # Not a section either
+> A quote that happens to start with a heading of its own inside it.
+
+- # Nor this
+  a list item with a heading inside it, written by someone in a hurry.
+
+Usage
+-----
+
+Add the crate to your manifest and call the walker on a directory path.
+"#;
+    check(
+        "README.md",
+        md,
+        expect![[r#"
+            1-3 module | ---
+            5-8 section walkdir | walkdir
+            10-24 section Documentation < walkdir | ### Documentation ###
+            25-28 section Usage < walkdir | Usage
+        "#]],
+    );
+}
+
 #[test]
 fn a_file_mostly_made_of_syntax_errors_falls_back_to_windows_and_says_why() {
     let text: String = (0..40)

@@ -31,6 +31,30 @@ impl TokenPrefix {
     }
 }
 
+/// Where the rows of a definition or of the code between definitions may be
+/// cut when too large for one chunk.
+#[derive(Clone, Copy)]
+pub(super) enum Cuts<'a> {
+    /// Where a syntax node's statements start (its named children, and
+    /// theirs inside children too large to stay whole).
+    Node(Node<'a>),
+    /// The rows where a block starts, sorted, from a parser that gives no
+    /// syntax tree (Markdown's paragraphs, lists, code blocks: an outline).
+    Rows(&'a [usize]),
+}
+
+impl<'a> Cuts<'a> {
+    /// The syntax node of a definition found by a query. Units come either
+    /// all from a syntax tree or all from an outline, and only the first
+    /// are nested and merged by their nodes.
+    pub(super) fn syntax(self) -> Node<'a> {
+        match self {
+            Cuts::Node(node) => node,
+            Cuts::Rows(_) => unreachable!("an outline's units are built nested"),
+        }
+    }
+}
+
 /// How chunks cut from code that is not itself a definition are labelled.
 pub(super) struct Label<'a> {
     pub(super) kind: ChunkKind,
@@ -48,15 +72,15 @@ pub(super) struct Chunker<'a> {
 impl Chunker<'_> {
     /// Chunks `rows` holding the definitions `units`: each unit on its own,
     /// the code between them labelled with `gap`. `enclosing` is what the units'
-    /// chunks report as their enclosing names; `container` is the syntax node
-    /// the rows belong to (its statements are where gaps may be split).
+    /// chunks report as their enclosing names; `container` says where the
+    /// rows they belong to may be cut (a syntax node's statements).
     pub(super) fn level(
         &self,
         rows: Range<usize>,
         units: &[Unit<'_>],
         gap: &Label<'_>,
         enclosing: &[String],
-        container: Node<'_>,
+        container: Cuts<'_>,
     ) -> Vec<Chunk> {
         let mut chunks = Vec::new();
         let mut next_row = rows.start;
@@ -103,7 +127,7 @@ impl Chunker<'_> {
                 out.push(self.chunk(&label, rows, None));
             } else {
                 let first = out.len();
-                self.split(&label, rows.clone(), unit.node, out);
+                self.split(&label, rows.clone(), unit.cuts, out);
                 let rows = self.trim_blank(rows);
                 if out.len() - first > 1 {
                     for part in &mut out[first..] {
@@ -115,7 +139,7 @@ impl Chunker<'_> {
         }
         let mut inner = enclosing.to_vec();
         inner.push(unit.display.clone());
-        let mut members = self.level(rows, &unit.children, &label, &inner, unit.node);
+        let mut members = self.level(rows, &unit.children, &label, &inner, unit.cuts);
         // A header with nothing to say on its own (`class Foo(Base):`, `impl
         // Foo {`) opens its first member's chunk instead of being a chunk.
         if members.len() >= 2
@@ -147,7 +171,7 @@ impl Chunker<'_> {
         &self,
         rows: Range<usize>,
         label: &Label<'_>,
-        container: Node<'_>,
+        container: Cuts<'_>,
         out: &mut Vec<Chunk>,
     ) {
         let rows = self.trim_blank(rows);
@@ -162,12 +186,20 @@ impl Chunker<'_> {
         }
     }
 
-    /// Splits `rows` of `node` into parts no larger than `max_tokens`, cutting
-    /// only where a statement (a syntax child) starts, going into children that
-    /// are themselves too large, and cutting by lines as the last resort.
-    fn split(&self, label: &Label<'_>, rows: Range<usize>, node: Node<'_>, out: &mut Vec<Chunk>) {
+    /// Splits `rows` into parts no larger than `max_tokens`, cutting only
+    /// where `cuts` allows (where a statement, a syntax child, starts, going
+    /// into children that are themselves too large), and cutting by lines as
+    /// the last resort.
+    fn split(&self, label: &Label<'_>, rows: Range<usize>, cuts: Cuts<'_>, out: &mut Vec<Chunk>) {
         let mut boundaries = Vec::new();
-        self.boundaries(node, &rows, &mut boundaries);
+        match cuts {
+            Cuts::Node(node) => self.boundaries(node, &rows, &mut boundaries),
+            Cuts::Rows(starts) => {
+                let from = starts.partition_point(|&row| row <= rows.start);
+                let to = starts.partition_point(|&row| row < rows.end);
+                boundaries.extend_from_slice(&starts[from..to]);
+            }
+        }
         boundaries.sort_unstable();
         boundaries.dedup();
         let max = self.config.max_tokens;

@@ -6,7 +6,8 @@ use std::ops::Range;
 
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
-use super::ChunkKind;
+use super::split::Cuts;
+use super::{ChunkKind, Heading};
 use crate::Language;
 use crate::languages::Spec;
 use crate::queries::QuerySet;
@@ -14,7 +15,8 @@ use crate::text::LineIndex;
 
 /// A definition found by the chunks query, with the definitions nested in it.
 pub(super) struct Unit<'tree> {
-    pub(super) node: Node<'tree>,
+    /// Where its rows may be cut: its syntax node, or an outline's blocks.
+    pub(super) cuts: Cuts<'tree>,
     pub(super) kind: ChunkKind,
     pub(super) name: Option<String>,
     /// How enclosed chunks name this one: "impl Client", "class Foo".
@@ -83,12 +85,12 @@ pub(super) fn collect_units<'tree>(
     // `const f = () => ..` is a function, not a constant).
     found.sort_by_key(|u| {
         (
-            u.node.start_byte(),
-            std::cmp::Reverse(u.node.end_byte()),
+            u.cuts.syntax().start_byte(),
+            std::cmp::Reverse(u.cuts.syntax().end_byte()),
             u.kind,
         )
     });
-    found.dedup_by_key(|u| u.node.id());
+    found.dedup_by_key(|u| u.cuts.syntax().id());
     nest(merge_overloads(lang.spec(), found))
 }
 
@@ -106,11 +108,11 @@ fn merge_overloads<'tree>(spec: &Spec, sorted: Vec<Unit<'tree>>) -> Vec<Unit<'tr
     let mut out: Vec<Unit<'tree>> = Vec::with_capacity(sorted.len());
     for mut unit in sorted {
         if let Some(prev) = out.last()
-            && spec.overloads.contains(&prev.node.kind())
+            && spec.overloads.contains(&prev.cuts.syntax().kind())
             && prev.kind == unit.kind
             && prev.name.is_some()
             && prev.name == unit.name
-            && only_attached_between(spec, prev.node, unit.node)
+            && only_attached_between(spec, prev.cuts.syntax(), unit.cuts.syntax())
         {
             let signature = out.pop().expect("a last unit");
             unit.rows.start = signature.rows.start;
@@ -190,7 +192,7 @@ fn unit_from_match<'tree>(
             && spec.test_markers.iter().any(|marker| line.contains(marker))
     });
     Some(Unit {
-        node,
+        cuts: Cuts::Node(node),
         kind,
         name,
         display,
@@ -199,6 +201,55 @@ fn unit_from_match<'tree>(
         test,
         children: Vec::new(),
     })
+}
+
+/// The sections of an outline's `headings`, nested: each runs from its
+/// heading to the next heading of its level or an outer one.
+pub(super) fn outline_units<'a>(
+    lang: Language,
+    headings: &[Heading],
+    lines: &LineIndex,
+    bom: usize,
+    cuts: Cuts<'a>,
+) -> Vec<Unit<'a>> {
+    // Open sections, outermost first, with their levels.
+    let mut open: Vec<(u8, Unit<'a>)> = Vec::new();
+    let mut roots = Vec::new();
+    let close = |open: &mut Vec<(u8, Unit<'a>)>, roots: &mut Vec<Unit<'a>>, end: usize| {
+        let (_, mut done) = open.pop().expect("an open section");
+        done.rows.end = end;
+        match open.last_mut() {
+            Some((_, parent)) => parent.children.push(done),
+            None => roots.push(done),
+        }
+    };
+    for heading in headings {
+        let row = lines.row_of(heading.start + bom);
+        while open
+            .last()
+            .is_some_and(|(level, _)| *level >= heading.level)
+        {
+            close(&mut open, &mut roots, row);
+        }
+        let (name, display) = describe(lang, ChunkKind::Section, Some(heading.name.clone()), None);
+        open.push((
+            heading.level,
+            Unit {
+                cuts,
+                kind: ChunkKind::Section,
+                name,
+                display,
+                owner: None,
+                rows: row..row + 1,
+                test: false,
+                children: Vec::new(),
+            },
+        ));
+    }
+    while !open.is_empty() {
+        close(&mut open, &mut roots, lines.line_count());
+    }
+    roots
 }
 
 /// `Server` for `*Server`, `Map[K, V]`, `&'a mut Server<T>`, `a::b::Server`.
@@ -239,7 +290,7 @@ fn nest(sorted: Vec<Unit<'_>>) -> Vec<Unit<'_>> {
     let mut stack: Vec<Unit<'_>> = Vec::new();
     for mut unit in sorted {
         while let Some(top) = stack.last() {
-            if unit.node.start_byte() >= top.node.end_byte() {
+            if unit.cuts.syntax().start_byte() >= top.cuts.syntax().end_byte() {
                 close(&mut stack, &mut roots);
             } else {
                 break;

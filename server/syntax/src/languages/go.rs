@@ -13,6 +13,7 @@ pub(crate) static SPEC: Spec = Spec {
     file_names: &[],
     shebangs: &[],
     grammar: || tree_sitter_go::LANGUAGE.into(),
+    outline: None,
     chunks: QUERIES.0,
     tags: QUERIES.1,
     locals: QUERIES.2,

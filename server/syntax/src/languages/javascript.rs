@@ -12,6 +12,7 @@ pub(crate) static SPEC: Spec = Spec {
     file_names: &[],
     shebangs: &["node", "nodejs", "bun"],
     grammar: || tree_sitter_javascript::LANGUAGE.into(),
+    outline: None,
     chunks: QUERIES.0,
     tags: QUERIES.1,
     locals: QUERIES.2,

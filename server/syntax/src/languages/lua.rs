@@ -11,6 +11,7 @@ pub(crate) static SPEC: Spec = Spec {
     file_names: &[],
     shebangs: &["lua", "luajit"],
     grammar: || tree_sitter_lua::LANGUAGE.into(),
+    outline: None,
     chunks: QUERIES.0,
     tags: QUERIES.1,
     locals: QUERIES.2,

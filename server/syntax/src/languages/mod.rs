@@ -6,7 +6,7 @@
 //! module here (README, "Adding a language").
 
 use crate::Language;
-use crate::chunk::ChunkKind;
+use crate::chunk::{ChunkKind, Outline};
 
 mod bash;
 mod c;
@@ -37,6 +37,10 @@ pub(crate) struct Spec {
     /// Interpreters named by a `#!` line, without version digits.
     pub shebangs: &'static [&'static str],
     pub grammar: fn() -> tree_sitter::Language,
+    /// Finds a file's sections without a syntax tree, when a parser made
+    /// for that is much faster than the grammar (Markdown); the chunks
+    /// query then only documents them.
+    pub outline: Option<fn(&str) -> Outline>,
     /// The embedded `queries/<dir>/{chunks,tags,locals}.scm`.
     pub chunks: &'static str,
     pub tags: &'static str,

@@ -11,6 +11,7 @@ pub(crate) static SPEC: Spec = Spec {
     file_names: &[],
     shebangs: &["php"],
     grammar: || tree_sitter_php::LANGUAGE_PHP.into(),
+    outline: None,
     chunks: QUERIES.0,
     tags: QUERIES.1,
     locals: QUERIES.2,

@@ -11,6 +11,7 @@ pub(crate) static SPEC: Spec = Spec {
     file_names: &[],
     shebangs: &["python", "pypy"],
     grammar: || tree_sitter_python::LANGUAGE.into(),
+    outline: None,
     chunks: QUERIES.0,
     tags: QUERIES.1,
     locals: QUERIES.2,

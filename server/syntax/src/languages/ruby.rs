@@ -11,6 +11,7 @@ pub(crate) static SPEC: Spec = Spec {
     file_names: &["Rakefile", "Gemfile", "Guardfile", "Vagrantfile"],
     shebangs: &["ruby"],
     grammar: || tree_sitter_ruby::LANGUAGE.into(),
+    outline: None,
     chunks: QUERIES.0,
     tags: QUERIES.1,
     locals: QUERIES.2,

@@ -11,6 +11,7 @@ pub(crate) static SPEC: Spec = Spec {
     file_names: &[],
     shebangs: &["scala"],
     grammar: || tree_sitter_scala::LANGUAGE.into(),
+    outline: None,
     chunks: QUERIES.0,
     tags: QUERIES.1,
     locals: QUERIES.2,

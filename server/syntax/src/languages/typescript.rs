@@ -14,6 +14,7 @@ const TYPESCRIPT_SPEC: Spec = Spec {
     file_names: &[],
     shebangs: &["ts-node", "deno", "tsx"],
     grammar: || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+    outline: None,
     chunks: QUERIES.0,
     tags: QUERIES.1,
     locals: QUERIES.2,
