@@ -2,6 +2,7 @@
 """Scores `dowse usages` against an oracle's references (a type checker's).
 
     tests/eval/oracle_usages.py CORPUS TARGETS.jsonl [--dowse BIN] [--json FILE]
+                                [--details FILE]
 
 TARGETS.jsonl holds one target a line, as tests/eval/ts_oracle.mjs writes
 them: {"symbol", "kind", "def": {"path", "line", "column"}, "refs": [...]}.
@@ -9,7 +10,8 @@ For each target, dowse is asked for the usages of the symbol at its
 definition (`dowse usages PATH:LINE:COL --json`, in CORPUS) and its
 references are compared with the oracle's by position. Prints precision
 and recall per kind of definition and overall (micro: over all references),
-and the targets with the most misses, so that a change shows where it helps.
+and the targets with the most misses, so that a change shows where it helps;
+`--details` writes every target's missed and extra references (JSON lines).
 Standard library only.
 """
 import argparse
@@ -30,6 +32,7 @@ def main():
     ap.add_argument("targets")
     ap.add_argument("--dowse", default=str(REPO / "target" / "release" / "dowse"))
     ap.add_argument("--json", help="where to write the report")
+    ap.add_argument("--details", help="where to write each target's missed and extra references")
     args = ap.parse_args()
     corpus = Path(args.corpus).resolve()
     targets = [json.loads(line) for line in open(args.targets) if line.strip()]
@@ -58,7 +61,7 @@ def main():
         k["fp"] += len(got - want)
         k["fn"] += len(want - got)
         worst.append((len(want - got) + len(got - want), t["symbol"], t["kind"], d,
-                      sorted(want - got)[:3], sorted(got - want)[:3]))
+                      sorted(want - got), sorted(got - want)))
     total = {"targets": 0, "tp": 0, "fp": 0, "fn": 0, "found": 0}
     for k in per_kind.values():
         for key in total:
@@ -75,7 +78,13 @@ def main():
     print("\nmost wrong, by kind:", file=sys.stderr)
     for kind in sorted(per_kind):
         for n, symbol, k, d, missed, extra in [w for w in worst if w[2] == kind][:3]:
-            print(f"  {n:>3} {k} {symbol} ({d['path']}:{d['line']}) missed {missed} extra {extra}", file=sys.stderr)
+            print(f"  {n:>3} {k} {symbol} ({d['path']}:{d['line']}) missed {missed[:3]} extra {extra[:3]}",
+                  file=sys.stderr)
+    if args.details:
+        with open(args.details, "w") as fh:
+            for n, symbol, k, d, missed, extra in worst:
+                fh.write(json.dumps({"symbol": symbol, "kind": k, "def": d, "missed": missed,
+                                     "extra": extra}) + "\n")
     text = json.dumps({"corpus": str(corpus), "targets": args.targets, "kinds": report}, indent=2)
     if args.json:
         Path(args.json).write_text(text + "\n")

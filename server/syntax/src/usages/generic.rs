@@ -258,7 +258,8 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
 }
 
 /// The type a literal of Java or C# has, by its node kind (`"text"`:
-/// `String` in Java, `string` in C#): what tells a call's overloads apart
+/// `String` in Java, `string` in C#; `Foo.class`: `Class`, `typeof(Foo)`:
+/// `Type`): what tells a call's overloads apart
 /// when they differ by a primitive parameter. Read for a call's arguments
 /// only: a variable that holds a literal stays untyped, so that an
 /// extension method called on it (C#'s `name.Slugify()`) still counts by
@@ -274,6 +275,7 @@ pub(crate) fn literal_type(lang: Language, kind: &str) -> Option<&'static str> {
             "decimal_floating_point_literal" => Some("double"),
             "true" | "false" => Some("boolean"),
             "character_literal" => Some("char"),
+            "class_literal" => Some("Class"),
             _ => None,
         },
         Language::CSharp => match kind {
@@ -285,6 +287,7 @@ pub(crate) fn literal_type(lang: Language, kind: &str) -> Option<&'static str> {
             "real_literal" => Some("double"),
             "boolean_literal" => Some("bool"),
             "character_literal" => Some("char"),
+            "typeof_expression" => Some("Type"),
             _ => None,
         },
         _ => None,
@@ -378,6 +381,12 @@ pub(crate) fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::Ex
                     None => Expr::Unknown,
                 }
             }
+            // Java's `TypeAdapter<Number>` (`new TypeAdapter<Number>() {..}`),
+            // C#'s `List<Item>`: the generic type's name.
+            "generic_type" | "generic_name" => match node.named_child(0) {
+                Some(name) => return expr(ctx, name, depth + 1),
+                None => Expr::Unknown,
+            },
             // Go: `&Client{..}`, `Client{..}`: a value of that type.
             "unary_expression" if ctx.lang == Language::Go && ctx.text(node).starts_with('&') => {
                 match node.child_by_field_name("operand") {

@@ -168,13 +168,18 @@ impl Workspace {
         let call = usages.arguments(s.occ);
         let owner = self.occ(s).owner();
         // Each argument's workspace class, else the type its variable was
-        // declared with, as written (`IComparer<T>`, `double`).
+        // declared with or the workspace method it calls returns, as written
+        // (`IComparer<T>`, `double`).
         let known: Vec<(Option<Symbol>, Option<&str>)> = call
             .iter()
             .map(
                 |&e| match self.type_of(s.file, e, owner, depth + 1, cache) {
                     Ty::Instance(c) => (Some(c), None),
-                    _ => (None, declared_type(usages, e)),
+                    _ => (
+                        None,
+                        declared_type(usages, e)
+                            .or_else(|| self.returned_type(s.file, e, owner, depth + 1, cache)),
+                    ),
                 },
             )
             .collect();
@@ -219,11 +224,19 @@ impl Workspace {
                             _ => Some(LOOSE),
                         }
                     }
-                    // A type from outside: the same text fits exactly; a
-                    // string or number is no class of ours; any other may
+                    // A type from outside: the same text fits exactly, the
+                    // same type with other type arguments nearly (`Class`
+                    // of `Foo.class` for `Class<T>`); a string, a number or
+                    // a class object is no class of ours; any other may
                     // still fit (a base, `object`, a wider number).
                     (None, Some(text)) if same_type_text(text, param) => Some(0),
-                    (None, Some(text)) if is_primitive(text) => {
+                    (None, Some(text)) if same_type_text(bare(text), bare(param)) => Some(1),
+                    // `int` for `long` or `double` (widening), not for
+                    // `short`, `String` or `boolean`.
+                    (None, Some(text)) if is_primitive(text) && is_primitive(param) => {
+                        widening(text, param)
+                    }
+                    (None, Some(text)) if is_primitive(text) || is_reflection(text) => {
                         match self.parse_type(file, param, candidate_owner, depth + 1, cache) {
                             Ty::Instance(_) | Ty::Class(_) => None,
                             _ => Some(LOOSE),
@@ -513,6 +526,43 @@ fn same_type_text(a: &str, b: &str) -> bool {
     a.chars()
         .filter(|c| !c.is_whitespace())
         .eq(b.chars().filter(|c| !c.is_whitespace()))
+}
+
+/// How many steps a primitive argument of type `from` widens to reach a
+/// parameter of type `to` (Java's and C#'s implicit numeric conversions:
+/// `int` to `long`, `float` or `double`), `None` when it cannot (a narrower
+/// number, a string, a boolean). One order stands for both languages, the
+/// unsigned types of C# between their signed neighbours.
+fn widening(from: &str, to: &str) -> Option<u32> {
+    fn rank(t: &str) -> Option<u32> {
+        Some(match t.trim() {
+            "byte" | "sbyte" => 0,
+            "short" | "ushort" | "char" => 1,
+            "int" | "uint" => 2,
+            "long" | "ulong" => 3,
+            "float" => 4,
+            "double" | "decimal" => 5,
+            _ => return None,
+        })
+    }
+    if same_type_text(from, to) {
+        return Some(0);
+    }
+    match (rank(from), rank(to)) {
+        (Some(a), Some(b)) if b > a => Some(b - a),
+        _ => None,
+    }
+}
+
+/// A written type without its type arguments: `Class` for `Class<T>`.
+fn bare(text: &str) -> &str {
+    text.split('<').next().unwrap_or(text).trim()
+}
+
+/// The type of a class literal (Java's `Foo.class`, C#'s `typeof(Foo)`):
+/// no class of the workspace derives from it.
+fn is_reflection(text: &str) -> bool {
+    matches!(bare(text), "Class" | "Type")
 }
 
 /// A string, boolean or number type of Java, C# or C++, which no class of

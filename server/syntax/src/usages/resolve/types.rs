@@ -320,6 +320,31 @@ impl Workspace {
             .map(|(_, _, facts)| facts)
     }
 
+    /// The return type, as written, of the workspace function that `expr`
+    /// calls (`String` for `primitive.getAsString()`): what tells overloads
+    /// apart when the type is not the workspace's.
+    pub(super) fn returned_type(
+        &self,
+        file: FileId,
+        expr: ExprId,
+        owner: Option<OccId>,
+        depth: u32,
+        cache: &mut Cache,
+    ) -> Option<&str> {
+        let Expr::Call(callee) = self.entry(file).usages.expr(expr) else {
+            return None;
+        };
+        match self.type_of(file, *callee, owner, depth + 1, cache) {
+            Ty::Callable(f) => self
+                .entry(f.file)
+                .usages
+                .facts
+                .get(&f.occ)
+                .and_then(|facts| facts.returns.as_deref()),
+            _ => None,
+        }
+    }
+
     pub(super) fn return_type(&self, f: Symbol, depth: u32, cache: &mut Cache) -> Ty {
         let usages = &self.entry(f.file).usages;
         let o = usages.occurrence(f.occ);
