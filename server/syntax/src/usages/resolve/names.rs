@@ -5,7 +5,7 @@
 
 use super::{Cache, FileId, Symbol, Target, Ty, Workspace};
 use crate::Language;
-use crate::usages::{Arity, DefKind, Expr, Import, OccId, Role};
+use crate::usages::{Arity, DefKind, Expr, Import, OccId, RefKind, Role};
 
 impl Workspace {
     pub(super) fn resolve_cached(&self, s: Symbol, cache: &mut Cache) -> Target {
@@ -44,6 +44,7 @@ impl Workspace {
         if let Some(receiver) = o.receiver() {
             let ty = self.type_of(s.file, receiver, o.owner(), depth + 1, cache);
             let target = self.member(ty, &o.name, depth + 1, cache);
+            let target = self.of_used_kind(s, target);
             let target = self.overload_for(s, target, depth, cache);
             // C++'s `ns::helper` or `Shape::area` of a class not found: a
             // definition of its own.
@@ -64,7 +65,10 @@ impl Workspace {
             };
             let target = self.resolve_binding(binding, depth + 1, cache);
             return match o.role() {
-                Role::Reference(_) => self.overload_for(s, target, depth, cache),
+                Role::Reference(_) => {
+                    let target = self.of_used_kind(s, target);
+                    self.overload_for(s, target, depth, cache)
+                }
                 Role::Definition(_) => target,
             };
         }
@@ -75,8 +79,61 @@ impl Workspace {
                 let target = self
                     .member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
                     .unwrap_or_else(|| self.global(s.file, &o.name, depth + 1, cache));
+                let target = self.of_used_kind(s, target);
                 self.overload_for(s, target, depth, cache)
             }
+        }
+    }
+
+    /// Java keeps a class's fields, methods and nested types apart:
+    /// `serializeNulls` is the field, `serializeNulls()` the method, when a
+    /// class has both, and a name in a type's place (`TypeAdapter<URL>`) is
+    /// never a field or a method. For a `target` of the kind the use `s`
+    /// does not take, the member of `target`'s name and owner of a kind it
+    /// takes, else nothing of the workspace (a type named as a field is,
+    /// there, a type from outside).
+    fn of_used_kind(&self, s: Symbol, target: Target) -> Target {
+        let Target::Def(def) = target else {
+            return target;
+        };
+        let (Role::Reference(used), Role::Definition(kind)) =
+            (self.occ(s).role(), self.occ(def).role())
+        else {
+            return target;
+        };
+        if self.entry(s.file).lang != Language::Java {
+            return target;
+        }
+        let takes = |kind: DefKind| match used {
+            RefKind::Call => matches!(kind, DefKind::Function | DefKind::Method),
+            RefKind::Type => matches!(
+                kind,
+                DefKind::Class | DefKind::Struct | DefKind::Enum | DefKind::Trait | DefKind::Type
+            ),
+            RefKind::Name | RefKind::Attribute => {
+                !matches!(kind, DefKind::Function | DefKind::Method)
+            }
+            _ => true,
+        };
+        if takes(kind) {
+            return target;
+        }
+        let o = self.occ(def);
+        let sibling = self
+            .definitions
+            .get(o.name.as_str())
+            .into_iter()
+            .flatten()
+            .map(|&(file, occ)| Symbol { file, occ })
+            .find(|&d| {
+                d.file == def.file
+                    && self.occ(d).owner() == o.owner()
+                    && matches!(self.occ(d).role(), Role::Definition(k) if takes(k))
+            });
+        match (sibling, used) {
+            (Some(d), _) => Target::Def(d),
+            (None, RefKind::Type) => Target::Foreign,
+            (None, _) => target,
         }
     }
 
