@@ -1,7 +1,7 @@
 // Usages targets for Java with javac as the oracle: for every class,
 // interface, enum, record, method and field declared in a corpus's .java
 // files, the places javac's attribution links to it (names, member selects,
-// method calls, `new`). Prints JSON lines in the format of
+// method calls, `new`, the members a static import names). Prints JSON lines in the format of
 // tests/eval/ts_oracle.mjs, for tests/eval/oracle_usages.py:
 //   {"symbol", "kind", "def": {"path", "line", "column"}, "refs": [{"path", "line", "column"}]}
 // Paths relative to the corpus; lines and columns 1-based.
@@ -132,8 +132,32 @@ public class JavaOracle {
                             return;
                         }
                     }
+                    add(e, offset);
+                }
+
+                void add(Element e, long offset) {
                     refs.computeIfAbsent(e, k -> new TreeSet<>(Comparator.comparing(Pos::path)
                             .thenComparingLong(Pos::line).thenComparingLong(Pos::column))).add(at(offset));
+                }
+
+                /** javac attributes no member of a static import (it names
+                 *  every static member of that name): those members. */
+                @Override
+                public Void visitImport(ImportTree tree, Void v) {
+                    if (tree.isStatic() && tree.getQualifiedIdentifier() instanceof MemberSelectTree select) {
+                        String name = select.getIdentifier().toString();
+                        TypeElement type = task.getElements().getTypeElement(select.getExpression().toString());
+                        long end = positions.getEndPosition(unit, select);
+                        if (type != null && !name.equals("*") && end >= 0) {
+                            for (Element member : type.getEnclosedElements()) {
+                                if (member.getSimpleName().contentEquals(name)
+                                        && member.getModifiers().contains(Modifier.STATIC)) {
+                                    add(member, end - name.length());
+                                }
+                            }
+                        }
+                    }
+                    return super.visitImport(tree, v);
                 }
 
                 @Override

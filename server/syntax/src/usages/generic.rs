@@ -31,9 +31,45 @@ pub(crate) fn walk(ctx: &mut Ctx<'_>) {
     if ctx.lang == Language::Go {
         ctx.packages = go_packages(ctx, &children);
     }
+    if ctx.lang == Language::Java {
+        ctx.out.static_imports = static_imports(ctx, &children);
+    }
     for child in children {
         visit(ctx, child, 0);
     }
+}
+
+/// Java's static imports among a file's top-level nodes: each class's path
+/// and the member imported (`None` for `.*`).
+fn static_imports(ctx: &Ctx<'_>, top: &[Node<'_>]) -> Vec<(Vec<String>, Option<String>)> {
+    let mut out = Vec::new();
+    for node in top.iter().filter(|n| n.kind() == "import_declaration") {
+        let mut cursor = node.walk();
+        let mut children = node.children(&mut cursor);
+        if !children.any(|c| c.kind() == "static") {
+            continue;
+        }
+        let written = ctx.text(*node);
+        let path = written
+            .trim_start_matches("import")
+            .trim_start()
+            .trim_start_matches("static")
+            .trim_end_matches(';');
+        let mut segments: Vec<String> = path
+            .split('.')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let member = match segments.pop() {
+            Some(last) if last == "*" => None,
+            Some(last) => Some(last),
+            None => continue,
+        };
+        if !segments.is_empty() {
+            out.push((segments, member));
+        }
+    }
+    out
 }
 
 fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {

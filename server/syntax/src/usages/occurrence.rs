@@ -534,6 +534,10 @@ pub struct FileUsages {
     /// JavaScript): the occurrence of `X`, which `import Y from "./m"`
     /// binds.
     pub default_export: Option<OccId>,
+    /// Java's `import static a.b.Scope.EMPTY;` (`Some("EMPTY")`) and
+    /// `import static a.b.Scope.*;` (`None`): whose members a bare name
+    /// may be, by the class's path (`["a", "b", "Scope"]`).
+    pub static_imports: Vec<(Vec<String>, Option<String>)>,
     /// The parameters of each method definition and the arguments of each
     /// call, by occurrence, in languages whose overloads they tell apart
     /// ([`crate::languages::Spec::overloads_by_arity`]); sorted.

@@ -78,6 +78,7 @@ impl Workspace {
             Role::Reference(_) => {
                 let target = self
                     .member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
+                    .or_else(|| self.statically_imported(s.file, &o.name, depth + 1, cache))
                     .unwrap_or_else(|| self.global(s.file, &o.name, depth + 1, cache));
                 let target = self.of_used_kind(s, target);
                 self.overload_for(s, target, depth, cache)
@@ -392,6 +393,62 @@ impl Workspace {
             owner = entry.usages.occurrence(at.occ).owner();
         }
         None
+    }
+
+    /// A bare `name` that a Java static import brings in (`import static
+    /// a.b.Scope.EMPTY;` or `a.b.Scope.*`): that member of the class.
+    fn statically_imported(
+        &self,
+        file: FileId,
+        name: &str,
+        depth: u32,
+        cache: &mut Cache,
+    ) -> Option<Target> {
+        let entry = self.entry(file);
+        for (class, member) in &entry.usages.static_imports {
+            if member.as_deref().is_some_and(|m| m != name) {
+                continue;
+            }
+            let Some(class) = self.class_at_path(class) else {
+                continue;
+            };
+            if let Target::Def(def) =
+                self.class_member(class, name, depth + 1, cache, &mut Vec::new())
+            {
+                return Some(Target::Def(def));
+            }
+        }
+        None
+    }
+
+    /// The Java class a qualified path names (`["a", "b", "Scope"]`): the
+    /// only class of that name, or the one in the package's directory.
+    fn class_at_path(&self, path: &[String]) -> Option<Symbol> {
+        let (name, package) = path.split_last()?;
+        let classes: Vec<Symbol> = self
+            .definitions
+            .get(name.as_str())
+            .into_iter()
+            .flatten()
+            .map(|&(file, occ)| Symbol { file, occ })
+            .filter(|&c| {
+                self.entry(c.file).lang == Language::Java
+                    && matches!(
+                        self.occ(c).role(),
+                        Role::Definition(DefKind::Class | DefKind::Enum | DefKind::Trait)
+                    )
+            })
+            .collect();
+        match classes.as_slice() {
+            [one] => Some(*one),
+            several => {
+                let directory = format!("{}/", package.join("/"));
+                several
+                    .iter()
+                    .copied()
+                    .find(|c| self.entry(c.file).path.contains(&directory))
+            }
+        }
     }
 
     /// The definition that owns `def` (its class), if any.
