@@ -39,6 +39,19 @@ pub(crate) fn walk(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// For a name that is a whole `case` label (Java's `case STRING:`, `case
+/// STRING ->`), the value its switch is on: an enum constant there is
+/// named without its enum.
+fn case_subject(name: Node<'_>) -> Option<Node<'_>> {
+    let label = name.parent().filter(|p| p.kind() == "switch_label")?;
+    let switch = label
+        .parent()
+        .and_then(|group| group.parent())
+        .filter(|block| block.kind() == "switch_block")?
+        .parent()?;
+    switch.child_by_field_name("condition")
+}
+
 /// Java's static imports among a file's top-level nodes: each class's path
 /// and the member imported (`None` for `.*`).
 fn static_imports(ctx: &Ctx<'_>, top: &[Node<'_>]) -> Vec<(Vec<String>, Option<String>)> {
@@ -285,6 +298,12 @@ fn name(ctx: &mut Ctx<'_>, node: Node<'_>, role: Role) {
                 let local = ctx.lookup(&text);
                 let occ = ctx.occurrence(node, role, None);
                 ctx.out.occurrences[occ as usize].set_local(local);
+                if ctx.lang == Language::Java
+                    && let Some(subject) = case_subject(node)
+                {
+                    let subject = expr(ctx, subject, 0);
+                    ctx.out.case_labels.push((occ, subject));
+                }
                 if local.is_none() && ctx.lang.is_javascript() {
                     ctx.unresolved.push((occ, ctx.scope_stack.len()));
                 }

@@ -538,6 +538,10 @@ pub struct FileUsages {
     /// `import static a.b.Scope.*;` (`None`): whose members a bare name
     /// may be, by the class's path (`["a", "b", "Scope"]`).
     pub static_imports: Vec<(Vec<String>, Option<String>)>,
+    /// Java's `case STRING:`: the label's occurrence and the value switched
+    /// on, whose enum type the constant belongs to; in the order of the
+    /// file, so sorted.
+    pub(super) case_labels: Vec<(OccId, ExprId)>,
     /// The parameters of each method definition and the arguments of each
     /// call, by occurrence, in languages whose overloads they tell apart
     /// ([`crate::languages::Spec::overloads_by_arity`]); sorted.
@@ -576,6 +580,14 @@ impl FileUsages {
     /// without a written type).
     pub fn parameter_types(&self, id: OccId) -> &[Box<str>] {
         sorted_lookup(&self.parameter_types, id).unwrap_or_default()
+    }
+
+    /// The value a `case` label's switch is on (Java).
+    pub fn case_subject(&self, id: OccId) -> Option<ExprId> {
+        self.case_labels
+            .binary_search_by_key(&id, |&(occ, _)| occ)
+            .ok()
+            .map(|i| self.case_labels[i].1)
     }
 
     /// The argument expressions of a call.

@@ -56,6 +56,11 @@ impl Workspace {
             }
             return target;
         }
+        // Java's `case STRING:` on a value of an enum: its constant, whatever
+        // else is named so around.
+        if let Some(constant) = self.case_constant(s, depth + 1, cache) {
+            return constant;
+        }
         // A name bound in its scope: the binding it stands for (a
         // definition's is the first binding of its name there).
         if let Some(binding) = o.local() {
@@ -393,6 +398,19 @@ impl Workspace {
             owner = entry.usages.occurrence(at.occ).owner();
         }
         None
+    }
+
+    /// A `case` label's name in a switch on a value of a workspace enum
+    /// (Java's `case STRING:` for `switch (token)`): that enum's constant.
+    fn case_constant(&self, s: Symbol, depth: u32, cache: &mut Cache) -> Option<Target> {
+        let usages = &self.entry(s.file).usages;
+        let subject = usages.case_subject(s.occ)?;
+        let o = usages.occurrence(s.occ);
+        let ty = self.type_of(s.file, subject, o.owner(), depth + 1, cache);
+        match self.member(ty, &o.name, depth + 1, cache) {
+            Target::Def(def) => Some(Target::Def(def)),
+            _ => None,
+        }
     }
 
     /// A bare `name` that a Java static import brings in (`import static
