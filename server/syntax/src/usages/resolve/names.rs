@@ -600,7 +600,14 @@ impl Workspace {
     /// none or several, it is external.
     pub(super) fn only_top_level_definition(&self, file: FileId, name: &str) -> Target {
         let lang = self.entry(file).lang;
-        let mut found = None;
+        // The one definition found at the top of a file, and the one nested
+        // in a type (each `Err(())` once there are two): a nested type
+        // counts only where no type at the top has the name (C#'s
+        // `ComparisonAdapter` beside a private `EqualityAdapter.
+        // ComparisonAdapter<T>`: outside its class, the nested one is
+        // named with it).
+        let mut top: Option<Result<Symbol, ()>> = None;
+        let mut nested: Option<Result<Symbol, ()>> = None;
         for &(other, occ) in self
             .definitions
             .get(name)
@@ -621,16 +628,29 @@ impl Workspace {
                 && o.local().is_none()
                 && o.receiver().is_none()
             {
-                match found {
+                let in_type = nested_type
+                    && o.owner().is_some_and(|owner| {
+                        self.occ(Symbol {
+                            file: other,
+                            occ: owner,
+                        })
+                        .role()
+                        .is_type_def()
+                    });
+                let slot = if in_type { &mut nested } else { &mut top };
+                match slot {
                     // Overloads (TypeScript's signatures before a body) are
                     // one function: the first stands for them.
-                    Some(first) if self.same_symbol(first, s) => {}
-                    Some(_) => return Target::Foreign,
-                    None => found = Some(s),
+                    Some(Ok(first)) if self.same_symbol(*first, s) => {}
+                    Some(_) => *slot = Some(Err(())),
+                    None => *slot = Some(Ok(s)),
                 }
             }
         }
-        found.map_or(Target::Foreign, Target::Def)
+        match top.or(nested) {
+            Some(Ok(def)) => Target::Def(def),
+            _ => Target::Foreign,
+        }
     }
 }
 
