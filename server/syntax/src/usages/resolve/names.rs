@@ -595,7 +595,8 @@ impl Workspace {
 
     /// Beyond Python and Rust, whose imports resolve every name: a name not
     /// bound in its file is the one top-level definition of that name in
-    /// another file of the language (a Go package's function used from
+    /// another file of the language (or a type of its own file that is not
+    /// a binding of it: one in a C# namespace block) (a Go package's function used from
     /// another file of the package, a CommonJS `require`d function); with
     /// none or several, it is external.
     pub(super) fn only_top_level_definition(&self, file: FileId, name: &str) -> Target {
@@ -614,11 +615,17 @@ impl Workspace {
             .map(Vec::as_slice)
             .unwrap_or_default()
         {
-            if other == file || self.entry(other).lang != lang {
+            if self.entry(other).lang != lang {
                 continue;
             }
             let s = Symbol { file: other, occ };
             let o = self.occ(s);
+            // The file's own top-level bindings were looked up before; a
+            // type of the file inside a namespace block (C#'s `namespace X
+            // { class A }`) is no such binding, and is found here.
+            if other == file && !o.role().is_type_def() {
+                continue;
+            }
             let definition = matches!(o.role(), Role::Definition(k) if !matches!(k, DefKind::Import | DefKind::Parameter));
             // A nested class (Java's `Outer.Inner`, imported by its name)
             // counts where members are names in scope.
