@@ -124,9 +124,22 @@ impl Workspace {
         if takes(kind) {
             return target;
         }
+        match (self.sibling_of_kind(def, takes), used) {
+            (Some(d), _) => Target::Def(d),
+            (None, RefKind::Type) => Target::Foreign,
+            (None, _) => target,
+        }
+    }
+
+    /// The definition beside `def` (same file, same owner, same name) of a
+    /// kind `takes` accepts: Java's method of a field's name, or its field.
+    pub(super) fn sibling_of_kind(
+        &self,
+        def: Symbol,
+        takes: impl Fn(DefKind) -> bool,
+    ) -> Option<Symbol> {
         let o = self.occ(def);
-        let sibling = self
-            .definitions
+        self.definitions
             .get(o.name.as_str())
             .into_iter()
             .flatten()
@@ -135,12 +148,7 @@ impl Workspace {
                 d.file == def.file
                     && self.occ(d).owner() == o.owner()
                     && matches!(self.occ(d).role(), Role::Definition(k) if takes(k))
-            });
-        match (sibling, used) {
-            (Some(d), _) => Target::Def(d),
-            (None, RefKind::Type) => Target::Foreign,
-            (None, _) => target,
-        }
+            })
     }
 
     /// Of the methods of one name in one class (or at the top of one file)

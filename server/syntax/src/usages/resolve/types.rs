@@ -50,6 +50,22 @@ impl Workspace {
                     .unwrap_or(Target::Unknown);
                 self.type_of_target(target, cache)
             }
+            // Java: `delegate()` calls the method even where the class has a
+            // field `delegate` too.
+            Expr::Call(callee)
+                if self.entry(file).lang == Language::Java
+                    && let Some(Target::Def(def)) =
+                        self.named_by(file, *callee, owner, depth + 1, cache)
+                    && !matches!(
+                        self.occ(def).role(),
+                        Role::Definition(DefKind::Function | DefKind::Method)
+                    )
+                    && let Some(method) = self.sibling_of_kind(def, |k| {
+                        matches!(k, DefKind::Function | DefKind::Method)
+                    }) =>
+            {
+                self.return_type(method, depth + 1, cache)
+            }
             Expr::Call(callee) => match self.type_of(file, *callee, owner, depth + 1, cache) {
                 Ty::Class(class) => Ty::Instance(class),
                 Ty::Callable(f) => self.return_type(f, depth + 1, cache),
