@@ -36,8 +36,11 @@ use crate::text::{LineIndex, has_word, strip_bom};
 /// (embeddings are keyed by content). 2: TypeScript's overload signatures
 /// join their implementation's chunk. 3: a `.h` header written in C++ is
 /// chunked as C++; definitions read inside an error node are chunked; types
-/// declared in a C or C++ function body stay in the function's chunk.
-pub const CHUNKER_VERSION: u32 = 3;
+/// declared in a C or C++ function body stay in the function's chunk. 4:
+/// Markdown's sections are found by pulldown-cmark (closing `#`s leave the
+/// name, sections under a `===` title nest in it, large sections are cut at
+/// block starts).
+pub const CHUNKER_VERSION: u32 = 4;
 
 mod split;
 mod units;
