@@ -333,23 +333,13 @@ pub fn chunk_file_with(
     let queries = queries.expect("a chunks query comes from a query set");
     {
         let lines = LineIndex::new(text);
-        let chunker = Chunker {
-            text,
-            lines: &lines,
-            tokens: TokenPrefix::new(text, &lines),
-            config,
-        };
+        let chunker = Chunker::new(text, &lines, config);
         let units = collect_units(lang, queries, query, &tree, body, bom, &lines);
         let root = tree.root_node();
-        let module = Label {
-            kind: ChunkKind::Module,
-            symbol: None,
-            enclosing: &[],
-        };
         let mut chunks = chunker.level(
             0..lines.line_count(),
             &units,
-            &module,
+            &Label::MODULE,
             &[],
             Cuts::Node(root),
         );
@@ -392,20 +382,10 @@ fn chunk_outline(
     blocks.dedup();
     let cuts = Cuts::Rows(&blocks);
     let units = outline_units(lang, &outline.headings, &lines, bom, cuts);
-    let chunker = Chunker {
-        text,
-        lines: &lines,
-        tokens: TokenPrefix::new(text, &lines),
-        config,
-    };
-    let module = Label {
-        kind: ChunkKind::Module,
-        symbol: None,
-        enclosing: &[],
-    };
+    let chunker = Chunker::new(text, &lines, config);
     ChunkedFile {
         language: Some(lang),
-        chunks: chunker.level(0..lines.line_count(), &units, &module, &[], cuts),
+        chunks: chunker.level(0..lines.line_count(), &units, &Label::MODULE, &[], cuts),
         has_syntax_errors: false,
         fallback: None,
     }

@@ -62,11 +62,31 @@ pub(super) struct Label<'a> {
     pub(super) enclosing: &'a [String],
 }
 
+impl Label<'static> {
+    /// The code of a file outside any definition.
+    pub(super) const MODULE: Label<'static> = Label {
+        kind: ChunkKind::Module,
+        symbol: None,
+        enclosing: &[],
+    };
+}
+
 pub(super) struct Chunker<'a> {
     pub(super) text: &'a str,
     pub(super) lines: &'a LineIndex,
     pub(super) tokens: TokenPrefix,
     pub(super) config: &'a ChunkConfig,
+}
+
+impl<'a> Chunker<'a> {
+    pub(super) fn new(text: &'a str, lines: &'a LineIndex, config: &'a ChunkConfig) -> Chunker<'a> {
+        Chunker {
+            text,
+            lines,
+            tokens: TokenPrefix::new(text, lines),
+            config,
+        }
+    }
 }
 
 impl Chunker<'_> {

@@ -131,6 +131,19 @@ impl Workspace {
         }
     }
 
+    /// The occurrences named as `def` is, in its file, with its owner
+    /// (itself among them): its overloads, or a field and a method of one
+    /// name in one class.
+    fn siblings(&self, def: Symbol) -> impl Iterator<Item = Symbol> + '_ {
+        let o = self.occ(def);
+        self.definitions
+            .get(o.name.as_str())
+            .into_iter()
+            .flatten()
+            .map(|&(file, occ)| Symbol { file, occ })
+            .filter(move |&d| d.file == def.file && self.occ(d).owner() == o.owner())
+    }
+
     /// The definition beside `def` (same file, same owner, same name) of a
     /// kind `takes` accepts: Java's method of a field's name, or its field.
     pub(super) fn sibling_of_kind(
@@ -138,17 +151,8 @@ impl Workspace {
         def: Symbol,
         takes: impl Fn(DefKind) -> bool,
     ) -> Option<Symbol> {
-        let o = self.occ(def);
-        self.definitions
-            .get(o.name.as_str())
-            .into_iter()
-            .flatten()
-            .map(|&(file, occ)| Symbol { file, occ })
-            .find(|&d| {
-                d.file == def.file
-                    && self.occ(d).owner() == o.owner()
-                    && matches!(self.occ(d).role(), Role::Definition(k) if takes(k))
-            })
+        self.siblings(def)
+            .find(|&d| matches!(self.occ(d).role(), Role::Definition(k) if takes(k)))
     }
 
     /// Of the methods of one name in one class (or at the top of one file)
@@ -170,19 +174,11 @@ impl Workspace {
         if !entry.lang.spec().overloads_by_arity || entry.usages.arity(def.occ).is_none() {
             return target;
         }
-        let o = self.occ(def);
+        let role = self.occ(def).role();
         let mut overloads: Vec<(OccId, Arity)> = self
-            .definitions
-            .get(o.name.as_str())
-            .into_iter()
-            .flatten()
-            .filter(|&&(file, occ)| {
-                file == def.file && {
-                    let x = entry.usages.occurrence(occ);
-                    x.owner() == o.owner() && x.role() == o.role()
-                }
-            })
-            .filter_map(|&(_, occ)| Some((occ, entry.usages.arity(occ)?)))
+            .siblings(def)
+            .filter(|&d| self.occ(d).role() == role)
+            .filter_map(|d| Some((d.occ, entry.usages.arity(d.occ)?)))
             .collect();
         overloads.sort_by_key(|&(occ, _)| occ);
         let exact: Vec<OccId> = overloads

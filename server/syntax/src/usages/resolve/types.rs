@@ -50,23 +50,7 @@ impl Workspace {
                     .unwrap_or(Target::Unknown);
                 self.type_of_target(target, cache)
             }
-            // Java: `delegate()` calls the method even where the class has a
-            // field `delegate` too.
-            Expr::Call(callee)
-                if self.entry(file).lang == Language::Java
-                    && let Some(Target::Def(def)) =
-                        self.named_by(file, *callee, owner, depth + 1, cache)
-                    && !matches!(
-                        self.occ(def).role(),
-                        Role::Definition(DefKind::Function | DefKind::Method)
-                    )
-                    && let Some(method) = self.sibling_of_kind(def, |k| {
-                        matches!(k, DefKind::Function | DefKind::Method)
-                    }) =>
-            {
-                self.return_type(method, depth + 1, cache)
-            }
-            Expr::Call(callee) => match self.type_of(file, *callee, owner, depth + 1, cache) {
+            Expr::Call(callee) => match self.callee_type(file, *callee, owner, depth + 1, cache) {
                 Ty::Class(class) => Ty::Instance(class),
                 Ty::Callable(f) => self.return_type(f, depth + 1, cache),
                 ty => match usages.expr(*callee) {
@@ -111,6 +95,39 @@ impl Workspace {
             Expr::ByRef(inner) => self.type_of(file, *inner, owner, depth + 1, cache),
             Expr::Unknown => Ty::Unknown,
         }
+    }
+
+    /// The type of a call's callee: [`Workspace::type_of`], but in Java a
+    /// name that is both a field and a method is the method when called
+    /// (`delegate()` where the class also has a field `delegate`).
+    fn callee_type(
+        &self,
+        file: FileId,
+        callee: ExprId,
+        owner: Option<OccId>,
+        depth: u32,
+        cache: &mut Cache,
+    ) -> Ty {
+        if self.entry(file).lang != Language::Java
+            || !matches!(
+                self.entry(file).usages.expr(callee),
+                Expr::Name(..) | Expr::Attr(..)
+            )
+        {
+            return self.type_of(file, callee, owner, depth, cache);
+        }
+        if cache.too_deep(depth) {
+            return Ty::Unknown;
+        }
+        let is_function = |k: DefKind| matches!(k, DefKind::Function | DefKind::Method);
+        let target = match self.named_by(file, callee, owner, depth, cache) {
+            Some(Target::Def(def)) if !matches!(self.occ(def).role(), Role::Definition(k) if is_function(k)) => {
+                self.sibling_of_kind(def, is_function)
+                    .map_or(Target::Def(def), Target::Def)
+            }
+            target => target.unwrap_or(Target::Unknown),
+        };
+        self.type_of_target(target, cache)
     }
 
     /// What a name or an attribute expression names: the name's binding
