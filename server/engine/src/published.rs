@@ -213,7 +213,11 @@ impl Engine {
     /// model is here, its terms. No code.
     pub fn remote_query(&self, query: &str) -> RemoteQuery {
         let dense = match self.semantic() {
-            SemanticState::Ready(ready) => ready.model.embed_query(query).ok().map(|v| v.to_vec()),
+            SemanticState::Ready(ready) => ready
+                .model
+                .embed_query(self.config.ranking.meaning_text(query))
+                .ok()
+                .map(|v| v.to_vec()),
             _ => None,
         };
         let terms = dowse_index::lexical::LexicalSnapshot::query_terms(query);

@@ -130,7 +130,8 @@ impl Engine {
                     let reason = state.unavailable().unwrap_or_default();
                     (lexical_ranking()?, Some(keyword_only(reason)))
                 }
-                SemanticState::Ready(ready) => match ready.embed_query(query) {
+                SemanticState::Ready(ready) => match ready.embed_query(ranking.meaning_text(query))
+                {
                     Err(reason) => (lexical_ranking()?, Some(keyword_only(&reason))),
                     Ok(vector) => {
                         let by_meaning = snapshot.vector_hits(ready, &vector, depth);
