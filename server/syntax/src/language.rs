@@ -120,6 +120,12 @@ impl Language {
         )
     }
 
+    /// Whether the language names functions and variables in camelCase or
+    /// PascalCase rather than snake_case.
+    pub fn camel_case(self) -> bool {
+        self.spec().camel_case
+    }
+
     /// How far find usages goes in this language.
     pub fn usages(self) -> Usages {
         self.spec().usages

@@ -43,6 +43,7 @@ pub(crate) static SPEC: Spec = Spec {
     members_in_scope: false,
     overloads_by_arity: false,
     first_branch_only: false,
+    camel_case: false,
     keywords: &[
         (ChunkKind::Constant, "#define"),
         (ChunkKind::Macro, "#define"),

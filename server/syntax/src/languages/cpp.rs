@@ -42,6 +42,7 @@ pub(crate) static SPEC: Spec = Spec {
     members_in_scope: true,
     overloads_by_arity: true,
     first_branch_only: false,
+    camel_case: false,
     keywords: &[
         (ChunkKind::Module, "namespace"),
         (ChunkKind::Constant, "#define"),

@@ -41,6 +41,7 @@ pub(crate) static SPEC: Spec = Spec {
     members_in_scope: true,
     overloads_by_arity: true,
     first_branch_only: true,
+    camel_case: true,
     keywords: &[
         (ChunkKind::Module, "namespace"),
         (ChunkKind::TypeAlias, "delegate"),

@@ -39,6 +39,7 @@ pub(crate) static SPEC: Spec = Spec {
     members_in_scope: true,
     overloads_by_arity: true,
     first_branch_only: false,
+    camel_case: true,
     keywords: &[],
     usages: Usages::File,
     common_methods: &[],

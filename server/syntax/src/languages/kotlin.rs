@@ -34,6 +34,7 @@ pub(crate) static SPEC: Spec = Spec {
     members_in_scope: true,
     overloads_by_arity: false,
     first_branch_only: false,
+    camel_case: true,
     keywords: &[
         (ChunkKind::Function, "fun"),
         (ChunkKind::Method, "fun"),

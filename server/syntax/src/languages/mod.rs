@@ -79,6 +79,11 @@ pub(crate) struct Spec {
     /// Items` / `#endif`), which no grammar parses: find usages reads the
     /// first branch of each `#if` and leaves the others out.
     pub first_branch_only: bool,
+    /// Functions and variables are named in camelCase or PascalCase
+    /// (`getBool`, `GetIter`), not snake_case: the embedding model reads
+    /// such a name as one word, so the code it embeds has the words apart
+    /// (`views::embedding_text` in the engine).
+    pub camel_case: bool,
     /// How a definition of a kind is written, for enclosing names ("def",
     /// "func", "namespace"); kinds not listed are shown by their kind name.
     pub keywords: &'static [(ChunkKind, &'static str)],

@@ -33,6 +33,7 @@ pub(crate) static SPEC: Spec = Spec {
     members_in_scope: false,
     overloads_by_arity: false,
     first_branch_only: false,
+    camel_case: true,
     keywords: &[
         (ChunkKind::Function, "function"),
         (ChunkKind::Method, "function"),

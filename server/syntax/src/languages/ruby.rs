@@ -33,6 +33,7 @@ pub(crate) static SPEC: Spec = Spec {
     members_in_scope: true,
     overloads_by_arity: false,
     first_branch_only: false,
+    camel_case: false,
     keywords: &[(ChunkKind::Function, "def"), (ChunkKind::Method, "def")],
     usages: Usages::File,
     common_methods: &[],

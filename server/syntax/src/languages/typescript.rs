@@ -39,6 +39,7 @@ const TYPESCRIPT_SPEC: Spec = Spec {
     members_in_scope: false,
     overloads_by_arity: false,
     first_branch_only: false,
+    camel_case: true,
     keywords: &[
         (ChunkKind::Function, "function"),
         (ChunkKind::Module, "namespace"),
