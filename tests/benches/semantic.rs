@@ -23,7 +23,7 @@ fn sample_views(args: &Args, n: usize) -> Vec<(String, String)> {
             let (symbol, enclosing) = (chunk.symbol.as_deref(), &chunk.enclosing);
             all.push((
                 embedding_text(&file.rel_path, chunk.kind, symbol, enclosing, code),
-                name_text(chunk.kind, symbol, enclosing, code),
+                name_text(&file.rel_path, chunk.kind, symbol, enclosing, code),
             ));
         }
     }
