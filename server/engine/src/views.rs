@@ -21,12 +21,12 @@ use dowse_index::lexical::StoredChunk;
 use std::borrow::Cow;
 use std::path::Path;
 
-use dowse_syntax::text::{estimate_tokens, split_identifier};
+use dowse_syntax::text::{estimate_tokens, split_identifier, split_identifier_into};
 use dowse_syntax::{ChunkKind, Language};
 
 /// The version of the views below: bump it whenever what they contain
 /// changes, and every chunk gets a new vector (see [`Recipe`]).
-pub const VIEW_VERSION: u32 = 6;
+pub const VIEW_VERSION: u32 = 7;
 
 /// The bytes of code kept in a body view: the model reads 256 tokens, code
 /// runs about four bytes a token, and the margin covers whitespace and
@@ -107,27 +107,22 @@ fn as_read<'c>(path: &str, code: &'c str) -> Cow<'c, str> {
     }
 }
 
-/// `code` with a space where a word of a camelCase or PascalCase name
-/// begins: before an upper-case letter after a lower-case one or a digit
-/// (`getBool`, `utf8Decode`), and before the last capital of an acronym
-/// followed by a word (`HTTPServer` reads `HTTP Server`).
+/// `code` with a space between two words of one name, where
+/// [`split_identifier_into`] splits it (`getBool` reads `get Bool`,
+/// `HTTPServer` reads `HTTP Server`, `utf8Decode` reads `utf 8 Decode`).
 fn words_apart(code: &str) -> String {
+    let mut words = Vec::new();
+    split_identifier_into(code, 0, &mut words);
     let mut out = String::with_capacity(code.len() + code.len() / 8);
-    let mut chars = code.chars().peekable();
-    let mut previous = ' ';
-    while let Some(c) = chars.next() {
-        if c.is_uppercase() {
-            let word_follows = chars.peek().is_some_and(|n| n.is_lowercase());
-            if previous.is_lowercase()
-                || previous.is_ascii_digit()
-                || (previous.is_uppercase() && word_follows)
-            {
-                out.push(' ');
-            }
+    let mut copied = 0;
+    for pair in words.windows(2) {
+        if pair[0].end == pair[1].start {
+            out.push_str(&code[copied..pair[1].start]);
+            out.push(' ');
+            copied = pair[1].start;
         }
-        out.push(c);
-        previous = c;
     }
+    out.push_str(&code[copied..]);
     out
 }
 
@@ -318,7 +313,7 @@ mod tests {
                 "func (f *FlagSet) GetBool(name string) (bool, error) {\n\treturn parseHTTPHeader(utf8Str)"
             ),
             "flag/bool.go\nfunction GetBool (get bool)\n\
-             func (f *Flag Set) Get Bool(name string) (bool, error) {\n\treturn parse HTTP Header(utf8 Str)"
+             func (f *Flag Set) Get Bool(name string) (bool, error) {\n\treturn parse HTTP Header(utf 8 Str)"
         );
         assert_eq!(
             name_text(
