@@ -5,10 +5,11 @@
 
 use super::*;
 
-/// The pipeline's texts for a random sample of the corpus's chunks, as
-/// (body view, name view) pairs, chunked exactly as `dowse index` does.
-fn sample_views(args: &Args, n: usize) -> Vec<(String, String)> {
-    use dowse_engine::views::{embedding_text, name_text};
+/// The pipeline's texts for a random sample of the corpus's chunks: body
+/// view, the body's further windows and name view, chunked exactly as
+/// `dowse index` does.
+fn sample_views(args: &Args, n: usize) -> Vec<Views> {
+    use dowse_engine::views::{embedding_text, more_windows, name_text};
     let root = args.corpus.canonicalize().expect("corpus");
     let walked = walk(&root, &walk_options(args)).expect("walk");
     let config = Config::default();
@@ -23,6 +24,7 @@ fn sample_views(args: &Args, n: usize) -> Vec<(String, String)> {
             let (symbol, enclosing) = (chunk.symbol.as_deref(), &chunk.enclosing);
             all.push((
                 embedding_text(&file.rel_path, chunk.kind, symbol, enclosing, code),
+                more_windows(&file.rel_path, chunk.kind, symbol, enclosing, code),
                 name_text(&file.rel_path, chunk.kind, symbol, enclosing, code),
             ));
         }
@@ -39,13 +41,15 @@ fn sample_views(args: &Args, n: usize) -> Vec<(String, String)> {
     all
 }
 
+/// A chunk's texts: (body view, further windows, name view).
+type Views = (String, Vec<String>, String);
+
 /// Embeds `views` the way the pipeline does (windows of 1024 sorted by body
-/// length, the same batches, body then name views), returning chunks/s.
-fn raw_throughput(
-    views: &[(String, String)],
-    semantic: &dowse_engine::SemanticConfig,
-) -> (f64, f64) {
+/// length, the same batches, body then name views then further windows),
+/// returning chunks/s.
+fn raw_throughput(views: &[Views], semantic: &dowse_engine::SemanticConfig) -> (f64, f64) {
     use dowse_engine::embed::{Embedder, OnnxEmbedder, OnnxOptions, model};
+    use dowse_engine::views::view_tokens;
     let files = model::check_dir(
         &dowse_tests::real_model_dir(),
         model::ModelSource::Configured,
@@ -54,21 +58,25 @@ fn raw_throughput(
     let embedder = OnnxEmbedder::load(&files, &OnnxOptions::default()).expect("load model");
     let started = Instant::now();
     for window in views.chunks(1024) {
-        let mut window: Vec<&(String, String)> = window.iter().collect();
-        window.sort_by_key(|(body, _)| body.len());
+        let mut window: Vec<&Views> = window.iter().collect();
+        window.sort_by_key(|(body, _, _)| body.len());
+        let tokens = |text: &String| view_tokens(text, semantic.window());
         for batch in dowse_engine::views::batches(
             &window,
-            |(body, _)| body,
-            (
-                semantic.batch_size,
-                semantic.batch_tokens,
-                semantic.window(),
-            ),
+            |(body, more, _)| tokens(body) + more.iter().map(tokens).sum::<usize>(),
+            (semantic.batch_size, semantic.batch_tokens),
         ) {
-            let bodies: Vec<&str> = batch.iter().map(|(b, _)| b.as_str()).collect();
-            let names: Vec<&str> = batch.iter().map(|(_, n)| n.as_str()).collect();
+            let bodies: Vec<&str> = batch.iter().map(|(b, _, _)| b.as_str()).collect();
+            let names: Vec<&str> = batch.iter().map(|(_, _, n)| n.as_str()).collect();
+            let more: Vec<&str> = batch
+                .iter()
+                .flat_map(|(_, more, _)| more.iter().map(String::as_str))
+                .collect();
             embedder.embed(&bodies).expect("embed");
             embedder.embed(&names).expect("embed");
+            if !more.is_empty() {
+                embedder.embed(&more).expect("embed");
+            }
         }
     }
     let seconds = started.elapsed().as_secs_f64();

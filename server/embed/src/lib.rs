@@ -25,7 +25,8 @@ pub use onnx::{
     OnnxEmbedder, OnnxOptions, environment as onnx_environment, release_unused_weights,
 };
 pub use pool::{
-    INTERACTIVE_QUIET, Model, ModelHandle, PoolConfig, QueryGuard, ViewVectors, resolve_model,
+    ChunkText, INTERACTIVE_QUIET, MORE_WEIGHT, Model, ModelHandle, PoolConfig, QueryGuard,
+    ViewVectors, resolve_model,
 };
 
 /// dowse's directory in the user cache: `$XDG_CACHE_HOME/dowse` or

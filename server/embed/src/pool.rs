@@ -45,21 +45,55 @@ pub struct ViewVectors {
     pub name: Vec<f32>,
 }
 
-/// Embeds chunks given as (body view, name view) pairs. Each view keeps its
-/// own vector: the body is what search by meaning retrieves; the name is
-/// mixed in per query when candidates are ranked.
+/// What is embedded of one chunk: its body view, the further windows of a
+/// body longer than the model reads (`more`, each with the body's header),
+/// and its name view.
+#[derive(Clone, Copy, Debug)]
+pub struct ChunkText<'a> {
+    pub body: &'a str,
+    pub more: &'a [String],
+    pub name: &'a str,
+}
+
+/// How much each further window of a long body adds to its first window's
+/// vector (see [`ChunkText`]).
+pub const MORE_WEIGHT: f32 = 0.5;
+
+/// Embeds chunks' views. Each view keeps its own vector: the body is what
+/// search by meaning retrieves; the name is mixed in per query when
+/// candidates are ranked. A body with further windows gets one vector,
+/// its first window's plus [`MORE_WEIGHT`] of each further one's,
+/// normalised.
 fn embed_views(
     model: &dyn Embedder,
-    views: &[(&str, &str)],
+    views: &[ChunkText<'_>],
 ) -> std::result::Result<Vec<ViewVectors>, String> {
-    let bodies: Vec<&str> = views.iter().map(|(b, _)| *b).collect();
-    let names: Vec<&str> = views.iter().map(|(_, n)| *n).collect();
+    let bodies: Vec<&str> = views.iter().map(|v| v.body).collect();
+    let names: Vec<&str> = views.iter().map(|v| v.name).collect();
+    let (owners, more): (Vec<usize>, Vec<&str>) = views
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| v.more.iter().map(move |m| (i, m.as_str())))
+        .unzip();
     // Bodies and names in separate runs, even for an edit's one chunk: a
     // name padded to its body's length costs more than a second run
     // (measured by tests/examples/embed_scaling.rs: 21.8 ms in two runs,
     // 30.1 ms in one).
-    let bodies = model.embed(&bodies).map_err(|e| e.to_string())?;
+    let mut bodies = model.embed(&bodies).map_err(|e| e.to_string())?;
     let names = model.embed(&names).map_err(|e| e.to_string())?;
+    if !more.is_empty() {
+        let more = model.embed(&more).map_err(|e| e.to_string())?;
+        for (&owner, vector) in owners.iter().zip(&more) {
+            for (b, m) in bodies[owner].iter_mut().zip(vector) {
+                *b += MORE_WEIGHT * m;
+            }
+        }
+        let mut owners = owners;
+        owners.dedup();
+        for owner in owners {
+            crate::normalize(&mut bodies[owner]);
+        }
+    }
     Ok(bodies
         .into_iter()
         .zip(names)
@@ -348,11 +382,11 @@ impl Model {
         )
     }
 
-    /// Embeds (body view, name view) pairs of chunks, telling queries to use
-    /// the query instance meanwhile.
+    /// Embeds chunks' views, telling queries to use the query instance
+    /// meanwhile.
     pub fn embed_chunks(
         &self,
-        views: &[(&str, &str)],
+        views: &[ChunkText<'_>],
     ) -> std::result::Result<Vec<ViewVectors>, String> {
         self.indexing.store(true, Ordering::Release);
         let embedded = embed_views(self.indexer.as_ref(), views);
@@ -395,7 +429,7 @@ impl Model {
     /// the first on this thread); vectors in the batches' order.
     pub fn embed_batches(
         &self,
-        batches: &[Vec<(&str, &str)>],
+        batches: &[Vec<ChunkText<'_>>],
     ) -> std::result::Result<Vec<Vec<ViewVectors>>, String> {
         if batches.len() <= 1 {
             return batches.iter().map(|b| self.embed_chunks(b)).collect();
@@ -576,6 +610,38 @@ mod tests {
             self.counted.fetch_add(1, Ordering::SeqCst);
             Some(text.split_whitespace().count())
         }
+    }
+
+    #[test]
+    fn a_long_body_has_one_vector_of_its_windows() {
+        let model = FakeEmbedder::new(8);
+        let more = vec!["b tail one".to_owned(), "b tail two".to_owned()];
+        let views = [
+            ChunkText {
+                body: "a head",
+                more: &[],
+                name: "a",
+            },
+            ChunkText {
+                body: "b head",
+                more: &more,
+                name: "b",
+            },
+        ];
+        let got = embed_views(&model, &views).unwrap();
+        let alone = model.embed(&["a head", "b head"]).unwrap();
+        // A body without further windows is its one text's vector.
+        assert_eq!(got[0].body, alone[0]);
+        // One with them: the first window's plus half of each further one's,
+        // normalised.
+        let tails = model.embed(&["b tail one", "b tail two"]).unwrap();
+        let mut expected: Vec<f32> = (0..8)
+            .map(|i| alone[1][i] + MORE_WEIGHT * tails[0][i] + MORE_WEIGHT * tails[1][i])
+            .collect();
+        crate::normalize(&mut expected);
+        assert_eq!(got[1].body, expected);
+        assert_ne!(got[1].body, alone[1]);
+        assert_eq!(got[1].name, model.embed(&["b"]).unwrap()[0]);
     }
 
     #[test]

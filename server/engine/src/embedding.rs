@@ -15,13 +15,14 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
+use dowse_embed::ChunkText;
 use dowse_index::cache::Retained;
 use dowse_index::lexical::{LexicalIndex, StoredChunk};
 
 use crate::focus::Focus;
 use crate::semantic::{Ready, SemanticState, stored};
 use crate::source::SourceReader;
-use crate::views::{batches, chunk_views, view_tokens};
+use crate::views::{ChunkViews, batches};
 use crate::writer::EngineWriter;
 use crate::{Engine, EngineError, Progress, Result};
 
@@ -61,8 +62,7 @@ pub(crate) struct Pending {
 /// A pending chunk whose views are read, ready to embed.
 struct Prepared {
     pending: Pending,
-    body: String,
-    name: String,
+    views: ChunkViews,
 }
 
 /// Committed chunks without a vector yet, worked off a batch at a time, in
@@ -511,11 +511,9 @@ impl Ready {
                     let chunk = snapshot.chunk(doc)?;
                     match sources.text(&chunk) {
                         Some(code) => {
-                            let (body, name) = chunk_views(&chunk, &code);
                             prepared.push(Prepared {
                                 pending,
-                                body,
-                                name,
+                                views: ChunkViews::of(&chunk, &code),
                             });
                         }
                         None => step.skipped_stale += 1,
@@ -523,7 +521,7 @@ impl Ready {
                 }
             }
             // Open files first; then by length, so that a batch pads little.
-            prepared.sort_by_key(|p| (focus.1.rank(&p.pending.path).0, p.body.len()));
+            prepared.sort_by_key(|p| (focus.1.rank(&p.pending.path).0, p.views.body.len()));
             backlog.prepared = prepared.into();
             step.embedded += cached.len() as u64;
             self.vectors.apply(&[], &cached);
@@ -545,7 +543,7 @@ impl Ready {
             let mut tokens = 0;
             let mut count = 0;
             for prepared in &backlog.prepared {
-                let cost = view_tokens(&prepared.body, self.recipe.window);
+                let cost = prepared.views.body_tokens(self.recipe.window);
                 if count > 0 && (count == batching.chunks.max(1) || tokens + cost > batching.tokens)
                 {
                     break;
@@ -556,14 +554,9 @@ impl Ready {
             batches.push(backlog.prepared.drain(..count).collect());
         }
         if !batches.is_empty() {
-            let views: Vec<Vec<(&str, &str)>> = batches
+            let views: Vec<Vec<ChunkText<'_>>> = batches
                 .iter()
-                .map(|batch| {
-                    batch
-                        .iter()
-                        .map(|p| (p.body.as_str(), p.name.as_str()))
-                        .collect()
-                })
+                .map(|batch| batch.iter().map(|p| p.views.text()).collect())
                 .collect();
             let embeddings = self
                 .model
@@ -618,8 +611,7 @@ impl Ready {
                 continue;
             }
             if let Some(code) = sources.text(chunk) {
-                let (body, name) = chunk_views(chunk, &code);
-                views.push((chunk.chunk_id, key, body, name));
+                views.push((chunk.chunk_id, key, ChunkViews::of(chunk, &code)));
             }
         }
         // At most `budget` chunks through the model now; committed ones
@@ -628,20 +620,17 @@ impl Ready {
         // is: one batch of many long texts grows ONNX Runtime's arena for
         // the life of the process.
         views.truncate(budget);
-        views.sort_by_key(|(_, _, body, _)| body.len());
+        views.sort_by_key(|(_, _, views)| views.body.len());
         let mut embedded = 0;
         for batch in batches(
             &views,
-            |(_, _, body, _)| body.as_str(),
-            (batching.chunks, batching.tokens, self.recipe.window),
+            |(_, _, views)| views.body_tokens(self.recipe.window),
+            (batching.chunks, batching.tokens),
         ) {
-            let pairs: Vec<(&str, &str)> = batch
-                .iter()
-                .map(|(_, _, b, n)| (b.as_str(), n.as_str()))
-                .collect();
-            let embeddings = self.embed_chunks(&pairs).map_err(EngineError::Semantic)?;
+            let texts: Vec<ChunkText<'_>> = batch.iter().map(|(_, _, v)| v.text()).collect();
+            let embeddings = self.embed_chunks(&texts).map_err(EngineError::Semantic)?;
             let mut entries = Vec::with_capacity(batch.len());
-            for ((id, key, _, _), embedding) in batch.iter().zip(embeddings) {
+            for ((id, key, _), embedding) in batch.iter().zip(embeddings) {
                 cached.push((*id, embedding.body.clone()));
                 entries.push((*key, embedding));
             }

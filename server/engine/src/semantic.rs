@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use dowse_embed::{Model, ModelHandle, PoolConfig, ViewVectors};
+use dowse_embed::{ChunkText, Model, ModelHandle, PoolConfig, ViewVectors};
 use dowse_index::cache::{EmbeddingCache, Retained};
 use dowse_index::lexical::LexicalIndex;
 use dowse_index::quantize::{Embedding, Quantized, quantize, quantize4};
@@ -213,10 +213,10 @@ impl Ready {
         Ok(quantize(&self.model.embed_query(query)?))
     }
 
-    /// Embeds chunks' (body, name) views into the vectors the index stores.
+    /// Embeds chunks' views into the vectors the index stores.
     pub(crate) fn embed_chunks(
         &self,
-        views: &[(&str, &str)],
+        views: &[ChunkText<'_>],
     ) -> std::result::Result<Vec<Embedding>, String> {
         Ok(self
             .model

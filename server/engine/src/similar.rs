@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::search::{SearchResult, collapse, keyword_only, to_result};
 use crate::semantic::SemanticState;
 use crate::source::SourceReader;
-use crate::views::chunk_views;
+use crate::views::ChunkViews;
 use crate::{Engine, EngineError, Result};
 
 /// The answer of `dowse similar`.
@@ -97,9 +97,9 @@ impl Engine {
                 let vector = match ready.cached(source.content_key) {
                     Some(q) => q,
                     None => {
-                        let (body, name) = chunk_views(&source, &source_text);
+                        let views = ChunkViews::of(&source, &source_text);
                         ready
-                            .embed_chunks(&[(body.as_str(), name.as_str())])
+                            .embed_chunks(&[views.text()])
                             .map_err(EngineError::Semantic)?
                             .pop()
                             .ok_or_else(|| EngineError::Semantic("no vector".into()))?
