@@ -204,8 +204,9 @@ pub const WINDOW_CODE_BYTES: usize = 700;
 /// Hybrid MRR@10, before -> after (2026-12-06): set D handwritten .529 ->
 /// .568, typed .472 -> .481, question .443 -> .437 (R@10 .680 -> .700);
 /// docstrings up on every set (C# .526 -> .538, TypeScript .546 -> .563);
-/// questions of Java .720 -> .703 and C/C++ .708 -> .680 (three or four
-/// queries a place lower). A quarter of each window, or windows only past
+/// questions of Java .720 -> .703 and C/C++ .708 -> .680 (at a quarter
+/// weight, compared query by query: four and three queries moved, most by
+/// one place). A quarter of each window, or windows only past
 /// 1,400 bytes, kept that cost and gained less.
 pub fn more_windows(
     path: &str,
