@@ -38,11 +38,14 @@ pub struct PoolConfig {
     pub prepack_queries: bool,
 }
 
-/// The two vectors of a chunk: its body view's and its name view's.
+/// The vectors of a chunk: its body view's and its name view's, and, for a
+/// body read in further windows, each window's own (the first window's
+/// first; empty for a body the model reads whole).
 #[derive(Clone, Debug)]
 pub struct ViewVectors {
     pub body: Vec<f32>,
     pub name: Vec<f32>,
+    pub windows: Vec<Vec<f32>>,
 }
 
 /// What is embedded of one chunk: its body view, the further windows of a
@@ -63,7 +66,8 @@ pub const MORE_WEIGHT: f32 = 0.5;
 /// search by meaning retrieves; the name is mixed in per query when
 /// candidates are ranked. A body with further windows gets one vector,
 /// its first window's plus [`MORE_WEIGHT`] of each further one's,
-/// normalised.
+/// normalised, which search by meaning retrieves; each window's vector is
+/// kept too, for scoring a candidate by its best window.
 fn embed_views(
     model: &dyn Embedder,
     views: &[ChunkText<'_>],
@@ -79,26 +83,38 @@ fn embed_views(
     // name padded to its body's length costs more than a second run
     // (measured by tests/examples/embed_scaling.rs: 21.8 ms in two runs,
     // 30.1 ms in one).
-    let mut bodies = model.embed(&bodies).map_err(|e| e.to_string())?;
+    let bodies = model.embed(&bodies).map_err(|e| e.to_string())?;
     let names = model.embed(&names).map_err(|e| e.to_string())?;
-    if !more.is_empty() {
-        let more = model.embed(&more).map_err(|e| e.to_string())?;
-        for (&owner, vector) in owners.iter().zip(&more) {
-            for (b, m) in bodies[owner].iter_mut().zip(vector) {
-                *b += MORE_WEIGHT * m;
-            }
-        }
-        let mut owners = owners;
-        owners.dedup();
-        for owner in owners {
-            crate::normalize(&mut bodies[owner]);
-        }
-    }
-    Ok(bodies
+    let mut vectors: Vec<ViewVectors> = bodies
         .into_iter()
         .zip(names)
-        .map(|(body, name)| ViewVectors { body, name })
-        .collect())
+        .map(|(body, name)| ViewVectors {
+            body,
+            name,
+            windows: Vec::new(),
+        })
+        .collect();
+    if !more.is_empty() {
+        let more = model.embed(&more).map_err(|e| e.to_string())?;
+        for (&owner, vector) in owners.iter().zip(more) {
+            let chunk = &mut vectors[owner];
+            if chunk.windows.is_empty() {
+                chunk.windows.push(chunk.body.clone());
+            }
+            chunk.windows.push(vector);
+        }
+        for chunk in vectors.iter_mut().filter(|c| !c.windows.is_empty()) {
+            let (first, further) = chunk.windows.split_first().expect("a first window");
+            chunk.body = first.clone();
+            for window in further {
+                for (b, m) in chunk.body.iter_mut().zip(window) {
+                    *b += MORE_WEIGHT * m;
+                }
+            }
+            crate::normalize(&mut chunk.body);
+        }
+    }
+    Ok(vectors)
 }
 
 /// One text's vector.
@@ -642,6 +658,13 @@ mod tests {
         assert_eq!(got[1].body, expected);
         assert_ne!(got[1].body, alone[1]);
         assert_eq!(got[1].name, model.embed(&["b"]).unwrap()[0]);
+        // Each window's own vector is kept, the first window's first; a
+        // body the model reads whole has none beside its body.
+        assert_eq!(
+            got[1].windows,
+            [alone[1].clone(), tails[0].clone(), tails[1].clone()]
+        );
+        assert!(got[0].windows.is_empty());
     }
 
     #[test]

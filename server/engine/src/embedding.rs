@@ -20,7 +20,7 @@ use dowse_index::cache::Retained;
 use dowse_index::lexical::{LexicalIndex, StoredChunk};
 
 use crate::focus::Focus;
-use crate::semantic::{Ready, SemanticState, stored};
+use crate::semantic::{Ready, SemanticState, Stored};
 use crate::source::SourceReader;
 use crate::views::{ChunkViews, batches};
 use crate::writer::EngineWriter;
@@ -566,9 +566,9 @@ impl Ready {
             let mut cached = Vec::new();
             for (batch, embeddings) in batches.iter().zip(embeddings) {
                 for (prepared, embedding) in batch.iter().zip(embeddings) {
-                    let embedding = stored(embedding);
-                    added.push((prepared.pending.chunk_id, embedding.body.clone()));
-                    cached.push((prepared.pending.key, embedding));
+                    let stored = Stored::of(embedding);
+                    added.push((prepared.pending.chunk_id, stored.embedding.body.clone()));
+                    cached.extend(stored.records(prepared.pending.key));
                 }
             }
             self.cache.put(&cached);
@@ -630,9 +630,9 @@ impl Ready {
             let texts: Vec<ChunkText<'_>> = batch.iter().map(|(_, _, v)| v.text()).collect();
             let embeddings = self.embed_chunks(&texts).map_err(EngineError::Semantic)?;
             let mut entries = Vec::with_capacity(batch.len());
-            for ((id, key, _), embedding) in batch.iter().zip(embeddings) {
-                cached.push((*id, embedding.body.clone()));
-                entries.push((*key, embedding));
+            for ((id, key, _), stored) in batch.iter().zip(embeddings) {
+                cached.push((*id, stored.embedding.body.clone()));
+                entries.extend(stored.records(*key));
             }
             self.cache.put(&entries);
             embedded += batch.len() as u64;

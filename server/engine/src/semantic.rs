@@ -14,12 +14,12 @@ use std::sync::{Arc, Mutex};
 use dowse_embed::{ChunkText, Model, ModelHandle, PoolConfig, ViewVectors};
 use dowse_index::cache::{EmbeddingCache, Retained};
 use dowse_index::lexical::LexicalIndex;
-use dowse_index::quantize::{Embedding, Quantized, quantize, quantize4};
+use dowse_index::quantize::{Embedding, Quantized, Quantized4, quantize, quantize4};
 use dowse_index::vectors::{VectorConfig, VectorIndex};
 
 use crate::embedding::{Backlog, Pending};
 use crate::snapshot::Snapshot;
-use crate::views::Recipe;
+use crate::views::{MAX_WINDOWS, Recipe, window_key};
 use crate::{EngineError, Result};
 
 /// How the engine gets its model.
@@ -200,11 +200,38 @@ impl SemanticState {
 }
 
 /// A chunk's vectors as the index stores them: the body in int8, the name
-/// in 4 bits.
-pub(crate) fn stored(vectors: ViewVectors) -> Embedding {
-    Embedding {
-        body: quantize(&vectors.body),
-        name: quantize4(&vectors.name),
+/// in 4 bits, and each window of a body read in several, in int8.
+pub(crate) struct Stored {
+    pub(crate) embedding: Embedding,
+    pub(crate) windows: Vec<Quantized>,
+}
+
+impl Stored {
+    pub(crate) fn of(vectors: ViewVectors) -> Stored {
+        Stored {
+            embedding: Embedding {
+                body: quantize(&vectors.body),
+                name: quantize4(&vectors.name),
+            },
+            windows: vectors.windows.iter().map(|w| quantize(w)).collect(),
+        }
+    }
+
+    /// The embedding cache's records of the chunk whose cache key is
+    /// `key`: its embedding, then each window's vector as a record of its
+    /// own under its [`window_key`], with an empty name vector.
+    pub(crate) fn records(self, key: u64) -> impl Iterator<Item = (u64, Embedding)> {
+        let Stored { embedding, windows } = self;
+        let no_name = Quantized4 {
+            scale: 0.0,
+            packed: vec![0; embedding.body.values.len().div_ceil(2)],
+        };
+        std::iter::once((key, embedding)).chain(windows.into_iter().enumerate().map(
+            move |(i, body)| {
+                let name = no_name.clone();
+                (window_key(key, i), Embedding { body, name })
+            },
+        ))
     }
 }
 
@@ -217,12 +244,12 @@ impl Ready {
     pub(crate) fn embed_chunks(
         &self,
         views: &[ChunkText<'_>],
-    ) -> std::result::Result<Vec<Embedding>, String> {
+    ) -> std::result::Result<Vec<Stored>, String> {
         Ok(self
             .model
             .embed_chunks(views)?
             .into_iter()
-            .map(stored)
+            .map(Stored::of)
             .collect())
     }
 
@@ -235,6 +262,16 @@ impl Ready {
     /// Both vectors of the chunk whose content key is `content`.
     pub(crate) fn cached_embedding(&self, content: u64) -> Option<Embedding> {
         self.cache.get_embedding(self.recipe.key(content))
+    }
+
+    /// The vector of each window of the chunk whose content key is
+    /// `content`, the first window's first; none for a body the model reads
+    /// whole.
+    pub(crate) fn cached_windows(&self, content: u64) -> Vec<Quantized> {
+        let key = self.recipe.key(content);
+        (0..MAX_WINDOWS)
+            .map_while(|i| self.cache.get(window_key(key, i)))
+            .collect()
     }
 
     /// Brings the vector index in line with the lexical index: vectors of
@@ -294,6 +331,16 @@ impl Ready {
                 .chunks()
                 .map(|c| self.recipe.key(c.content_key)),
         );
+        // A long chunk's windows are records of their own.
+        let windows: Vec<u64> = used
+            .iter()
+            .flat_map(|&key| {
+                (0..MAX_WINDOWS)
+                    .map(move |i| window_key(key, i))
+                    .take_while(|&window| self.cache.contains(window))
+            })
+            .collect();
+        used.extend(windows);
         let in_use = used.iter().filter(|&&key| self.cache.contains(key)).count();
         let unused = records - in_use;
         if unused < min || unused <= in_use {

@@ -103,6 +103,7 @@ impl Engine {
                             .map_err(EngineError::Semantic)?
                             .pop()
                             .ok_or_else(|| EngineError::Semantic("no vector".into()))?
+                            .embedding
                             .body
                     }
                 };

@@ -459,3 +459,103 @@ fn stats_and_commits_at_once_do_not_deadlock() {
         );
     }
 }
+
+/// A question about the bottom of a long function finds it about as well as
+/// if that bottom were a function of its own: a chunk read in several
+/// windows is scored by its best window, not only by its one vector (whose
+/// first window, here filler, outweighs the rest). The windows are records
+/// of their own in the embedding cache, and the cache's cleanup keeps them
+/// while their chunk is in use.
+#[test]
+fn a_long_function_is_found_by_its_best_window_and_cleanup_keeps_the_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    std::fs::create_dir_all(&root).unwrap();
+    // The first window (about 700 bytes of code) is filler; the second is
+    // the bottom, which `tail.py` holds alone.
+    let filler: String = (0..24)
+        .map(|i| format!("    step_{i:02} = ledger.advance({i:02})\n"))
+        .collect();
+    let bottom = "    escrow = reconcile_quarterly_drift(escrow)\n".repeat(16);
+    std::fs::write(
+        root.join("long.py"),
+        format!("def settle(ledger):\n{filler}{bottom}"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("tail.py"),
+        format!("def close(ledger):\n{bottom}"),
+    )
+    .unwrap();
+    let write = |round: u32| {
+        for i in 0..12 {
+            std::fs::write(
+                root.join(format!("m{i}.py")),
+                format!("def tally_{i}(ledger):\n    return ledger.sum({i}, {round})\n"),
+            )
+            .unwrap();
+        }
+    };
+    write(0);
+    let mut engine = fake_engine(&root, dir.path().join("index"), |config| {
+        config.semantic.unused_records_min = 4;
+        // Scores by the body's vectors alone, no name mixed in.
+        config.ranking.name_words = (0, 1);
+    });
+    engine.embed(&NoProgress).unwrap();
+
+    let question = "reconcile the quarterly drift into escrow";
+    let scores = |engine: &EngineWriter| {
+        let request = SearchRequest {
+            mode: SearchMode::Semantic,
+            limit: 50,
+            ..SearchRequest::new(question)
+        };
+        let results = engine.search(&request).unwrap().results;
+        let score = |path: &str| {
+            let found = results.iter().find(|r| r.path == path);
+            found
+                .unwrap_or_else(|| panic!("{path} not in {results:#?}"))
+                .score
+        };
+        (score("long.py"), score("tail.py"))
+    };
+    let semantic::SemanticState::Ready(ready) = engine.semantic() else {
+        panic!("the fake model is ready");
+    };
+    let snapshot = engine.snapshot();
+    let mut long = snapshot.file_chunks("long.py").unwrap();
+    assert_eq!(long.len(), 1, "one chunk: {long:?}");
+    let long = long.pop().unwrap();
+    let windows = ready.cached_windows(long.content_key).len();
+    assert!(windows >= 3, "{windows} windows");
+    let one_vector = ready
+        .cached(long.content_key)
+        .unwrap()
+        .similarity(&ready.embed_query(question).unwrap());
+
+    let (long_score, tail_score) = scores(&engine);
+    assert!(
+        long_score > one_vector + 0.05,
+        "by its best window {long_score}, by its one vector {one_vector}"
+    );
+    assert!(
+        long_score > 0.8 * tail_score,
+        "the long function {long_score}, its bottom alone {tail_score}"
+    );
+
+    // Two rounds of edits leave more unused records than used ones: the
+    // cleanup runs, and the long chunk keeps every window.
+    let mut dropped = 0;
+    for round in 1..=2 {
+        write(round);
+        engine.update(&NoProgress).unwrap();
+        dropped += engine.embed(&NoProgress).unwrap().unused_vectors_dropped;
+    }
+    assert_eq!(dropped, 24, "the two old texts of each small file");
+    let semantic::SemanticState::Ready(ready) = engine.semantic() else {
+        panic!("the fake model is ready");
+    };
+    assert_eq!(ready.cached_windows(long.content_key).len(), windows);
+    assert_eq!(scores(&engine), (long_score, tail_score));
+}

@@ -6,6 +6,8 @@
 //! text is ever embedded twice across edits or restarts, and a torn or
 //! corrupt record costs that one vector. A record holds the chunk's two
 //! vectors ([`Embedding`]): its body (`i8`, searched) and its name (4 bits).
+//! (The engine stores the further vectors of a chunk read in several
+//! windows as records of their own, under keys it derives.)
 //! Once written, a record is read back from the file when asked (its
 //! checksum checked again) rather than kept in memory: its body is in the
 //! vector index already, and its name vector is read only for the few

@@ -22,11 +22,19 @@ pub(super) struct MeaningScorer<'a> {
 
 impl MeaningScorer<'_> {
     /// The score of the chunk whose text has `content_key`, given its body
-    /// cosine when known; 0 for a chunk without a vector yet.
+    /// cosine when known; 0 for a chunk without a vector yet. A body read
+    /// in several windows counts by its best: its one vector, or any
+    /// window's own.
     fn score(&self, content_key: u64, cos_body: Option<f32>) -> Option<f32> {
         match self.ready.cached_embedding(content_key) {
             Some(e) => {
                 let cos_body = cos_body.unwrap_or_else(|| e.body.similarity(self.query));
+                let cos_body = self
+                    .ready
+                    .cached_windows(content_key)
+                    .iter()
+                    .map(|window| window.similarity(self.query))
+                    .fold(cos_body, f32::max);
                 if self.name_weight == 0.0 {
                     return Some(cos_body);
                 }
