@@ -528,7 +528,7 @@ fn a_long_function_is_found_by_its_best_window_and_cleanup_keeps_the_windows() {
     assert_eq!(long.len(), 1, "one chunk: {long:?}");
     let long = long.pop().unwrap();
     let windows = ready.cached_windows(long.content_key).len();
-    assert!(windows >= 3, "{windows} windows");
+    assert_eq!(windows, views::MAX_WINDOWS);
     let one_vector = ready
         .cached(long.content_key)
         .unwrap()
