@@ -357,20 +357,23 @@ fn graphs_are_built_by_the_optimiser_not_by_embedding() {
 /// no more than those in use (going back to the old text finds them), and
 /// are dropped once they outnumber them: the file shrinks to what is in
 /// use, which is never embedded again.
+/// Twelve small files under `root` whose text changes with `round`.
+fn write_tallies(root: &Path, round: u32) {
+    for i in 0..12 {
+        std::fs::write(
+            root.join(format!("m{i}.py")),
+            format!("def tally_{i}(ledger):\n    return ledger.sum({i}, {round})\n"),
+        )
+        .unwrap();
+    }
+}
+
 #[test]
 fn the_cache_drops_vectors_nothing_uses_once_they_are_most_of_it() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("ws");
     std::fs::create_dir_all(&root).unwrap();
-    let write = |round: u32| {
-        for i in 0..12 {
-            std::fs::write(
-                root.join(format!("m{i}.py")),
-                format!("def tally_{i}(ledger):\n    return ledger.sum({i}, {round})\n"),
-            )
-            .unwrap();
-        }
-    };
+    let write = |round: u32| write_tallies(&root, round);
     write(0);
     let index = dir.path().join("index");
     let mut engine = fake_engine(&root, index, |config| {
@@ -487,15 +490,7 @@ fn a_long_function_is_found_by_its_best_window_and_cleanup_keeps_the_windows() {
         format!("def close(ledger):\n{bottom}"),
     )
     .unwrap();
-    let write = |round: u32| {
-        for i in 0..12 {
-            std::fs::write(
-                root.join(format!("m{i}.py")),
-                format!("def tally_{i}(ledger):\n    return ledger.sum({i}, {round})\n"),
-            )
-            .unwrap();
-        }
-    };
+    let write = |round: u32| write_tallies(&root, round);
     write(0);
     let mut engine = fake_engine(&root, dir.path().join("index"), |config| {
         config.semantic.unused_records_min = 4;
