@@ -538,21 +538,23 @@ impl Ready {
         } else {
             cores.now
         };
-        let mut batches: Vec<Vec<Prepared>> = Vec::new();
-        while batches.len() < workers.max(1) && !backlog.prepared.is_empty() {
-            let mut tokens = 0;
-            let mut count = 0;
-            for prepared in &backlog.prepared {
-                let cost = prepared.views.body_tokens(self.recipe.window);
-                if count > 0 && (count == batching.chunks.max(1) || tokens + cost > batching.tokens)
-                {
-                    break;
-                }
-                tokens += cost;
-                count += 1;
-            }
-            batches.push(backlog.prepared.drain(..count).collect());
-        }
+        // No batch holds more than `batching.chunks`: the first `workers`
+        // batches come from that many chunks at the front.
+        let prepared = backlog.prepared.make_contiguous();
+        let front = &prepared[..prepared.len().min(workers.max(1) * batching.chunks.max(1))];
+        let sizes: Vec<usize> = batches(
+            front,
+            |p| p.views.body_tokens(self.recipe.window),
+            (batching.chunks, batching.tokens),
+        )
+        .iter()
+        .take(workers.max(1))
+        .map(|batch| batch.len())
+        .collect();
+        let batches: Vec<Vec<Prepared>> = sizes
+            .into_iter()
+            .map(|size| backlog.prepared.drain(..size).collect())
+            .collect();
         if !batches.is_empty() {
             let views: Vec<Vec<ChunkText<'_>>> = batches
                 .iter()

@@ -264,14 +264,17 @@ impl Ready {
         self.cache.get_embedding(self.recipe.key(content))
     }
 
-    /// The vector of each window of the chunk whose content key is
-    /// `content`, the first window's first; none for a body the model reads
-    /// whole.
-    pub(crate) fn cached_windows(&self, content: u64) -> Vec<Quantized> {
+    /// Both vectors of the chunk whose content key is `content`, and the
+    /// vector of each of its windows, the first window's first (none for a
+    /// body the model reads whole): search reads them for every candidate,
+    /// with one cache key.
+    pub(crate) fn cached_with_windows(&self, content: u64) -> Option<(Embedding, Vec<Quantized>)> {
         let key = self.recipe.key(content);
-        (0..MAX_WINDOWS)
+        let embedding = self.cache.get_embedding(key)?;
+        let windows = (0..MAX_WINDOWS)
             .map_while(|i| self.cache.get(window_key(key, i)))
-            .collect()
+            .collect();
+        Some((embedding, windows))
     }
 
     /// Brings the vector index in line with the lexical index: vectors of

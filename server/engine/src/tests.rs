@@ -522,7 +522,7 @@ fn a_long_function_is_found_by_its_best_window_and_cleanup_keeps_the_windows() {
     let mut long = snapshot.file_chunks("long.py").unwrap();
     assert_eq!(long.len(), 1, "one chunk: {long:?}");
     let long = long.pop().unwrap();
-    let windows = ready.cached_windows(long.content_key).len();
+    let windows = ready.cached_with_windows(long.content_key).unwrap().1.len();
     assert_eq!(windows, views::MAX_WINDOWS);
     let one_vector = ready
         .cached(long.content_key)
@@ -551,6 +551,9 @@ fn a_long_function_is_found_by_its_best_window_and_cleanup_keeps_the_windows() {
     let semantic::SemanticState::Ready(ready) = engine.semantic() else {
         panic!("the fake model is ready");
     };
-    assert_eq!(ready.cached_windows(long.content_key).len(), windows);
+    assert_eq!(
+        ready.cached_with_windows(long.content_key).unwrap().1.len(),
+        windows
+    );
     assert_eq!(scores(&engine), (long_score, tail_score));
 }

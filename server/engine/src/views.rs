@@ -227,15 +227,18 @@ pub fn more_windows(
         return Vec::new();
     }
     let header = body_header(path, kind, symbol, enclosing);
-    let mut windows = Vec::new();
+    let mut windows = Vec::with_capacity(MAX_WINDOWS);
     let mut start = 0;
     for (end, _) in code.match_indices('\n') {
         if end + 1 - start >= WINDOW_CODE_BYTES {
             windows.push(&code[start..=end]);
             start = end + 1;
+            if windows.len() == MAX_WINDOWS {
+                break;
+            }
         }
     }
-    if !code[start..].trim().is_empty() {
+    if windows.len() < MAX_WINDOWS && !code[start..].trim().is_empty() {
         windows.push(&code[start..]);
     }
     windows
@@ -391,6 +394,12 @@ mod tests {
         );
         assert!(window.len() >= WINDOW_CODE_BYTES);
         assert!(code.len() > start + window.len() + WINDOW_CODE_BYTES);
+        // A body a little over one window: the rest of it is the second.
+        let over: String = (0..25).map(line).collect();
+        let more = more_windows("pkg/cost.py", ChunkKind::Function, None, &[], &over);
+        assert_eq!(more.len(), 1, "{more:?}");
+        assert!(more[0].ends_with(&line(24)), "{more:?}");
+        assert!(!more[0].contains(&line(0)), "{more:?}");
         // Code that fits in one window has no further ones.
         let short: String = (0..10).map(line).collect();
         assert!(more_windows("pkg/cost.py", ChunkKind::Function, None, &[], &short).is_empty());

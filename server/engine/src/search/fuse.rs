@@ -26,12 +26,10 @@ impl MeaningScorer<'_> {
     /// in several windows counts by its best: its one vector, or any
     /// window's own.
     fn score(&self, content_key: u64, cos_body: Option<f32>) -> Option<f32> {
-        match self.ready.cached_embedding(content_key) {
-            Some(e) => {
+        match self.ready.cached_with_windows(content_key) {
+            Some((e, windows)) => {
                 let cos_body = cos_body.unwrap_or_else(|| e.body.similarity(self.query));
-                let cos_body = self
-                    .ready
-                    .cached_windows(content_key)
+                let cos_body = windows
                     .iter()
                     .map(|window| window.similarity(self.query))
                     .fold(cos_body, f32::max);
