@@ -13,7 +13,8 @@
 //!   on pre-built chunk texts: tokenizer + ONNX Runtime, same model, batch size
 //!   and thread count, length-sorted the same way) against the pipeline's
 //!   (`dowse index` with the model, chunks/s), the time until every chunk of
-//!   the corpus has a vector, peak RSS, hybrid query latency p50/p99 with the
+//!   the corpus has a vector (on every core, then on one unless
+//!   `--no-one-core`), peak RSS, hybrid query latency p50/p99 with the
 //!   query embedding included (every query distinct, so no query cache hits),
 //!   and ANN recall@10 against exact search on the real vectors (`semantic.rs`). The queries
 //!   are answered by a process of their own (this program again, with
@@ -44,7 +45,7 @@
 //!     [--chunk-root DIR]...
 //!     [--mcp-clients N] [--mcp-calls N] [--mcp-think-ms N] [--mcp-fuzz N]
 //!     [--crash-rounds N]
-//!     [--raw-sample N] [--edits N] [--seed-embeddings FILE]
+//!     [--raw-sample N] [--no-one-core] [--edits N] [--seed-embeddings FILE]
 //! ```
 //!
 //! The acceptance floor for indexing is `rg --count-matches '\w+'`: like an
@@ -96,6 +97,10 @@ struct Args {
     /// SIGKILL rounds of the persistence section.
     crash_rounds: usize,
     raw_sample: usize,
+    /// Whether the semantic section embeds the corpus a second time on one
+    /// core (`--no-one-core` skips it: on the standard library that second
+    /// pass is most of the section's time).
+    one_core: bool,
     corpus: PathBuf,
     include: Vec<String>,
     exclude: Vec<String>,
@@ -233,7 +238,8 @@ usage: cargo bench -p dowse-tests --bench dowse -- [--corpus DIR] [--include GLO
     [--exclude GLOB]... [--runs N] [--out FILE]
     [--only lexical|persistence|chunking|usages|semantic|lsp|coverage|team|mcp|limits]...
     [--chunk-root DIR]... [--mcp-clients N] [--mcp-calls N] [--mcp-think-ms N] [--mcp-fuzz N]
-    [--crash-rounds N] [--limits-calls N] [--raw-sample N] [--edits N] [--seed-embeddings FILE]
+    [--crash-rounds N] [--limits-calls N] [--raw-sample N] [--no-one-core] [--edits N]
+    [--seed-embeddings FILE]
 The report goes to stdout as JSON (or to --out FILE), a table to stderr.
 Without --corpus the corpus is Python's standard library (*.py, no site-packages).";
 
@@ -270,6 +276,7 @@ fn parse_args() -> Args {
         edits: 60,
         crash_rounds: 100,
         raw_sample: 2000,
+        one_core: true,
         corpus: PathBuf::new(),
         include: Vec::new(),
         exclude: Vec::new(),
@@ -298,6 +305,7 @@ fn parse_args() -> Args {
             }
             "--chunk-root" => args.chunk_roots.push(PathBuf::from(value())),
             "--raw-sample" => args.raw_sample = value().parse().expect("--raw-sample N"),
+            "--no-one-core" => args.one_core = false,
             "--seed-embeddings" => args.seed_embeddings = Some(PathBuf::from(value())),
             "--edits" => args.edits = value().parse().expect("--edits N"),
             "--crash-rounds" => args.crash_rounds = value().parse().expect("--crash-rounds N"),

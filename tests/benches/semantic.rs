@@ -234,7 +234,7 @@ pub(crate) fn semantic(args: &Args) -> (Value, tempfile::TempDir) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // The same work on one core, in the same run: the ratio is the figure
     // (these machines are noisy; absolute times move between runs).
-    let one_thread = (cores > 1).then(|| {
+    let one_thread = (cores > 1 && args.one_core).then(|| {
         eprintln!("semantic: the same on one core (threads = 1)...");
         let dir = scratch.path().join("one-thread");
         let mut cmd = index_command(args, &dir);
