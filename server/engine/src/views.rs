@@ -302,10 +302,13 @@ impl Recipe {
 }
 
 /// At most this many windows of one body are read: the first and one more,
-/// about 1,400 bytes of code. Every window (code cut at 4 KiB, up to six)
-/// made the CPython standard library's first embedding 1.6 times as long
-/// as none (2,545 s against 1,518-1,611 s on other days; set D 89.1 s
-/// against 70.0), two windows 1.12 times on set D (78.4 s). MRR@10 hybrid,
+/// about 1,400 bytes of code. The CPython standard library's first
+/// embedding on 2 cores, one day (2026-12-06): 2,062 s with no windows,
+/// 2,432 s with two (1.18 times), 2,545 s with every window (code cut at
+/// 4 KiB, up to six; 1.23 times); set D 70.0, 78.4 and 89.1 s (1.12 and
+/// 1.27 times). Every window was first measured against no windows of
+/// other, faster days (1,518-1,611 s), which overstated its cost as 1.6
+/// times; two stay the cheaper, ranking about level. MRR@10 hybrid,
 /// every window -> two (2026-12-06): set D question .454 -> .456, typed
 /// .495 -> .493, handwritten .574 -> .565, docstring .488 -> .488; Java
 /// question .761 -> .736; C/C++ question .677 -> .695, docstring .561 ->
