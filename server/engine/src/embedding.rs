@@ -537,18 +537,19 @@ impl Ready {
             cores.now.max(cores.all)
         } else {
             cores.now
-        };
+        }
+        .max(1);
         // No batch holds more than `batching.chunks`: the first `workers`
         // batches come from that many chunks at the front.
         let prepared = backlog.prepared.make_contiguous();
-        let front = &prepared[..prepared.len().min(workers.max(1) * batching.chunks.max(1))];
+        let front = &prepared[..prepared.len().min(workers * batching.chunks.max(1))];
         let sizes: Vec<usize> = batches(
             front,
             |p| p.views.body_tokens(self.recipe.window),
             (batching.chunks, batching.tokens),
         )
         .iter()
-        .take(workers.max(1))
+        .take(workers)
         .map(|batch| batch.len())
         .collect();
         let batches: Vec<Vec<Prepared>> = sizes

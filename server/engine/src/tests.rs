@@ -353,10 +353,6 @@ fn graphs_are_built_by_the_optimiser_not_by_embedding() {
     assert_eq!(after.results[0].path, before.results[0].path);
 }
 
-/// Vectors of text that is gone stay in the embedding cache while they are
-/// no more than those in use (going back to the old text finds them), and
-/// are dropped once they outnumber them: the file shrinks to what is in
-/// use, which is never embedded again.
 /// Twelve small files under `root` whose text changes with `round`.
 fn write_tallies(root: &Path, round: u32) {
     for i in 0..12 {
@@ -368,6 +364,10 @@ fn write_tallies(root: &Path, round: u32) {
     }
 }
 
+/// Vectors of text that is gone stay in the embedding cache while they are
+/// no more than those in use (going back to the old text finds them), and
+/// are dropped once they outnumber them: the file shrinks to what is in
+/// use, which is never embedded again.
 #[test]
 fn the_cache_drops_vectors_nothing_uses_once_they_are_most_of_it() {
     let dir = tempfile::tempdir().unwrap();

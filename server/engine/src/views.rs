@@ -198,8 +198,9 @@ pub const WINDOW_CODE_BYTES: usize = 700;
 /// The further windows of a chunk's body view: its code after the first
 /// [`WINDOW_CODE_BYTES`], in windows of about that size cut at line
 /// breaks, each under the body's header (none for code that fits in one
-/// window with a little to spare), up to [`MAX_WINDOWS`] in all. The model reads only the top of a long
-/// chunk; a question about what the bottom does found nothing there. The
+/// window with a little to spare), up to [`MAX_WINDOWS`] in all. The
+/// model reads only the top of a long chunk; a question about what the
+/// bottom does found nothing there. The
 /// body's vector takes half of each window's (`dowse_embed::MORE_WEIGHT`),
 /// and each window's own vector is kept ([`window_key`]): a candidate
 /// counts by its best window or its one vector, whichever is nearer the
@@ -244,7 +245,6 @@ pub fn more_windows(
     windows
         .into_iter()
         .skip(1)
-        .take(MAX_WINDOWS - 1)
         .map(|window| with_header(&header, &as_read(path, window)))
         .collect()
 }
