@@ -19,7 +19,8 @@
 //!   and ANN recall@10 against exact search on the real vectors (`semantic.rs`). The queries
 //!   are answered by a process of their own (this program again, with
 //!   `DOWSE_BENCH_ANSWER_INDEX=DIR`): it loads the model and the vectors,
-//!   builds the HNSW graph as the language server does, answers, and reports
+//!   builds the HNSW graph as the language server does, embeds the queries
+//!   on a prepacked session of their own as the servers do, answers, and reports
 //!   its peak RSS and its resident memory after each step, heap apart from
 //!   mapped files. Run it alone against an index `dowse index` built:
 //!   `DOWSE_BENCH_ANSWER_INDEX=DIR cargo bench -p dowse-tests --bench dowse`.

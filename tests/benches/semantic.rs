@@ -165,6 +165,10 @@ pub(crate) fn answer(args: &Args, index_dir: PathBuf) {
         exclude: args.exclude.clone(),
         semantic: dowse_engine::SemanticConfig {
             model_dir: Some(model_dir),
+            // Queries on a session of their own with prepacked weights, as
+            // in the language server and the MCP server (`Host::start`):
+            // this process stands for them, not for a one-shot command.
+            prepack_queries: true,
             ..dowse_engine::SemanticConfig::default()
         },
         ..Config::default()
