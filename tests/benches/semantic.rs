@@ -145,7 +145,8 @@ fn answer_in_child(index_dir: &Path) -> Value {
 
 /// The answering process: opens the index, loads the model and the vectors,
 /// builds the HNSW graph as the language server does after its initial
-/// indexing, answers the query set and measures recall. Prints JSON.
+/// indexing, answers the query set (embedding each query on a prepacked
+/// session, as the servers do) and measures recall. Prints JSON.
 pub(crate) fn answer(args: &Args, index_dir: PathBuf) {
     let mut stages = serde_json::Map::new();
     // Resident memory after each step: heap and other private memory
