@@ -1,7 +1,7 @@
 //! The `dowse` CLI end to end: the real binary, a fixture workspace on disk,
 //! a real tantivy index in a temporary directory.
 
-use dowse_tests::TestWorkspace;
+use dowse_tests::{Run, TestWorkspace};
 use serde_json::Value;
 
 fn search(ws: &TestWorkspace, query: &str) -> Value {
@@ -353,6 +353,45 @@ fn usages_reject_bad_queries_with_code_2() {
     );
     let outside = ws.dowse(&["usages", "/etc/passwd:1:1"]);
     assert_eq!(outside.code(), 2, "{}", outside.stderr());
+}
+
+/// A position as search results print it, from the workspace root, works
+/// from any directory when the workspace is given with `--path`; a path
+/// relative to where the user is still comes first.
+#[test]
+fn positions_from_the_workspace_root_work_from_elsewhere() {
+    let ws = TestWorkspace::fixture("workspace");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let root = ws.root.to_str().unwrap();
+    let from_elsewhere = |args: &[&str]| {
+        Run(ws
+            .command(args)
+            .current_dir(elsewhere.path())
+            .output()
+            .unwrap())
+    };
+    let by_position = from_elsewhere(&[
+        "usages",
+        "src/net/uploader.py:22:9",
+        "--path",
+        root,
+        "--json",
+    ]);
+    assert_eq!(by_position.ok().json()["symbol"], "upload");
+
+    // A file of the same name where the user is wins over the workspace's,
+    // and the engine keeps refusing what lies outside the workspace.
+    std::fs::create_dir_all(elsewhere.path().join("src/net")).unwrap();
+    std::fs::write(elsewhere.path().join("src/net/uploader.py"), "x = 1\n").unwrap();
+    let shadowed = from_elsewhere(&["usages", "src/net/uploader.py:22:9", "--path", root]);
+    assert_eq!(shadowed.code(), 2, "{}", shadowed.stderr());
+    assert!(
+        shadowed.stderr().contains("outside the workspace"),
+        "{}",
+        shadowed.stderr()
+    );
+    let climbing = from_elsewhere(&["usages", "../../../../../../etc/passwd:1:1", "--path", root]);
+    assert_eq!(climbing.code(), 2, "{}", climbing.stderr());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use dowse_tests::{TestWorkspace, real_model_dir};
+use dowse_tests::{Run, TestWorkspace, real_model_dir};
 use serde_json::Value;
 
 fn paths_and_symbols(response: &Value) -> Vec<(String, String)> {
@@ -100,6 +100,26 @@ fn similar_returns_neighbours_but_not_the_chunk_itself() {
             "parse_interval_seconds".to_owned()
         ),
         "{response:#}"
+    );
+
+    // From another directory, with the path as search results print it.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let args = [
+        "similar",
+        "src/util/duration.py:9",
+        "--path",
+        ws.root.to_str().unwrap(),
+        "--json",
+    ];
+    let from_elsewhere = Run(ws
+        .command(&args)
+        .env("DOWSE_MODEL_DIR", real_model_dir())
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap());
+    assert_eq!(
+        from_elsewhere.ok().json()["source"]["symbol"],
+        "parse_duration"
     );
 
     let outside = ws.dowse_with_model(&["similar", "src/util/duration.py:400"]);

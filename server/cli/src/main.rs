@@ -586,8 +586,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut engine = open(path, &globals)?;
             let (report, embedded) = update(&mut engine, true)?;
             report_background_indexing(&report, &embedded);
-            // FILE is relative to where the user is, like any shell argument.
-            let file = std::env::current_dir()?.join(file);
+            let file = user_file(engine.root(), file)?;
             let response = engine.similar(&file.to_string_lossy(), line, limit)?;
             if json {
                 output::json(&response)?;
@@ -599,10 +598,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut engine = open(path, &globals)?;
             let report = engine.update(&progress::Bar::new())?;
             report_background_indexing(&report, &EmbedReport::default());
-            // A FILE:LINE:COL position is relative to where the user is.
             let query = match usage_position(&symbol) {
                 Some((file, rest)) => {
-                    format!("{}:{rest}", std::env::current_dir()?.join(file).display())
+                    format!("{}:{rest}", user_file(engine.root(), file)?.display())
                 }
                 None => symbol,
             };
@@ -745,6 +743,23 @@ fn on_signals(cancel: std::sync::Arc<std::sync::atomic::AtomicBool>, timeout: st
         output::note("in-flight work did not stop in time; exiting (the index is consistent)");
         std::process::exit(130);
     });
+}
+
+/// The file a command's FILE argument names: relative to where the user
+/// is, like any shell argument; but a relative path that names nothing
+/// there and a file in the workspace is the workspace's, as search results
+/// print paths (`dowse search … --path W` run elsewhere, then `dowse similar
+/// src/a.py:9 --path W`). The engine still confines the result to the
+/// workspace.
+fn user_file(root: &std::path::Path, file: &str) -> std::io::Result<PathBuf> {
+    let here = std::env::current_dir()?.join(file);
+    if std::path::Path::new(file).is_relative() && !here.exists() {
+        let in_workspace = root.join(file);
+        if in_workspace.is_file() {
+            return Ok(in_workspace);
+        }
+    }
+    Ok(here)
 }
 
 /// `FILE:LINE:COL` → (FILE, "LINE:COL"); `None` for a symbol.
