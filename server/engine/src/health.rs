@@ -317,7 +317,8 @@ impl Engine {
                 Ok(()) => Component {
                     status: Status::Healthy,
                     message: format!(
-                        "finds definitions and references in Rust and Python; {loaded}"
+                        "finds definitions and references {}; {loaded}",
+                        usages_reach(&self.language_stats())
                     ),
                     latency_ms: latency,
                 },
@@ -459,6 +460,32 @@ impl Engine {
     }
 }
 
+/// How far find usages goes in the workspace's languages, most files
+/// first: "across files in go, python; within each file in java; not in
+/// markdown, text".
+fn usages_reach(languages: &[LanguageStats]) -> String {
+    if languages.is_empty() {
+        return "in no language yet (nothing is indexed)".to_owned();
+    }
+    let named = |level: &str| -> Vec<&str> {
+        languages
+            .iter()
+            .filter(|l| l.usages == level)
+            .map(|l| l.name.as_str())
+            .collect()
+    };
+    [
+        ("across files in", named("workspace")),
+        ("within each file in", named("file")),
+        ("not in", named("none")),
+    ]
+    .into_iter()
+    .filter(|(_, names)| !names.is_empty())
+    .map(|(reach, names)| format!("{reach} {}", names.join(", ")))
+    .collect::<Vec<_>>()
+    .join("; ")
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -492,6 +519,43 @@ mod tests {
             }
             self.inner.embed(texts)
         }
+    }
+
+    /// Health says how far find usages goes in the languages the workspace
+    /// holds, not in a fixed list.
+    #[test]
+    fn the_usages_component_names_the_workspace_languages_by_reach() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("main.go"), "package main\n\nfunc main() {}\n").unwrap();
+        std::fs::write(root.join("App.java"), "class App { void run() {} }\n").unwrap();
+        std::fs::write(root.join("README.md"), "# App\n\nRuns.\n").unwrap();
+        let config = Config {
+            index_dir: Some(dir.path().join("index")),
+            ..Config::default()
+        };
+        let mut engine =
+            Engine::open_with_embedder(&root, config, Arc::new(FakeEmbedder::new(32))).unwrap();
+        let before = engine.health();
+        assert!(
+            before.components["usages"]
+                .message
+                .starts_with("finds definitions and references in no language yet"),
+            "{}",
+            before.components["usages"].message
+        );
+        engine.update(&NoProgress).unwrap();
+        let usages = &engine.health().components["usages"];
+        assert_eq!(usages.status, Status::Healthy);
+        assert!(
+            usages.message.starts_with(
+                "finds definitions and references across files in go; \
+                 within each file in java; not in markdown; "
+            ),
+            "{}",
+            usages.message
+        );
     }
 
     #[test]
