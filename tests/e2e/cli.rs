@@ -355,6 +355,44 @@ fn usages_reject_bad_queries_with_code_2() {
     assert_eq!(outside.code(), 2, "{}", outside.stderr());
 }
 
+/// A file nested far deeper than real code (planted in a repository or
+/// generated) never brings `dowse usages` down: it aborted on a stack
+/// overflow; the file now simply has no usages, and the rest of the
+/// workspace answers.
+#[test]
+fn a_file_nested_thousands_deep_does_not_crash_find_usages() {
+    let ws = TestWorkspace::fixture("workspace");
+    let deep = 20_000;
+    ws.write(
+        "src/generated/deep.py",
+        format!(
+            "x = {}1{}\ny = a{}\n",
+            "(".repeat(deep),
+            ")".repeat(deep),
+            ".b".repeat(deep)
+        ),
+    );
+    ws.write(
+        "src/generated/deep.rs",
+        format!("fn f() {{ let x = a{}; }}\n", "()".repeat(deep)),
+    );
+    ws.write(
+        "src/generated/tally.py",
+        "def tally(n):\n    return n\n\n\ntally(1)\n",
+    );
+    let answer = ws.dowse(&["usages", "tally", "--json"]).ok().json();
+    assert_eq!(
+        locations(&answer, "definitions"),
+        ["src/generated/tally.py:1"],
+        "{answer}"
+    );
+    assert_eq!(
+        locations(&answer, "references"),
+        ["src/generated/tally.py:5"],
+        "{answer}"
+    );
+}
+
 /// A position as search results print it, from the workspace root, works
 /// from any directory when the workspace is given with `--path`; a path
 /// relative to where the user is still comes first.

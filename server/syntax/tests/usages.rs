@@ -111,3 +111,70 @@ fn answers_do_not_depend_on_the_order_files_are_added_in() {
         assert_eq!(written, reversed, "{}", path.display());
     }
 }
+
+/// A file nested far deeper than any code a person writes (generated, or
+/// planted in a repository) gets no usages, and never overflows the stack
+/// of the thread that reads it; a file nested as deep as real code still
+/// gets its occurrences. Run on a thread with the default 2 MiB stack that
+/// the servers' worker threads have.
+#[test]
+fn absurdly_nested_files_are_refused_without_overflowing_the_stack() {
+    let deep = 20_000;
+    let files: Vec<(Language, String)> = vec![
+        (
+            Language::Python,
+            format!("x = {}1{}\n", "(".repeat(deep), ")".repeat(deep)),
+        ),
+        (Language::Python, format!("x = a{}\n", ".b".repeat(deep))),
+        (Language::Python, format!("x = f{}\n", "()".repeat(deep))),
+        (
+            Language::Rust,
+            format!(
+                "fn f() {{ let x = {}1{}; }}\n",
+                "(".repeat(deep),
+                ")".repeat(deep)
+            ),
+        ),
+        (
+            Language::Rust,
+            format!("fn f() {{ let x = a{}; }}\n", ".b".repeat(deep)),
+        ),
+        (
+            Language::Rust,
+            format!("fn f() {{ let x = a{}; }}\n", "()".repeat(deep)),
+        ),
+        (
+            Language::Rust,
+            format!("fn f() {{ let x = a{}; }}\n", "::b".repeat(deep)),
+        ),
+        (
+            Language::JavaScript,
+            format!("x = {}1{};\n", "(".repeat(deep), ")".repeat(deep)),
+        ),
+    ];
+    let outcomes = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            files
+                .iter()
+                .map(|(lang, text)| extract(*lang, text).is_some())
+                .collect::<Vec<bool>>()
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(outcomes, vec![false; 8]);
+
+    let nested = 100;
+    let real = format!(
+        "def f(a):\n    return a\n\nx = {}f(1){}\n",
+        "(".repeat(nested),
+        ")".repeat(nested)
+    );
+    let usages = extract(Language::Python, &real).expect("usages of a file nested 100 deep");
+    assert!(
+        usages.occurrences.len() >= 3,
+        "{} occurrences",
+        usages.occurrences.len()
+    );
+}

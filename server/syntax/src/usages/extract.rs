@@ -18,9 +18,19 @@ use crate::chunk::parse;
 use crate::queries::{QueryKind, QuerySet};
 use crate::text::{LineIndex, strip_bom};
 
+/// Syntax trees deeper than this are not walked at all. The walks and their
+/// helpers recurse over the tree, and a file nested tens of thousands deep
+/// (ten thousand parentheses, an attribute chain `a.b.b.b…`, generated or
+/// planted in a repository) overflowed the stack and aborted the process:
+/// `dowse usages`, and the language server on its first find-references.
+/// No code a person writes comes near it (CPython refuses 200 nested
+/// parentheses).
+pub(crate) const MAX_TREE_DEPTH: usize = 1000;
+
 /// Extracts the occurrences of one file; `None` for languages without a
-/// grammar, when the tags query is disabled, or for a file of more than
-/// [`MAX_OCCURRENCES`] identifiers.
+/// grammar, when the tags query is disabled, for a file of more than
+/// [`MAX_OCCURRENCES`] identifiers, or one whose tree is deeper than
+/// [`MAX_TREE_DEPTH`].
 pub fn extract(lang: Language, text: &str) -> Option<FileUsages> {
     if lang.usages() == crate::UsageSupport::None {
         return None;
@@ -36,6 +46,10 @@ pub fn extract(lang: Language, text: &str) -> Option<FileUsages> {
         body
     };
     let tree = parse(lang, body)?;
+    if deeper_than(&tree, MAX_TREE_DEPTH) {
+        tracing::debug!("a syntax tree deeper than {MAX_TREE_DEPTH}: no usages for this file");
+        return None;
+    }
     let mut ctx = Ctx::new(lang, body, bom, text, &tree);
     ctx.read_tags(tags);
     if let Some(locals) = queries.get(QueryKind::Locals) {
@@ -55,6 +69,28 @@ pub fn extract(lang: Language, text: &str) -> Option<FileUsages> {
         return None;
     }
     Some(usages)
+}
+
+/// Whether some node of `tree` lies more than `limit` levels below the
+/// root, found without recursion.
+fn deeper_than(tree: &Tree, limit: usize) -> bool {
+    let mut cursor = tree.walk();
+    let mut depth = 0;
+    loop {
+        if cursor.goto_first_child() {
+            depth += 1;
+            if depth > limit {
+                return true;
+            }
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return false;
+            }
+            depth -= 1;
+        }
+    }
 }
 
 /// The shared state of one extraction.
