@@ -8,6 +8,13 @@ use super::SnippetMatch;
 /// Lines in a snippet.
 const SNIPPET_LINES: usize = 4;
 
+/// Bytes of one line kept in a snippet. A minified file is one line of a
+/// megabyte, and it came back whole as the snippet: a megabyte in the
+/// terminal, in the sidebar and in an agent's context. A longer line is cut
+/// at its end and marked with `…`, so what is kept stays at the file's own
+/// columns (match ranges are the file's).
+const SNIPPET_LINE_BYTES: usize = 400;
+
 /// The snippet of a chunk's text for `terms`: the lines shown, the line
 /// they start at (the chunk's first line is `start_line`) and the terms'
 /// places in them.
@@ -96,7 +103,21 @@ pub fn snippet(content: &str, terms: &[String]) -> (String, usize) {
     while text.last().is_some_and(|l| l.trim().is_empty()) {
         text.pop();
     }
+    let text: Vec<std::borrow::Cow<'_, str>> = text.into_iter().map(cut_line).collect();
     (text.join("\n"), start)
+}
+
+/// `line`, cut to [`SNIPPET_LINE_BYTES`] (on a character boundary) with `…`
+/// when it is longer.
+fn cut_line(line: &str) -> std::borrow::Cow<'_, str> {
+    if line.len() <= SNIPPET_LINE_BYTES {
+        return line.into();
+    }
+    let mut end = SNIPPET_LINE_BYTES;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &line[..end]).into()
 }
 
 #[cfg(test)]
@@ -115,6 +136,32 @@ mod tests {
         let (text, offset) = snippet(content, &["nothing".to_owned()]);
         assert_eq!(offset, 0);
         assert!(text.starts_with("def handler"));
+    }
+
+    /// A minified file's one long line is cut, not returned whole, and a
+    /// match before the cut keeps the file's columns.
+    #[test]
+    fn a_long_line_is_cut_at_its_end() {
+        let line = format!(
+            "var retry_upload=1;{}",
+            "function f(x){return x*2},".repeat(40_000)
+        );
+        let content = format!("{line}\nshort();\n");
+        let terms = LexicalSnapshot::query_terms("retry upload");
+        let (text, first, matches) = snippet_at(&content, 1, &terms);
+        assert_eq!(first, 1);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{}", &text[..80]);
+        assert!(lines[0].len() <= SNIPPET_LINE_BYTES + '…'.len_utf8());
+        assert!(lines[0].ends_with('…'));
+        assert!(line.starts_with(lines[0].trim_end_matches('…')));
+        assert_eq!(lines[1], "short();");
+        let found: Vec<&str> = matches.iter().map(|m| &line[m.bytes.clone()]).collect();
+        assert_eq!(found, ["retry", "upload"]);
+        // A cut never splits a character.
+        let wide = "é".repeat(SNIPPET_LINE_BYTES);
+        let (text, _) = snippet(&wide, &[]);
+        assert!(text.ends_with('…') && text.len() <= SNIPPET_LINE_BYTES + 3);
     }
 
     #[test]
