@@ -113,11 +113,7 @@ fn cut_line(line: &str) -> std::borrow::Cow<'_, str> {
     if line.len() <= SNIPPET_LINE_BYTES {
         return line.into();
     }
-    let mut end = SNIPPET_LINE_BYTES;
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &line[..end]).into()
+    format!("{}…", crate::views::cut(line, SNIPPET_LINE_BYTES)).into()
 }
 
 #[cfg(test)]
