@@ -430,6 +430,21 @@ fn positions_from_the_workspace_root_work_from_elsewhere() {
     );
     let climbing = from_elsewhere(&["usages", "../../../../../../etc/passwd:1:1", "--path", root]);
     assert_eq!(climbing.code(), 2, "{}", climbing.stderr());
+
+    // A file that is in neither place is named as missing; a line or a
+    // column 0 is a mistake in the position, not a symbol to look up.
+    let missing = from_elsewhere(&["usages", "src/net/gone.py:3:1", "--path", root]);
+    assert_eq!(missing.code(), 2, "{}", missing.stderr());
+    assert!(
+        missing.stderr().contains("no file `src/net/gone.py`"),
+        "{}",
+        missing.stderr()
+    );
+    for zero in ["src/net/uploader.py:22:0", "src/net/uploader.py:0:9"] {
+        let bad = ws.dowse(&["usages", zero]);
+        assert_eq!(bad.code(), 2, "{}", bad.stderr());
+        assert!(bad.stderr().contains("from 1"), "{}", bad.stderr());
+    }
 }
 
 #[test]

@@ -138,6 +138,20 @@ fn similar_returns_neighbours_but_not_the_chunk_itself() {
         "{}",
         bad.stderr()
     );
+
+    // A position as compilers and grep print it: the column is not needed.
+    let with_column = ws
+        .dowse_with_model(&["similar", "src/util/duration.py:9:12", "--json"])
+        .json();
+    assert_eq!(with_column["source"]["symbol"], "parse_duration");
+    // A file that is nowhere is named as missing, not as outside.
+    let missing = ws.dowse_with_model(&["similar", "src/util/gone.py:3"]);
+    assert_eq!(missing.code(), 2);
+    assert!(
+        missing.stderr().contains("no file `src/util/gone.py`"),
+        "{}",
+        missing.stderr()
+    );
 }
 
 /// A copy of the real model directory with one file replaced.

@@ -57,7 +57,8 @@ enum Command {
     },
     /// The chunks most similar to the one at FILE:LINE.
     Similar {
-        /// A file of the workspace and a 1-based line in it.
+        /// A file of the workspace and a 1-based line in it (a column after
+        /// the line, FILE:LINE:COL, is accepted and not needed).
         #[arg(value_name = "FILE:LINE")]
         location: String,
         /// The workspace root (default: the current directory).
@@ -600,6 +601,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             report_background_indexing(&report, &EmbedReport::default());
             let query = match usage_position(&symbol) {
                 Some((file, rest)) => {
+                    check_position(&symbol, rest)?;
                     format!("{}:{rest}", user_file(engine.root(), file)?.display())
                 }
                 None => symbol,
@@ -700,14 +702,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `FILE:LINE` with a 1-based line.
+/// `FILE:LINE` with a 1-based line; a column after it (`FILE:LINE:COL`, as
+/// compilers, grep and search results print positions) is accepted and
+/// not needed.
 fn parse_location(location: &str) -> Result<(&str, u32), EngineError> {
     let bad = || {
         EngineError::InvalidInput(format!(
             "expected FILE:LINE with a line number from 1, got `{location}`"
         ))
     };
-    let (file, line) = location.rsplit_once(':').ok_or_else(bad)?;
+    let (file, line) = match usage_position(location) {
+        Some((file, line_column)) => (file, line_column.split(':').next().unwrap_or_default()),
+        None => location.rsplit_once(':').ok_or_else(bad)?,
+    };
     let line: u32 = line.parse().map_err(|_| bad())?;
     if file.is_empty() || line == 0 {
         return Err(bad());
@@ -749,15 +756,22 @@ fn on_signals(cancel: std::sync::Arc<std::sync::atomic::AtomicBool>, timeout: st
 /// is, like any shell argument; but a relative path that names nothing
 /// there and a file in the workspace is the workspace's, as search results
 /// print paths (`dowse search … --path W` run elsewhere, then `dowse similar
-/// src/a.py:9 --path W`). The engine still confines the result to the
-/// workspace.
-fn user_file(root: &std::path::Path, file: &str) -> std::io::Result<PathBuf> {
+/// src/a.py:9 --path W`). A relative path that names a file in neither
+/// place is an error that says so. The engine still confines the result to
+/// the workspace.
+fn user_file(root: &std::path::Path, file: &str) -> anyhow::Result<PathBuf> {
     let here = std::env::current_dir()?.join(file);
     if std::path::Path::new(file).is_relative() && !here.exists() {
         let in_workspace = root.join(file);
         if in_workspace.is_file() {
             return Ok(in_workspace);
         }
+        return Err(EngineError::InvalidInput(format!(
+            "no file `{file}` here (`{}`) or in the workspace (`{}`)",
+            here.display(),
+            in_workspace.display()
+        ))
+        .into());
     }
     Ok(here)
 }
@@ -768,6 +782,17 @@ fn usage_position(query: &str) -> Option<(&str, &str)> {
     let (file, line) = rest.rsplit_once(':')?;
     let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     (numeric(line) && numeric(column) && !file.is_empty()).then(|| (file, &query[file.len() + 1..]))
+}
+
+/// A position with a line or column 0 is a mistake (both count from 1),
+/// not the name of a symbol to look for.
+fn check_position(query: &str, line_column: &str) -> Result<(), EngineError> {
+    if line_column.split(':').any(|n| n.bytes().all(|b| b == b'0')) {
+        return Err(EngineError::InvalidInput(format!(
+            "expected FILE:LINE:COL with a line and a column from 1, got `{query}`"
+        )));
+    }
+    Ok(())
 }
 
 /// When a command had to index first, say so on stderr.
