@@ -461,8 +461,8 @@ impl Engine {
 }
 
 /// How far find usages goes in the workspace's languages, most files
-/// first: "across files in go, python; within each file in java; not in
-/// markdown, text".
+/// first: "across files in go, python; within each file (and names defined
+/// once in the workspace) in java; not in markdown, text".
 fn usages_reach(languages: &[LanguageStats]) -> String {
     if languages.is_empty() {
         return "in no language yet (nothing is indexed)".to_owned();
@@ -476,7 +476,10 @@ fn usages_reach(languages: &[LanguageStats]) -> String {
     };
     [
         ("across files in", named("workspace")),
-        ("within each file in", named("file")),
+        (
+            "within each file (and names defined once in the workspace) in",
+            named("file"),
+        ),
         ("not in", named("none")),
     ]
     .into_iter()
@@ -551,7 +554,8 @@ mod tests {
         assert!(
             usages.message.starts_with(
                 "finds definitions and references across files in go; \
-                 within each file in java; not in markdown; "
+                 within each file (and names defined once in the workspace) in java; \
+                 not in markdown; "
             ),
             "{}",
             usages.message
