@@ -449,6 +449,7 @@ impl Host {
     /// its root.
     pub fn usages(&self, query: &UsagesQuery) -> Result<UsagesResponse, EngineError> {
         self.begin_read()?;
+        self.settle_buffers();
         match query {
             UsagesQuery::Position { path, line, column } => {
                 let (root, rel) = self.resolve(path)?;
@@ -508,8 +509,24 @@ impl Host {
         limit: usize,
     ) -> Result<SimilarResponse, EngineError> {
         self.begin_read()?;
+        self.settle_buffers();
         let (root, rel) = self.resolve(path)?;
         root.engine.similar(&rel, line, limit)
+    }
+
+    /// Waits, up to [`BUFFER_WAIT`], until the editor's edits sent so far
+    /// are applied. Find usages and similar take a position in the
+    /// editor's newest text, and the user asks them once, pointing at a
+    /// name: the debounce that batches keystrokes for search would let
+    /// them read the text before the last edit, and miss the symbol at the
+    /// position or a call just typed in another buffer. With nothing
+    /// pending (the usual case) this costs a lock.
+    fn settle_buffers(&self) {
+        if !self.shared.pending.buffers_applied() && !self.settle(false, BUFFER_WAIT) {
+            tracing::debug!(
+                "edits not applied after {BUFFER_WAIT:?}: answering from the text before them"
+            );
+        }
     }
 
     /// Context for `query` within `max_tokens`, from every root: each
@@ -673,6 +690,11 @@ impl Host {
 /// (the CPython standard library takes about 4 s; the writer may first
 /// finish a batch of embedding).
 const USAGES_WAIT: Duration = Duration::from_secs(120);
+
+/// How long find usages and similar wait for the editor's pending edits
+/// (see `Host::settle_buffers`): applying a buffer takes milliseconds, but
+/// the writer may be in the middle of a batch of background work.
+const BUFFER_WAIT: Duration = Duration::from_secs(1);
 
 fn no_roots() -> EngineError {
     EngineError::InvalidInput("the workspace has no roots".into())

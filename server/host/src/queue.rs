@@ -32,7 +32,8 @@ pub(crate) enum BufferEdit {
 /// Edits not yet taken by the writer, coalesced.
 #[derive(Default)]
 pub(crate) struct Edits {
-    pub(crate) buffers: HashMap<PathBuf, BufferEdit>,
+    /// Each buffer's newest edit, with its sequence number.
+    pub(crate) buffers: HashMap<PathBuf, (u64, BufferEdit)>,
     pub(crate) files: HashSet<PathBuf>,
     /// Some event could not name its files, or too many changed.
     pub(crate) files_all: bool,
@@ -48,6 +49,16 @@ impl Edits {
 #[derive(Default)]
 pub(crate) struct Pending {
     edits: Mutex<Edits>,
+    /// Buffer edits sent but not yet applied by the writer, by path: the
+    /// sequence number of the newest. Reads that must see the editor's
+    /// latest text (find usages, similar) settle first while any is left.
+    unapplied: Mutex<Unapplied>,
+}
+
+#[derive(Default)]
+struct Unapplied {
+    next: u64,
+    newest: HashMap<PathBuf, u64>,
 }
 
 impl Pending {
@@ -56,8 +67,33 @@ impl Pending {
     pub(crate) fn buffer(&self, path: PathBuf, edit: BufferEdit) -> bool {
         let mut edits = self.edits.lock().expect("edits lock");
         let wake = edits.is_empty();
-        edits.buffers.insert(path, edit);
+        {
+            let mut unapplied = self.unapplied.lock().expect("unapplied lock");
+            unapplied.next += 1;
+            let seq = unapplied.next;
+            unapplied.newest.insert(path.clone(), seq);
+            edits.buffers.insert(path, (seq, edit));
+        }
         wake
+    }
+
+    /// The writer applied `path`'s edit number `seq` (its text is in the
+    /// overlay, or its close is done): the path is settled unless a newer
+    /// edit came meanwhile.
+    pub(crate) fn applied(&self, path: &std::path::Path, seq: u64) {
+        let mut unapplied = self.unapplied.lock().expect("unapplied lock");
+        if unapplied.newest.get(path) == Some(&seq) {
+            unapplied.newest.remove(path);
+        }
+    }
+
+    /// True when every buffer edit sent so far has been applied.
+    pub(crate) fn buffers_applied(&self) -> bool {
+        self.unapplied
+            .lock()
+            .expect("unapplied lock")
+            .newest
+            .is_empty()
     }
 
     /// Records files changed on disk (none named: anything may have).
@@ -97,7 +133,7 @@ mod tests {
         assert!(!pending.files(vec![PathBuf::from("/w/b.py")]));
         let taken = pending.take();
         assert_eq!(taken.buffers.len(), 1);
-        match &taken.buffers[&a] {
+        match &taken.buffers[&a].1 {
             BufferEdit::Text(text) => assert_eq!(text, "999"),
             BufferEdit::Close => panic!("the newest edit is a text"),
         }
@@ -112,5 +148,25 @@ mod tests {
         );
         let taken = pending.take();
         assert!(taken.files_all && taken.files.is_empty());
+    }
+
+    #[test]
+    fn a_path_is_settled_when_its_newest_edit_is_applied() {
+        let pending = Pending::default();
+        let a = PathBuf::from("/w/a.py");
+        assert!(pending.buffers_applied());
+        pending.buffer(a.clone(), BufferEdit::Text("1".to_owned()));
+        let (first, _) = pending.take().buffers.remove(&a).unwrap();
+        pending.buffer(a.clone(), BufferEdit::Text("2".to_owned()));
+        // The writer applies the text it took; a newer one is on its way.
+        pending.applied(&a, first);
+        assert!(!pending.buffers_applied());
+        let (second, _) = pending.take().buffers.remove(&a).unwrap();
+        pending.buffer(a.clone(), BufferEdit::Close);
+        pending.applied(&a, second);
+        assert!(!pending.buffers_applied(), "the close is not applied yet");
+        let (close, _) = pending.take().buffers.remove(&a).unwrap();
+        pending.applied(&a, close);
+        assert!(pending.buffers_applied());
     }
 }

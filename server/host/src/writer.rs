@@ -23,7 +23,7 @@
 //! cannot race here: there is one thread and one queue.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -98,6 +98,8 @@ const EMBED_RETRY: Duration = Duration::from_secs(60);
 struct PendingBuffer {
     text: String,
     due: Instant,
+    /// The edit's number in the queue (see `queue::Pending::applied`).
+    seq: u64,
 }
 
 /// Why the loop stops.
@@ -129,7 +131,8 @@ pub(crate) struct Writer {
     /// When the last buffer change came (background embedding keeps to one
     /// core for a while after).
     last_typed: Option<Instant>,
-    closes: Vec<PathBuf>,
+    /// Buffers closed, with the close's number in the queue.
+    closes: Vec<(PathBuf, u64)>,
     disk: HashSet<PathBuf>,
     /// Some event could not name its files: reconcile everything.
     disk_all: bool,
@@ -258,15 +261,14 @@ impl Writer {
         match change {
             Change::Edits => {
                 let edits = self.shared.pending.take();
-                for (path, edit) in edits.buffers {
+                for (path, (seq, edit)) in edits.buffers {
                     match edit {
-                        BufferEdit::Text(text) => self.take_buffer(path, text, now),
+                        BufferEdit::Text(text) => self.take_buffer(path, text, seq, now),
                         BufferEdit::Close => {
                             self.buffers.remove(&path);
                             self.applied.remove(&path);
-                            if !self.closes.contains(&path) {
-                                self.closes.push(path);
-                            }
+                            self.closes.retain(|(p, _)| p != &path);
+                            self.closes.push((path, seq));
                         }
                     }
                 }
@@ -346,8 +348,8 @@ impl Writer {
     /// searchable without waiting); changes that follow within the debounce
     /// wait for typing to pause, so a burst costs two applications, not one
     /// a keystroke.
-    fn take_buffer(&mut self, path: PathBuf, text: String, now: Instant) {
-        self.closes.retain(|p| p != &path);
+    fn take_buffer(&mut self, path: PathBuf, text: String, seq: u64, now: Instant) {
+        self.closes.retain(|(p, _)| p != &path);
         self.last_typed = Some(now);
         let quiet = !self.buffers.contains_key(&path)
             && self
@@ -355,7 +357,7 @@ impl Writer {
                 .get(&path)
                 .is_none_or(|at| now.duration_since(*at) >= self.debounce);
         let due = if quiet { now } else { now + self.debounce };
-        self.buffers.insert(path, PendingBuffer { text, due });
+        self.buffers.insert(path, PendingBuffer { text, due, seq });
     }
 
     fn roots(&self) -> Vec<Arc<Root>> {
@@ -375,59 +377,73 @@ impl Writer {
         if closes.is_empty() && due.is_empty() {
             return false;
         }
-        for path in closes {
-            let Some((root, rel)) = self.shared.locate(&path) else {
-                continue;
-            };
-            let Some(engine) = self.engines.get_mut(&root.path) else {
-                continue;
-            };
-            engine.set_focus(&rel, false);
-            // The file's committed chunks that lack a vector are the
-            // background's: closing costs only the overlay.
-            let closed = guarded(&self.shared, &path.display().to_string(), || {
-                engine.close_buffer(&rel)
-            });
-            if let Some(Err(err)) = closed {
-                tracing::warn!("closing {}: {err}", path.display());
-            }
+        for (path, seq) in closes {
+            self.close_buffer(&path);
+            // Readers waiting for the editor's latest text may go on.
+            self.shared.pending.applied(&path, seq);
         }
         for path in due {
             let Some(pending) = self.buffers.remove(&path) else {
                 continue;
             };
-            self.applied.insert(path.clone(), Instant::now());
-            let Some((root, rel)) = self.shared.locate(&path) else {
-                continue;
-            };
-            let Some(engine) = self.engines.get_mut(&root.path) else {
-                continue;
-            };
-            // Open files are embedded first (their neighbours next).
-            engine.set_focus(&rel, true);
-            let text = pending.text;
-            let started = Instant::now();
-            let applied = guarded(&self.shared, &path.display().to_string(), || {
-                engine.set_buffer(&rel, &text).and_then(|changed| {
-                    let overlaid = started.elapsed();
-                    if changed {
-                        let report = engine.embed_buffer(&rel)?;
-                        tracing::debug!(
-                            "buffer {rel}: overlaid in {overlaid:?}, {} chunks embedded in {:?}",
-                            report.embedded,
-                            report.duration
-                        );
-                    }
-                    Ok(())
-                })
-            });
-            match applied {
-                Some(Ok(())) => self.unflushed = true,
-                Some(Err(err)) => tracing::warn!("re-indexing {}: {err}", path.display()),
-                None => {}
-            }
+            let seq = pending.seq;
+            self.apply_buffer(&path, pending);
+            self.shared.pending.applied(&path, seq);
         }
         true
+    }
+
+    /// A closed buffer's file returns to its committed (disk) content.
+    fn close_buffer(&mut self, path: &Path) {
+        let Some((root, rel)) = self.shared.locate(path) else {
+            return;
+        };
+        let Some(engine) = self.engines.get_mut(&root.path) else {
+            return;
+        };
+        engine.set_focus(&rel, false);
+        // The file's committed chunks that lack a vector are the
+        // background's: closing costs only the overlay.
+        let closed = guarded(&self.shared, &path.display().to_string(), || {
+            engine.close_buffer(&rel)
+        });
+        if let Some(Err(err)) = closed {
+            tracing::warn!("closing {}: {err}", path.display());
+        }
+    }
+
+    /// A buffer's newest text into its root's overlay, then embedded.
+    fn apply_buffer(&mut self, path: &Path, pending: PendingBuffer) {
+        self.applied.insert(path.to_path_buf(), Instant::now());
+        let Some((root, rel)) = self.shared.locate(path) else {
+            return;
+        };
+        let Some(engine) = self.engines.get_mut(&root.path) else {
+            return;
+        };
+        // Open files are embedded first (their neighbours next).
+        engine.set_focus(&rel, true);
+        let text = pending.text;
+        let started = Instant::now();
+        let applied = guarded(&self.shared, &path.display().to_string(), || {
+            engine.set_buffer(&rel, &text).and_then(|changed| {
+                let overlaid = started.elapsed();
+                if changed {
+                    let report = engine.embed_buffer(&rel)?;
+                    tracing::debug!(
+                        "buffer {rel}: overlaid in {overlaid:?}, {} chunks embedded in {:?}",
+                        report.embedded,
+                        report.duration
+                    );
+                }
+                Ok(())
+            })
+        });
+        match applied {
+            Some(Ok(())) => self.unflushed = true,
+            Some(Err(err)) => tracing::warn!("re-indexing {}: {err}", path.display()),
+            None => {}
+        }
     }
 
     /// Changes on disk, once their quiet time has passed (at once for a

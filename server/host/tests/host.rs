@@ -226,6 +226,59 @@ fn usages_see_the_unsaved_buffer_and_a_saved_then_closed_file_is_read_again() {
     assert_eq!(refs(&host).len(), 4);
 }
 
+#[test]
+fn usages_right_after_an_edit_see_it_whatever_the_debounce() {
+    let ws = Workspace::new(&[&[
+        ("lib.py", "def fetch(url):\n    return url\n"),
+        ("app.py", "from lib import fetch\n\nfetch('a')\n"),
+    ]]);
+    let host = ws.host();
+    let refs = |host: &Host| -> Vec<(String, u32)> {
+        host.usages(&UsagesQuery::Symbol("fetch".into()))
+            .unwrap()
+            .references
+            .into_iter()
+            .map(|u| (u.path, u.line))
+            .collect()
+    };
+    assert_eq!(refs(&host).len(), 2);
+    let app = ws.root().join("app.py");
+    host.buffer(
+        &app,
+        "from lib import fetch\n\nfetch('a')\nfetch('b')\n".to_owned(),
+    );
+    assert!(host.settle(false, SETTLE));
+    // Keystrokes now wait this long before search sees them; find usages,
+    // asked of the text the editor shows, must not wait for it.
+    host.set_debounce(Duration::from_secs(60));
+    let typed = "from lib import fetch\n\nfetch('a')\nfetch('b')\nfetch('c')\n";
+    host.buffer(&app, typed.to_owned());
+    assert_eq!(
+        refs(&host).last(),
+        Some(&("app.py".to_owned(), 5)),
+        "the call typed last counts at once"
+    );
+    host.buffer(&app, format!("{typed}x = 1\nfetch('d')\n"));
+    let at = host
+        .usages(&UsagesQuery::Position {
+            path: app.to_string_lossy().into_owned(),
+            line: 7,
+            column: 1,
+        })
+        .unwrap();
+    assert_eq!(
+        at.symbol, "fetch",
+        "the position is read in the newest text"
+    );
+
+    // A file never saved, closed: its call is gone at once.
+    let scratch = ws.root().join("scratch.py");
+    host.buffer(&scratch, "from lib import fetch\nfetch('x')\n".to_owned());
+    assert!(refs(&host).iter().any(|(p, _)| p == "scratch.py"));
+    host.close(&scratch);
+    assert!(!refs(&host).iter().any(|(p, _)| p == "scratch.py"));
+}
+
 /// A deterministic generator (xorshift), so the test needs no crate.
 struct Rng(u64);
 
