@@ -448,6 +448,33 @@ fn positions_from_the_workspace_root_work_from_elsewhere() {
 }
 
 #[test]
+fn index_and_publish_take_the_workspace_as_path_too() {
+    let ws = TestWorkspace::fixture("workspace");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let root = ws.root.to_str().unwrap();
+    let from_elsewhere = |args: &[&str]| {
+        Run(ws
+            .command(args)
+            .current_dir(elsewhere.path())
+            .output()
+            .unwrap())
+    };
+    // `--path P`, as search, similar, usages, health and stats take it.
+    let indexed = from_elsewhere(&["index", "--path", root, "--lexical-only", "--json"]);
+    assert_eq!(indexed.ok().json()["files"], 7);
+    let both = from_elsewhere(&["index", root, "--path", root]);
+    assert_eq!(both.code(), 2, "{}", both.stderr());
+    // Publish reads it too, then says what is missing to publish.
+    let publish = from_elsewhere(&["publish", "--path", root]);
+    assert_eq!(publish.code(), 2, "{}", publish.stderr());
+    assert!(
+        publish.stderr().contains("no team index is set"),
+        "{}",
+        publish.stderr()
+    );
+}
+
+#[test]
 fn health_and_stats_report_every_component() {
     let ws = TestWorkspace::fixture("workspace");
     ws.dowse(&["index", "--lexical-only"]).ok();

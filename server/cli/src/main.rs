@@ -48,6 +48,9 @@ enum Command {
     Index {
         /// The workspace root.
         path: Option<PathBuf>,
+        /// The workspace root, as the other commands take it.
+        #[arg(long = "path", value_name = "P", conflicts_with = "path")]
+        path_flag: Option<PathBuf>,
         /// Index for keyword search only: no embeddings.
         #[arg(long)]
         lexical_only: bool,
@@ -149,6 +152,9 @@ enum Command {
     Publish {
         /// The workspace root (default: the current directory).
         path: Option<PathBuf>,
+        /// The workspace root, as the other commands take it.
+        #[arg(long = "path", value_name = "P", conflicts_with = "path")]
+        path_flag: Option<PathBuf>,
         /// The Qdrant gRPC URL (default: the remote_url setting), e.g. http://127.0.0.1:6334.
         /// The API key comes from the remote_api_key setting or DOWSE_REMOTE_API_KEY.
         #[arg(long, value_name = "URL")]
@@ -459,9 +465,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Index {
             path,
+            path_flag,
             lexical_only,
             json,
         } => {
+            let path = path.or(path_flag);
             // It exits without searching: the vectors go to the embedding
             // cache, where the next command loads them from, and are not
             // held in memory too (25 MB for the CPython stdlib).
@@ -529,6 +537,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Publish {
             path,
+            path_flag,
             to,
             collection,
             repo,
@@ -537,6 +546,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             replicas,
             json,
         } => {
+            let path = path.or(path_flag);
             let root = workspace(path.clone())?;
             let mut engine = open(path, &globals)?;
             // The flags are checked as the settings they stand for.
