@@ -409,10 +409,9 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<WalkOutput, WalkError>
             if skip_dirs.iter().any(|d| entry.path() == d) {
                 return false;
             }
-            let hidden = entry
-                .file_name()
-                .to_str()
-                .is_none_or(|n| n.starts_with('.'));
+            // By the name's bytes: a name that is not UTF-8 is not hidden
+            // for that, and its file is reported as skipped below.
+            let hidden = entry.file_name().as_encoded_bytes().starts_with(b".");
             !hidden
                 || relative(&root, entry.path()).is_some_and(|rel| admits_hidden(&literal, &rel))
         });
@@ -496,7 +495,11 @@ fn visit(
     let rel = relative(root, path);
     let Some(rel_path) = rel else {
         return Visit::Skip(Skipped {
-            path: path.to_string_lossy().into_owned(),
+            path: path
+                .strip_prefix(root)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .into_owned(),
             reason: SkipReason::PathNotUtf8,
         });
     };
@@ -643,6 +646,25 @@ mod tests {
             ..WalkOptions::default()
         };
         assert!(matches!(walk(&root, &bad), Err(WalkError::BadGlob { .. })));
+    }
+
+    /// A name that is not UTF-8 (Linux allows any bytes but `/` and NUL)
+    /// is reported as skipped, not dropped without a word; one that starts
+    /// with a dot is hidden all the same.
+    #[test]
+    fn a_file_name_that_is_not_utf8_is_reported() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root, "ok.py", b"x = 1");
+        fs::write(root.join(OsStr::from_bytes(b"bad\xffname.py")), b"y = 2").unwrap();
+        fs::create_dir(root.join(OsStr::from_bytes(b".hid\xff"))).unwrap();
+        fs::write(root.join(OsStr::from_bytes(b".hid\xff/in.py")), b"z = 3").unwrap();
+        let out = walk(&root, &WalkOptions::default()).unwrap();
+        let (files, skipped) = summary(&out);
+        assert_eq!(files, ["ok.py"]);
+        assert_eq!(skipped, ["bad\u{FFFD}name.py: path not UTF-8"]);
     }
 
     #[test]
