@@ -1,6 +1,8 @@
 //! The `dowse` CLI end to end: the real binary, a fixture workspace on disk,
 //! a real tantivy index in a temporary directory.
 
+use std::path::Path;
+
 use dowse_tests::{Run, TestWorkspace};
 use serde_json::Value;
 
@@ -393,6 +395,11 @@ fn a_file_nested_thousands_deep_does_not_crash_find_usages() {
     );
 }
 
+/// `dowse` in `ws`'s environment, run from `dir`.
+fn run_in(ws: &TestWorkspace, dir: &Path, args: &[&str]) -> Run {
+    Run(ws.command(args).current_dir(dir).output().unwrap())
+}
+
 /// A position as search results print it, from the workspace root, works
 /// from any directory when the workspace is given with `--path`; a path
 /// relative to where the user is still comes first.
@@ -401,13 +408,7 @@ fn positions_from_the_workspace_root_work_from_elsewhere() {
     let ws = TestWorkspace::fixture("workspace");
     let elsewhere = tempfile::tempdir().unwrap();
     let root = ws.root.to_str().unwrap();
-    let from_elsewhere = |args: &[&str]| {
-        Run(ws
-            .command(args)
-            .current_dir(elsewhere.path())
-            .output()
-            .unwrap())
-    };
+    let from_elsewhere = |args: &[&str]| run_in(&ws, elsewhere.path(), args);
     let by_position = from_elsewhere(&[
         "usages",
         "src/net/uploader.py:22:9",
@@ -452,13 +453,7 @@ fn index_and_publish_take_the_workspace_as_path_too() {
     let ws = TestWorkspace::fixture("workspace");
     let elsewhere = tempfile::tempdir().unwrap();
     let root = ws.root.to_str().unwrap();
-    let from_elsewhere = |args: &[&str]| {
-        Run(ws
-            .command(args)
-            .current_dir(elsewhere.path())
-            .output()
-            .unwrap())
-    };
+    let from_elsewhere = |args: &[&str]| run_in(&ws, elsewhere.path(), args);
     // `--path P`, as search, similar, usages, health and stats take it.
     let indexed = from_elsewhere(&["index", "--path", root, "--lexical-only", "--json"]);
     assert_eq!(indexed.ok().json()["files"], 7);

@@ -173,23 +173,30 @@ fn closing_a_buffer_returns_its_file_to_the_disk_and_costs_only_that_file() {
     assert_eq!(after.vectors, before.vectors);
 }
 
-#[test]
-fn usages_see_the_unsaved_buffer_and_a_saved_then_closed_file_is_read_again() {
-    let ws = Workspace::new(&[&[
+/// `lib.py` defines `fetch`, `app.py` imports and calls it once.
+fn fetch_workspace() -> Workspace {
+    Workspace::new(&[&[
         ("lib.py", "def fetch(url):\n    return url\n"),
         ("app.py", "from lib import fetch\n\nfetch('a')\n"),
-    ]]);
+    ]])
+}
+
+/// The references of `fetch`: path and line.
+fn fetch_refs(host: &Host) -> Vec<(String, u32)> {
+    host.usages(&UsagesQuery::Symbol("fetch".into()))
+        .unwrap()
+        .references
+        .into_iter()
+        .map(|u| (u.path, u.line))
+        .collect()
+}
+
+#[test]
+fn usages_see_the_unsaved_buffer_and_a_saved_then_closed_file_is_read_again() {
+    let ws = fetch_workspace();
     let host = ws.host();
-    let refs = |host: &Host| -> Vec<(String, u32)> {
-        host.usages(&UsagesQuery::Symbol("fetch".into()))
-            .unwrap()
-            .references
-            .into_iter()
-            .map(|u| (u.path, u.line))
-            .collect()
-    };
     assert_eq!(
-        refs(&host),
+        fetch_refs(&host),
         [("app.py".to_owned(), 1), ("app.py".to_owned(), 3)]
     );
     let app = ws.root().join("app.py");
@@ -197,7 +204,7 @@ fn usages_see_the_unsaved_buffer_and_a_saved_then_closed_file_is_read_again() {
     host.buffer(&app, edited.to_owned());
     assert!(host.settle(false, SETTLE));
     assert_eq!(
-        refs(&host),
+        fetch_refs(&host),
         [
             ("app.py".to_owned(), 1),
             ("app.py".to_owned(), 3),
@@ -223,25 +230,14 @@ fn usages_see_the_unsaved_buffer_and_a_saved_then_closed_file_is_read_again() {
     host.files_changed(vec![app.clone()]);
     host.close(&app);
     assert!(host.settle(false, SETTLE));
-    assert_eq!(refs(&host).len(), 4);
+    assert_eq!(fetch_refs(&host).len(), 4);
 }
 
 #[test]
 fn usages_right_after_an_edit_see_it_whatever_the_debounce() {
-    let ws = Workspace::new(&[&[
-        ("lib.py", "def fetch(url):\n    return url\n"),
-        ("app.py", "from lib import fetch\n\nfetch('a')\n"),
-    ]]);
+    let ws = fetch_workspace();
     let host = ws.host();
-    let refs = |host: &Host| -> Vec<(String, u32)> {
-        host.usages(&UsagesQuery::Symbol("fetch".into()))
-            .unwrap()
-            .references
-            .into_iter()
-            .map(|u| (u.path, u.line))
-            .collect()
-    };
-    assert_eq!(refs(&host).len(), 2);
+    assert_eq!(fetch_refs(&host).len(), 2);
     let app = ws.root().join("app.py");
     host.buffer(
         &app,
@@ -254,7 +250,7 @@ fn usages_right_after_an_edit_see_it_whatever_the_debounce() {
     let typed = "from lib import fetch\n\nfetch('a')\nfetch('b')\nfetch('c')\n";
     host.buffer(&app, typed.to_owned());
     assert_eq!(
-        refs(&host).last(),
+        fetch_refs(&host).last(),
         Some(&("app.py".to_owned(), 5)),
         "the call typed last counts at once"
     );
@@ -274,9 +270,9 @@ fn usages_right_after_an_edit_see_it_whatever_the_debounce() {
     // A file never saved, closed: its call is gone at once.
     let scratch = ws.root().join("scratch.py");
     host.buffer(&scratch, "from lib import fetch\nfetch('x')\n".to_owned());
-    assert!(refs(&host).iter().any(|(p, _)| p == "scratch.py"));
+    assert!(fetch_refs(&host).iter().any(|(p, _)| p == "scratch.py"));
     host.close(&scratch);
-    assert!(!refs(&host).iter().any(|(p, _)| p == "scratch.py"));
+    assert!(!fetch_refs(&host).iter().any(|(p, _)| p == "scratch.py"));
 }
 
 /// A deterministic generator (xorshift), so the test needs no crate.
