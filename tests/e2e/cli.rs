@@ -142,6 +142,36 @@ fn search_returns_the_expected_chunk_first() {
     }
 }
 
+/// A query that is a file's name or path answers with that file, every
+/// chunk of it before anything else.
+#[test]
+fn a_file_name_as_the_query_finds_that_file_first() {
+    let ws = TestWorkspace::fixture("workspace");
+    ws.dowse(&["index"]).ok();
+    for query in [
+        "client.py",
+        "net/client.py",
+        "./src/net/client.py",
+        "`client.py`",
+    ] {
+        let response = search(&ws, query);
+        let paths: Vec<&str> = response["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["path"].as_str().unwrap())
+            .collect();
+        let of_file = paths
+            .iter()
+            .take_while(|p| **p == "src/net/client.py")
+            .count();
+        assert!(
+            of_file >= 4 && paths[of_file..].iter().all(|p| *p != "src/net/client.py"),
+            "query {query:?}: {paths:?}"
+        );
+    }
+}
+
 #[test]
 fn search_json_has_the_documented_shape() {
     let ws = TestWorkspace::fixture("workspace");

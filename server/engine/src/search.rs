@@ -177,7 +177,29 @@ impl Engine {
                 chunks.push((score, chunk));
             }
         }
-        let named = Named::of(query).filter(|_| ranking.definitions_first);
+        // A query that is a file's name or path (`client.py`,
+        // `net/client.py`) asks for that file: its chunks come first, and
+        // it is not read as a qualified name (`client` `.py`).
+        let files_named = if ranking.files_named_first {
+            self.files_named(&snapshot.overlay, query)
+        } else {
+            Vec::new()
+        };
+        if !files_named.is_empty() {
+            let mut seen: HashSet<u64> = chunks.iter().map(|(_, c)| c.chunk_id).collect();
+            for path in &files_named {
+                for mut chunk in snapshot.file_chunks(path)? {
+                    if seen.insert(chunk.chunk_id) && keep(&chunk) {
+                        if !whole_definitions {
+                            chunk.definition = None;
+                        }
+                        chunks.push((0.0, chunk));
+                    }
+                }
+            }
+        }
+        let named =
+            Named::of(query).filter(|_| ranking.definitions_first && files_named.is_empty());
         if let Some(named) = named.as_ref().filter(|n| n.whole) {
             // The definitions of a name may lie below the candidates (a
             // short class header among a hundred uses): looked up by name.
@@ -211,6 +233,10 @@ impl Engine {
                     Role::NotCode => ranking.not_code_factor,
                     _ => ranking.test_factor,
                 };
+            }
+            if files_named.contains(&chunk.path) {
+                // Above every other chunk, in their own order.
+                *score += 2.0 * top;
             }
             let Some(named) = &named else { continue };
             let found = named.matches(chunk);
@@ -277,18 +303,59 @@ fn lift_by_file(chunks: &mut [(f32, StoredChunk)], weight: f32) {
     }
 }
 
+/// Files named in full at most: `mod.rs` or `index.ts` may name dozens.
+const MAX_FILES_NAMED: usize = 20;
+
+impl Engine {
+    /// The files a query names when it is nothing but a file name or a
+    /// workspace path (`client.py`, `net/client.py`, `./src/net/client.py`,
+    /// quoted or not): the indexed files (and open buffers) whose path is
+    /// that or ends with `/` and that, at most [`MAX_FILES_NAMED`]. None
+    /// for anything else, and for a name no file has (`self.go` is then a
+    /// qualified name).
+    fn files_named(&self, overlay: &crate::overlay::OverlayView, query: &str) -> Vec<String> {
+        let name = query.trim_matches(|c: char| matches!(c, '`' | '"' | '\''));
+        let name = name.strip_prefix("./").unwrap_or(name);
+        if name.is_empty() || name.chars().any(char::is_whitespace) || !names_file(name) {
+            return Vec::new();
+        }
+        let suffix = format!("/{name}");
+        let named = |path: &str| path == name || path.ends_with(&suffix);
+        let mut out: Vec<String> = {
+            let table = self.files.read().expect("file table lock");
+            table
+                .files
+                .keys()
+                .filter(|p| named(p))
+                .take(MAX_FILES_NAMED)
+                .cloned()
+                .collect()
+        };
+        for path in overlay.paths() {
+            if named(path) && out.len() < MAX_FILES_NAMED && !out.iter().any(|p| p == path) {
+                out.push(path.to_owned());
+            }
+        }
+        out
+    }
+}
+
+/// Whether `text` looks like a file name: a stem, a dot and an extension
+/// dowse reads as a language (`lexer.py`, `src/net.rs`).
+fn names_file(text: &str) -> bool {
+    text.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty()
+            && !stem.ends_with('/')
+            && (1..=5).contains(&ext.len())
+            && ext.chars().all(|c| c.is_ascii_alphanumeric())
+            && dowse_syntax::Language::from_path(std::path::Path::new(text)).is_some()
+    })
+}
+
 /// Whether a query is about one file: a path prefix that is a file, or a
 /// file name in the query (`lexer.py`, `src/net.rs`): then every place in it
 /// may be an answer.
 fn about_one_file(request: &SearchRequest, query: &str) -> bool {
-    let names_file = |text: &str| {
-        text.rsplit_once('.').is_some_and(|(stem, ext)| {
-            !stem.is_empty()
-                && (1..=5).contains(&ext.len())
-                && ext.chars().all(|c| c.is_ascii_alphanumeric())
-                && dowse_syntax::Language::from_path(std::path::Path::new(text)).is_some()
-        })
-    };
     request
         .path_prefix
         .as_deref()

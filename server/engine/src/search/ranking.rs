@@ -105,6 +105,14 @@ pub struct Ranking {
     /// set D's questions .004; dropping a leading "how is" or "where are"
     /// as well gained .002 (one query) and was left out.
     pub trim_closing_punctuation: bool,
+    /// A query that is nothing but a file's name or workspace path
+    /// (`client.py`, `net/client.py`) ranks that file's chunks first, and
+    /// is not read as a qualified name. Typed into the sidebar or the
+    /// picker, "client.py" put `uploader.py`'s `__init__` (which mentions
+    /// the client) above every chunk of `client.py`. No query of set D or
+    /// the language sets is a file name: their figures are unchanged
+    /// (2026-12-06); a test holds the rule.
+    pub files_named_first: bool,
 }
 
 /// How hybrid search combines its two rankings.
@@ -138,6 +146,7 @@ impl Default for Ranking {
             file_support: 0.0,
             two_word_names_from: 8,
             trim_closing_punctuation: true,
+            files_named_first: true,
         }
     }
 }
