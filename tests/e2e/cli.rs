@@ -11,6 +11,16 @@ fn search(ws: &TestWorkspace, query: &str) -> Value {
         .json()
 }
 
+/// The paths of a search response's results, in order.
+fn result_paths(response: &Value) -> Vec<&str> {
+    response["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect()
+}
+
 fn first(response: &Value) -> (String, Option<String>) {
     let top = &response["results"][0];
     (
@@ -155,12 +165,7 @@ fn a_file_name_as_the_query_finds_that_file_first() {
         "`client.py`",
     ] {
         let response = search(&ws, query);
-        let paths: Vec<&str> = response["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["path"].as_str().unwrap())
-            .collect();
+        let paths = result_paths(&response);
         let of_file = paths
             .iter()
             .take_while(|p| **p == "src/net/client.py")
@@ -200,12 +205,7 @@ fn search_json_has_the_documented_shape() {
 fn ignored_files_are_not_searchable() {
     let ws = TestWorkspace::fixture("workspace");
     let response = search(&ws, "generated_function_that_must_not_be_indexed");
-    let paths: Vec<&str> = response["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["path"].as_str().unwrap())
-        .collect();
+    let paths = result_paths(&response);
     assert!(!paths.iter().any(|p| p.starts_with("build/")), "{paths:?}");
 }
 
