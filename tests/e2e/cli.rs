@@ -201,6 +201,31 @@ fn search_json_has_the_documented_shape() {
     assert!(top["snippet"].as_str().unwrap().contains("failed"));
 }
 
+/// A search in a workspace with nothing dowse reads says so, not only
+/// "no results".
+#[test]
+fn a_search_in_a_workspace_with_nothing_indexed_says_so() {
+    let ws = TestWorkspace::empty();
+    ws.write("notes.bin", [0u8, 1, 2, 3]);
+    let run = ws.dowse(&["search", "anything", "--mode", "lexical"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stdout().is_empty(), "{}", run.stdout());
+    assert!(
+        run.stderr().contains("nothing is indexed in")
+            && run.stderr().contains("dowse index --json"),
+        "{}",
+        run.stderr()
+    );
+    // With files indexed, no results stays just that.
+    ws.write("a.py", "def alpha():\n    return 1\n");
+    let run = ws.dowse(&["search", "zebra", "--mode", "lexical"]);
+    assert!(
+        !run.stderr().contains("nothing is indexed"),
+        "{}",
+        run.stderr()
+    );
+}
+
 #[test]
 fn ignored_files_are_not_searchable() {
     let ws = TestWorkspace::fixture("workspace");

@@ -533,6 +533,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 output::json(&response)?;
             } else {
                 output::search_results(&response);
+                if response.results.is_empty() && scope == Scope::Local && engine.stats().files == 0
+                {
+                    output::note(&format!(
+                        "nothing is indexed in `{}`: no file there is one dowse reads \
+                         (`dowse index --json` lists what was skipped, and why)",
+                        engine.root().display()
+                    ));
+                }
             }
         }
         Command::Publish {
