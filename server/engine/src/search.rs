@@ -156,24 +156,25 @@ impl Engine {
                 },
             },
         };
-        let keep = |chunk: &StoredChunk| {
+        // A chunk as the answer holds it, if the request's filters keep it.
+        let shown = |mut chunk: StoredChunk| {
             let outside = prefix.is_some_and(|prefix| !under(&chunk.path, prefix));
             let other_language =
                 !request.languages.is_empty() && !request.languages.contains(&chunk.language);
-            !(outside || other_language)
+            if outside || other_language {
+                return None;
+            }
+            if !whole_definitions {
+                chunk.definition = None;
+            }
+            Some(chunk)
         };
         let mut chunks = Vec::with_capacity(ranked.len());
         for (chunk_id, score) in ranked {
             // A vector may outlive its chunk by a moment (the lexical commit
             // comes first), and a committed chunk of a file open in an
             // editor is masked: such hits are skipped.
-            if let Some(mut chunk) = snapshot.chunk(chunk_id)? {
-                if !keep(&chunk) {
-                    continue;
-                }
-                if !whole_definitions {
-                    chunk.definition = None;
-                }
+            if let Some(chunk) = snapshot.chunk(chunk_id)?.and_then(shown) {
                 chunks.push((score, chunk));
             }
         }
@@ -188,11 +189,10 @@ impl Engine {
         if !files_named.is_empty() {
             let mut seen: HashSet<u64> = chunks.iter().map(|(_, c)| c.chunk_id).collect();
             for path in &files_named {
-                for mut chunk in snapshot.file_chunks(path)? {
-                    if seen.insert(chunk.chunk_id) && keep(&chunk) {
-                        if !whole_definitions {
-                            chunk.definition = None;
-                        }
+                for chunk in snapshot.file_chunks(path)? {
+                    if seen.insert(chunk.chunk_id)
+                        && let Some(chunk) = shown(chunk)
+                    {
                         chunks.push((0.0, chunk));
                     }
                 }
@@ -213,13 +213,10 @@ impl Engine {
                 if !seen.insert(hit.chunk_id) {
                     continue;
                 }
-                if let Some(mut chunk) = snapshot.chunk(hit.chunk_id)?
+                if let Some(chunk) = snapshot.chunk(hit.chunk_id)?
                     && named.matches(&chunk) >= Match::CaseInsensitive
-                    && keep(&chunk)
+                    && let Some(chunk) = shown(chunk)
                 {
-                    if !whole_definitions {
-                        chunk.definition = None;
-                    }
                     chunks.push((0.0, chunk));
                 }
             }
