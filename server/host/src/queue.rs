@@ -48,32 +48,34 @@ impl Edits {
 /// The pending edits, shared by every sender and the writer.
 #[derive(Default)]
 pub(crate) struct Pending {
-    edits: Mutex<Edits>,
-    /// Buffer edits sent but not yet applied by the writer, by path: the
-    /// sequence number of the newest. Reads that must see the editor's
-    /// latest text (find usages, similar) settle first while any is left.
-    unapplied: Mutex<Unapplied>,
+    state: Mutex<State>,
 }
 
 #[derive(Default)]
-struct Unapplied {
-    next: u64,
-    newest: HashMap<PathBuf, u64>,
+struct State {
+    edits: Edits,
+    /// The number given to the last buffer edit.
+    last_seq: u64,
+    /// Buffer edits sent but not yet applied by the writer, by path: the
+    /// number of the newest. Reads that must see the editor's latest text
+    /// (find usages, similar) settle first while any is left.
+    unapplied: HashMap<PathBuf, u64>,
 }
 
 impl Pending {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("edits lock")
+    }
+
     /// Records a buffer edit; true when the writer must be woken (nothing
     /// was pending: otherwise a wake-up is on its way already).
     pub(crate) fn buffer(&self, path: PathBuf, edit: BufferEdit) -> bool {
-        let mut edits = self.edits.lock().expect("edits lock");
-        let wake = edits.is_empty();
-        {
-            let mut unapplied = self.unapplied.lock().expect("unapplied lock");
-            unapplied.next += 1;
-            let seq = unapplied.next;
-            unapplied.newest.insert(path.clone(), seq);
-            edits.buffers.insert(path, (seq, edit));
-        }
+        let mut state = self.lock();
+        let wake = state.edits.is_empty();
+        state.last_seq += 1;
+        let seq = state.last_seq;
+        state.unapplied.insert(path.clone(), seq);
+        state.edits.buffers.insert(path, (seq, edit));
         wake
     }
 
@@ -81,24 +83,21 @@ impl Pending {
     /// overlay, or its close is done): the path is settled unless a newer
     /// edit came meanwhile.
     pub(crate) fn applied(&self, path: &std::path::Path, seq: u64) {
-        let mut unapplied = self.unapplied.lock().expect("unapplied lock");
-        if unapplied.newest.get(path) == Some(&seq) {
-            unapplied.newest.remove(path);
+        let mut state = self.lock();
+        if state.unapplied.get(path) == Some(&seq) {
+            state.unapplied.remove(path);
         }
     }
 
     /// True when every buffer edit sent so far has been applied.
     pub(crate) fn buffers_applied(&self) -> bool {
-        self.unapplied
-            .lock()
-            .expect("unapplied lock")
-            .newest
-            .is_empty()
+        self.lock().unapplied.is_empty()
     }
 
     /// Records files changed on disk (none named: anything may have).
     pub(crate) fn files(&self, paths: Vec<PathBuf>) -> bool {
-        let mut edits = self.edits.lock().expect("edits lock");
+        let mut state = self.lock();
+        let edits = &mut state.edits;
         let wake = edits.is_empty();
         if paths.is_empty() {
             edits.files_all = true;
@@ -113,7 +112,7 @@ impl Pending {
 
     /// Everything pending, for the writer.
     pub(crate) fn take(&self) -> Edits {
-        std::mem::take(&mut *self.edits.lock().expect("edits lock"))
+        std::mem::take(&mut self.lock().edits)
     }
 }
 
