@@ -208,6 +208,7 @@ impl Engine {
                 content: 0.0,
                 symbol: 1.0,
                 symbol_min_terms: 1,
+                getter: 0.0,
             };
             for hit in snapshot.lexical(&named.name, &by_name, NAMED_DEPTH)? {
                 if !seen.insert(hit.chunk_id) {
@@ -673,6 +674,51 @@ mod tests {
         let caller = rank("src/callers.rs", Some("caller_0")).unwrap_or(usize::MAX);
         assert!(test.is_none_or(|t| t > definition), "{results:#?}");
         assert!(listing.is_none_or(|l| l > caller.min(2)), "{results:#?}");
+    }
+
+    #[test]
+    fn a_description_of_what_is_returned_finds_the_getter() {
+        // Written the way flag packages are: setters that mention the
+        // type, the value and the name more often than the getter does.
+        let flags = "package flags\n\n\
+            func (f *FlagSet) GetBool(name string) (bool, error) {\n\
+            \tval, err := f.getFlagType(name, \"bool\", boolConv)\n\
+            \tif err != nil {\n\t\treturn false, err\n\t}\n\
+            \treturn val.(bool), nil\n}\n\n\
+            func (f *FlagSet) BoolVar(p *bool, name string, value bool) {\n\
+            \tf.Var(newBoolValue(value, p), name)\n}\n\n\
+            func (f *FlagSet) Bool(name string, value bool) *bool {\n\
+            \tp := new(bool)\n\tf.BoolVar(p, name, value)\n\treturn p\n}\n\n\
+            func (f *FlagSet) GetString(name string) (string, error) {\n\
+            \tval, err := f.getFlagType(name, \"string\", stringConv)\n\
+            \tif err != nil {\n\t\treturn \"\", err\n\t}\n\
+            \treturn val.(string), nil\n}\n"
+            .to_owned();
+        let query = "return the bool value of a flag with the given name";
+        // The rest of the package: every function takes a name and a value.
+        let mut rest = String::from("package flags\n\n");
+        let verbs = "Parse Print Visit Set Lookup Usage Args Changed Sort Merge Hide Mark Init Add";
+        for verb in verbs.split(' ') {
+            rest.push_str(&format!(
+                "func (f *FlagSet) {verb}(name string, value Value) error {{\n\
+                 \tfor _, arg := range f.args {{\n\t\tf.visit(arg, name, value)\n\t}}\n\treturn nil\n}}\n\n"
+            ));
+        }
+        let top = |ranking: Ranking| {
+            let files = [
+                ("flags/bool.go", flags.clone()),
+                ("flags/set.go", rest.clone()),
+            ];
+            let (_dir, engine) = engine_ranked(&files, ranking);
+            lexical(&engine, query)[0].symbol.clone()
+        };
+        assert_eq!(top(Ranking::default()).as_deref(), Some("GetBool"));
+        // Without the rule `Bool`, which says `value` twice, is first.
+        let off = Ranking {
+            returns_getter: 0.0,
+            ..Ranking::default()
+        };
+        assert_ne!(top(off).as_deref(), Some("GetBool"));
     }
 
     #[test]

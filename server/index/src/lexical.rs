@@ -130,7 +130,17 @@ pub struct Boosts {
     /// A name counts only when it holds at least this many of the query's
     /// words (1: any).
     pub symbol_min_terms: usize,
+    /// A name holding [`GETTER`] and one of the query's words after its
+    /// first counts once more, at this weight of `symbol` (0: not asked).
+    /// The engine asks for it when the query's first word says it describes
+    /// what a function returns ("returns the …"): that word is not one of
+    /// the thing returned.
+    pub getter: f32,
 }
+
+/// The word of a getter's name (`GetBool`, `get_name`), as the index holds
+/// it.
+pub const GETTER: &str = "get";
 
 impl Default for Boosts {
     fn default() -> Boosts {
@@ -138,6 +148,7 @@ impl Default for Boosts {
             content: 1.0,
             symbol: 1.0,
             symbol_min_terms: 1,
+            getter: 0.0,
         }
     }
 }
@@ -577,10 +588,28 @@ impl LexicalSnapshot {
             }
         }
         if boosts.symbol > 0.0 {
-            let names: Vec<(Occur, Box<dyn Query>)> = terms
+            let mut names: Vec<(Occur, Box<dyn Query>)> = terms
                 .iter()
                 .map(|term| (Occur::Should, term_query(f.symbol, term)))
                 .collect();
+            let others: Vec<(Occur, Box<dyn Query>)> = terms
+                .iter()
+                .skip(1)
+                .map(|term| (Occur::Should, term_query(f.symbol, term)))
+                .collect();
+            if boosts.getter > 0.0 && !others.is_empty() && !terms.iter().any(|t| t == GETTER) {
+                let getter: Vec<(Occur, Box<dyn Query>)> = vec![
+                    (Occur::Must, term_query(f.symbol, &GETTER.to_owned())),
+                    (Occur::Must, Box::new(BooleanQuery::new(others))),
+                ];
+                names.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(
+                        Box::new(BooleanQuery::new(getter)),
+                        boosts.getter,
+                    )),
+                ));
+            }
             let least = boosts.symbol_min_terms.clamp(1, terms.len().max(1));
             let names = BooleanQuery::with_minimum_required_clauses(names, least);
             clauses.push((

@@ -55,6 +55,7 @@ fn documents_scored_one_by_one_score_as_the_ranking_does() {
         content: 1.0,
         symbol: 0.5,
         symbol_min_terms: 1,
+        getter: 0.0,
     };
     let query = "retry the queue";
     let ranked = snapshot.search(query, &boosts, 10).unwrap();
@@ -154,6 +155,7 @@ fn a_name_can_be_required_to_hold_two_of_the_query_words() {
             content: 1.0,
             symbol,
             symbol_min_terms,
+            getter: 0.0,
         };
         snapshot
             .score_docs(query, &boosts, &docs, &statistics)
