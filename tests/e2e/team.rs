@@ -351,6 +351,14 @@ fn qdrant_a_collection_of_another_model_is_refused() {
         run.stderr()
     );
     assert_eq!(node.count("other", json!({})), 0, "nothing was sent");
+    // A collection nobody published: the search says so and what makes one.
+    let missing = repos.search(&url, "nobody", "render a profile page", "all");
+    let note = missing["degraded"].as_str().unwrap();
+    assert!(
+        note.contains("Collection `nobody` doesn't exist! (`dowse publish` makes it)")
+            && !note.contains("MetadataMap"),
+        "{note}"
+    );
 }
 
 #[test]
@@ -363,10 +371,20 @@ fn qdrant_down_or_slow_answers_locally_within_the_budget() {
     let closed = format!("http://127.0.0.1:{}", dowse_tests::qdrant::free_port());
     let down = repos.search(&closed, "team", "render a profile page", "all");
     assert_eq!(places(&down)[0], "(local)//pages.py", "{down}");
-    let note = down["degraded"].as_str().unwrap();
-    assert!(
-        note.contains(&closed) && note.ends_with("local results only"),
-        "{note}"
+    // The reason as a sentence, not the transport's debug form.
+    assert_eq!(
+        down["degraded"].as_str().unwrap(),
+        format!(
+            "the team index at {closed} failed: cannot connect: Connection refused: local results only"
+        )
+    );
+    // Asked for the team index alone: no local results, and the note does
+    // not promise them.
+    let team_only = repos.search(&closed, "team", "render a profile page", "team");
+    assert_eq!(places(&team_only), Vec::<String>::new(), "{team_only}");
+    assert_eq!(
+        team_only["degraded"].as_str().unwrap(),
+        format!("the team index at {closed} failed: cannot connect: Connection refused")
     );
 
     // A server that accepts and never answers: the budget bounds the wait.

@@ -184,6 +184,41 @@ impl Drop for Team {
     }
 }
 
+/// A failed request to the team index as a user reads it. qdrant-client
+/// reports a connection that failed as a status whose message holds the
+/// transport error's debug form (`Failed to connect to …:
+/// tonic::transport::Error(Transport, ConnectError(…, Os { …, message:
+/// "Connection refused" }))`) and prints every status with its gRPC
+/// metadata: the user needs the reason, and for a missing collection what
+/// makes one.
+pub(crate) fn describe(err: &QdrantError) -> String {
+    let status = match err {
+        QdrantError::ResponseError { status }
+        | QdrantError::ResourceExhaustedError { status, .. } => status,
+        other => return other.to_string(),
+    };
+    let message = status.message();
+    if let Some(rest) = message.strip_prefix("Failed to connect to ") {
+        // The innermost quoted reason: the operating system's `message:
+        // "…"`, or a resolver's `error: "…"`.
+        let quoted = ["message: \"", "error: \""].iter().find_map(|key| {
+            let (_, after) = rest.rsplit_once(key)?;
+            after.split('"').next().filter(|reason| !reason.is_empty())
+        });
+        return match quoted {
+            Some(reason) => format!("cannot connect: {reason}"),
+            None if rest.contains("Elapsed") || rest.contains("TimedOut") => {
+                "cannot connect: timed out".to_owned()
+            }
+            None => format!("cannot connect: {rest}"),
+        };
+    }
+    if status.code() == tonic::Code::NotFound && message.contains("Collection") {
+        return format!("{message} (`dowse publish` makes it)");
+    }
+    message.to_owned()
+}
+
 fn remote_error(url: &str, err: impl std::fmt::Display) -> TeamError {
     TeamError::Remote {
         url: url.to_owned(),
@@ -211,7 +246,7 @@ impl Team {
                 .connect_timeout(Duration::from_secs(5))
                 .skip_compatibility_check()
                 .build()
-                .map_err(|err| remote_error(&url, err))?
+                .map_err(|err| remote_error(&url, describe(&err)))?
         };
         Ok(Team {
             client,
@@ -255,7 +290,7 @@ impl Team {
                 Err(err) => {
                     return Err(remote_error(
                         &self.url,
-                        format!("{what} failed {ATTEMPTS} times: {err}"),
+                        format!("{what} failed {ATTEMPTS} times: {}", describe(&err)),
                     ));
                 }
             }
@@ -268,7 +303,7 @@ impl Team {
             .client
             .collection_info(&self.collection)
             .await
-            .map_err(|err| remote_error(&self.url, err))?;
+            .map_err(|err| remote_error(&self.url, describe(&err)))?;
         let metadata = info
             .result
             .and_then(|info| info.config)
@@ -300,7 +335,7 @@ impl Team {
                 status.latency_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
             }
             Ok(Err(err)) => {
-                status.error = Some(err.to_string());
+                status.error = Some(describe(&err));
                 return status;
             }
             Err(_) => {
@@ -325,7 +360,7 @@ impl Team {
                 status.model = self.block_on(self.collection_model()).ok().map(|m| m.0);
             }
             Err(err) => {
-                status.error = Some(format!("collection `{}`: {err}", self.collection));
+                status.error = Some(describe(&err));
                 return status;
             }
         }

@@ -13,7 +13,9 @@ use qdrant_client::qdrant::{
     point_id,
 };
 
-use crate::{DENSE, DIMENSIONS_KEY, LEXICAL, MODEL_KEY, Result, Team, TeamError, remote_error};
+use crate::{
+    DENSE, DIMENSIONS_KEY, LEXICAL, MODEL_KEY, Result, Team, TeamError, describe, remote_error,
+};
 
 /// Points per upsert: about 1.6 KB of dense vector, a few hundred bytes of
 /// sparse vector and up to 4 KB of text each, well under gRPC's 4 MB.
@@ -121,7 +123,7 @@ impl Team {
             .client
             .collection_exists(name)
             .await
-            .map_err(|err| remote_error(&self.url, err))?;
+            .map_err(|err| remote_error(&self.url, describe(&err)))?;
         if !exists {
             let mut dense = VectorsConfigBuilder::default();
             dense.add_named_vector_params(
@@ -147,7 +149,7 @@ impl Team {
                         .metadata(metadata),
                 )
                 .await
-                .map_err(|err| remote_error(&self.url, err))?;
+                .map_err(|err| remote_error(&self.url, describe(&err)))?;
             for field in ["repo", "path", "language"] {
                 self.client
                     .create_field_index(
@@ -155,7 +157,7 @@ impl Team {
                             .wait(true),
                     )
                     .await
-                    .map_err(|err| remote_error(&self.url, err))?;
+                    .map_err(|err| remote_error(&self.url, describe(&err)))?;
             }
             return Ok(());
         }

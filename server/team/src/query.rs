@@ -55,7 +55,7 @@ impl Team {
                                 .filter_map(|point| hit(point, dense.as_deref()))
                                 .collect()
                         })
-                        .map_err(|err| err.to_string()),
+                        .map_err(|err| crate::describe(&err)),
                 };
                 let _ = tx.send(answer);
             });
@@ -240,7 +240,10 @@ pub fn merge(
     let remote = match remote {
         Ok(hits) => hits,
         Err(why) => {
-            let note = format!("{why}: local results only");
+            let note = match scope {
+                Scope::All => format!("{why}: local results only"),
+                _ => why,
+            };
             return SearchResponse {
                 query,
                 mode,
