@@ -592,12 +592,11 @@ impl LexicalSnapshot {
                 .iter()
                 .map(|term| (Occur::Should, term_query(f.symbol, term)))
                 .collect();
-            let others: Vec<(Occur, Box<dyn Query>)> = terms
-                .iter()
-                .skip(1)
-                .map(|term| (Occur::Should, term_query(f.symbol, term)))
-                .collect();
-            if boosts.getter > 0.0 && !others.is_empty() && !terms.iter().any(|t| t == GETTER) {
+            if boosts.getter > 0.0 && terms.len() > 1 && !terms.iter().any(|t| t == GETTER) {
+                let others: Vec<(Occur, Box<dyn Query>)> = terms[1..]
+                    .iter()
+                    .map(|term| (Occur::Should, term_query(f.symbol, term)))
+                    .collect();
                 let getter: Vec<(Occur, Box<dyn Query>)> = vec![
                     (Occur::Must, term_query(f.symbol, &GETTER.to_owned())),
                     (Occur::Must, Box::new(BooleanQuery::new(others))),

@@ -193,8 +193,14 @@ impl Drop for Team {
 /// makes one.
 pub(crate) fn describe(err: &QdrantError) -> String {
     let status = match err {
-        QdrantError::ResponseError { status }
-        | QdrantError::ResourceExhaustedError { status, .. } => status,
+        QdrantError::ResponseError { status } => status,
+        QdrantError::ResourceExhaustedError {
+            status,
+            retry_after_seconds,
+        } => {
+            let message = status.message();
+            return format!("{message} (retry after {retry_after_seconds} s)");
+        }
         other => return other.to_string(),
     };
     let message = status.message();
