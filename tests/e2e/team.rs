@@ -378,13 +378,24 @@ fn qdrant_down_or_slow_answers_locally_within_the_budget() {
             "the team index at {closed} failed: cannot connect: Connection refused: local results only"
         )
     );
-    // Asked for the team index alone: no local results, and the note does
-    // not promise them.
-    let team_only = repos.search(&closed, "team", "render a profile page", "team");
-    assert_eq!(places(&team_only), Vec::<String>::new(), "{team_only}");
+    // Asked for the team index alone: its failure is the search's (exit
+    // code 1 and the reason), not an empty answer.
+    let team_only = repos.dowse(
+        "web",
+        &[
+            "search",
+            "render a profile page",
+            "--path",
+            "web",
+            "--scope",
+            "team",
+        ],
+        &[("DOWSE_REMOTE_URL", &closed)],
+    );
+    assert_eq!(team_only.code(), 1, "{}", team_only.stdout());
     assert_eq!(
-        team_only["degraded"].as_str().unwrap(),
-        format!("the team index at {closed} failed: cannot connect: Connection refused")
+        team_only.stderr().trim(),
+        format!("error: the team index at {closed} failed: cannot connect: Connection refused")
     );
 
     // A server that accepts and never answers: the budget bounds the wait.

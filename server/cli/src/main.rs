@@ -527,7 +527,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 engine.search(&request)?
             } else {
                 let team = dowse_team::Team::connect(&engine.config().remote)?;
-                dowse_team::search(&team, &[&*engine], &request, || engine.search(&request))?
+                let (response, failed) =
+                    dowse_team::search_telling(&team, &[&*engine], &request, || {
+                        engine.search(&request)
+                    })?;
+                // The team index alone was asked for: its failure is the
+                // search's, not an empty answer.
+                if let Some(why) = failed.filter(|_| scope == Scope::Team) {
+                    anyhow::bail!("{why}");
+                }
+                response
             };
             if json {
                 output::json(&response)?;

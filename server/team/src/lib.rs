@@ -88,7 +88,7 @@ mod publish;
 mod query;
 
 pub use publish::{BATCH, Layout, PublishReport, default_repo_name, head_commit, point_uuid};
-pub use query::{Local, PendingSearch, RemoteHit, merge, search};
+pub use query::{Local, PendingSearch, RemoteHit, merge, search, search_telling};
 
 /// The team index's state, for health and stats.
 #[derive(Clone, Debug, Default, serde::Serialize)]

@@ -300,6 +300,18 @@ pub fn search(
     request: &SearchRequest,
     local_search: impl FnOnce() -> std::result::Result<SearchResponse, EngineError>,
 ) -> std::result::Result<SearchResponse, EngineError> {
+    search_telling(team, engines, request, local_search).map(|(response, _)| response)
+}
+
+/// [`search`], and why the team index gave no answer when it did not: the
+/// command line fails a search of the team index alone on it (a script
+/// reads the exit code), where the servers answer with the note.
+pub fn search_telling(
+    team: &Team,
+    engines: &[&Engine],
+    request: &SearchRequest,
+    local_search: impl FnOnce() -> std::result::Result<SearchResponse, EngineError>,
+) -> std::result::Result<(SearchResponse, Option<String>), EngineError> {
     let first = engines
         .first()
         .ok_or_else(|| EngineError::Unavailable("no workspace root is open".into()))?;
@@ -332,13 +344,10 @@ pub fn search(
         terms: &query.terms,
         checkout: &checkout,
     };
-    Ok(merge(
-        request.scope,
-        local_response,
-        pending.wait(),
-        &local,
-        request.limit,
-    ))
+    let remote = pending.wait();
+    let failed = remote.as_ref().err().cloned();
+    let response = merge(request.scope, local_response, remote, &local, request.limit);
+    Ok((response, failed))
 }
 
 /// Reciprocal rank's constant, as in the local hybrid search and Qdrant.
