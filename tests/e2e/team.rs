@@ -125,15 +125,25 @@ impl Repos {
     }
 
     fn search(&self, node_url: &str, collection: &str, query: &str, scope: &str) -> Value {
-        self.dowse(
-            "web",
-            &["search", query, "--path", "web", "--scope", scope, "--json"],
+        self.web_search(
+            query,
+            scope,
             &[
                 ("DOWSE_REMOTE_URL", node_url),
                 ("DOWSE_REMOTE_COLLECTION", collection),
             ],
         )
         .json()
+    }
+
+    /// `dowse search QUERY --scope SCOPE --json` in the web repository,
+    /// with `env` (`DOWSE_REMOTE_*`), whatever its exit code.
+    fn web_search(&self, query: &str, scope: &str, env: &[(&str, &str)]) -> dowse_tests::Run {
+        self.dowse(
+            "web",
+            &["search", query, "--path", "web", "--scope", scope, "--json"],
+            env,
+        )
     }
 }
 
@@ -380,16 +390,9 @@ fn qdrant_down_or_slow_answers_locally_within_the_budget() {
     );
     // Asked for the team index alone: its failure is the search's (exit
     // code 1 and the reason), not an empty answer.
-    let team_only = repos.dowse(
-        "web",
-        &[
-            "search",
-            "render a profile page",
-            "--path",
-            "web",
-            "--scope",
-            "team",
-        ],
+    let team_only = repos.web_search(
+        "render a profile page",
+        "team",
         &[("DOWSE_REMOTE_URL", &closed)],
     );
     assert_eq!(team_only.code(), 1, "{}", team_only.stdout());
@@ -409,17 +412,9 @@ fn qdrant_down_or_slow_answers_locally_within_the_budget() {
     });
     let started = Instant::now();
     let slow = repos
-        .dowse(
-            "web",
-            &[
-                "search",
-                "render a profile page",
-                "--path",
-                "web",
-                "--scope",
-                "all",
-                "--json",
-            ],
+        .web_search(
+            "render a profile page",
+            "all",
             &[
                 ("DOWSE_REMOTE_URL", &silent_url),
                 ("DOWSE_REMOTE_TIMEOUT_MS", "300"),
