@@ -19,7 +19,7 @@ mod js;
 use super::{Ctx, DefKind, Expr, Import, Link, RefKind, Role, ScopeKind, intern};
 use crate::Language;
 use go::{go_packages, go_struct_literal, go_value, is_package, receiver_type};
-use js::{commonjs_export, js_imports, require_spec};
+use js::{commonjs_export, commonjs_module_value, js_imports, module_value_name, require_spec};
 
 /// Deeper than this, a tree is not walked (generated code).
 const MAX_DEPTH: usize = 400;
@@ -104,6 +104,17 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
     let scope = ctx.scopes.contains_key(&node.id());
     if scope {
         ctx.push_scope(ScopeKind::Local);
+    }
+    if let Some(value) = commonjs_module_value(ctx, node) {
+        // `module.exports = X`: what `require()` of this module returns
+        // (and what `import Y from "./m"` binds, as Node gives it).
+        visit(ctx, value, depth + 1);
+        let named = module_value_name(node, value).and_then(|n| ctx.occ_at(n));
+        if named.is_some() {
+            ctx.out.module_value = named;
+            ctx.out.default_export = ctx.out.default_export.or(named);
+        }
+        return;
     }
     if let Some(name) = commonjs_export(ctx, node) {
         // `exports.f = function () {..}`: a top-level definition of `f`

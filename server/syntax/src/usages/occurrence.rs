@@ -465,6 +465,10 @@ impl FactsTable {
         let i = self.0.binary_search_by_key(occ, |(o, _)| *o).ok()?;
         Some(&self.0[i].1)
     }
+
+    pub fn iter(&self) -> impl Iterator<Item = &(OccId, Facts)> {
+        self.0.iter()
+    }
 }
 
 impl FromIterator<(OccId, Facts)> for FactsTable {
@@ -534,6 +538,10 @@ pub struct FileUsages {
     /// JavaScript): the occurrence of `X`, which `import Y from "./m"`
     /// binds.
     pub default_export: Option<OccId>,
+    /// `module.exports = X` (CommonJS): the occurrence of what the module
+    /// is, `X` (or the `function X` assigned, or `v` of `var v =
+    /// module.exports = ...`), which `require("./m")` returns.
+    pub module_value: Option<OccId>,
     /// Java's `import static a.b.Scope.EMPTY;` (`Some("EMPTY")`) and
     /// `import static a.b.Scope.*;` (`None`): whose members a bare name
     /// may be, by the class's path (`["a", "b", "Scope"]`).

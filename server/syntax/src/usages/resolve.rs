@@ -468,6 +468,24 @@ impl Workspace {
                     }
                 }
             }
+            // `module.exports = X`: `const R = require("./m")` names it
+            // too (the scan keeps the requires of this module).
+            if self.entry(target.file).usages.module_value.is_some() {
+                for entry in self.files.iter().flatten() {
+                    if !entry.lang.is_javascript() {
+                        continue;
+                    }
+                    for (occ, facts) in entry.usages.facts.iter() {
+                        let required = facts
+                            .value
+                            .is_some_and(|v| matches!(entry.usages.expr(v), Expr::Require(_)));
+                        let name = &entry.usages.occurrence(*occ).name;
+                        if required && !names.contains(name) {
+                            names.push(name.clone());
+                        }
+                    }
+                }
+            }
         }
         let mut scanned = 0;
         while scanned < names.len() {
@@ -489,7 +507,7 @@ impl Workspace {
                     // module's default export, `const { f } = require("./m")`
                     // binds `f`: references to what they import.
                     Role::Definition(DefKind::Import | DefKind::Variable)
-                        if self.imports_by_name(s) => {}
+                        if self.imports_by_name(s) || self.is_require(s) => {}
                     Role::Definition(DefKind::Import) => continue,
                     Role::Definition(kind) if o.local().is_none() && o.receiver().is_none() => {
                         // An override's (or the overridden) declaration.
@@ -539,6 +557,10 @@ impl Workspace {
                     if alias != "*" && !names.iter().any(|n| n == alias) {
                         names.push(super::intern(alias));
                     }
+                }
+                // `const R = require("./m")`: `R` is a name of its own.
+                if self.is_require(s) && !names.contains(&o.name) {
+                    names.push(o.name.clone());
                 }
             }
         }
@@ -606,6 +628,17 @@ impl Workspace {
             let name = entry.usages.imports[k].name.as_deref();
             name == Some("default") || name == Some(self.occ(s).name.as_str())
         })
+    }
+
+    /// A definition whose value is `require("./m")` (JavaScript and
+    /// TypeScript): it binds what the module is.
+    fn is_require(&self, s: Symbol) -> bool {
+        let usages = &self.entry(s.file).usages;
+        usages
+            .facts
+            .get(&s.occ)
+            .and_then(|f| f.value)
+            .is_some_and(|v| matches!(usages.expr(v), Expr::Require(_)))
     }
 
     fn is_member_like(&self, kind: DefKind) -> bool {

@@ -41,6 +41,45 @@ pub(super) fn commonjs_export<'t>(ctx: &Ctx<'_>, node: Node<'t>) -> Option<Node<
     exports.then_some(member)
 }
 
+/// `module.exports = X` at the top of a CommonJS module: the value
+/// assigned, which is what `require()` of the module returns.
+pub(super) fn commonjs_module_value<'t>(ctx: &Ctx<'_>, node: Node<'t>) -> Option<Node<'t>> {
+    if node.kind() != "assignment_expression"
+        || !ctx.lang.is_javascript()
+        || ctx.scope_stack.len() > 1
+    {
+        return None;
+    }
+    let left = node.child_by_field_name("left")?;
+    (left.kind() == "member_expression" && ctx.text(left) == "module.exports")
+        .then(|| node.child_by_field_name("right"))
+        .flatten()
+}
+
+/// The name that stands for a CommonJS module's value, `assignment`
+/// (`module.exports = value`): `X` of `module.exports = X`, of `= function
+/// X () {..}` or `= class X {..}`, else `v` of `var v = module.exports =
+/// ..` (`var v = exports = module.exports = ..` too).
+pub(super) fn module_value_name<'t>(assignment: Node<'t>, value: Node<'t>) -> Option<Node<'t>> {
+    if is_name(value.kind()) {
+        return Some(value);
+    }
+    value
+        .child_by_field_name("name")
+        .filter(|n| is_name(n.kind()))
+        .or_else(|| {
+            // Up through chained assignments (`var app = exports =
+            // module.exports = {}`) to the declaration.
+            let mut up = assignment.parent();
+            while let Some(p) = up.filter(|p| p.kind() == "assignment_expression") {
+                up = p.parent();
+            }
+            up.filter(|p| p.kind() == "variable_declarator")
+                .and_then(|p| p.child_by_field_name("name"))
+                .filter(|n| is_name(n.kind()))
+        })
+}
+
 /// `import { a, b as c } from "./m"`, `import * as m from "./m"`,
 /// `import d from "./m"`, `export { a } from "./m"`, `export * from "./m"`:
 /// what each binds, for the resolver to follow into the module's file; and

@@ -78,8 +78,11 @@ impl Workspace {
             };
         }
         match o.role() {
-            // A constructor stands for its class.
-            Role::Definition(_) => Target::Def(self.constructor_class(s).unwrap_or(s)),
+            // A constructor stands for its class; `R` of `const R =
+            // require("./m")` for what the module is.
+            Role::Definition(_) => self
+                .required_value(s, depth + 1, cache)
+                .unwrap_or_else(|| Target::Def(self.constructor_class(s).unwrap_or(s))),
             Role::Reference(_) => {
                 let target = self
                     .member_in_scope(s.file, &o.name, o.owner(), depth + 1, cache)
@@ -555,9 +558,40 @@ impl Workspace {
             (Role::Definition(_), _) if o.receiver().is_some() && entry.lang == Language::Cpp => {
                 self.resolve_occurrence_with(b, depth + 1, cache)
             }
-            (Role::Definition(_), _) => Target::Def(self.constructor_class(b).unwrap_or(b)),
+            (Role::Definition(_), _) => self
+                .required_value(b, depth + 1, cache)
+                .unwrap_or_else(|| Target::Def(self.constructor_class(b).unwrap_or(b))),
             (Role::Reference(_), _) => self.global(b.file, &o.name, depth + 1, cache),
         }
+    }
+
+    /// `const R = require("./m")` where `m` says `module.exports = X`: `R`
+    /// stands for `X`. Nothing when `m` is not in the workspace or is a
+    /// module of `exports.name = ..` (then `R` is the module, which its
+    /// type says).
+    pub(super) fn required_value(
+        &self,
+        b: Symbol,
+        depth: u32,
+        cache: &mut Cache,
+    ) -> Option<Target> {
+        let usages = &self.entry(b.file).usages;
+        let Expr::Require(spec) = usages.expr(usages.facts.get(&b.occ)?.value?) else {
+            return None;
+        };
+        let Target::Module(module) = self.module_target(b.file, &[spec.to_string()], depth, cache)
+        else {
+            return None;
+        };
+        let value = self.entry(module).usages.module_value?;
+        Some(self.resolve_occurrence_with(
+            Symbol {
+                file: module,
+                occ: value,
+            },
+            depth + 1,
+            cache,
+        ))
     }
 
     /// A name not bound locally: the file's top-level bindings, then its

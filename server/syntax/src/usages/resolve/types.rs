@@ -87,7 +87,21 @@ impl Workspace {
             }
             Expr::Require(spec) => {
                 match self.module_target(file, &[spec.to_string()], depth + 1, cache) {
-                    Target::Module(m) => Ty::Module(m),
+                    // `module.exports = X`: the module is `X`.
+                    Target::Module(m) => match self.entry(m).usages.module_value {
+                        Some(value) => {
+                            let target = self.resolve_occurrence_with(
+                                Symbol {
+                                    file: m,
+                                    occ: value,
+                                },
+                                depth + 1,
+                                cache,
+                            );
+                            self.type_of_target(target, cache)
+                        }
+                        None => Ty::Module(m),
+                    },
                     _ => Ty::Foreign,
                 }
             }
