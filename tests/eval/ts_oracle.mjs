@@ -88,8 +88,22 @@ for (const file of files) {
     if (kind === 'method' && node.parent && ts.isObjectLiteralExpression(node.parent)) {
       kind = 'object-method';
     }
-    if (kind && node.name && ts.isIdentifier(node.name)) {
-      const at = node.name.getStart(sf);
+    // JavaScript's `F.prototype.m = function () {..}`: a method of `F`.
+    let name = node.name;
+    if (
+      !kind &&
+      ts.isBinaryExpression(node) &&
+      node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isPropertyAccessExpression(node.left) &&
+      ts.isPropertyAccessExpression(node.left.expression) &&
+      node.left.expression.name.text === 'prototype' &&
+      (ts.isFunctionExpression(node.right) || ts.isArrowFunction(node.right))
+    ) {
+      kind = 'prototype-method';
+      name = node.left.name;
+    }
+    if (kind && name && ts.isIdentifier(name)) {
+      const at = name.getStart(sf);
       const found = service.findReferences(file, at) ?? [];
       const refs = [];
       for (const symbol of found) {
@@ -101,7 +115,7 @@ for (const file of files) {
       const key = (r) => `${r.path}:${String(r.line).padStart(6, '0')}:${String(r.column).padStart(4, '0')}`;
       refs.sort((a, b) => key(a).localeCompare(key(b)));
       const unique = refs.filter((r, i) => i === 0 || key(r) !== key(refs[i - 1]));
-      console.log(JSON.stringify({ symbol: node.name.text, kind, def: position(file, at), refs: unique }));
+      console.log(JSON.stringify({ symbol: name.text, kind, def: position(file, at), refs: unique }));
     }
     ts.forEachChild(node, visit);
   };

@@ -19,7 +19,10 @@ mod js;
 use super::{Ctx, DefKind, Expr, Import, Link, RefKind, Role, ScopeKind, intern};
 use crate::Language;
 use go::{go_packages, go_struct_literal, go_value, is_package, receiver_type};
-use js::{commonjs_export, commonjs_module_value, js_imports, module_value_name, require_spec};
+use js::{
+    commonjs_export, commonjs_module_value, js_imports, module_value_name, prototype_method,
+    require_spec,
+};
 
 /// Deeper than this, a tree is not walked (generated code).
 const MAX_DEPTH: usize = 400;
@@ -105,6 +108,29 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
     if scope {
         ctx.push_scope(ScopeKind::Local);
     }
+    if let Some((prototype, method, value)) = prototype_method(ctx, node) {
+        // `F.prototype.m = function () {..}`: a method `m` of `F`.
+        visit(ctx, prototype, depth + 1);
+        let owners = ctx.owner_stack.len();
+        if let Some(class) = prototype
+            .child_by_field_name("object")
+            .and_then(|f| ctx.occ_at(f))
+        {
+            ctx.owner_stack.push(class);
+        }
+        ctx.occurrence(method, Role::Definition(DefKind::Method), None);
+        // `function m () {..}`: its own name is the function's, not a use
+        // of the method.
+        if let Some(own) = value.child_by_field_name("name") {
+            ctx.occurrence(own, Role::Definition(DefKind::Function), None);
+        }
+        visit(ctx, value, depth + 1);
+        ctx.owner_stack.truncate(owners);
+        if scope {
+            close_scope(ctx);
+        }
+        return;
+    }
     if let Some(value) = commonjs_module_value(ctx, node) {
         // `module.exports = X`: what `require()` of this module returns
         // (and what `import Y from "./m"` binds, as Node gives it).
@@ -113,6 +139,9 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
         if named.is_some() {
             ctx.out.module_value = named;
             ctx.out.default_export = ctx.out.default_export.or(named);
+        }
+        if scope {
+            close_scope(ctx);
         }
         return;
     }
@@ -443,6 +472,9 @@ pub(crate) fn expr(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) -> super::Ex
                     .child_by_field_name("constructor")
                     .or_else(|| node.child_by_field_name("type"))
                 {
+                    Some(class) if ctx.lang.is_javascript() => {
+                        Expr::New(expr(ctx, class, depth + 1))
+                    }
                     Some(class) => Expr::Call(expr(ctx, class, depth + 1)),
                     None => Expr::Unknown,
                 }

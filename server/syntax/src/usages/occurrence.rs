@@ -410,6 +410,9 @@ pub enum Expr {
     Require(Name),
     /// `e.name`.
     Attr(ExprId, Name),
+    /// `new e(..)` in JavaScript and TypeScript: an instance of the class
+    /// `e`, or of the function `e` (whose `prototype` holds its methods).
+    New(ExprId),
     /// A call of `e`: a function, a method (`Attr`), a constructor.
     Call(ExprId),
     /// `e[...]`, `for x in e`, a closure parameter of `e.map(...)`: an

@@ -41,6 +41,28 @@ pub(super) fn commonjs_export<'t>(ctx: &Ctx<'_>, node: Node<'t>) -> Option<Node<
     exports.then_some(member)
 }
 
+/// `F.prototype.m = function () {..}` (or an arrow function): the
+/// `F.prototype` node, the name `m` and the function.
+pub(super) fn prototype_method<'t>(
+    ctx: &Ctx<'_>,
+    node: Node<'t>,
+) -> Option<(Node<'t>, Node<'t>, Node<'t>)> {
+    if node.kind() != "assignment_expression" || !ctx.lang.is_javascript() {
+        return None;
+    }
+    let value = node.child_by_field_name("right")?;
+    if !matches!(
+        value.kind(),
+        "function_expression" | "function" | "arrow_function"
+    ) {
+        return None;
+    }
+    let (prototype, method) = member_access(node.child_by_field_name("left")?)?;
+    let (class, property) = member_access(prototype)?;
+    (class.kind() == "identifier" && ctx.text(property) == "prototype")
+        .then_some((prototype, method, value))
+}
+
 /// `module.exports = X` at the top of a CommonJS module: the value
 /// assigned, which is what `require()` of the module returns.
 pub(super) fn commonjs_module_value<'t>(ctx: &Ctx<'_>, node: Node<'t>) -> Option<Node<'t>> {

@@ -74,6 +74,13 @@ impl Workspace {
                     _ => Ty::Unknown,
                 },
             },
+            // `new F()` of a function `F`: an instance whose methods are
+            // `F.prototype`'s.
+            Expr::New(callee) => match self.type_of(file, *callee, owner, depth + 1, cache) {
+                Ty::Class(class) | Ty::Callable(class) => Ty::Instance(class),
+                Ty::Foreign => Ty::Foreign,
+                _ => Ty::Unknown,
+            },
             Expr::Element(inner) | Expr::Unwrap(inner) => {
                 match self.type_of(file, *inner, owner, depth + 1, cache) {
                     // A declared `Vec<Foo>` was already read as `Foo`.
@@ -576,6 +583,14 @@ impl Workspace {
             Role::Definition(_) => None,
             Role::Reference(_) => match self.resolve_occurrence_with(owner, depth + 1, cache) {
                 Target::Def(def) if self.occ(def).role().is_type_def() => Some(def),
+                // JavaScript's `F.prototype.m = function () {..}`: `F` is
+                // the class of `m`.
+                Target::Def(def)
+                    if self.entry(def.file).lang.is_javascript()
+                        && self.occ(def).role() == Role::Definition(DefKind::Function) =>
+                {
+                    Some(def)
+                }
                 _ => None,
             },
         };
