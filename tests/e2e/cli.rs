@@ -410,6 +410,16 @@ fn usages_reject_bad_queries_with_code_2() {
     );
     let outside = ws.dowse(&["usages", "/etc/passwd:1:1"]);
     assert_eq!(outside.code(), 2, "{}", outside.stderr());
+    // A file find usages does not read says why, in its own words.
+    let prose = ws.dowse(&["usages", "docs/operations.md:1:3"]);
+    assert_eq!(prose.code(), 2, "{}", prose.stderr());
+    assert!(
+        prose
+            .stderr()
+            .contains("`docs/operations.md` has no symbols dowse knows of: markdown has no definitions or references"),
+        "{}",
+        prose.stderr()
+    );
 }
 
 /// A file nested far deeper than real code (planted in a repository or

@@ -146,9 +146,14 @@ impl Engine {
                 }
                 let rel = self.workspace_relative(path)?;
                 let id = ws.file_id(&rel).ok_or_else(|| {
-                    EngineError::InvalidInput(format!(
-                        "`{rel}` has no symbols dowse knows of (is it a Rust or Python file of the workspace?)"
-                    ))
+                    let why = match Language::from_path(Path::new(&rel)) {
+                        Some(lang) if lang.usages() == dowse_syntax::UsageSupport::None => {
+                            format!("{} has no definitions or references", lang.name())
+                        }
+                        Some(_) => "it is not indexed (left out by --exclude, an ignore file or a size limit?)".to_owned(),
+                        None => "find usages reads code in the languages `dowse stats` lists, and this file is in none of them".to_owned(),
+                    };
+                    EngineError::InvalidInput(format!("`{rel}` has no symbols dowse knows of: {why}"))
                 })?;
                 let text = sources
                     .file(&rel)
