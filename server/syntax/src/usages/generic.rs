@@ -112,18 +112,19 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
         // `F.prototype.m = function () {..}`: a method `m` of `F`.
         visit(ctx, prototype, depth + 1);
         let owners = ctx.owner_stack.len();
-        if let Some(class) = prototype
+        let class = prototype
             .child_by_field_name("object")
-            .and_then(|f| ctx.occ_at(f))
-        {
-            ctx.owner_stack.push(class);
-        }
+            .and_then(|f| ctx.occ_at(f));
+        ctx.owner_stack.extend(class);
         ctx.occurrence(method, Role::Definition(DefKind::Method), None);
-        // `function m () {..}`: its own name is the function's, not a use
-        // of the method.
+        ctx.owner_stack.truncate(owners);
+        // `function m () {..}`: its own name is the function's (no member
+        // of `F`), not a use of the method.
         if let Some(own) = value.child_by_field_name("name") {
             ctx.occurrence(own, Role::Definition(DefKind::Function), None);
         }
+        // In its body `this` is an `F`.
+        ctx.owner_stack.extend(class);
         visit(ctx, value, depth + 1);
         ctx.owner_stack.truncate(owners);
         if scope {

@@ -364,6 +364,8 @@ impl Workspace {
             if matches!(kind, DefKind::Import | DefKind::Parameter)
                 || o.local().is_some()
                 || self.is_constructor(s)
+                || self.is_require(s)
+                    && matches!(self.resolve_occurrence(s, 0), Target::Def(d) if d != s)
             {
                 continue;
             }
