@@ -699,6 +699,13 @@ impl Workspace {
                     _ => return Target::Unknown,
                 }
             }
+            // A JavaScript function's instances get members from more than
+            // its prototype (`this.m = ..` in its body, mixins): one not
+            // found is unknown, not from outside.
+            if lang.is_javascript() && self.occ(class).role() == Role::Definition(DefKind::Function)
+            {
+                return Target::Unknown;
+            }
             return Target::Foreign;
         }
         // Rust: a trait's methods, when the type implements it.
