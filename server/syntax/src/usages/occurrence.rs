@@ -574,6 +574,15 @@ impl FileUsages {
         &self.exprs[id as usize]
     }
 
+    /// The module a definition's value is `require(..)` of (`const R =
+    /// require("./m")`: `./m`), as written.
+    pub fn required(&self, occ: OccId) -> Option<&Name> {
+        match self.expr(self.facts.get(&occ)?.value?) {
+            Expr::Require(spec) => Some(spec),
+            _ => None,
+        }
+    }
+
     pub fn occurrence(&self, id: OccId) -> &Occurrence {
         &self.occurrences[id as usize]
     }

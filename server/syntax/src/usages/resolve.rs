@@ -477,12 +477,9 @@ impl Workspace {
                     if !entry.lang.is_javascript() {
                         continue;
                     }
-                    for (occ, facts) in entry.usages.facts.iter() {
-                        let required = facts
-                            .value
-                            .is_some_and(|v| matches!(entry.usages.expr(v), Expr::Require(_)));
+                    for (occ, _) in entry.usages.facts.iter() {
                         let name = &entry.usages.occurrence(*occ).name;
-                        if required && !names.contains(name) {
+                        if entry.usages.required(*occ).is_some() && !names.contains(name) {
                             names.push(name.clone());
                         }
                     }
@@ -635,12 +632,7 @@ impl Workspace {
     /// A definition whose value is `require("./m")` (JavaScript and
     /// TypeScript): it binds what the module is.
     fn is_require(&self, s: Symbol) -> bool {
-        let usages = &self.entry(s.file).usages;
-        usages
-            .facts
-            .get(&s.occ)
-            .and_then(|f| f.value)
-            .is_some_and(|v| matches!(usages.expr(v), Expr::Require(_)))
+        self.entry(s.file).usages.required(s.occ).is_some()
     }
 
     fn is_member_like(&self, kind: DefKind) -> bool {

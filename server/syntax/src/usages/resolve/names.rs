@@ -575,21 +575,28 @@ impl Workspace {
         depth: u32,
         cache: &mut Cache,
     ) -> Option<Target> {
-        let usages = &self.entry(b.file).usages;
-        let Expr::Require(spec) = usages.expr(usages.facts.get(&b.occ)?.value?) else {
-            return None;
-        };
-        let Target::Module(module) = self.module_target(b.file, &[spec.to_string()], depth, cache)
-        else {
-            return None;
-        };
+        let spec = self.entry(b.file).usages.required(b.occ)?;
+        match self.module_target(b.file, &[spec.to_string()], depth, cache) {
+            Target::Module(module) => self.module_value(module, depth + 1, cache),
+            _ => None,
+        }
+    }
+
+    /// What a CommonJS module is when it says `module.exports = X`: `X`,
+    /// resolved.
+    pub(super) fn module_value(
+        &self,
+        module: FileId,
+        depth: u32,
+        cache: &mut Cache,
+    ) -> Option<Target> {
         let value = self.entry(module).usages.module_value?;
         Some(self.resolve_occurrence_with(
             Symbol {
                 file: module,
                 occ: value,
             },
-            depth + 1,
+            depth,
             cache,
         ))
     }

@@ -95,18 +95,8 @@ impl Workspace {
             Expr::Require(spec) => {
                 match self.module_target(file, &[spec.to_string()], depth + 1, cache) {
                     // `module.exports = X`: the module is `X`.
-                    Target::Module(m) => match self.entry(m).usages.module_value {
-                        Some(value) => {
-                            let target = self.resolve_occurrence_with(
-                                Symbol {
-                                    file: m,
-                                    occ: value,
-                                },
-                                depth + 1,
-                                cache,
-                            );
-                            self.type_of_target(target, cache)
-                        }
+                    Target::Module(m) => match self.module_value(m, depth + 1, cache) {
+                        Some(target) => self.type_of_target(target, cache),
                         None => Ty::Module(m),
                     },
                     _ => Ty::Foreign,
