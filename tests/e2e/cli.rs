@@ -410,6 +410,21 @@ fn usages_reject_bad_queries_with_code_2() {
     );
     let outside = ws.dowse(&["usages", "/etc/passwd:1:1"]);
     assert_eq!(outside.code(), 2, "{}", outside.stderr());
+    // A name whose definition is not in the workspace is no "no
+    // identifier": the answer says what dowse cannot follow.
+    ws.write(
+        "src/net/encode.py",
+        "import json\n\n\ndef encode(x):\n    return json.dumps(x)\n",
+    );
+    let external = ws.dowse(&["usages", "src/net/encode.py:5:18"]);
+    assert_eq!(external.code(), 2, "{}", external.stderr());
+    assert!(
+        external
+            .stderr()
+            .contains("dowse cannot tell what `dumps` at src/net/encode.py:5:18 refers to"),
+        "{}",
+        external.stderr()
+    );
     // A file find usages does not read says why, in its own words.
     let prose = ws.dowse(&["usages", "docs/operations.md:1:3"]);
     assert_eq!(prose.code(), 2, "{}", prose.stderr());

@@ -6,7 +6,7 @@
 #   tests/eval/csharp_usages.sh [WORK] [--dowse BIN]     (WORK: .eval-csharp-usages)
 # Needs apt-get (Debian's archive: the source package, and Mono:
 # apt-get install mono-mcs libmono-cecil-private-cil
-# libmono-compilerservices-symbolwriter4.0-cil) and a release build of dowse.
+# libmono-compilerservices-symbolwriter4.0-cil libmono-system-web4.0-cil) and a release build of dowse.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$(mkdir -p "${1:-$repo/.eval-csharp-usages}" && cd "${1:-$repo/.eval-csharp-usages}" && pwd)"

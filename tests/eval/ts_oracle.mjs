@@ -102,6 +102,23 @@ for (const file of files) {
       kind = 'prototype-method';
       name = node.left.name;
     }
+    // `obj.m = function () {..}` with `obj` a name (express's `res.send =
+    // function send(..)`): a method of the object. The compiler types
+    // `this` in such a function only for some objects (an object literal's
+    // or a function's expando properties, not `Object.create(..)`'s), and
+    // only in functions assigned after the method: read its misses so.
+    if (
+      !kind &&
+      ts.isBinaryExpression(node) &&
+      node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isPropertyAccessExpression(node.left) &&
+      ts.isIdentifier(node.left.expression) &&
+      !['exports', 'module'].includes(node.left.expression.text) &&
+      (ts.isFunctionExpression(node.right) || ts.isArrowFunction(node.right))
+    ) {
+      kind = 'assigned-method';
+      name = node.left.name;
+    }
     if (kind && name && ts.isIdentifier(name)) {
       const at = name.getStart(sf);
       const found = service.findReferences(file, at) ?? [];

@@ -164,7 +164,12 @@ impl Engine {
                     ))
                 })?;
                 let symbol = ws.symbol_at(id, offset).ok_or_else(|| {
-                    EngineError::InvalidInput(format!("no identifier at {rel}:{line}:{column}"))
+                    EngineError::InvalidInput(match ws.name_at(id, offset) {
+                        Some(name) => format!(
+                            "dowse cannot tell what `{name}` at {rel}:{line}:{column} refers to: it is defined outside the workspace, or it is a member of a value whose type dowse does not know (`dowse usages {name}` lists the definitions of that name)"
+                        ),
+                        None => format!("no identifier at {rel}:{line}:{column}"),
+                    })
                 })?;
                 (
                     ws.usages_of(symbol.file)

@@ -20,7 +20,7 @@ use super::{Ctx, DefKind, Expr, Import, Link, RefKind, Role, ScopeKind, intern};
 use crate::Language;
 use go::{go_packages, go_struct_literal, go_value, is_package, receiver_type};
 use js::{
-    commonjs_export, commonjs_module_value, js_imports, module_value_name, prototype_method,
+    assigned_method, commonjs_export, commonjs_module_value, js_imports, module_value_name,
     require_spec,
 };
 
@@ -88,10 +88,50 @@ fn static_imports(ctx: &Ctx<'_>, top: &[Node<'_>]) -> Vec<(Vec<String>, Option<S
     out
 }
 
+/// The nodes of a function's body in the generic languages: the variables
+/// declared in them are locals (no members of the class around them, for
+/// `this.x`).
+fn is_function(kind: &str) -> bool {
+    matches!(
+        kind,
+        "function_declaration"
+            | "function_definition"
+            | "function_expression"
+            | "function"
+            | "generator_function"
+            | "generator_function_declaration"
+            | "arrow_function"
+            | "method_definition"
+            | "method_declaration"
+            | "constructor_declaration"
+            | "local_function_statement"
+            | "accessor_declaration"
+            | "lambda_expression"
+            | "lambda_literal"
+            | "func_literal"
+            | "anonymous_function"
+            | "method"
+            | "singleton_method"
+    )
+}
+
 fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
     if depth > MAX_DEPTH {
         return;
     }
+    // `u32::MAX`: a function, which owns nothing (its locals' owner stays
+    // the class around it, for `this`).
+    let function = is_function(node.kind());
+    if function {
+        ctx.function_stack.push(u32::MAX);
+    }
+    visit_node(ctx, node, depth);
+    if function {
+        ctx.function_stack.pop();
+    }
+}
+
+fn visit_node(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
     if is_comment_or_string(node.kind()) {
         // A string's interpolations are code: `${gen.name}`, `#{user.id}`.
         let mut cursor = node.walk();
@@ -108,24 +148,30 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
     if scope {
         ctx.push_scope(ScopeKind::Local);
     }
-    if let Some((prototype, method, value)) = prototype_method(ctx, node) {
-        // `F.prototype.m = function () {..}`: a method `m` of `F`.
-        visit(ctx, prototype, depth + 1);
+    if let Some(assigned) = assigned_method(ctx, node) {
+        // `F.prototype.m = function () {..}`: a method `m` of `F`;
+        // `obj.m = function () {..}`: a method of `obj`.
+        visit(ctx, assigned.object, depth + 1);
         let owners = ctx.owner_stack.len();
-        let class = prototype
-            .child_by_field_name("object")
-            .and_then(|f| ctx.occ_at(f));
-        ctx.owner_stack.extend(class);
-        ctx.occurrence(method, Role::Definition(DefKind::Method), None);
-        ctx.owner_stack.truncate(owners);
-        // `function m () {..}`: its own name is the function's (no member
-        // of `F`), not a use of the method.
-        if let Some(own) = value.child_by_field_name("name") {
-            ctx.occurrence(own, Role::Definition(DefKind::Function), None);
+        let class = ctx.occ_at(assigned.owner);
+        if let Some(method) = assigned.method {
+            ctx.owner_stack.extend(class);
+            ctx.occurrence(method, Role::Definition(DefKind::Method), None);
+            ctx.owner_stack.truncate(owners);
         }
-        // In its body `this` is an `F`.
+        // `function m () {..}`: its own name is the function's (no member
+        // of `F`), not a use of the method; it names the function only
+        // inside it, so it is no second definition of the name elsewhere.
+        if let Some(own) = assigned
+            .function()
+            .and_then(|f| f.child_by_field_name("name"))
+        {
+            let occ = ctx.occurrence(own, Role::Definition(DefKind::Function), None);
+            ctx.method_functions.push(occ);
+        }
+        // In its body `this` is an `F` (the object).
         ctx.owner_stack.extend(class);
-        visit(ctx, value, depth + 1);
+        visit(ctx, assigned.value, depth + 1);
         ctx.owner_stack.truncate(owners);
         if scope {
             close_scope(ctx);

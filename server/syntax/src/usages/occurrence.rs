@@ -557,6 +557,12 @@ pub struct FileUsages {
     /// call, by occurrence, in languages whose overloads they tell apart
     /// ([`crate::languages::Spec::overloads_by_arity`]); sorted.
     pub(super) arities: Box<[(OccId, super::Arity)]>,
+    /// JavaScript's `F.prototype.m = function m () {..}`, `obj.m =
+    /// function m () {..}`: the function expressions' own names, which name
+    /// the function only inside its body; sorted. Not counted among a
+    /// name's definitions in the workspace (a search by name, whether a
+    /// member name is distinctive).
+    pub(super) method_functions: Box<[OccId]>,
     /// The declared type of each parameter of a method definition (empty
     /// where none is written), in those languages; sorted.
     pub(super) parameter_types: ByOccurrence<Box<str>>,
@@ -581,6 +587,12 @@ impl FileUsages {
             Expr::Require(spec) => Some(spec),
             _ => None,
         }
+    }
+
+    /// Whether `occ` is the own name of a function expression assigned as
+    /// a method ([`FileUsages::method_functions`]).
+    pub fn is_method_function(&self, occ: OccId) -> bool {
+        self.method_functions.binary_search(&occ).is_ok()
     }
 
     pub fn occurrence(&self, id: OccId) -> &Occurrence {

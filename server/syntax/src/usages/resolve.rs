@@ -185,6 +185,14 @@ impl Workspace {
             }
             let binds = match occ.role() {
                 Role::Definition(DefKind::Parameter) => false,
+                // JavaScript's `obj.m = function m () {..}` at the top of a
+                // module binds neither `m` there.
+                Role::Definition(DefKind::Method)
+                    if lang.is_javascript() && occ.owner().is_some() =>
+                {
+                    false
+                }
+                Role::Definition(_) if usages.is_method_function(i) => false,
                 Role::Definition(_) => {
                     occ.top_level() && occ.receiver().is_none() && occ.local().is_none()
                 }
@@ -364,6 +372,7 @@ impl Workspace {
             if matches!(kind, DefKind::Import | DefKind::Parameter)
                 || o.local().is_some()
                 || self.is_constructor(s)
+                || self.entry(file).usages.is_method_function(occ)
                 || self.is_require(s)
                     && matches!(self.resolve_occurrence(s, 0), Target::Def(d) if d != s)
             {
@@ -385,6 +394,13 @@ impl Workspace {
         }
         out.sort();
         out
+    }
+
+    /// The name of the occurrence at a byte offset of a file, whether or
+    /// not [`Workspace::symbol_at`] finds what it refers to.
+    pub fn name_at(&self, file: FileId, offset: usize) -> Option<&str> {
+        let usages = &self.entry(file).usages;
+        Some(usages.occurrence(usages.at(offset)?).name.as_str())
     }
 
     /// The symbol at a byte offset of a file: the definition there, or the
@@ -661,10 +677,12 @@ impl Workspace {
             .iter()
             .filter(|&&(file, occ)| {
                 let o = self.occ(Symbol { file, occ });
-                matches!(
-                    o.role(),
-                    Role::Definition(DefKind::Method | DefKind::Function | DefKind::Field)
-                ) && o.local().is_none()
+                !self.entry(file).usages.is_method_function(occ)
+                    && matches!(
+                        o.role(),
+                        Role::Definition(DefKind::Method | DefKind::Function | DefKind::Field)
+                    )
+                    && o.local().is_none()
                     && o.receiver().is_none()
             })
             .count();

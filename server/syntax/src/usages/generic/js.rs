@@ -41,26 +41,76 @@ pub(super) fn commonjs_export<'t>(ctx: &Ctx<'_>, node: Node<'t>) -> Option<Node<
     exports.then_some(member)
 }
 
-/// `F.prototype.m = function () {..}` (or an arrow function): the
-/// `F.prototype` node, the name `m` and the function.
-pub(super) fn prototype_method<'t>(
-    ctx: &Ctx<'_>,
-    node: Node<'t>,
-) -> Option<(Node<'t>, Node<'t>, Node<'t>)> {
+/// A method assigned to an object in JavaScript: `F.prototype.m =
+/// function () {..}` (or an arrow function), a method `m` of `F`'s
+/// instances, and `obj.m = function () {..}` with `obj` a name (not
+/// `exports`, `module` or `this`), a method of the object `obj` holds
+/// (express's `res.send = function send(body) {..}`); also through a chain
+/// (`res.set = res.header = function header(..) {..}`), and `obj[k] =
+/// function () {..}`, whose `this` is `obj` but whose name is not known.
+pub(super) struct AssignedMethod<'t> {
+    /// `F`, `obj`: whose the method is, what `this` is in its body.
+    pub owner: Node<'t>,
+    /// What to walk before the method: `F.prototype`, `obj`, `obj[k]`.
+    pub object: Node<'t>,
+    /// `m`; none for `obj[k]`.
+    pub method: Option<Node<'t>>,
+    /// The right side: the function, or the next assignment of a chain.
+    pub value: Node<'t>,
+}
+
+impl<'t> AssignedMethod<'t> {
+    /// The function assigned when it is the right side itself (not the
+    /// end of a chain).
+    pub fn function(&self) -> Option<Node<'t>> {
+        (self.value.kind() != "assignment_expression").then_some(self.value)
+    }
+}
+
+pub(super) fn assigned_method<'t>(ctx: &Ctx<'_>, node: Node<'t>) -> Option<AssignedMethod<'t>> {
     if node.kind() != "assignment_expression" || !ctx.lang.is_javascript() {
         return None;
     }
     let value = node.child_by_field_name("right")?;
+    let mut function = value;
+    while function.kind() == "assignment_expression" {
+        function = function.child_by_field_name("right")?;
+    }
     if !matches!(
-        value.kind(),
+        function.kind(),
         "function_expression" | "function" | "arrow_function"
     ) {
         return None;
     }
-    let (prototype, method) = member_access(node.child_by_field_name("left")?)?;
-    let (class, property) = member_access(prototype)?;
-    (class.kind() == "identifier" && ctx.text(property) == "prototype")
-        .then_some((prototype, method, value))
+    let left = node.child_by_field_name("left")?;
+    let plain = |object: Node<'_>| {
+        object.kind() == "identifier" && !matches!(ctx.text(object), "exports" | "module" | "this")
+    };
+    if left.kind() == "subscript_expression" {
+        let object = left.child_by_field_name("object")?;
+        return plain(object).then_some(AssignedMethod {
+            owner: object,
+            object: left,
+            method: None,
+            value,
+        });
+    }
+    let (object, method) = member_access(left)?;
+    if object.kind() == "identifier" {
+        return plain(object).then_some(AssignedMethod {
+            owner: object,
+            object,
+            method: Some(method),
+            value,
+        });
+    }
+    let (class, property) = member_access(object)?;
+    (class.kind() == "identifier" && ctx.text(property) == "prototype").then_some(AssignedMethod {
+        owner: class,
+        object,
+        method: Some(method),
+        value,
+    })
 }
 
 /// `module.exports = X` at the top of a CommonJS module: the value

@@ -274,6 +274,12 @@ impl Workspace {
         if kind.is_type() {
             return Ty::Class(def);
         }
+        if kind == DefKind::Variable
+            && self.entry(def.file).lang.is_javascript()
+            && self.has_assigned_methods(def, depth + 1, cache)
+        {
+            return Ty::Instance(def);
+        }
         match kind {
             // A Python property: reading it gives its declared type.
             DefKind::Method if facts.is_some_and(|f| f.declared.is_some()) => {}
@@ -574,13 +580,9 @@ impl Workspace {
             Role::Reference(_) => match self.resolve_occurrence_with(owner, depth + 1, cache) {
                 Target::Def(def) if self.occ(def).role().is_type_def() => Some(def),
                 // JavaScript's `F.prototype.m = function () {..}`: `F` is
-                // the class of `m`.
-                Target::Def(def)
-                    if self.entry(def.file).lang.is_javascript()
-                        && self.occ(def).role() == Role::Definition(DefKind::Function) =>
-                {
-                    Some(def)
-                }
+                // the class of `m`; `obj.m = function () {..}`: the object
+                // `obj` holds is.
+                Target::Def(def) if self.is_js_object(def) => Some(def),
                 _ => None,
             },
         };
@@ -588,6 +590,37 @@ impl Workspace {
             cache.owners.insert(owner, t);
         }
         t
+    }
+
+    /// A JavaScript function or variable, which methods can be assigned
+    /// to: `F.prototype.m = function`, `obj.m = function`.
+    fn is_js_object(&self, def: Symbol) -> bool {
+        self.entry(def.file).lang.is_javascript()
+            && matches!(
+                self.occ(def).role(),
+                Role::Definition(DefKind::Function | DefKind::Variable)
+            )
+    }
+
+    /// Whether methods are assigned to the object a JavaScript variable
+    /// holds (`res.send = function () {..}` in its file): what the variable
+    /// is then, whatever its value (`Object.create(..)`, `{}`).
+    fn has_assigned_methods(&self, var: Symbol, depth: u32, cache: &mut Cache) -> bool {
+        let usages = &self.entry(var.file).usages;
+        let name = &self.occ(var).name;
+        usages.occurrences.iter().any(|o| {
+            o.role() == Role::Definition(DefKind::Method)
+                && o.owner().is_some_and(|owner| {
+                    let owner = Symbol {
+                        file: var.file,
+                        occ: owner,
+                    };
+                    let holder = self.occ(owner);
+                    matches!(holder.role(), Role::Reference(_))
+                        && holder.name == *name
+                        && self.owner_type(owner, depth + 1, cache) == Some(var)
+                })
+        })
     }
 
     /// `ty.name`: the member it resolves to.
@@ -692,8 +725,7 @@ impl Workspace {
             // A JavaScript function's instances get members from more than
             // its prototype (`this.m = ..` in its body, mixins): one not
             // found is unknown, not from outside.
-            if lang.is_javascript() && self.occ(class).role() == Role::Definition(DefKind::Function)
-            {
+            if self.is_js_object(class) {
                 return Target::Unknown;
             }
             return Target::Foreign;
