@@ -130,7 +130,7 @@ pub(crate) struct Ctx<'a> {
     pub packages: Vec<String>,
     /// [`FileUsages::arity`]'s table, in the order occurrences are made.
     arities: Vec<(OccId, super::Arity)>,
-    /// [`FileUsages::method_functions`], in the order met (sorted).
+    /// [`FileUsages::method_functions`] (sorted when finished).
     pub method_functions: Vec<OccId>,
     parameter_types: Vec<(OccId, Box<[Box<str>]>)>,
     arguments: Vec<(OccId, Box<[ExprId]>)>,
@@ -461,6 +461,8 @@ impl<'a> Ctx<'a> {
         self.out.attributes.shrink_to_fit();
         self.out.line_starts = self.lines.starts().map(|s| s as u32).collect();
         self.out.arities = self.arities.into_boxed_slice();
+        self.method_functions.sort_unstable();
+        self.method_functions.dedup();
         self.out.method_functions = self.method_functions.into_boxed_slice();
         self.out.parameter_types = self.parameter_types.into_boxed_slice();
         self.out.arguments = self.arguments.into_boxed_slice();

@@ -210,6 +210,14 @@ fn visit_node(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
             }
         }
         if let Some(v) = value {
+            // `exports.f = function f () {..}`: the function's own name,
+            // as a method's (no use of the export).
+            if kind == DefKind::Function
+                && let Some(own) = v.child_by_field_name("name")
+            {
+                let occ = ctx.occurrence(own, Role::Definition(DefKind::Function), None);
+                ctx.method_functions.push(occ);
+            }
             visit(ctx, v, depth + 1);
             if ctx.text(name) == "default" && is_name(v.kind()) {
                 ctx.out.default_export = ctx.occ_at(v);
