@@ -209,6 +209,7 @@ impl Engine {
                 symbol: 1.0,
                 symbol_min_terms: 1,
                 getter: 0.0,
+                related: 0.0,
             };
             for hit in snapshot.lexical(&named.name, &by_name, NAMED_DEPTH)? {
                 if !seen.insert(hit.chunk_id) {
@@ -556,6 +557,14 @@ mod tests {
         );
         let short = ranking.boosts("retry failed uploads", SearchMode::Hybrid);
         assert_eq!((short.symbol, short.symbol_min_terms), (1.0, 1));
+        // Related words ("remove" for `delete`) in hybrid search only.
+        assert!(short.related > 0.0);
+        assert_eq!(
+            ranking
+                .boosts("retry failed uploads", SearchMode::Lexical)
+                .related,
+            0.0
+        );
     }
 
     /// A stored function chunk of one line (its id is its line), for the

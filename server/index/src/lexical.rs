@@ -136,6 +136,10 @@ pub struct Boosts {
     /// what a function returns ("returns the …"): that word is not one of
     /// the thing returned.
     pub getter: f32,
+    /// Each query word's related words ([`tokenizer::related`]: `delete`
+    /// for "remove") count in the chunk's text at this share of the word's
+    /// weight (0: not asked).
+    pub related: f32,
 }
 
 /// The word of a getter's name (`GetBool`, `get_name`), as the index holds
@@ -149,6 +153,7 @@ impl Default for Boosts {
             symbol: 1.0,
             symbol_min_terms: 1,
             getter: 0.0,
+            related: 0.0,
         }
     }
 }
@@ -585,6 +590,24 @@ impl LexicalSnapshot {
                     Occur::Should,
                     Box::new(BoostQuery::new(term_query(f.content, term), boosts.content)),
                 ));
+            }
+            if boosts.related > 0.0 {
+                let mut seen: Vec<&str> = terms.iter().map(String::as_str).collect();
+                for term in terms {
+                    for related in tokenizer::related(term) {
+                        if seen.contains(&related.as_str()) {
+                            continue;
+                        }
+                        seen.push(related);
+                        clauses.push((
+                            Occur::Should,
+                            Box::new(BoostQuery::new(
+                                term_query(f.content, related),
+                                boosts.content * boosts.related,
+                            )),
+                        ));
+                    }
+                }
             }
         }
         if boosts.symbol > 0.0 {

@@ -249,6 +249,83 @@ impl<T: TokenStream> TokenStream for CachedStemmerStream<'_, T> {
     }
 }
 
+/// Groups of words that name one action or thing in code and in its docs:
+/// a question says "remove" where the code says `delete`, "start" where it
+/// says `init`. General programming vocabulary, not any corpus's.
+const RELATED: &[&[&str]] = &[
+    &["remove", "delete", "drop", "erase", "discard"],
+    &["create", "make", "build", "construct", "new"],
+    &["fetch", "retrieve", "obtain", "load"],
+    &["store", "save", "persist", "write"],
+    &["check", "validate", "verify", "ensure"],
+    &["start", "begin", "init", "initialize", "launch"],
+    &["stop", "finish", "terminate", "shutdown", "close"],
+    &["error", "failure", "exception", "fault"],
+    &["find", "search", "locate", "lookup"],
+    &["split", "separate", "divide"],
+    &["join", "concat", "concatenate", "merge", "combine"],
+    &["convert", "transform", "translate", "coerce"],
+    &["parse", "decode", "interpret"],
+    &["print", "output", "display", "show", "render"],
+    &["count", "number", "total"],
+    &["size", "length", "len"],
+    &["copy", "clone", "duplicate"],
+    &["compare", "equal", "equals", "cmp"],
+    &["add", "append", "insert", "push"],
+    &["run", "execute", "invoke", "call", "perform"],
+    &["wait", "sleep", "pause"],
+    &["retry", "repeat", "attempt"],
+    &["send", "dispatch", "transmit", "publish", "emit"],
+    &["receive", "accept"],
+    &["config", "configuration", "settings", "options"],
+    &["argument", "arg", "parameter", "param"],
+    &["message", "msg"],
+    &["temporary", "temp", "tmp"],
+    &["directory", "dir", "folder"],
+    &["identifier", "id"],
+    &["function", "func", "fn", "callable"],
+    &["variable", "var"],
+    &["attribute", "attr", "property", "field"],
+    &["string", "str", "text"],
+    &["default", "fallback"],
+    &["flag", "switch", "option"],
+    &["command", "cmd", "subcommand"],
+    &["template", "tmpl"],
+    &["environment", "env"],
+    &["cache", "memo", "memoize"],
+    &["escape", "quote", "sanitize"],
+    &["ignore", "skip"],
+    &["missing", "undefined", "absent"],
+    &["update", "modify", "change"],
+    &["contain", "include", "has"],
+];
+
+/// The words related to a query term (stemmed, as the index holds them),
+/// by [`RELATED`]; empty for most words.
+pub fn related(term: &str) -> &'static [String] {
+    static TABLE: std::sync::OnceLock<FxHashMap<String, Vec<String>>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut analyzer = code_analyzer();
+        let mut table: FxHashMap<String, Vec<String>> = FxHashMap::default();
+        for group in RELATED {
+            let stems: Vec<String> = group
+                .iter()
+                .filter_map(|w| terms(&mut analyzer, w).into_iter().next())
+                .collect();
+            for stem in &stems {
+                let entry = table.entry(stem.clone()).or_default();
+                for other in &stems {
+                    if other != stem && !entry.contains(other) {
+                        entry.push(other.clone());
+                    }
+                }
+            }
+        }
+        table
+    });
+    table.get(term).map_or(&[], Vec::as_slice)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,5 +395,17 @@ mod tests {
     fn long_tokens_are_dropped() {
         let blob = "a".repeat(100);
         assert!(terms(&mut code_analyzer(), &blob).is_empty());
+    }
+
+    #[test]
+    fn related_words_go_both_ways_as_the_index_holds_them() {
+        let mut analyzer = query_analyzer();
+        let mut stem = |w: &str| terms(&mut analyzer, w).remove(0);
+        let remove = stem("remove");
+        let delete = stem("delete");
+        assert!(related(&remove).contains(&delete), "{:?}", related(&remove));
+        assert!(related(&delete).contains(&remove));
+        assert!(!related(&remove).contains(&remove));
+        assert!(related(&stem("upload")).is_empty());
     }
 }

@@ -56,6 +56,7 @@ fn documents_scored_one_by_one_score_as_the_ranking_does() {
         symbol: 0.5,
         symbol_min_terms: 1,
         getter: 0.0,
+        related: 0.0,
     };
     let query = "retry the queue";
     let ranked = snapshot.search(query, &boosts, 10).unwrap();
@@ -156,6 +157,7 @@ fn a_name_can_be_required_to_hold_two_of_the_query_words() {
             symbol,
             symbol_min_terms,
             getter: 0.0,
+            related: 0.0,
         };
         snapshot
             .score_docs(query, &boosts, &docs, &statistics)
@@ -169,4 +171,29 @@ fn a_name_can_be_required_to_hold_two_of_the_query_words() {
     // `run_shutdown_handlers` holds three: its name counts either way.
     assert!(two_words[1] > text_only[1]);
     assert_eq!(two_words[1], any_word[1]);
+}
+
+#[test]
+fn related_words_count_at_their_share_when_asked() {
+    let (_dir, index, mut writer) = index_with("store.py", "def purge(path):\n    delete(path)\n");
+    add(&writer, "other.py", "def unrelated():\n    return 1\n");
+    writer.commit(1).unwrap();
+    index.reload().unwrap();
+    let snapshot = index.snapshot();
+    let top = |query: &str, related: f32| {
+        let boosts = Boosts {
+            related,
+            ..Boosts::default()
+        };
+        snapshot.search(query, &boosts, 10).unwrap()
+    };
+    // "remove" is not in the file: found only through `delete`.
+    assert!(top("remove", 0.0).is_empty());
+    let related = top("remove", 0.5);
+    let direct = top("delete", 0.0);
+    assert_eq!(related.len(), 1);
+    assert_eq!(related[0].doc, direct[0].doc);
+    // At half the weight of the word itself.
+    let ratio = related[0].score / direct[0].score;
+    assert!((ratio - 0.5).abs() < 1e-3, "{ratio}");
 }
