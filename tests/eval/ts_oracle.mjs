@@ -78,6 +78,17 @@ const KINDS = {
   [ts.SyntaxKind.EnumDeclaration]: 'enum',
 };
 
+// `x.m = function () {..}` (or an arrow function): the property access
+// `x.m` assigned to, else undefined.
+function assignedFunction(node) {
+  const assigns =
+    ts.isBinaryExpression(node) &&
+    node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+    ts.isPropertyAccessExpression(node.left) &&
+    (ts.isFunctionExpression(node.right) || ts.isArrowFunction(node.right));
+  return assigns ? node.left : undefined;
+}
+
 for (const file of files) {
   const sf = program.getSourceFile(file);
   const visit = (node) => {
@@ -88,36 +99,29 @@ for (const file of files) {
     if (kind === 'method' && node.parent && ts.isObjectLiteralExpression(node.parent)) {
       kind = 'object-method';
     }
-    // JavaScript's `F.prototype.m = function () {..}`: a method of `F`.
     let name = node.name;
+    const assigned = kind ? undefined : assignedFunction(node);
     if (
-      !kind &&
-      ts.isBinaryExpression(node) &&
-      node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
-      ts.isPropertyAccessExpression(node.left) &&
-      ts.isPropertyAccessExpression(node.left.expression) &&
-      node.left.expression.name.text === 'prototype' &&
-      (ts.isFunctionExpression(node.right) || ts.isArrowFunction(node.right))
+      assigned &&
+      ts.isPropertyAccessExpression(assigned.expression) &&
+      assigned.expression.name.text === 'prototype'
     ) {
+      // JavaScript's `F.prototype.m = function () {..}`: a method of `F`.
       kind = 'prototype-method';
-      name = node.left.name;
-    }
-    // `obj.m = function () {..}` with `obj` a name (express's `res.send =
-    // function send(..)`): a method of the object. The compiler types
-    // `this` in such a function only for some objects (an object literal's
-    // or a function's expando properties, not `Object.create(..)`'s), and
-    // only in functions assigned after the method: read its misses so.
-    if (
-      !kind &&
-      ts.isBinaryExpression(node) &&
-      node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
-      ts.isPropertyAccessExpression(node.left) &&
-      ts.isIdentifier(node.left.expression) &&
-      !['exports', 'module'].includes(node.left.expression.text) &&
-      (ts.isFunctionExpression(node.right) || ts.isArrowFunction(node.right))
+      name = assigned.name;
+    } else if (
+      assigned &&
+      ts.isIdentifier(assigned.expression) &&
+      !['exports', 'module'].includes(assigned.expression.text)
     ) {
+      // `obj.m = function () {..}` with `obj` a name (express's `res.send =
+      // function send(..)`): a method of the object. The compiler types
+      // `this` in such a function only for some objects (an object
+      // literal's or a function's expando properties, not
+      // `Object.create(..)`'s), and only in functions assigned after the
+      // method: read its misses so.
       kind = 'assigned-method';
-      name = node.left.name;
+      name = assigned.name;
     }
     if (kind && name && ts.isIdentifier(name)) {
       const at = name.getStart(sf);
