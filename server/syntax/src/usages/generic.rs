@@ -20,8 +20,8 @@ use super::{Ctx, DefKind, Expr, Import, Link, RefKind, Role, ScopeKind, intern};
 use crate::Language;
 use go::{go_packages, go_struct_literal, go_value, is_package, receiver_type};
 use js::{
-    assigned_method, commonjs_export, commonjs_module_value, js_imports, module_value_name,
-    require_spec,
+    assigned_method, commonjs_export, commonjs_module_value, function_own_name, is_function_value,
+    js_imports, module_value_name, require_spec,
 };
 
 /// Deeper than this, a tree is not walked (generated code).
@@ -160,14 +160,9 @@ fn visit_node(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
             ctx.owner_stack.truncate(owners);
         }
         // `function m () {..}`: its own name is the function's (no member
-        // of `F`), not a use of the method; it names the function only
-        // inside it, so it is no second definition of the name elsewhere.
-        if let Some(own) = assigned
-            .function()
-            .and_then(|f| f.child_by_field_name("name"))
-        {
-            let occ = ctx.occurrence(own, Role::Definition(DefKind::Function), None);
-            ctx.method_functions.push(occ);
+        // of `F`), not a use of the method.
+        if let Some(function) = assigned.function() {
+            function_own_name(ctx, function);
         }
         // In its body `this` is an `F` (the object).
         ctx.owner_stack.extend(class);
@@ -197,7 +192,7 @@ fn visit_node(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
         // (`exports.default = X`: the module's default export).
         let value = node.child_by_field_name("right");
         let kind = match value.map(|v| v.kind()) {
-            Some("function_expression" | "arrow_function" | "function") => DefKind::Function,
+            Some(kind) if is_function_value(kind) => DefKind::Function,
             Some("class") => DefKind::Class,
             _ => DefKind::Variable,
         };
@@ -212,11 +207,8 @@ fn visit_node(ctx: &mut Ctx<'_>, node: Node<'_>, depth: usize) {
         if let Some(v) = value {
             // `exports.f = function f () {..}`: the function's own name,
             // as a method's (no use of the export).
-            if kind == DefKind::Function
-                && let Some(own) = v.child_by_field_name("name")
-            {
-                let occ = ctx.occurrence(own, Role::Definition(DefKind::Function), None);
-                ctx.method_functions.push(occ);
+            if kind == DefKind::Function {
+                function_own_name(ctx, v);
             }
             visit(ctx, v, depth + 1);
             if ctx.text(name) == "default" && is_name(v.kind()) {

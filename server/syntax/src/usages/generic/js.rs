@@ -3,7 +3,7 @@
 
 use tree_sitter::Node;
 
-use super::super::{Ctx, Import};
+use super::super::{Ctx, DefKind, Import, Role};
 use super::{is_name, member_access};
 
 /// `require("./m")` in JavaScript and TypeScript: the module path.
@@ -41,6 +41,23 @@ pub(super) fn commonjs_export<'t>(ctx: &Ctx<'_>, node: Node<'t>) -> Option<Node<
     exports.then_some(member)
 }
 
+/// A JavaScript function value: `function () {..}`, `function f () {..}`,
+/// `() => ..`.
+pub(super) fn is_function_value(kind: &str) -> bool {
+    matches!(kind, "function_expression" | "function" | "arrow_function")
+}
+
+/// `= function f () {..}` assigned to a method or an export: the
+/// function's own name names it only inside its body. A definition of the
+/// function, no use of what it is assigned to, and no second definition of
+/// the name elsewhere ([`super::super::FileUsages::is_method_function`]).
+pub(super) fn function_own_name(ctx: &mut Ctx<'_>, function: Node<'_>) {
+    if let Some(own) = function.child_by_field_name("name") {
+        let occ = ctx.occurrence(own, Role::Definition(DefKind::Function), None);
+        ctx.method_functions.push(occ);
+    }
+}
+
 /// A method assigned to an object in JavaScript: `F.prototype.m =
 /// function () {..}` (or an arrow function), a method `m` of `F`'s
 /// instances, and `obj.m = function () {..}` with `obj` a name (not
@@ -76,10 +93,7 @@ pub(super) fn assigned_method<'t>(ctx: &Ctx<'_>, node: Node<'t>) -> Option<Assig
     while function.kind() == "assignment_expression" {
         function = function.child_by_field_name("right")?;
     }
-    if !matches!(
-        function.kind(),
-        "function_expression" | "function" | "arrow_function"
-    ) {
+    if !is_function_value(function.kind()) {
         return None;
     }
     let left = node.child_by_field_name("left")?;
