@@ -9,7 +9,7 @@
 //!     CORPUS INDEX_DIR OUT_PREFIX --queries FILE... [--mode hybrid|lexical|semantic]...
 //!     [--fusion normalized|rrf] [--lexical-weight W] [--candidates N]
 //!     [--names rule|always|never|A,B] [--test-factor F] [--parts] [--max-tokens N]
-//!     [--no-definitions-first] [--sentence-lift F] [--keep-punctuation] [--per-file N] [--second-in-file F] [--file-support W] [--returns-getter F] [--related F]
+//!     [--no-definitions-first] [--sentence-lift F] [--keep-punctuation] [--per-file N] [--second-in-file F] [--file-support W] [--returns-getter F] [--related F] [--keyword-related F]
 //!     [--limit N] [--model DIR SHA256] [--dump-chunks FILE]
 //! ```
 //!
@@ -66,7 +66,7 @@ fn usage(problem: &str) -> ! {
         "eval_search: {problem}\nusage: eval_search CORPUS INDEX_DIR OUT_PREFIX --queries FILE... \
          [--mode MODE]... [--fusion normalized|rrf] [--lexical-weight W] [--candidates N] \
          [--names rule|always|never|A,B] [--test-factor F] [--parts] [--max-tokens N] \
-         [--no-definitions-first] [--sentence-lift F] [--keep-punctuation] [--per-file N] [--second-in-file F] [--file-support W] [--returns-getter F] [--related F] \
+         [--no-definitions-first] [--sentence-lift F] [--keep-punctuation] [--per-file N] [--second-in-file F] [--file-support W] [--returns-getter F] [--related F] [--keyword-related F] \
          [--limit N] [--model DIR SHA256] [--dump-chunks FILE]"
     );
     std::process::exit(2)
@@ -147,6 +147,9 @@ fn parse_args() -> Args {
             "--file-support" => args.ranking.file_support = number(value(&mut it, &arg), &arg),
             "--returns-getter" => args.ranking.returns_getter = number(value(&mut it, &arg), &arg),
             "--related" => args.ranking.related_words = number(value(&mut it, &arg), &arg),
+            "--keyword-related" => {
+                args.ranking.keyword_related_words = number(value(&mut it, &arg), &arg)
+            }
             "--second-in-file" => args.ranking.second_in_file = number(value(&mut it, &arg), &arg),
             "--per-file" => {
                 args.ranking.per_file = number(value(&mut it, &arg), &arg).max(1.0) as usize
