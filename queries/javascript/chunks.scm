@@ -15,11 +15,63 @@
 (lexical_declaration
   (variable_declarator name: (identifier) @name)) @chunk.constant
 
-; CommonJS: `exports.parse = function (..) {..}`, `module.exports.x = ..`.
+; CommonJS: `exports.parse = function (..) {..}`, `module.exports.x = ..`:
+; a function of the module.
 (expression_statement
   (assignment_expression
-    left: (member_expression property: (property_identifier) @name)
+    left: (member_expression
+      object: (identifier) @_module
+      property: (property_identifier) @name)
+    right: [(arrow_function) (function_expression)])
+  (#any-of? @_module "exports" "module")) @chunk.function
+(expression_statement
+  (assignment_expression
+    left: (member_expression
+      object: (member_expression
+        object: (identifier) @_module
+        property: (property_identifier) @_exports)
+      property: (property_identifier) @name)
+    right: [(arrow_function) (function_expression)])
+  (#eq? @_module "module")
+  (#eq? @_exports "exports")) @chunk.function
+
+; `View.prototype.lookup = function (..) {..}`: a method of `View`.
+(expression_statement
+  (assignment_expression
+    left: (member_expression
+      object: (member_expression
+        object: (identifier) @receiver
+        property: (property_identifier) @_prototype)
+      property: (property_identifier) @name)
+    right: [(arrow_function) (function_expression)])
+  (#eq? @_prototype "prototype")) @chunk.method
+
+; `res.send = function send (..) {..}`: a method of the object `res` holds.
+(expression_statement
+  (assignment_expression
+    left: (member_expression
+      object: (identifier) @receiver
+      property: (property_identifier) @name)
+    right: [(arrow_function) (function_expression)])
+  (#not-any-of? @receiver "exports" "module")) @chunk.method
+
+; Any other `this.m = function`, `a.b.m = function`: a function.
+(expression_statement
+  (assignment_expression
+    left: (member_expression
+      object: (this)
+      property: (property_identifier) @name)
     right: [(arrow_function) (function_expression)])) @chunk.function
+(expression_statement
+  (assignment_expression
+    left: (member_expression
+      object: (member_expression
+        object: (_) @_outer
+        property: (property_identifier) @_inner)
+      property: (property_identifier) @name)
+    right: [(arrow_function) (function_expression)])
+  (#not-eq? @_inner "prototype")
+  (#not-eq? @_outer "module")) @chunk.function
 
 (class_declaration name: (identifier) @name) @chunk.class
 (method_definition name: (_) @name) @chunk.method

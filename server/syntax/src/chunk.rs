@@ -39,8 +39,9 @@ use crate::text::{LineIndex, has_word, strip_bom};
 /// declared in a C or C++ function body stay in the function's chunk. 4:
 /// Markdown's sections are found by pulldown-cmark (closing `#`s leave the
 /// name, sections under a `===` title nest in it, large sections are cut at
-/// block starts).
-pub const CHUNKER_VERSION: u32 = 4;
+/// block starts). 5: JavaScript's `F.prototype.m = function` and
+/// `obj.m = function` are methods of `F` and `obj`.
+pub const CHUNKER_VERSION: u32 = 5;
 
 mod split;
 mod units;

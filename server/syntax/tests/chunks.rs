@@ -563,6 +563,19 @@ const retry = (fn, times) => {{
 {b}}};
 
 module.exports = {{ Router, retry }};
+
+module.exports.format = function (value) {{
+{b}}};
+
+// Looks a view up by name.
+View.prototype.lookup = function lookup(name) {{
+{b}}};
+
+res.send = function send(body) {{
+{b}}};
+
+this.handle = function (req) {{
+{b}}};
 "#
     );
     check(
@@ -574,6 +587,10 @@ module.exports = {{ Router, retry }};
             9-13 method route < class Router | class Router {
             16-19 function retry | const retry = (fn, times) => {
             21-21 module | module.exports = { Router, retry };
+            23-26 function format | module.exports.format = function (value) {
+            28-32 method lookup < View | // Looks a view up by name.
+            34-37 method send < res | res.send = function send(body) {
+            39-42 function handle | this.handle = function (req) {
         "#]],
     );
 }
