@@ -23,7 +23,24 @@
       object: (identifier) @_module
       property: (property_identifier) @name)
     right: [(arrow_function) (function_expression)])
-  (#any-of? @_module "exports" "module")) @chunk.function
+  (#eq? @_module "exports")) @chunk.function
+; `module.exports = function query (..) {..}`: the module is the function,
+; named by its own name (by `exports` when it has none).
+(expression_statement
+  (assignment_expression
+    left: (member_expression
+      object: (identifier) @_module
+      property: (property_identifier) @_exports)
+    right: (function_expression name: (identifier) @name))
+  (#eq? @_module "module")
+  (#eq? @_exports "exports")) @chunk.function
+(expression_statement
+  (assignment_expression
+    left: (member_expression
+      object: (identifier) @_module
+      property: (property_identifier) @name)
+    right: [(arrow_function) (function_expression !name)])
+  (#eq? @_module "module")) @chunk.function
 (expression_statement
   (assignment_expression
     left: (member_expression
@@ -46,13 +63,20 @@
     right: [(arrow_function) (function_expression)])
   (#eq? @_prototype "prototype")) @chunk.method
 
-; `res.send = function send (..) {..}`: a method of the object `res` holds.
+; `res.send = function send (..) {..}`: a method of the object `res` holds;
+; `res.set = res.header = function header (..) {..}` is named by the first.
 (expression_statement
   (assignment_expression
     left: (member_expression
       object: (identifier) @receiver
       property: (property_identifier) @name)
-    right: [(arrow_function) (function_expression)])
+    right: [
+      (arrow_function)
+      (function_expression)
+      (assignment_expression
+        left: (member_expression)
+        right: [(arrow_function) (function_expression)])
+    ])
   (#not-any-of? @receiver "exports" "module")) @chunk.method
 
 ; Any other `this.m = function`, `a.b.m = function`: a function.

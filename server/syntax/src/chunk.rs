@@ -40,7 +40,8 @@ use crate::text::{LineIndex, has_word, strip_bom};
 /// Markdown's sections are found by pulldown-cmark (closing `#`s leave the
 /// name, sections under a `===` title nest in it, large sections are cut at
 /// block starts). 5: JavaScript's `F.prototype.m = function` and
-/// `obj.m = function` are methods of `F` and `obj`.
+/// `obj.m = function` are methods of `F` and `obj`, and `module.exports =
+/// function f` is named `f`.
 pub const CHUNKER_VERSION: u32 = 5;
 
 mod split;

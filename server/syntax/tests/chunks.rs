@@ -574,9 +574,19 @@ View.prototype.lookup = function lookup(name) {{
 res.send = function send(body) {{
 {b}}};
 
+res.set = res.header = function header(field, value) {{
+{b}}};
+
 this.handle = function (req) {{
 {b}}};
 "#
+    );
+    check(
+        "lib/query.js",
+        &format!("module.exports = function query(options) {{\n{b}}};\n"),
+        expect![[r#"
+            1-4 function query | module.exports = function query(options) {
+        "#]],
     );
     check(
         "lib/router.cjs",
@@ -590,7 +600,8 @@ this.handle = function (req) {{
             23-26 function format | module.exports.format = function (value) {
             28-32 method lookup < View | // Looks a view up by name.
             34-37 method send < res | res.send = function send(body) {
-            39-42 function handle | this.handle = function (req) {
+            39-42 method set < res | res.set = res.header = function header(field, value) {
+            44-47 function handle | this.handle = function (req) {
         "#]],
     );
 }
