@@ -151,27 +151,26 @@ pub struct Ranking {
     /// questions gain .043 instead of .064 and C/C++'s .002. Keyword
     /// search alone has its own weight, [`Ranking::keyword_related_words`].
     pub related_words: f32,
-    /// The same in keyword search alone (`--mode lexical`, and hybrid
-    /// without a model), at a lower weight: there nothing else weighs
-    /// meaning, and a related word that is the corpus's everyday word
-    /// (cobra's `cmd` for "command") crowds the query's own words. MRR@10
-    /// / R@10 of keyword search, off -> 0.35 (2026-12-07): set D question
-    /// .359 -> .403 / .570 -> .630, typed .391 -> .430, docstring .384 ->
-    /// .392; TypeScript question .728 -> .758 (plain BM25 over the same
-    /// chunks .757), docstring .553 -> .544; Go question .478 -> .464 /
-    /// .769 -> .846, docstring .557 -> .554; Java question .636 -> .652;
-    /// C# question .501 -> .503 / .667 -> .708 (BM25 .708: one question,
-    /// "run the registered shutdown callbacks ...", now finds
-    /// `ExecuteShutdownHandlers` 10th, through run/execute); C/C++ question .619 ->
-    /// .615; symbol R@1 nowhere lower. Sweep: every kind at or above plain
-    /// BM25 only at 0.35. At 0.3 TypeScript's questions stay below it
-    /// (.742) and C#'s R@10 (.667); at 0.4 C#'s questions fall to .478 and
-    /// Go's docstrings to .548 (BM25 .549); at 0.5 Go's questions too
-    /// (.455 / .459). Set D gains at every weight from 0.2 (+.023 typed)
-    /// to 0.5 (+.055). At 0.5, skipping related words held by more than 5%
-    /// or 15% of the chunks, or related words for queries under 7 or 9
-    /// words, fixed none of those losses. The margins are one question
-    /// each: a fit to these sets, kept for set D's gain.
+    /// The same in keyword search alone (`--mode lexical`, and hybrid without a
+    /// model), at a lower weight: there nothing else weighs meaning, and a
+    /// related word that is the corpus's everyday word (cobra's `cmd` for
+    /// "command") crowds the query's own words. MRR@10 / R@10 of keyword
+    /// search, off -> 0.35 (2026-12-07): set D question .359 -> .403 / .570 ->
+    /// .630, typed .391 -> .430, docstring .384 -> .392; TypeScript question
+    /// .728 -> .758 (plain BM25 over the same chunks .757), docstring .553 ->
+    /// .544; Go question .478 -> .464 / .769 -> .846, docstring .557 -> .554;
+    /// Java question .636 -> .652; C# question .501 -> .503 / .667 -> .708
+    /// (BM25 .708: one question, "run the registered shutdown callbacks ...",
+    /// now finds `ExecuteShutdownHandlers` 10th, through run/execute); C/C++
+    /// question .619 -> .615; symbol R@1 nowhere lower. Sweep: every kind at or
+    /// above plain BM25 only at 0.35. At 0.3 TypeScript's questions stay below
+    /// it (.742) and C#'s R@10 (.667); at 0.4 C#'s questions fall to .478 and
+    /// Go's docstrings to .548 (BM25 .549); at 0.5 Go's questions too (.455 /
+    /// .459). Set D gains at every weight from 0.2 (+.023 typed) to 0.5
+    /// (+.055). At 0.5, skipping related words held by more than 5% or 15% of
+    /// the chunks, or related words for queries under 7 or 9 words, fixed none
+    /// of those losses. The margins are one question each: a fit to these sets,
+    /// kept for set D's gain.
     pub keyword_related_words: f32,
 }
 
