@@ -546,9 +546,18 @@ impl Workspace {
                             || self.member_of_union(s, target, &mut cache)
                     }
                     Target::Unknown => {
-                        // An untyped receiver: a distinctive member name counts.
+                        // An untyped receiver: a distinctive member name
+                        // counts. In JavaScript a function's name read off
+                        // an untyped object without a call (`opts.mergeParams`
+                        // beside `function mergeParams`) is the object's own
+                        // property, not the function.
+                        let property_read = target_kind == DefKind::Function
+                            && o.role() == Role::Reference(RefKind::Attribute)
+                            && self.entry(file).lang.is_javascript();
                         scanned == 1
-                            && (o.receiver().is_some() && self.is_member_like(target_kind)
+                            && (o.receiver().is_some()
+                                && self.is_member_like(target_kind)
+                                && !property_read
                                 || o.in_macro())
                             && distinctive
                             || self.member_of_union(s, target, &mut cache)
