@@ -511,7 +511,7 @@ impl LexicalSnapshot {
         if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        let query = self.boosted_query(&terms, boosts, excluded);
+        let query = self.boosted_query(&terms, boosts, excluded, true);
         let top = self.searcher.search_with_statistics_provider(
             &query,
             &TopDocs::with_limit(limit).order_by_score(),
@@ -542,7 +542,7 @@ impl LexicalSnapshot {
         if terms.is_empty() || docs.is_empty() {
             return Ok(scores);
         }
-        let weight = self.boosted_query(&terms, boosts, &[]).weight(
+        let weight = self.boosted_query(&terms, boosts, &[], false).weight(
             EnableScoring::enabled_from_statistics_provider(statistics, &self.searcher),
         )?;
         // A scorer only moves forward: documents in order, one scorer per
@@ -573,8 +573,17 @@ impl LexicalSnapshot {
     }
 
     /// Every word of the query in each field, boosted, as alternatives;
-    /// the chunks of `excluded` paths left out.
-    fn boosted_query(&self, terms: &[String], boosts: &Boosts, excluded: &[&str]) -> BooleanQuery {
+    /// the chunks of `excluded` paths left out. With `own_word_needed`, a
+    /// chunk must hold one of the query's own words: related words lift
+    /// such chunks, they find none of their own (a search for "BEGIN
+    /// CERTIFICATE" finds no `__init__` through "begin" / "init").
+    fn boosted_query(
+        &self,
+        terms: &[String],
+        boosts: &Boosts,
+        excluded: &[&str],
+        own_word_needed: bool,
+    ) -> BooleanQuery {
         let f = self.fields;
         let term_query = |field, term: &String| -> Box<dyn Query> {
             Box::new(TermQuery::new(
@@ -584,6 +593,7 @@ impl LexicalSnapshot {
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             Vec::with_capacity(terms.len() + 1 + excluded.len());
+        let mut related_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if boosts.content > 0.0 {
             for term in terms {
                 clauses.push((
@@ -599,7 +609,7 @@ impl LexicalSnapshot {
                             continue;
                         }
                         seen.push(related);
-                        clauses.push((
+                        related_clauses.push((
                             Occur::Should,
                             Box::new(BoostQuery::new(
                                 term_query(f.content, related),
@@ -638,6 +648,15 @@ impl LexicalSnapshot {
                 Occur::Should,
                 Box::new(BoostQuery::new(Box::new(names), boosts.symbol)),
             ));
+        }
+        if own_word_needed && !related_clauses.is_empty() {
+            // Scored as the flat query (a sum over the matching clauses),
+            // matched only with an own word.
+            let own: Box<dyn Query> = Box::new(BooleanQuery::new(std::mem::take(&mut clauses)));
+            clauses.push((Occur::Must, own));
+            clauses.push((Occur::Should, Box::new(BooleanQuery::new(related_clauses))));
+        } else {
+            clauses.extend(related_clauses);
         }
         for path in excluded {
             let term = Term::from_field_text(f.path, path);

@@ -187,13 +187,27 @@ fn related_words_count_at_their_share_when_asked() {
         };
         snapshot.search(query, &boosts, 10).unwrap()
     };
-    // "remove" is not in the file: found only through `delete`.
-    assert!(top("remove", 0.0).is_empty());
-    let related = top("remove", 0.5);
+    // "remove" is not in the file, `delete` is: with the file's own word
+    // `path`, the related word adds half the weight of `delete` itself.
+    let without = top("remove path", 0.0);
+    let with = top("remove path", 0.5);
     let direct = top("delete", 0.0);
-    assert_eq!(related.len(), 1);
-    assert_eq!(related[0].doc, direct[0].doc);
-    // At half the weight of the word itself.
-    let ratio = related[0].score / direct[0].score;
+    assert_eq!((without.len(), with.len()), (1, 1));
+    assert_eq!(with[0].doc, direct[0].doc);
+    let ratio = (with[0].score - without[0].score) / direct[0].score;
     assert!((ratio - 0.5).abs() < 1e-3, "{ratio}");
+    // A related word alone finds nothing: search finds the query's words.
+    assert!(top("remove", 0.5).is_empty());
+    // Scoring chunks found otherwise (by meaning) still counts it.
+    let boosts = Boosts {
+        related: 0.5,
+        ..Boosts::default()
+    };
+    let scored = snapshot
+        .score_docs("remove", &boosts, &[direct[0].doc], &snapshot.searcher)
+        .unwrap();
+    assert!(
+        (scored[0] / direct[0].score - 0.5).abs() < 1e-3,
+        "{scored:?}"
+    );
 }
