@@ -40,17 +40,16 @@
       object: (identifier) @_module
       property: (property_identifier) @name)
     right: [(arrow_function) (function_expression !name)])
-  (#eq? @_module "module")) @chunk.function
+  (#eq? @_module "module")
+  (#eq? @name "exports")) @chunk.function
 (expression_statement
   (assignment_expression
     left: (member_expression
-      object: (member_expression
-        object: (identifier) @_module
-        property: (property_identifier) @_exports)
+      object: (identifier) @_module
       property: (property_identifier) @name)
     right: [(arrow_function) (function_expression)])
   (#eq? @_module "module")
-  (#eq? @_exports "exports")) @chunk.function
+  (#not-eq? @name "exports")) @chunk.function
 
 ; `View.prototype.lookup = function (..) {..}`: a method of `View`.
 (expression_statement
@@ -79,7 +78,8 @@
     ])
   (#not-any-of? @receiver "exports" "module")) @chunk.method
 
-; Any other `this.m = function`, `a.b.m = function`: a function.
+; Any other `this.m = function`, `a.b.m = function` (`module.exports.f`
+; too): a function.
 (expression_statement
   (assignment_expression
     left: (member_expression
@@ -90,12 +90,10 @@
   (assignment_expression
     left: (member_expression
       object: (member_expression
-        object: (_) @_outer
         property: (property_identifier) @_inner)
       property: (property_identifier) @name)
     right: [(arrow_function) (function_expression)])
-  (#not-eq? @_inner "prototype")
-  (#not-eq? @_outer "module")) @chunk.function
+  (#not-eq? @_inner "prototype")) @chunk.function
 
 (class_declaration name: (identifier) @name) @chunk.class
 (method_definition name: (_) @name) @chunk.method

@@ -583,9 +583,13 @@ this.handle = function (req) {{
     );
     check(
         "lib/query.js",
-        &format!("module.exports = function query(options) {{\n{b}}};\n"),
+        &format!(
+            "module.exports = function query(options) {{\n{b}}};\n\n\
+             module.helper = function help(value) {{\n{b}}};\n"
+        ),
         expect![[r#"
             1-4 function query | module.exports = function query(options) {
+            6-9 function helper | module.helper = function help(value) {
         "#]],
     );
     check(
