@@ -327,10 +327,7 @@ impl Engine {
 
     /// What a query reads: the committed index and the overlay, now.
     pub(crate) fn snapshot(&self) -> snapshot::Snapshot {
-        snapshot::Snapshot {
-            disk: self.lexical.snapshot(),
-            overlay: self.overlay.view(),
-        }
+        snapshot::Snapshot::new(self.lexical.snapshot(), self.overlay.view())
     }
 
     /// Marks a query under way (for the embedding's choice of cores) until

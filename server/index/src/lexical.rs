@@ -28,6 +28,9 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use dowse_syntax::{Chunk, ChunkKind, Digest};
+/// Where a chunk's document is in the committed index (a segment and a
+/// document in it), as [`LexicalSnapshot::find`] gives it.
+pub use tantivy::DocAddress;
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
@@ -35,9 +38,7 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
-};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::tokenizer::{self, CODE};
 

@@ -9,6 +9,14 @@ use instant_distance::{Point, Search};
 use super::segment::{Block, QuantPoint, Segment};
 use crate::quantize::{Quantized, similarity};
 
+thread_local! {
+    /// A thread's HNSW search state, kept from search to search: a fresh
+    /// one allocates and zeroes a byte per vector of the graph (64 KB on
+    /// the CPython stdlib) for every query; a kept one starts again by
+    /// bumping a generation.
+    static SEARCH: std::cell::RefCell<Search> = std::cell::RefCell::new(Search::default());
+}
+
 /// A consistent view of the vector index for one query.
 #[derive(Clone)]
 pub struct VectorSnapshot {
@@ -82,10 +90,15 @@ impl VectorSnapshot {
                     top_k(&mut found, k);
                     hits.extend(found);
                 }
-                Segment::Graph(graph) => {
-                    let mut search = Search::default();
+                Segment::Graph(graph) => SEARCH.with(|search| {
+                    let mut fresh = None;
+                    let mut kept = search.try_borrow_mut();
+                    let search = match kept.as_deref_mut() {
+                        Ok(search) => search,
+                        Err(_) => fresh.insert(Search::default()),
+                    };
                     let mut taken = 0;
-                    for item in graph.hnsw.search(&point, &mut search) {
+                    for item in graph.hnsw.search(&point, search) {
                         let (row, chunk) = *item.value;
                         if self.tombstones.contains(&row) {
                             continue;
@@ -99,7 +112,7 @@ impl VectorSnapshot {
                             break;
                         }
                     }
-                }
+                }),
             }
         }
         top_k(&mut hits, k);
