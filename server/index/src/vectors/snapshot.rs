@@ -90,13 +90,9 @@ impl VectorSnapshot {
                     top_k(&mut found, k);
                     hits.extend(found);
                 }
-                Segment::Graph(graph) => SEARCH.with(|search| {
-                    let mut fresh = None;
-                    let mut kept = search.try_borrow_mut();
-                    let search = match kept.as_deref_mut() {
-                        Ok(search) => search,
-                        Err(_) => fresh.insert(Search::default()),
-                    };
+                // A search calls nothing that searches again: the state is
+                // never borrowed twice.
+                Segment::Graph(graph) => SEARCH.with_borrow_mut(|search| {
                     let mut taken = 0;
                     for item in graph.hnsw.search(&point, search) {
                         let (row, chunk) = *item.value;
