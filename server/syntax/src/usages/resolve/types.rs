@@ -658,6 +658,12 @@ impl Workspace {
             .unwrap_or_default();
         let mut trait_methods = Vec::new();
         for &(file, occ) in candidates {
+            // Python's members are its class file's (bases aside): a common
+            // name (`get`, `__init__`) has thousands of definitions
+            // elsewhere, and this test is the cheap one.
+            if lang == Language::Python && file != class.file {
+                continue;
+            }
             let s = Symbol { file, occ };
             let o = self.occ(s);
             let Role::Definition(kind) = o.role() else {
@@ -676,9 +682,6 @@ impl Workspace {
                 continue;
             }
             let owner_sym = Symbol { file, occ: owner };
-            if lang == Language::Python && file != class.file {
-                continue;
-            }
             match self.owner_type(owner_sym, depth + 1, cache) {
                 Some(t) if t == class => return Target::Def(s),
                 Some(t)
