@@ -86,6 +86,61 @@ pub fn term_spans(
     out
 }
 
+/// Finds a query's terms in text as [`code_analyzer`] would: code words,
+/// lower-cased, then stemmed. Snippets run it over every line of the chunks
+/// they show, and stemming every word there (on a fresh memo each call) was
+/// most of their cost; English (Snowball) stemming keeps a word's first
+/// letter, so only a word that begins as some term does can stem to one,
+/// and only those are stemmed (words that begin with a letter outside ASCII
+/// always are).
+pub struct TermFinder<'t> {
+    terms: &'t [String],
+    words: TextAnalyzer,
+    stemmer: frostem::Stemmer,
+}
+
+impl<'t> TermFinder<'t> {
+    pub fn new(terms: &'t [String]) -> TermFinder<'t> {
+        TermFinder {
+            terms,
+            words: TextAnalyzer::builder(CodeTokenizer)
+                .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+                .filter(LowerCaser)
+                .build(),
+            stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
+        }
+    }
+
+    /// Every term found in `text`: its index in the terms and the byte range
+    /// of the word (an identifier or one of its words), in order.
+    pub fn find(&mut self, text: &str) -> Vec<(usize, std::ops::Range<usize>)> {
+        let TermFinder {
+            terms,
+            words,
+            stemmer,
+        } = self;
+        let mut out = Vec::new();
+        if terms.is_empty() {
+            return out;
+        }
+        let mut stream = words.token_stream(text);
+        while stream.advance() {
+            let token = stream.token();
+            let Some(first) = token.text.chars().next() else {
+                continue;
+            };
+            if first.is_ascii() && !terms.iter().any(|t| t.starts_with(first)) {
+                continue;
+            }
+            let stem = stemmer.stem(&token.text);
+            if let Some(index) = terms.iter().position(|t| *t == stem) {
+                out.push((index, token.offset_from..token.offset_to));
+            }
+        }
+        out
+    }
+}
+
 /// Emits, for every run of letters, digits and `_`, the whole run and then its
 /// words when there is more than one.
 #[derive(Clone, Copy, Debug, Default)]
@@ -329,6 +384,56 @@ pub fn related(term: &str) -> &'static [String] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The finder's shortcut holds: English stemming keeps a word's first
+    /// letter, over every word of the README and this crate's sources, and
+    /// over the words Snowball treats as exceptions.
+    #[test]
+    fn stems_keep_their_first_letter() {
+        let text = concat!(
+            include_str!("../../../README.md"),
+            include_str!("lexical.rs"),
+            include_str!("tokenizer.rs"),
+            "skis skies dying lying tying idly gently ugly early only singly news ",
+            "generate generously communism arsenal yelled year yying Yield",
+        );
+        let stemmer = frostem::Stemmer::new(frostem::Algorithm::English);
+        let mut words = TextAnalyzer::builder(CodeTokenizer)
+            .filter(LowerCaser)
+            .build();
+        let mut stream = words.token_stream(text);
+        let mut seen = 0;
+        while stream.advance() {
+            let word = &stream.token().text;
+            let stem = stemmer.stem(word);
+            assert_eq!(stem.chars().next(), word.chars().next(), "{word} -> {stem}");
+            seen += 1;
+        }
+        assert!(seen > 10_000, "{seen} words");
+    }
+
+    /// The finder finds what the index's analyzer makes of each line, and
+    /// nothing else, for a question.
+    #[test]
+    fn term_finder_agrees_with_the_analyzer() {
+        let terms = terms(
+            &mut query_analyzer(),
+            "how do we retry the failed uploads, reading the index in parallel?",
+        );
+        assert!(terms.len() >= 6, "{terms:?}");
+        let mut finder = TermFinder::new(&terms);
+        let mut analyzer = code_analyzer();
+        let mut found = 0;
+        for line in include_str!("../../../README.md").lines() {
+            let expected: Vec<(usize, std::ops::Range<usize>)> = term_spans(&mut analyzer, line)
+                .into_iter()
+                .filter_map(|(term, range)| Some((terms.iter().position(|t| *t == term)?, range)))
+                .collect();
+            assert_eq!(finder.find(line), expected, "{line}");
+            found += expected.len();
+        }
+        assert!(found > 100, "{found} matches");
+    }
 
     #[test]
     fn index_terms() {

@@ -42,12 +42,12 @@ pub fn snippet_matches(snippet: &str, terms: &[String]) -> Vec<(usize, std::ops:
     if terms.is_empty() {
         return Vec::new();
     }
-    let mut analyzer = tokenizer::code_analyzer();
+    let mut finder = tokenizer::TermFinder::new(terms);
     let mut out = Vec::new();
     for (index, line) in snippet.lines().enumerate() {
-        let mut ranges: Vec<std::ops::Range<usize>> = tokenizer::term_spans(&mut analyzer, line)
+        let mut ranges: Vec<std::ops::Range<usize>> = finder
+            .find(line)
             .into_iter()
-            .filter(|(term, _)| terms.contains(term))
             .map(|(_, range)| range)
             .collect();
         ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
@@ -71,18 +71,10 @@ pub fn snippet(content: &str, terms: &[String]) -> (String, usize) {
     if lines.is_empty() {
         return (String::new(), 0);
     }
-    let mut analyzer = tokenizer::code_analyzer();
+    let mut finder = tokenizer::TermFinder::new(terms);
     let line_terms: Vec<Vec<usize>> = lines
         .iter()
-        .map(|line| {
-            let found = tokenizer::terms(&mut analyzer, line);
-            terms
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| found.contains(t))
-                .map(|(i, _)| i)
-                .collect()
-        })
+        .map(|line| finder.find(line).into_iter().map(|(i, _)| i).collect())
         .collect();
     let window = SNIPPET_LINES.min(lines.len());
     let mut best = (0, 0usize);
