@@ -62,7 +62,7 @@ impl Engine {
         let started = std::time::Instant::now();
         let ranked = self.search_chunks(request, self.config.ranking.whole_definitions)?;
         let terms = LexicalSnapshot::query_terms(request.query.trim());
-        let mut sources = SourceReader::new(&self.root, &ranked.snapshot.overlay);
+        let mut sources = SourceReader::results(&self.root, &ranked.snapshot.overlay);
         let mut more_in_file = ranked.more_in_file;
         let results = ranked
             .chunks

@@ -60,7 +60,7 @@ impl Engine {
                 "no chunk of `{rel}` covers line {line} (blank lines between definitions belong to none)"
             )));
         };
-        let mut sources = SourceReader::new(&self.root, &snapshot.overlay);
+        let mut sources = SourceReader::results(&self.root, &snapshot.overlay);
         let source_text = sources.text(&source).ok_or_else(|| {
             EngineError::InvalidInput(format!(
                 "`{rel}` changed since it was indexed; index it again and retry"
