@@ -87,10 +87,14 @@ impl<'a> SourceReader<'a> {
 }
 
 /// The bytes `range` of the file at `path`, if it has them and they are
-/// UTF-8.
+/// UTF-8. A range past the file's end (the file shrank, or a damaged
+/// index) reads nothing rather than allocating it.
 fn read_range(path: &Path, range: std::ops::Range<usize>) -> Option<String> {
     use std::io::{Read, Seek, SeekFrom};
     let mut file = std::fs::File::open(path).ok()?;
+    if range.end as u64 > file.metadata().ok()?.len() {
+        return None;
+    }
     file.seek(SeekFrom::Start(range.start as u64)).ok()?;
     let mut bytes = vec![0; range.len()];
     file.read_exact(&mut bytes).ok()?;
@@ -145,6 +149,12 @@ mod tests {
             None
         );
         assert_eq!(SourceReader::new(dir.path(), &overlay).text(&chunk), None);
+        // A range past the end (a damaged index) reads nothing.
+        let far = StoredChunk {
+            byte_range: 10..usize::MAX / 2,
+            ..chunk.clone()
+        };
+        assert_eq!(SourceReader::results(dir.path(), &overlay).text(&far), None);
         std::fs::remove_file(dir.path().join("up.py")).unwrap();
         assert_eq!(
             SourceReader::results(dir.path(), &overlay).text(&chunk),
