@@ -9,7 +9,7 @@
 //!     CORPUS INDEX_DIR OUT_PREFIX --queries FILE... [--mode hybrid|lexical|semantic]...
 //!     [--fusion normalized|rrf] [--lexical-weight W] [--candidates N]
 //!     [--names rule|always|never|A,B] [--test-factor F] [--parts] [--max-tokens N]
-//!     [--no-definitions-first] [--sentence-lift F] [--keep-punctuation] [--per-file N] [--second-in-file F] [--file-support W] [--returns-getter F] [--related F] [--keyword-related F]
+//!     [--no-definitions-first] [--sentence-lift F] [--keep-punctuation] [--per-file N] [--second-in-file F] [--spread-after N] [--head-per-file N] [--file-support W] [--returns-getter F] [--related F] [--keyword-related F]
 //!     [--limit N] [--model DIR SHA256] [--dump-chunks FILE]
 //! ```
 //!
@@ -29,8 +29,8 @@
 //! fully up to A content words and not at all from B on;
 //! `--parts` reports parts of large definitions as themselves;
 //! `--test-factor 1` ranks test code like any other; `--no-definitions-first`
-//! ranks the definitions of a named thing like any chunk; `--per-file 1000`
-//! lets one file fill the answer.
+//! ranks the definitions of a named thing like any chunk; `--spread-after 0
+//! --per-file 1000` lets one file fill the answer.
 #![allow(clippy::print_stderr)]
 
 use std::io::{BufRead, Write};
@@ -66,7 +66,7 @@ fn usage(problem: &str) -> ! {
         "eval_search: {problem}\nusage: eval_search CORPUS INDEX_DIR OUT_PREFIX --queries FILE... \
          [--mode MODE]... [--fusion normalized|rrf] [--lexical-weight W] [--candidates N] \
          [--names rule|always|never|A,B] [--test-factor F] [--parts] [--max-tokens N] \
-         [--no-definitions-first] [--sentence-lift F] [--keep-punctuation] [--per-file N] [--second-in-file F] [--file-support W] [--returns-getter F] [--related F] [--keyword-related F] \
+         [--no-definitions-first] [--sentence-lift F] [--keep-punctuation] [--per-file N] [--second-in-file F] [--spread-after N] [--head-per-file N] [--file-support W] [--returns-getter F] [--related F] [--keyword-related F] \
          [--limit N] [--model DIR SHA256] [--dump-chunks FILE]"
     );
     std::process::exit(2)
@@ -151,6 +151,12 @@ fn parse_args() -> Args {
                 args.ranking.keyword_related_words = number(value(&mut it, &arg), &arg)
             }
             "--second-in-file" => args.ranking.second_in_file = number(value(&mut it, &arg), &arg),
+            "--spread-after" => {
+                args.ranking.spread_after = number(value(&mut it, &arg), &arg) as usize
+            }
+            "--head-per-file" => {
+                args.ranking.head_per_file = number(value(&mut it, &arg), &arg).max(1.0) as usize
+            }
             "--per-file" => {
                 args.ranking.per_file = number(value(&mut it, &arg), &arg).max(1.0) as usize
             }

@@ -256,17 +256,19 @@ impl Engine {
             lift_by_file(&mut chunks, ranking.file_support);
         }
         chunks.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let (per_file, second) = if about_one_file(request, query) {
-            (usize::MAX, 1.0)
+        // Keyword and meaning alone rank as they find; a query about one
+        // file shows its places.
+        let share = if request.mode != SearchMode::Hybrid || about_one_file(request, query) {
+            FileShare::ALL
         } else {
-            (ranking.per_file, ranking.second_in_file)
+            FileShare {
+                head: ranking.spread_after,
+                head_per_file: ranking.head_per_file,
+                per_file: ranking.per_file,
+                second: ranking.second_in_file,
+            }
         };
-        let (chunks, more_in_file) = spread(
-            collapse(chunks, usize::MAX),
-            request.limit,
-            per_file,
-            second,
-        );
+        let (chunks, more_in_file) = spread(collapse(chunks, usize::MAX), request.limit, share);
         Ok(Ranked {
             chunks,
             more_in_file,
@@ -364,24 +366,50 @@ fn about_one_file(request: &SearchRequest, query: &str) -> bool {
         })
 }
 
-/// The answer from ranked, collapsed chunks: a file's later chunks are
-/// discounted (`second`, multiplied in once per earlier chunk of the file),
-/// at most `per_file` of them are shown while other files have chunks to
-/// show, the rest folded (counted per file) and used only to fill places
-/// nothing else fills.
+/// How an answer is shared out among files (see [`spread`]).
+#[derive(Clone, Copy, Debug)]
+struct FileShare {
+    /// The first this many answers as ranked...
+    head: usize,
+    /// ...with at most this many of one file.
+    head_per_file: usize,
+    /// Chunks of one file shown while other files have chunks to show.
+    per_file: usize,
+    /// A file's later chunk's score is multiplied by this once per earlier
+    /// chunk of its file.
+    second: f32,
+}
+
+impl FileShare {
+    /// Every chunk as ranked: a query about one file.
+    const ALL: FileShare = FileShare {
+        head: 0,
+        head_per_file: usize::MAX,
+        per_file: usize::MAX,
+        second: 1.0,
+    };
+}
+
+/// The answer from ranked, collapsed chunks: the first `share.head` as
+/// ranked (at most `share.head_per_file` of one file); after them a file's
+/// later chunks are discounted (`share.second`, multiplied in once per
+/// earlier chunk of the file) and at most `share.per_file` of a file's
+/// chunks are shown while other files have chunks to show, the rest folded
+/// (counted per file) and used only to fill places nothing else fills.
 fn spread(
     ranked: Vec<(f32, StoredChunk)>,
     limit: usize,
-    per_file: usize,
-    second: f32,
+    share: FileShare,
 ) -> (Vec<(f32, StoredChunk)>, HashMap<String, u32>) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut shown = Vec::with_capacity(ranked.len());
     let mut folded = Vec::new();
     for (i, (score, chunk)) in ranked.iter().enumerate() {
         let before = seen.entry(chunk.path.as_str()).or_default();
-        if *before < per_file {
-            shown.push((score * second.powi(*before as i32), i));
+        if i < share.head && *before < share.head_per_file {
+            shown.push((*score, i));
+        } else if *before < share.per_file {
+            shown.push((score * share.second.powi(*before as i32), i));
         } else {
             folded.push((*score, i));
         }
@@ -743,68 +771,141 @@ mod tests {
     }
 
     #[test]
-    fn a_file_shows_two_places_and_folds_the_rest_while_others_match() {
+    fn the_head_of_an_answer_stays_as_ranked_and_the_rest_is_spread() {
+        let chunk = |path: &str, line: u32| stored(path, line, &[]);
+        let ranked = || {
+            vec![
+                (1.0, chunk("a.py", 1)),
+                (0.95, chunk("a.py", 2)),
+                (0.9, chunk("a.py", 3)),
+                (0.85, chunk("a.py", 4)),
+                (0.8, chunk("b.py", 1)),
+                (0.7, chunk("b.py", 2)),
+                (0.6, chunk("c.py", 1)),
+            ]
+        };
+        let places = |share: FileShare, limit: usize| {
+            let (chunks, more) = spread(ranked(), limit, share);
+            let shown: Vec<String> = chunks
+                .iter()
+                .map(|(_, c)| format!("{}:{}", c.path, c.start_line))
+                .collect();
+            (shown.join(" "), more.get("a.py").copied().unwrap_or(0))
+        };
+        // The first three stay as ranked, then one place a file: a.py's
+        // fourth chunk is folded under its first while other files match.
+        let head = FileShare {
+            head: 3,
+            head_per_file: usize::MAX,
+            per_file: 1,
+            second: 1.0,
+        };
+        assert_eq!(
+            places(head, 5),
+            ("a.py:1 a.py:2 a.py:3 b.py:1 c.py:1".into(), 1)
+        );
+        // At most two of a file in the head: a.py's third is folded too.
+        let capped = FileShare {
+            head_per_file: 2,
+            ..head
+        };
+        assert_eq!(places(capped, 4), ("a.py:1 a.py:2 b.py:1 c.py:1".into(), 2));
+        // Spread from the first answer, only a.py's first is shown.
+        let from_first = FileShare { head: 0, ..head };
+        assert_eq!(places(from_first, 3), ("a.py:1 b.py:1 c.py:1".into(), 3));
+        // With room left, the folded come back, best first.
+        assert_eq!(
+            places(capped, 7).0,
+            "a.py:1 a.py:2 b.py:1 c.py:1 a.py:3 a.py:4 b.py:2"
+        );
+        assert_eq!(places(FileShare::ALL, 3).0, "a.py:1 a.py:2 a.py:3");
+    }
+
+    #[test]
+    fn a_hybrid_answer_folds_a_file_s_further_places_while_others_match() {
         let mut many = String::new();
         for i in 0..12 {
             many.push_str(&format!(
                 "def upload_part_{i}(chunk):\n    return retry_upload(chunk, {i})\n\n\n"
             ));
         }
-        // Spreading over files is off by default (see `Ranking::per_file`).
-        let spread = Ranking {
-            per_file: 2,
-            second_in_file: 0.8,
-            ..Ranking::default()
+        let (_dir, engine) = engine_over(&[
+            ("big.py", many),
+            (
+                "one.py",
+                "def send(chunk):\n    return retry_upload(chunk)\n".to_owned(),
+            ),
+            (
+                "two.py",
+                "def resend(chunk):\n    retry_upload(chunk)\n    retry_upload(chunk)\n".to_owned(),
+            ),
+        ]);
+        let search = |mode: SearchMode, limit: usize, path_prefix: Option<&str>| {
+            let request = SearchRequest {
+                mode,
+                limit,
+                path_prefix: path_prefix.map(str::to_owned),
+                ..SearchRequest::new("upload part retry")
+            };
+            engine.search(&request).unwrap().results
         };
-        let (_dir, engine) = engine_ranked(
-            &[
-                ("big.py", many),
-                (
-                    "one.py",
-                    "def send(chunk):\n    return retry_upload(chunk)\n".to_owned(),
-                ),
-                (
-                    "two.py",
-                    "def resend(chunk):\n    retry_upload(chunk)\n    retry_upload(chunk)\n"
-                        .to_owned(),
-                ),
-            ],
-            spread,
-        );
-        let results = lexical(&engine, "upload part retry");
-        let from_big: Vec<&SearchResult> = results.iter().filter(|r| r.path == "big.py").collect();
-        // Ten places asked for, three files match: the two other files are
-        // in, and big.py fills the rest, its first result saying nothing
-        // more is folded (every match is shown).
+        let from = |results: &[SearchResult], path: &str| -> Vec<SearchResult> {
+            results.iter().filter(|r| r.path == path).cloned().collect()
+        };
+        // Ten places asked for, three files match: the other two files are
+        // in; big.py shows at most three of its chunks among the first five
+        // and then fills the places nothing else fills, its first result
+        // counting what stays folded.
+        let results = search(SearchMode::Hybrid, 10, None);
         assert_eq!(results.len(), 10, "{results:#?}");
-        assert!(results.iter().any(|r| r.path == "one.py"));
-        assert!(results.iter().any(|r| r.path == "two.py"));
-        assert_eq!(from_big.len(), 8);
-        assert_eq!(from_big[0].more_in_file, 12 - 8);
-        // Asked for four: two of big.py, the other files, and the count of
-        // what was folded.
-        let request = SearchRequest {
-            mode: SearchMode::Lexical,
-            limit: 4,
-            ..SearchRequest::new("upload part retry")
+        assert_eq!(from(&results, "one.py").len(), 1, "{results:#?}");
+        assert_eq!(from(&results, "two.py").len(), 1, "{results:#?}");
+        let big = from(&results, "big.py");
+        assert_eq!(big.len(), 8);
+        assert_eq!(big[0].more_in_file, 12 - 8);
+        assert!(big[1..].iter().all(|r| r.more_in_file == 0));
+        // Asked for four, at most three of big.py and the rest folded.
+        let results = search(SearchMode::Hybrid, 4, None);
+        let big = from(&results, "big.py");
+        assert_eq!(results.len(), 4);
+        assert!((1..=3).contains(&big.len()), "{results:#?}");
+        assert_eq!(big[0].more_in_file as usize, 12 - big.len());
+        // Keyword search alone ranks what it finds: big.py's chunks, which
+        // hold every word, fill the answer, nothing folded.
+        let results = search(SearchMode::Lexical, 10, None);
+        assert_eq!(from(&results, "big.py").len(), 10, "{results:#?}");
+        assert!(results.iter().all(|r| r.more_in_file == 0));
+        // A search within one file shows its places, nothing folded.
+        let results = search(SearchMode::Hybrid, 4, Some("big.py"));
+        assert_eq!(from(&results, "big.py").len(), 4, "{results:#?}");
+        assert!(results.iter().all(|r| r.more_in_file == 0));
+    }
+
+    #[test]
+    fn two_places_a_file_with_the_second_discounted_when_asked() {
+        let chunk = |path: &str, line: u32| stored(path, line, &[]);
+        let ranked = vec![
+            (1.0, chunk("a.py", 1)),
+            (0.95, chunk("a.py", 2)),
+            (0.9, chunk("b.py", 1)),
+            (0.7, chunk("c.py", 1)),
+        ];
+        let share = FileShare {
+            head: 0,
+            head_per_file: usize::MAX,
+            per_file: 2,
+            second: 0.8,
         };
-        let results = engine.search(&request).unwrap().results;
-        let paths: Vec<&str> = results.iter().map(|r| r.path.as_str()).collect();
+        // a.py's second scores 0.76: below b.py's first, above c.py's.
+        let (chunks, _) = spread(ranked, 10, share);
+        let shown: Vec<String> = chunks
+            .iter()
+            .map(|(score, c)| format!("{}:{} {score:.2}", c.path, c.start_line))
+            .collect();
         assert_eq!(
-            paths.iter().filter(|p| **p == "big.py").count(),
-            2,
-            "{paths:?}"
+            shown,
+            ["a.py:1 1.00", "b.py:1 0.90", "a.py:2 0.76", "c.py:1 0.70"]
         );
-        assert_eq!(results[0].path, "big.py");
-        assert_eq!(results[0].more_in_file, 10);
-        // A query about the file itself shows its places.
-        let request = SearchRequest {
-            mode: SearchMode::Lexical,
-            limit: 4,
-            ..SearchRequest::new("upload part in big.py")
-        };
-        let results = engine.search(&request).unwrap().results;
-        assert!(results.iter().all(|r| r.path == "big.py"), "{results:#?}");
     }
 
     #[test]
