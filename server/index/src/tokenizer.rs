@@ -10,8 +10,8 @@
 use dowse_syntax::text::split_identifier_into;
 use rustc_hash::FxHashMap;
 use tantivy::tokenizer::{
-    LowerCaser, RemoveLongFilter, StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream,
-    Tokenizer,
+    LowerCaser, RemoveLongFilter, StopWordFilter, TextAnalyzer, TextAnalyzerBuilder, Token,
+    TokenFilter, TokenStream, Tokenizer,
 };
 
 /// The name the index analyzer is registered under in tantivy.
@@ -22,11 +22,15 @@ const MAX_TOKEN_BYTES: usize = 64;
 
 /// The analyzer for indexed text.
 pub fn code_analyzer() -> TextAnalyzer {
+    code_words().filter(CachedStemmer).build()
+}
+
+/// The words every analyzer here starts from: code words (an identifier
+/// and its words), the overlong dropped, lower-cased.
+fn code_words() -> TextAnalyzerBuilder<impl Tokenizer> {
     TextAnalyzer::builder(CodeTokenizer)
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
-        .filter(CachedStemmer)
-        .build()
 }
 
 /// English stop words: Lucene's list, as tantivy ships it. Dropped from
@@ -41,9 +45,7 @@ pub const STOP_WORDS: &[&str] = &[
 /// The analyzer for queries: the index analyzer without English stop words.
 pub fn query_analyzer() -> TextAnalyzer {
     let stop_words: Vec<String> = STOP_WORDS.iter().map(|w| (*w).to_owned()).collect();
-    TextAnalyzer::builder(CodeTokenizer)
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LowerCaser)
+    code_words()
         .filter(StopWordFilter::remove(stop_words))
         .filter(CachedStemmer)
         .build()
@@ -103,10 +105,7 @@ impl<'t> TermFinder<'t> {
     pub fn new(terms: &'t [String]) -> TermFinder<'t> {
         TermFinder {
             terms,
-            words: TextAnalyzer::builder(CodeTokenizer)
-                .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-                .filter(LowerCaser)
-                .build(),
+            words: code_words().build(),
             stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
         }
     }
