@@ -22,8 +22,9 @@ overloaded C++, Java or C# name counts as its definition), so that a change that
 and hurts another shows in one run. Besides the set's chunk-level metrics it
 reports file-level nDCG@10 (by the rank of the first result in the target's
 file), file-level MRR@10 (by the rank of the target's file among the files
-answered, as a view grouped by file shows them) and the distinct files among
-the ten answers. It prints a
+answered, as a view grouped by file shows them), file-level R@10 (the
+target's file among the ten answers) and the distinct files among the ten
+answers. It prints a
 table per mode and writes benchmark-style JSON (`--json`, default
 .eval/search-report.json) with the targets and whether they are met.
 `--via example` (the default) runs the engine in one process
@@ -48,7 +49,8 @@ REPO = Path(__file__).resolve().parents[2]
 SCORER = REPO.parent / "shared" / "eval"
 QUERY_FILES = ["queries.jsonl", "queries-questions.jsonl"]
 KINDS = ["docstring", "handwritten", "question", "typed", "symbol", "ALL"]
-METRICS = ["MRR@10", "R@1", "R@5", "R@10", "nDCG@10", "file-MRR@10", "file-nDCG@10", "files@10"]
+METRICS = ["MRR@10", "R@1", "R@5", "R@10", "nDCG@10", "file-MRR@10", "file-R@10", "file-nDCG@10",
+           "files@10"]
 SYMBOL_FILE = "queries-symbol.jsonl"
 
 # The set's baselines (shared/eval/README.md) on the kinds people type,
@@ -360,6 +362,7 @@ def score_search(eval_dir: Path, queries: list, results: Path) -> dict:
         # The target's file by the rank of its first result among files.
         files = list(dict.fromkeys(r["path"] for r in top))
         metrics["file-MRR@10"] = 1 / (files.index(q["path"]) + 1) if q["path"] in files else 0.0
+        metrics["file-R@10"] = 1.0 if q["path"] in files else 0.0
         metrics["files@10"] = len({r["path"] for r in top})
         if q["kind"] == "symbol":
             names = ["symbol", f"package={q['package']} kind=symbol"]
