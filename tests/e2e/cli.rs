@@ -752,3 +752,94 @@ fn publishing_and_team_scopes_need_a_team_index() {
         run.stderr()
     );
 }
+
+/// A hybrid answer folds a file's further matches under its first result;
+/// `--in PATH` lists them, and a path outside the workspace or one that
+/// names nothing is refused with code 2.
+#[test]
+fn search_in_a_file_lists_the_matches_folded_under_it() {
+    let ws = TestWorkspace::empty();
+    let mut big = String::new();
+    for i in 0..6 {
+        big.push_str(&format!(
+            "def checksum_part_{i}(data):\n    \"\"\"Checksum of part {i}.\"\"\"\n    return checksum(data, {i})\n\n\n"
+        ));
+    }
+    ws.write("src/big.py", &big);
+    ws.write(
+        "src/small.py",
+        "def small_checksum(data):\n    return checksum(data)\n",
+    );
+    ws.write(
+        "lib/other.py",
+        "def other_checksum(data):\n    return checksum(data)\n",
+    );
+    let paths = |response: &Value| -> Vec<String> {
+        result_paths(response)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    };
+
+    let spread = ws
+        .dowse(&["search", "checksum", "--limit", "4", "--json"])
+        .ok()
+        .json();
+    let big_first = spread["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "src/big.py")
+        .unwrap_or_else(|| panic!("{spread:#}"));
+    let folded = big_first["more_in_file"].as_u64().unwrap_or(0);
+    assert!(folded >= 1, "{spread:#}");
+
+    let within = ws
+        .dowse(&["search", "checksum", "--in", "src/big.py", "--json"])
+        .ok()
+        .json();
+    let shown = paths(&within);
+    assert_eq!(shown.len(), 6, "every part of big.py: {within:#}");
+    assert!(shown.iter().all(|p| p == "src/big.py"), "{within:#}");
+    assert!(
+        within["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r.get("more_in_file").is_none()),
+        "nothing folded within one file: {within:#}"
+    );
+
+    // A directory, from the workspace root or from inside it.
+    let under_src = ws
+        .dowse(&["search", "checksum", "--in", "src", "--json"])
+        .ok()
+        .json();
+    let shown = paths(&under_src);
+    assert!(shown.contains(&"src/small.py".to_owned()), "{under_src:#}");
+    assert!(shown.iter().all(|p| p.starts_with("src/")), "{under_src:#}");
+    let root = ws.root.to_str().unwrap();
+    let from_lib = run_in(
+        &ws,
+        &ws.path("lib"),
+        &["search", "checksum", "--path", root, "--in", ".", "--json"],
+    );
+    assert_eq!(paths(&from_lib.ok().json()), ["lib/other.py"]);
+
+    let outside = ws.dowse(&["search", "checksum", "--in", ".."]);
+    assert_eq!(outside.code(), 2, "{}", outside.stderr());
+    assert!(
+        outside.stderr().contains("outside the workspace"),
+        "{}",
+        outside.stderr()
+    );
+    let missing = ws.dowse(&["search", "checksum", "--in", "src/gone.py"]);
+    assert_eq!(missing.code(), 2, "{}", missing.stderr());
+    assert!(
+        missing
+            .stderr()
+            .contains("no file or directory `src/gone.py`"),
+        "{}",
+        missing.stderr()
+    );
+}

@@ -139,6 +139,11 @@ enum Command {
         /// commas: `--lang typescript,tsx`); `dowse stats` lists them.
         #[arg(long, value_name = "LANG", value_delimiter = ',')]
         lang: Vec<String>,
+        /// Only results under this directory or in this file of the
+        /// workspace (relative to here, or to the workspace root as results
+        /// print it). A file's every match, unfolded: `--in src/net/client.py`.
+        #[arg(long = "in", value_name = "PATH")]
+        within: Option<String>,
         /// Where to look: this workspace, the team index (`dowse publish`),
         /// or both fused (the workspace's own files from the workspace).
         #[arg(long, value_enum, default_value_t = ScopeArg::Local)]
@@ -497,6 +502,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             limit,
             mode,
             lang,
+            within,
             scope,
             json,
         } => {
@@ -505,6 +511,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let scope: Scope = scope.into();
             let mut engine = open(path, &globals)?;
+            let path_prefix = match within {
+                Some(within) => workspace_prefix(engine.root(), &within)?,
+                None => None,
+            };
             let request_mode: SearchMode = mode.into();
             let (report, embedded) = if request_mode == SearchMode::Lexical {
                 (
@@ -519,7 +529,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 query,
                 mode: request_mode,
                 limit,
-                path_prefix: None,
+                path_prefix,
                 languages: dowse_host::language_filter(&lang, dowse_host::Spelling::Snake)?,
                 scope,
             };
@@ -801,6 +811,38 @@ fn user_file(root: &std::path::Path, file: &str) -> anyhow::Result<PathBuf> {
         .into());
     }
     Ok(here)
+}
+
+/// The workspace-relative prefix `--in PATH` names: a directory or file
+/// found as [`user_file`] finds a file (here first, then in the workspace),
+/// which must lie inside the workspace once links are resolved. `None` for
+/// the workspace root itself (no filter).
+fn workspace_prefix(root: &std::path::Path, given: &str) -> anyhow::Result<Option<String>> {
+    let here = std::env::current_dir()?.join(given);
+    let found = if here.exists() {
+        here
+    } else if std::path::Path::new(given).is_relative() && root.join(given).exists() {
+        root.join(given)
+    } else {
+        return Err(EngineError::InvalidInput(format!(
+            "--in: no file or directory `{given}` here (`{}`) or in the workspace (`{}`)",
+            here.display(),
+            root.display()
+        ))
+        .into());
+    };
+    let (found, root) = (found.canonicalize()?, root.canonicalize()?);
+    let relative = found.strip_prefix(&root).map_err(|_| {
+        EngineError::InvalidInput(format!(
+            "--in: `{given}` is outside the workspace (`{}`)",
+            root.display()
+        ))
+    })?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Ok((!parts.is_empty()).then(|| parts.join("/")))
 }
 
 /// `FILE:LINE:COL` → (FILE, "LINE:COL"); `None` for a symbol.
