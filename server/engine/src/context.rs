@@ -8,6 +8,9 @@
 //! with the embedding model's tokenizer, or estimated the way the chunker
 //! sizes chunks when no model is available; the answer says which.
 
+use std::collections::HashMap;
+
+use dowse_syntax::text::LineIndex;
 use serde::Serialize;
 
 use crate::search::{SearchMode, SearchRequest};
@@ -116,6 +119,9 @@ impl Engine {
         };
         let snapshot = self.snapshot();
         let mut sources = SourceReader::new(&self.root, &snapshot.overlay);
+        // Each file's lines are indexed once, however many of its chunks
+        // are candidates.
+        let mut line_indexes: HashMap<String, LineIndex> = HashMap::new();
         let mut chosen: Vec<ContextChunk> = Vec::new();
         let mut used = 0;
         for (score, chunk) in response.chunks {
@@ -123,7 +129,9 @@ impl Engine {
             if max_tokens - used < MIN_SPAN_TOKENS {
                 break;
             }
-            let Some(file) = sources.file(&chunk.path) else {
+            // A file changed since it was indexed (not yet indexed again)
+            // has other lines where the chunk was: none of it is sent.
+            let Some(file) = sources.file_holding(&chunk) else {
                 continue;
             };
             let (mut start, mut end) = (chunk.start_line, chunk.end_line);
@@ -145,7 +153,10 @@ impl Engine {
                 }
                 None => (0, score),
             };
-            let Some(text) = lines(&file, start, end) else {
+            let index = line_indexes
+                .entry(chunk.path.clone())
+                .or_insert_with(|| LineIndex::new(&file));
+            let Some(text) = lines(&file, index, start, end) else {
                 continue;
             };
             let mut span = ContextChunk {
@@ -187,9 +198,9 @@ impl Engine {
     }
 }
 
-/// Lines `start..=end` (1-based) of `text`, without the last line's ending.
-fn lines(text: &str, start: u32, end: u32) -> Option<String> {
-    let index = dowse_syntax::text::LineIndex::new(text);
+/// Lines `start..=end` (1-based) of `text`, indexed by `index`, without the
+/// last line's ending.
+fn lines(text: &str, index: &LineIndex, start: u32, end: u32) -> Option<String> {
     let (first, last) = (start as usize - 1, end as usize - 1);
     if start == 0 || last >= index.line_count() || first > last {
         return None;

@@ -71,6 +71,15 @@ impl<'a> SourceReader<'a> {
             .clone()
     }
 
+    /// The whole text of the chunk's file, if the file still holds the
+    /// chunk (its bytes hash to the chunk's digest): lines counted in a
+    /// file changed since it was indexed are not the chunk's.
+    pub(crate) fn file_holding(&mut self, chunk: &StoredChunk) -> Option<Arc<String>> {
+        let file = self.file(&chunk.path)?;
+        let bytes = file.as_bytes().get(chunk.byte_range.clone())?;
+        (Digest::of(bytes) == chunk.digest).then_some(file)
+    }
+
     /// The chunk's text, if its file still holds it.
     pub(crate) fn text(&mut self, chunk: &StoredChunk) -> Option<String> {
         let overlaid = self

@@ -557,3 +557,57 @@ fn a_long_function_is_found_by_its_best_window_and_cleanup_keeps_the_windows() {
     );
     assert_eq!(scores(&engine), (long_score, tail_score));
 }
+
+/// A context sends the lines of the chunks it found; a file changed on
+/// disk since it was indexed has other lines there, so none of it is sent
+/// until it is indexed again, and then its new text is.
+#[test]
+fn a_context_sends_no_lines_of_a_file_changed_since_it_was_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    std::fs::create_dir_all(&root).unwrap();
+    let upload =
+        "def retry_upload(part):\n    \"\"\"Retry a failed upload.\"\"\"\n    return send(part)\n";
+    std::fs::write(root.join("up.py"), upload).unwrap();
+    std::fs::write(
+        root.join("other.py"),
+        "def retry_download(part):\n    return fetch(part)\n",
+    )
+    .unwrap();
+    let mut engine = fake_engine(&root, dir.path().join("index"), |_| {});
+    let sent = |engine: &Engine| -> Vec<(String, String)> {
+        let context = engine.context("retry a failed upload", 500).unwrap();
+        context
+            .chunks
+            .into_iter()
+            .map(|c| (c.path, c.text))
+            .collect()
+    };
+    let before = sent(&engine);
+    assert!(
+        before
+            .iter()
+            .any(|(path, text)| path == "up.py" && text == upload.trim_end()),
+        "{before:#?}"
+    );
+
+    // Lines inserted above the function: its old line numbers now hold
+    // the comment and the function's head.
+    let moved = format!("# one\n# two\n{upload}");
+    std::fs::write(root.join("up.py"), &moved).unwrap();
+    let stale = sent(&engine);
+    assert!(stale.iter().all(|(path, _)| path != "up.py"), "{stale:#?}");
+    assert!(
+        stale.iter().any(|(path, _)| path == "other.py"),
+        "{stale:#?}"
+    );
+
+    engine.update(&NoProgress).unwrap();
+    let again = sent(&engine);
+    assert!(
+        again
+            .iter()
+            .any(|(path, text)| path == "up.py" && text.ends_with(upload.trim_end())),
+        "{again:#?}"
+    );
+}
