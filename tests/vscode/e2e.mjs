@@ -342,7 +342,7 @@ async function pythonFlow(page, { ws, data, status }) {
  * the language picker keeps one language, and Find All References (the
  * editor's own, answered by dowse) lists the function's uses in other files.
  */
-async function typescriptFlow(page) {
+async function typescriptFlow(page, { ws }) {
   const { frame, query } = await openView(page);
   await query.click();
   await query.pressSequentially('where do we retry the uploads that failed', { delay: 10 });
@@ -385,6 +385,33 @@ async function typescriptFlow(page) {
   const text = rows.join(' | ');
   check(/main\.ts/.test(text) && /uploader\.ts/.test(text), `references of retryFailedUploads: ${text}`);
   console.log(`ts-workspace: references ${text}`);
+
+  // A file with more matches than the answer shows: its further matches
+  // are folded under it ("+N more"), and a click unfolds them all.
+  const lanes = 45;
+  const fold = [...Array(lanes).keys()].map(
+    (i) => `/** Folds the zebra quota of lane ${i}. */\nexport function zebraFoldLane${i}(quota: number): number {\n  const folded = quota * ${i + 2};\n  return folded - ${i};\n}\n`,
+  );
+  writeFileSync(join(ws, 'src', 'fold.ts'), fold.join('\n'));
+  await page.keyboard.press('Escape');
+  // Back to the view with the command (a click on the activity bar would
+  // close a view already open).
+  await runCommand(page, 'Dowse: Search');
+  await query.click();
+  await query.fill('');
+  await query.pressSequentially('fold the zebra quota', { delay: 10 });
+  await frame.locator('#results[data-query="fold the zebra quota"]').waitFor();
+  const more = frame.locator('#results[data-query="fold the zebra quota"] .group[aria-label="src/fold.ts"] button.more');
+  await more.waitFor({ timeout: 30_000 });
+  const foldHits = frame.locator('.hit[data-path="src/fold.ts"]');
+  const before = await foldHits.count();
+  const label = await more.textContent();
+  check(before + Number(/\+(\d+) more/.exec(label ?? '')?.[1]) === lanes, `fold.ts shows ${before} and says "${label}" of ${lanes}`);
+  await more.click();
+  await frame.locator('.group[aria-label="src/fold.ts"] .hit').nth(lanes - 1).waitFor({ timeout: 30_000 });
+  check((await frame.locator('.group[aria-label="src/fold.ts"] .more').count()) === 0, 'nothing of fold.ts stays folded');
+  await shot(page, 'ts-unfolded');
+  console.log(`ts-workspace: fold.ts showed ${before} matches and "${label}"; unfolded, all ${await foldHits.count()}`);
 }
 
 /** Runs a command from the palette, picking its row by the exact label. */

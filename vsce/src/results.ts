@@ -150,3 +150,22 @@ export function dedent(pieces: Piece[][]): Piece[][] {
     return out;
   });
 }
+
+/**
+ * The answer with one file's matches unfolded: the hits of the file `uri`
+ * are replaced, where its first hit stood, by `within` (every match of
+ * that file, as a search within it ranks them), and nothing of it is
+ * folded any more. Hits of other files stay as they were; an answer
+ * without that file is returned as it is.
+ */
+export function unfold(hits: readonly SearchHit[], uri: string, within: readonly SearchHit[]): SearchHit[] {
+  const at = hits.findIndex((h) => h.repo === undefined && h.uri === uri);
+  if (at < 0) {
+    return [...hits];
+  }
+  const mine = within
+    .filter((h) => h.repo === undefined && h.uri === uri)
+    .map((h) => ({ ...h, moreInFile: undefined }));
+  const others = (h: SearchHit) => h.repo !== undefined || h.uri !== uri;
+  return [...hits.slice(0, at).filter(others), ...mine, ...hits.slice(at).filter(others)];
+}

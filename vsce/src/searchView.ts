@@ -12,6 +12,7 @@ import { toRange } from './usages';
 export type FromView =
   | { type: 'ready' }
   | { type: 'search'; seq: number; query: string; mode: P.SearchMode; lang?: string; scope?: P.SearchScope }
+  | { type: 'unfold'; seq: number; query: string; mode: P.SearchMode; lang?: string; uri: string }
   | { type: 'openSnippet'; hit: P.SearchHit }
   | { type: 'open'; uri: string; range: P.Range }
   | { type: 'restart' };
@@ -19,10 +20,14 @@ export type FromView =
 /** Extension → webview. */
 export type ToView =
   | { type: 'results'; seq: number; response: P.SearchResponse }
+  | { type: 'unfolded'; seq: number; uri: string; response: P.SearchResponse }
   | { type: 'similar'; source: P.SearchHit; response: P.SimilarResponse }
   | { type: 'failed'; seq: number; message: string }
   | { type: 'state'; view: StatusView | null; generation: number; languages: string[]; team: string | null }
   | { type: 'focus'; query?: string };
+
+/** Matches of one file shown when its folded matches are unfolded (the server's maximum). */
+const UNFOLD_LIMIT = 100;
 
 export interface Searcher {
   search(params: P.SearchParams): Promise<P.SearchResponse>;
@@ -106,6 +111,27 @@ export class SearchViewProvider implements vscode.WebviewViewProvider {
           const text = err instanceof Error ? err.message : String(err);
           this.log.warn(`search failed: ${text}`);
           this.post({ type: 'failed', seq: message.seq, message: text });
+        }
+        return;
+      }
+      case 'unfold': {
+        // A file's matches folded under its first result: the same
+        // question asked within that file.
+        try {
+          const params: P.SearchParams = {
+            query: message.query,
+            mode: message.mode,
+            limit: UNFOLD_LIMIT,
+            pathPrefix: vscode.Uri.parse(message.uri).fsPath,
+          };
+          if (message.lang) {
+            params.lang = message.lang;
+          }
+          const response = await this.searcher.search(params);
+          this.post({ type: 'unfolded', seq: message.seq, uri: message.uri, response });
+        } catch (err) {
+          const text = err instanceof Error ? err.message : String(err);
+          this.log.warn(`search within ${message.uri} failed: ${text}`);
         }
         return;
       }

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import type { Range, SearchHit } from '../src/protocol';
-import { dedent, groupByFile, highlight, hitTitle, lineLabel } from '../src/results';
+import { dedent, groupByFile, highlight, hitTitle, lineLabel, unfold } from '../src/results';
 
 const range = (line: number, from: number, to: number, endLine = line): Range => ({
   start: { line, character: from },
@@ -118,4 +118,24 @@ test('a snippet without matches is one plain piece a line', () => {
     [{ text: '', match: false }],
     [{ text: 'b', match: false }],
   ]);
+});
+
+test('unfolding a file puts all its matches where its first stood and folds nothing of it', () => {
+  const answer = [hit('a.py', 1, { moreInFile: 2 }), hit('b.py', 5), hit('a.py', 20), hit('c.py', 9, { moreInFile: 1 })];
+  const within = [hit('a.py', 20), hit('a.py', 1), hit('a.py', 40), hit('a.py', 60)];
+  const shown = unfold(answer, 'file:///ws/app/a.py', within);
+  assert.deepEqual(
+    shown.map((h) => `${h.path}:${h.startLine}`),
+    ['a.py:20', 'a.py:1', 'a.py:40', 'a.py:60', 'b.py:5', 'c.py:9'],
+  );
+  assert.deepEqual(
+    groupByFile(shown).map((g) => [g.path, g.more]),
+    [
+      ['a.py', 0],
+      ['b.py', 0],
+      ['c.py', 1],
+    ],
+  );
+  // A file the answer no longer has (a newer search came first) changes nothing.
+  assert.deepEqual(unfold(answer, 'file:///ws/app/gone.py', within), answer);
 });

@@ -5,7 +5,7 @@
 
 import type * as P from '../protocol';
 import type { FromView, ToView } from '../searchView';
-import { dedent, groupByFile, highlight, hitTitle, lineLabel } from '../results';
+import { dedent, groupByFile, highlight, hitTitle, lineLabel, unfold } from '../results';
 import type { StatusView } from '../status';
 
 interface VsCodeApi {
@@ -49,6 +49,8 @@ let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let generation = -1;
 let server: StatusView | null = null;
 let last: { query: string; lang?: string; response?: P.SearchResponse; failed?: string; similar?: P.SearchHit } = { query: '' };
+/** Files whose folded matches were unfolded for the question shown: unfolded again when its answer is refreshed. */
+const unfolded = new Set<string>();
 /** The language each search in flight was asked with, by sequence number. */
 const askedLang = new Map<number, string>();
 
@@ -213,12 +215,31 @@ resultsBox.addEventListener('keydown', (event) => {
 });
 
 resultsBox.addEventListener('click', (event) => {
+  const unfoldButton = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-unfold]');
+  if (unfoldButton?.dataset.unfold) {
+    unfoldButton.disabled = true;
+    unfolded.add(unfoldButton.dataset.unfold);
+    askUnfold(unfoldButton.dataset.unfold);
+    return;
+  }
   const row = (event.target as HTMLElement).closest<HTMLElement>('.hit');
   if (row) {
     row.focus();
     open(row);
   }
 });
+
+/** Asks for every match of the file `uri` for the answer shown. */
+function askUnfold(uri: string): void {
+  if (!last.response || last.similar) {
+    return;
+  }
+  const asked: FromView = { type: 'unfold', seq: shown, query: last.response.query, mode: last.response.mode, uri };
+  if (last.lang) {
+    asked.lang = last.lang;
+  }
+  vscode.postMessage(asked);
+}
 
 /** Team index results shown, by row, for opening their published text. */
 const remoteHits = new WeakMap<HTMLElement, P.SearchHit>();
@@ -318,8 +339,19 @@ function renderHits(hits: P.SearchHit[]): void {
       file.append(el('span', 'root', group.rootName));
     }
     if (group.more > 0) {
-      const more = el('span', 'more', `+${group.more} more`);
-      more.title = `${group.more} more ${group.more === 1 ? 'match' : 'matches'} in this file, folded to show other places`;
+      const matches = `${group.more} more ${group.more === 1 ? 'match' : 'matches'} in this file`;
+      // A search's local results unfold (the same question within the
+      // file); similar code and the team index's only say how many.
+      const local = group.repo === undefined && !last.similar && last.response !== undefined;
+      const more = el(local ? 'button' : 'span', 'more', `+${group.more} more`);
+      if (more instanceof HTMLButtonElement) {
+        more.type = 'button';
+        more.title = `${matches}, folded to show other places: show them`;
+        more.setAttribute('aria-label', `Show ${matches}`);
+        more.dataset.unfold = group.uri;
+      } else {
+        more.title = `${matches}, folded to show other places`;
+      }
       file.append(more);
     }
     box.setAttribute('aria-label', group.path);
@@ -391,12 +423,34 @@ window.addEventListener('message', (event: MessageEvent<ToView>) => {
         return;
       }
       shown = data.seq;
+      {
+        // Another question (or mode, or language) starts folded again.
+        const askedWith = askedLang.get(data.seq) ?? '';
+        const same = data.response.query === last.query && data.response.mode === last.response?.mode && askedWith === (last.lang ?? '');
+        if (!same) {
+          unfolded.clear();
+        }
+      }
       last = { query: data.response.query, lang: askedLang.get(data.seq) ?? '', response: data.response };
       for (const old of askedLang.keys()) {
         if (old <= data.seq) {
           askedLang.delete(old);
         }
       }
+      render();
+      // The same question refreshed (the index moved): what was unfolded stays so.
+      for (const uri of unfolded) {
+        if (data.response.results.some((h) => h.uri === uri && (h.moreInFile ?? 0) > 0)) {
+          askUnfold(uri);
+        }
+      }
+      return;
+    case 'unfolded':
+      // Only into the answer it was asked from.
+      if (data.seq !== shown || !last.response || last.similar) {
+        return;
+      }
+      last = { ...last, response: { ...last.response, results: unfold(last.response.results, data.uri, data.response.results) } };
       render();
       return;
     case 'failed':
