@@ -116,6 +116,7 @@ fn the_shipped_plugin_on_a_typescript_workspace() {
         "OK ready",
         "OK search src/net/uploader.ts:11 ",
         "OK lang README.md:",
+        "OK within src/net/uploader.ts:",
         "OK usages src/main.ts:12 src/main.ts:2 src/net/uploader.ts:56",
     ] {
         assert!(stdout.contains(check), "missing `{check}` in:\n{stdout}");

@@ -36,6 +36,19 @@ for _, item in ipairs(items) do
 end
 say('OK lang ' .. where(items[1]) .. ' ' .. #items)
 
+-- Within the current file: its places alone.
+vim.cmd('Dowse search --in=% retry the uploads')
+items = quickfix('dowse: retry the uploads')
+if not items then
+  return fail(':Dowse search --in=% left no quickfix list')
+end
+for _, item in ipairs(items) do
+  if where(item):match('^(.*):') ~= 'src/net/uploader.ts' then
+    return fail('--in=% returned ' .. where(item))
+  end
+end
+say('OK within ' .. where(items[1]) .. ' ' .. #items)
+
 -- Usages of `retryFailedUploads`, from its definition (line 15).
 vim.api.nvim_win_set_cursor(0, { 15, 25 })
 vim.cmd('Dowse usages')

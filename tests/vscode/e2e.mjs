@@ -407,6 +407,7 @@ async function typescriptFlow(page, { ws }) {
   const before = await foldHits.count();
   const label = await more.textContent();
   check(before + Number(/\+(\d+) more/.exec(label ?? '')?.[1]) === lanes, `fold.ts shows ${before} and says "${label}" of ${lanes}`);
+  await shot(page, 'ts-folded');
   await more.click();
   await frame.locator('.group[aria-label="src/fold.ts"] .hit').nth(lanes - 1).waitFor({ timeout: 30_000 });
   check((await frame.locator('.group[aria-label="src/fold.ts"] .more').count()) === 0, 'nothing of fold.ts stays folded');

@@ -21,7 +21,7 @@ end, {
     if words[2] == 'search' then
       return vim.tbl_filter(function(c)
         return c:find(arg_lead, 1, true) == 1
-      end, { '--lexical', '--semantic', '--hybrid', '--lang=' })
+      end, { '--lexical', '--semantic', '--hybrid', '--lang=', '--in=' })
     end
     return {}
   end,

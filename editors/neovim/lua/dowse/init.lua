@@ -279,13 +279,18 @@ end
 --- Searches the index (unsaved buffers included). `opts.mode`:
 --- 'hybrid' (default), 'lexical' or 'semantic'; `opts.lang`: a language
 --- name or a list of them ('typescript', {'go', 'java'}); `opts.scope`:
---- 'local' (default), 'team' (the team index) or 'all' (both).
---- `on_done(response)` gets the answer; without it, the results are shown.
+--- 'local' (default), 'team' (the team index) or 'all' (both); `opts.path`:
+--- only results under this directory or in this file (every match of a
+--- file, none folded). `on_done(response)` gets the answer; without it,
+--- the results are shown.
 function M.search(query, opts, on_done)
   opts = opts or {}
   local params = { query = query, mode = opts.mode or 'hybrid', limit = opts.limit or M.config.limit }
   if opts.lang then
     params.lang = opts.lang
+  end
+  if opts.path then
+    params.pathPrefix = vim.fn.fnamemodify(opts.path, ':p')
   end
   if opts.scope and opts.scope ~= 'local' then
     params.scope = opts.scope
@@ -374,16 +379,21 @@ function M.command(args, _bang)
     local mode = 'hybrid'
     local lang = nil
     local scope = nil
+    local path = nil
     local words = {}
     for i = 2, #args do
       local flag = args[i]:match('^%-%-(%a+)$')
       local langs = args[i]:match('^%-%-lang=(.+)$')
+      local within = args[i]:match('^%-%-in=(.+)$')
       if flag == 'lexical' or flag == 'semantic' or flag == 'hybrid' then
         mode = flag
       elseif flag == 'team' or flag == 'all' then
         scope = flag
       elseif langs then
         lang = vim.split(langs, ',', { trimempty = true })
+      elseif within then
+        -- `--in=%`: the current file, as the command line names it.
+        path = vim.fn.expand(within)
       else
         table.insert(words, args[i])
       end
@@ -392,12 +402,12 @@ function M.command(args, _bang)
     if query == '' then
       vim.ui.input({ prompt = 'dowse search: ' }, function(input)
         if input and vim.trim(input) ~= '' then
-          M.search(input, { mode = mode, lang = lang, scope = scope })
+          M.search(input, { mode = mode, lang = lang, scope = scope, path = path })
         end
       end)
       return
     end
-    M.search(query, { mode = mode, lang = lang, scope = scope })
+    M.search(query, { mode = mode, lang = lang, scope = scope, path = path })
   elseif sub == 'usages' then
     M.usages()
   elseif sub == 'similar' then
