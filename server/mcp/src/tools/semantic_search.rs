@@ -23,7 +23,8 @@ pub(crate) struct Args {
     #[schemars(with = "Option<u32>")]
     limit: Option<Count>,
     /// Only results in files under this path, relative to the workspace
-    /// root (e.g. `src/net`).
+    /// root (e.g. `src/net`), or in this one file (`src/net/client.py`):
+    /// then every match of it, none folded.
     path_prefix: Option<String>,
     /// Only results in files of these languages, e.g. `["typescript"]`
     /// (names as results report them: rust, python, typescript, tsx,
@@ -58,7 +59,7 @@ pub(crate) fn result_schema() -> Value {
             "score": {"type": "number"},
             "snippet": {"type": "string", "description": "the lines that match best"},
             "snippet_line": {"type": "integer", "description": "1-based line of the snippet's first line"},
-            "more_in_file": {"type": "integer", "description": "further matches in this file, folded away to show other places (on the file's first result only)"},
+            "more_in_file": {"type": "integer", "description": "further matches in this file, folded away to show other places (on the file's first result only; path_prefix set to the file lists them)"},
             "repo": {"type": "string", "description": "the repository of a team index result (scope team or all); its root is empty and its snippet the published one"}
         },
         "required": ["root", "path", "start_line", "end_line", "kind", "language", "score", "snippet", "snippet_line"]
