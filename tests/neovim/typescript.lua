@@ -24,28 +24,37 @@ if not items then
 end
 say('OK search ' .. where(items[1]) .. ' ' .. items[1].text)
 
-vim.cmd('Dowse search --lang=markdown retry failed uploads')
-items = quickfix('dowse: retry failed uploads')
-if not items then
-  return fail(':Dowse search --lang=markdown left no quickfix list')
-end
-for _, item in ipairs(items) do
-  if not where(item):match('%.md:') then
-    return fail('--lang=markdown returned ' .. where(item))
+--- `:Dowse search {args}` for `query`: its quickfix items, each of whose
+--- places `keep` must accept; nil and why otherwise.
+local function search_keeping(args, query, keep)
+  vim.cmd('Dowse search ' .. args .. ' ' .. query)
+  local found = quickfix('dowse: ' .. query)
+  if not found then
+    return nil, ':Dowse search ' .. args .. ' left no quickfix list'
   end
+  for _, item in ipairs(found) do
+    if not keep(where(item)) then
+      return nil, args .. ' returned ' .. where(item)
+    end
+  end
+  return found
+end
+
+local why
+items, why = search_keeping('--lang=markdown', 'retry failed uploads', function(place)
+  return place:match('%.md:') ~= nil
+end)
+if not items then
+  return fail(why)
 end
 say('OK lang ' .. where(items[1]) .. ' ' .. #items)
 
 -- Within the current file: its places alone.
-vim.cmd('Dowse search --in=% retry the uploads')
-items = quickfix('dowse: retry the uploads')
+items, why = search_keeping('--in=%', 'retry the uploads', function(place)
+  return place:match('^(.*):') == 'src/net/uploader.ts'
+end)
 if not items then
-  return fail(':Dowse search --in=% left no quickfix list')
-end
-for _, item in ipairs(items) do
-  if where(item):match('^(.*):') ~= 'src/net/uploader.ts' then
-    return fail('--in=% returned ' .. where(item))
-  end
+  return fail(why)
 end
 say('OK within ' .. where(items[1]) .. ' ' .. #items)
 
