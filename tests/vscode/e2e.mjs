@@ -400,19 +400,36 @@ async function typescriptFlow(page, { ws }) {
   await query.click();
   await query.fill('');
   await query.pressSequentially('fold the zebra quota', { delay: 10 });
-  await frame.locator('#results[data-query="fold the zebra quota"]').waitFor();
-  const more = frame.locator('#results[data-query="fold the zebra quota"] .group[aria-label="src/fold.ts"] button.more');
-  await more.waitFor({ timeout: 30_000 });
-  const foldHits = frame.locator('.hit[data-path="src/fold.ts"]');
-  const before = await foldHits.count();
-  const label = await more.textContent();
-  check(before + Number(/\+(\d+) more/.exec(label ?? '')?.[1]) === lanes, `fold.ts shows ${before} and says "${label}" of ${lanes}`);
+  // The file's group, read in one go (the list refreshes while the new
+  // file is embedded; a refresh keeps what was unfolded, after a moment).
+  const group = frame.locator('#results[data-query="fold the zebra quota"] .group[aria-label="src/fold.ts"]');
+  const state = () =>
+    group
+      .evaluate((g) => ({ hits: g.querySelectorAll('.hit').length, more: g.querySelector('.more')?.textContent ?? '' }), undefined, { timeout: 2_000 })
+      .catch(() => null);
+  const folded = await until(state, (s) => /^\+\d+ more$/.test(s.more), 'fold.ts to show "+N more"');
+  const label = folded.more;
+  check(folded.hits + Number(label.slice(1, -5)) === lanes, `fold.ts shows ${folded.hits} and says "${label}" of ${lanes}`);
   await shot(page, 'ts-folded');
-  await more.click();
-  await frame.locator('.group[aria-label="src/fold.ts"] .hit').nth(lanes - 1).waitFor({ timeout: 30_000 });
-  check((await frame.locator('.group[aria-label="src/fold.ts"] .more').count()) === 0, 'nothing of fold.ts stays folded');
+  await group.locator('button.more').click();
+  const unfolded = await until(state, (s) => s.hits === lanes && s.more === '', `all ${lanes} matches of fold.ts`);
   await shot(page, 'ts-unfolded');
-  console.log(`ts-workspace: fold.ts showed ${before} matches and "${label}"; unfolded, all ${await foldHits.count()}`);
+  console.log(`ts-workspace: fold.ts showed ${folded.hits} matches and "${label}"; unfolded, all ${unfolded.hits}`);
+}
+
+/** Polls `read()` until `test` accepts what it gives (30 s at most). */
+async function until(read, test, what) {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const value = await read();
+    if (value && test(value)) {
+      return value;
+    }
+    if (Date.now() > end) {
+      throw new Error(`waited 30 s for ${what}; last seen ${JSON.stringify(value)}`);
+    }
+    await sleep(200);
+  }
 }
 
 /** Runs a command from the palette, picking its row by the exact label. */
