@@ -630,6 +630,15 @@ impl Workspace {
             Ty::Instance(class) | Ty::Class(class) => {
                 self.class_member(class, name, depth + 1, cache, &mut Vec::new())
             }
+            // A JavaScript function's own members (`View.create =
+            // function`); anything else of a function (`call`, `bind`) is
+            // the language's.
+            Ty::Callable(f) if self.is_js_object(f) => {
+                match self.class_member(f, name, depth + 1, cache, &mut Vec::new()) {
+                    Target::Def(def) => Target::Def(def),
+                    _ => Target::Foreign,
+                }
+            }
             Ty::Callable(_) | Ty::Foreign => Target::Foreign,
             Ty::Unknown => Target::Unknown,
         }
