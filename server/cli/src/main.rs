@@ -797,14 +797,26 @@ fn on_signals(cancel: std::sync::Arc<std::sync::atomic::AtomicBool>, timeout: st
 /// place is an error that says so. The engine still confines the result to
 /// the workspace.
 fn user_file(root: &std::path::Path, file: &str) -> anyhow::Result<PathBuf> {
-    let here = std::env::current_dir()?.join(file);
-    if std::path::Path::new(file).is_relative() && !here.exists() {
-        let in_workspace = root.join(file);
-        if in_workspace.is_file() {
+    here_or_in_workspace(root, file, "file", std::path::Path::is_file)
+}
+
+/// `given` relative to where the user is, or, when it is relative and
+/// names nothing there, the workspace's if that is a `kind` (`is_kind`);
+/// an error naming both places otherwise.
+fn here_or_in_workspace(
+    root: &std::path::Path,
+    given: &str,
+    kind: &str,
+    is_kind: fn(&std::path::Path) -> bool,
+) -> anyhow::Result<PathBuf> {
+    let here = std::env::current_dir()?.join(given);
+    if std::path::Path::new(given).is_relative() && !here.exists() {
+        let in_workspace = root.join(given);
+        if is_kind(&in_workspace) {
             return Ok(in_workspace);
         }
         return Err(EngineError::InvalidInput(format!(
-            "no file `{file}` here (`{}`) or in the workspace (`{}`)",
+            "no {kind} `{given}` here (`{}`) or in the workspace (`{}`)",
             here.display(),
             in_workspace.display()
         ))
@@ -818,31 +830,27 @@ fn user_file(root: &std::path::Path, file: &str) -> anyhow::Result<PathBuf> {
 /// which must lie inside the workspace once links are resolved. `None` for
 /// the workspace root itself (no filter).
 fn workspace_prefix(root: &std::path::Path, given: &str) -> anyhow::Result<Option<String>> {
-    let here = std::env::current_dir()?.join(given);
-    let found = if here.exists() {
-        here
-    } else if std::path::Path::new(given).is_relative() && root.join(given).exists() {
-        root.join(given)
-    } else {
-        return Err(EngineError::InvalidInput(format!(
-            "--in: no file or directory `{given}` here (`{}`) or in the workspace (`{}`)",
-            here.display(),
+    let invalid = |why: String| EngineError::InvalidInput(format!("--in: {why}"));
+    let found = here_or_in_workspace(root, given, "file or directory", std::path::Path::exists)
+        .map_err(|err| match err.downcast_ref::<EngineError>() {
+            Some(EngineError::InvalidInput(why)) => invalid(why.clone()).into(),
+            _ => err,
+        })?;
+    // An absolute path that names nothing.
+    let found = found
+        .canonicalize()
+        .map_err(|_| invalid(format!("no file or directory `{given}`")))?;
+    let root = root.canonicalize()?;
+    if !found.starts_with(&root) {
+        return Err(invalid(format!(
+            "`{given}` is outside the workspace (`{}`)",
             root.display()
         ))
         .into());
-    };
-    let (found, root) = (found.canonicalize()?, root.canonicalize()?);
-    let relative = found.strip_prefix(&root).map_err(|_| {
-        EngineError::InvalidInput(format!(
-            "--in: `{given}` is outside the workspace (`{}`)",
-            root.display()
-        ))
-    })?;
-    let parts: Vec<String> = relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    Ok((!parts.is_empty()).then(|| parts.join("/")))
+    }
+    let relative = dowse_engine::walk::relative(&root, &found)
+        .ok_or_else(|| invalid(format!("`{given}` is not a UTF-8 path")))?;
+    Ok((!relative.is_empty()).then_some(relative))
 }
 
 /// `FILE:LINE:COL` → (FILE, "LINE:COL"); `None` for a symbol.
