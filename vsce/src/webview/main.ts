@@ -418,20 +418,17 @@ function render(): void {
 window.addEventListener('message', (event: MessageEvent<ToView>) => {
   const data = event.data;
   switch (data.type) {
-    case 'results':
+    case 'results': {
       if (data.seq < shown) {
         return;
       }
       shown = data.seq;
-      {
-        // Another question (or mode, or language) starts folded again.
-        const askedWith = askedLang.get(data.seq) ?? '';
-        const same = data.response.query === last.query && data.response.mode === last.response?.mode && askedWith === (last.lang ?? '');
-        if (!same) {
-          unfolded.clear();
-        }
+      const askedWith = askedLang.get(data.seq) ?? '';
+      // Another question (or mode, or language) starts folded again.
+      if (data.response.query !== last.query || data.response.mode !== last.response?.mode || askedWith !== (last.lang ?? '')) {
+        unfolded.clear();
       }
-      last = { query: data.response.query, lang: askedLang.get(data.seq) ?? '', response: data.response };
+      last = { query: data.response.query, lang: askedWith, response: data.response };
       for (const old of askedLang.keys()) {
         if (old <= data.seq) {
           askedLang.delete(old);
@@ -445,6 +442,7 @@ window.addEventListener('message', (event: MessageEvent<ToView>) => {
         }
       }
       return;
+    }
     case 'unfolded':
       // Only into the answer it was asked from.
       if (data.seq !== shown || !last.response || last.similar) {
