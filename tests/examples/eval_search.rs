@@ -9,7 +9,7 @@
 //!     CORPUS INDEX_DIR OUT_PREFIX --queries FILE... [--mode hybrid|lexical|semantic]...
 //!     [--fusion normalized|rrf] [--lexical-weight W] [--candidates N]
 //!     [--names rule|always|never|A,B] [--test-factor F] [--parts] [--max-tokens N]
-//!     [--no-definitions-first] [--sentence-lift F] [--keep-punctuation] [--per-file N] [--second-in-file F] [--spread-after N] [--head-per-file N] [--file-support W] [--returns-getter F] [--related F] [--keyword-related F]
+//!     [--no-definitions-first] [--sentence-lift F] [--keep-punctuation] [--per-file N] [--second-in-file F] [--spread-after N] [--head-per-file N] [--head-near-best F] [--file-support W] [--returns-getter F] [--related F] [--keyword-related F]
 //!     [--limit N] [--model DIR SHA256] [--dump-chunks FILE]
 //! ```
 //!
@@ -66,7 +66,7 @@ fn usage(problem: &str) -> ! {
         "eval_search: {problem}\nusage: eval_search CORPUS INDEX_DIR OUT_PREFIX --queries FILE... \
          [--mode MODE]... [--fusion normalized|rrf] [--lexical-weight W] [--candidates N] \
          [--names rule|always|never|A,B] [--test-factor F] [--parts] [--max-tokens N] \
-         [--no-definitions-first] [--sentence-lift F] [--keep-punctuation] [--per-file N] [--second-in-file F] [--spread-after N] [--head-per-file N] [--file-support W] [--returns-getter F] [--related F] [--keyword-related F] \
+         [--no-definitions-first] [--sentence-lift F] [--keep-punctuation] [--per-file N] [--second-in-file F] [--spread-after N] [--head-per-file N] [--head-near-best F] [--file-support W] [--returns-getter F] [--related F] [--keyword-related F] \
          [--limit N] [--model DIR SHA256] [--dump-chunks FILE]"
     );
     std::process::exit(2)
@@ -157,6 +157,7 @@ fn parse_args() -> Args {
             "--head-per-file" => {
                 args.ranking.head_per_file = number(value(&mut it, &arg), &arg).max(1.0) as usize
             }
+            "--head-near-best" => args.ranking.head_near_best = number(value(&mut it, &arg), &arg),
             "--per-file" => {
                 args.ranking.per_file = number(value(&mut it, &arg), &arg).max(1.0) as usize
             }

@@ -264,6 +264,7 @@ impl Engine {
             FileShare {
                 head: ranking.spread_after,
                 head_per_file: ranking.head_per_file,
+                head_near_best: ranking.head_near_best,
                 per_file: ranking.per_file,
                 second: ranking.second_in_file,
             }
@@ -371,8 +372,11 @@ fn about_one_file(request: &SearchRequest, query: &str) -> bool {
 struct FileShare {
     /// The first this many answers as ranked...
     head: usize,
-    /// ...with at most this many of one file.
+    /// ...with at most this many of one file...
     head_per_file: usize,
+    /// ...and a file's later chunk only if it scores at least this share
+    /// of the first answer's score.
+    head_near_best: f32,
     /// Chunks of one file shown while other files have chunks to show.
     per_file: usize,
     /// A file's later chunk's score is multiplied by this once per earlier
@@ -385,13 +389,15 @@ impl FileShare {
     const ALL: FileShare = FileShare {
         head: 0,
         head_per_file: usize::MAX,
+        head_near_best: 0.0,
         per_file: usize::MAX,
         second: 1.0,
     };
 }
 
 /// The answer from ranked, collapsed chunks: the first `share.head` as
-/// ranked (at most `share.head_per_file` of one file); after them a file's
+/// ranked (at most `share.head_per_file` of one file, a file's later chunk
+/// only when near the best, `share.head_near_best`); after them a file's
 /// later chunks are discounted (`share.second`, multiplied in once per
 /// earlier chunk of the file) and at most `share.per_file` of a file's
 /// chunks are shown while other files have chunks to show, the rest folded
@@ -404,9 +410,11 @@ fn spread(
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut shown = Vec::with_capacity(ranked.len());
     let mut folded = Vec::new();
+    let best = ranked.first().map_or(0.0, |r| r.0);
     for (i, (score, chunk)) in ranked.iter().enumerate() {
         let before = seen.entry(chunk.path.as_str()).or_default();
-        if i < share.head && *before < share.head_per_file {
+        let near_best = *before == 0 || *score >= share.head_near_best * best;
+        if i < share.head && *before < share.head_per_file && near_best {
             shown.push((*score, i));
         } else if *before < share.per_file {
             shown.push((score * share.second.powi(*before as i32), i));
@@ -797,6 +805,7 @@ mod tests {
         let head = FileShare {
             head: 3,
             head_per_file: usize::MAX,
+            head_near_best: 0.0,
             per_file: 1,
             second: 1.0,
         };
@@ -819,6 +828,13 @@ mod tests {
             "a.py:1 a.py:2 b.py:1 c.py:1 a.py:3 a.py:4 b.py:2"
         );
         assert_eq!(places(FileShare::ALL, 3).0, "a.py:1 a.py:2 a.py:3");
+        // In the head, a file's later chunk only near the best: a.py's
+        // second (0.95 of the best) stays, its third (0.9) is folded.
+        let near = FileShare {
+            head_near_best: 0.92,
+            ..head
+        };
+        assert_eq!(places(near, 4), ("a.py:1 a.py:2 b.py:1 c.py:1".into(), 2));
     }
 
     #[test]
@@ -893,6 +909,7 @@ mod tests {
         let share = FileShare {
             head: 0,
             head_per_file: usize::MAX,
+            head_near_best: 0.0,
             per_file: 2,
             second: 0.8,
         };
