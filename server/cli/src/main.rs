@@ -13,6 +13,7 @@ mod progress;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use dowse_engine::{
     Config, ConfigSources, EmbedReport, Engine, EngineError, EngineWriter, IndexReport, Scope,
@@ -831,11 +832,10 @@ fn here_or_in_workspace(
 /// the workspace root itself (no filter).
 fn workspace_prefix(root: &std::path::Path, given: &str) -> anyhow::Result<Option<String>> {
     let invalid = |why: String| EngineError::InvalidInput(format!("--in: {why}"));
+    // "--in: no file or directory ..."; still an invalid input (exit code 2)
+    // to the downcast in `main`, which sees through the context.
     let found = here_or_in_workspace(root, given, "file or directory", std::path::Path::exists)
-        .map_err(|err| match err.downcast_ref::<EngineError>() {
-            Some(EngineError::InvalidInput(why)) => invalid(why.clone()).into(),
-            _ => err,
-        })?;
+        .context("--in")?;
     // An absolute path that names nothing.
     let found = found
         .canonicalize()
